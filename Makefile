@@ -1,0 +1,46 @@
+# maxtrio — every set-up step lives here, so a fresh clone needs only Python 3.11, git and make.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+SOURCES := src tests benchmarks launcher
+
+.PHONY: help venv test check lint format demo bench clean
+
+help:
+	@echo "make demo   - set up .venv and run the main job on an embedded default"
+	@echo "make test   - set up .venv and run the whole test suite"
+	@echo "make check  - ruff, ruff format --check, mypy --strict on src/, import-linter"
+	@echo "make bench  - run every benchmark in benchmarks/ (prints JSON lines)"
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): $(BIN)/python pyproject.toml
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	@touch $(STAMP)
+
+venv: $(STAMP)
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+check: $(STAMP)
+	$(BIN)/ruff check $(SOURCES)
+	$(BIN)/ruff format --check $(SOURCES)
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+
+format: $(STAMP)
+	$(BIN)/ruff check --fix $(SOURCES)
+	$(BIN)/ruff format $(SOURCES)
+
+demo: $(STAMP)
+	$(BIN)/python -m maxtrio.cli.demo
+
+bench: $(STAMP)
+	@set -e; for f in benchmarks/*.py; do echo "# $$f" >&2; $(BIN)/python $$f; done
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info src/*.egg-info

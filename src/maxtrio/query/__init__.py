@@ -1,0 +1,1 @@
+"""maxtrio.query — the filter language, ``--order-by`` and ``--fields`` parsing, lowering."""

@@ -1,0 +1,27 @@
+"""Shared fixtures: real temp directories and real SQLite files."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def _isolated_max_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Every test gets its own ``MAX_HOME`` so nothing touches the real ``~/.max``."""
+    home = tmp_path_factory.mktemp("max-home")
+    old = os.environ.get("MAX_HOME")
+    os.environ["MAX_HOME"] = str(home)
+    yield
+    if old is None:
+        os.environ.pop("MAX_HOME", None)
+    else:
+        os.environ["MAX_HOME"] = old
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    return tmp_path / "data.db"
