@@ -1,0 +1,1 @@
+"""maxtrio.acme — the Acme fake SaaS: tenants, seeding, HTTP server and clients."""
