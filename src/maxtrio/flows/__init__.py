@@ -1,1 +1,1 @@
-"""maxtrio.flows — the MaxQ-compatible workflow engine: flows on disk, store, scheduler, HTTP API."""
+"""maxtrio.flows — the MaxQ-compatible workflow engine: flows, store, scheduler, HTTP API."""
