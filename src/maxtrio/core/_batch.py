@@ -26,12 +26,20 @@ def key_of(k: BatchKey) -> str:
 class Batch(Generic[V]):
     """Values keyed by the string form of their input keys (refs use their RefKey)."""
 
-    __slots__ = ("_inputs", "_record", "_values")
+    __slots__ = ("_inputs", "_keyed", "_record", "_values")
 
-    def __init__(self, values: Sequence[V], inputs: Sequence[BatchKey], record: dict[str, V]):
+    def __init__(
+        self,
+        values: Sequence[V],
+        inputs: Sequence[BatchKey],
+        record: dict[str, V],
+        keyed: dict[str, V] | None = None,
+    ):
         self._values = list(values)
         self._inputs = list(inputs)
         self._record = record
+        # Every value by its key (last wins), reachable or not: ``with_inputs`` re-scopes these.
+        self._keyed = keyed if keyed is not None else record
 
     # -- constructors ------------------------------------------------------------------------
 
@@ -46,12 +54,10 @@ class Batch(Generic[V]):
         vals = list(values)
         keyed = [(key_of(key(v)), v) for v in vals]
         ins: list[BatchKey] = list(inputs) if inputs is not None else [k for k, _ in keyed]
+        by_key = dict(keyed)
         wanted = {key_of(i) for i in ins}
-        record: dict[str, V] = {}
-        for k, v in keyed:
-            if k in wanted:
-                record[k] = v
-        return cls(vals, ins, record)
+        record = {k: v for k, v in by_key.items() if k in wanted}
+        return cls(vals, ins, record, by_key)
 
     @classmethod
     def from_list(cls, values: Iterable[V], prop: str) -> Batch[V]:
@@ -122,13 +128,13 @@ class Batch(Generic[V]):
 
     def with_inputs(self, inputs: Sequence[BatchKey]) -> Batch[V]:
         wanted = {key_of(i) for i in inputs}
-        return Batch(
-            self._values, list(inputs), {k: v for k, v in self._record.items() if k in wanted}
-        )
+        record = {k: v for k, v in self._keyed.items() if k in wanted}
+        return Batch(self._values, list(inputs), record, self._keyed)
 
     def map_values(self, fn: Callable[[V], W]) -> Batch[W]:
-        record = {k: fn(v) for k, v in self._record.items()}
-        return Batch(list(record.values()), self._inputs, record)
+        keyed = {k: fn(v) for k, v in self._keyed.items()}
+        record = {k: keyed[k] for k in self._record}
+        return Batch(list(record.values()), self._inputs, record, keyed)
 
     def to_record(self) -> dict[str, V]:
         return dict(self._record)

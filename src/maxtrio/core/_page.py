@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 import attrs
 
 from ._core_errors import ErrInvalidPageRequest
 from ._ref import Ref
 from ._scope import INSTALLATION, Scope
+
+if TYPE_CHECKING:
+    from ._entity import EntityDef
 
 T = TypeVar("T")
 U = TypeVar("U")
@@ -74,13 +77,11 @@ class PageRequest:
     def parse_as_numeric_offset(self, default: int = 0) -> int:
         if not self.cursor:
             return default
-        try:
-            value = int(self.cursor)
-        except ValueError:
-            raise ErrInvalidPageRequest(reason=f"cursor {self.cursor!r} is not an offset") from None
-        if value < 0:
-            raise ErrInvalidPageRequest(reason=f"cursor {self.cursor!r} is negative")
-        return value
+        # ASCII digits only: ``int()`` would also take "1_000", " 7 " and non-ASCII digits.
+        if not (self.cursor.isascii() and self.cursor.isdigit()):
+            reason = f"cursor {self.cursor!r} is not a non-negative integer offset"
+            raise ErrInvalidPageRequest(reason=reason)
+        return int(self.cursor)
 
 
 @attrs.frozen
@@ -93,6 +94,12 @@ class ResolvedPageRequest:
     @property
     def fetch_size(self) -> int:
         return self.limit + 1
+
+    def parse_cursor(self, fn: Callable[[str], T], default: T) -> T:
+        return PageRequest(self.cursor, self.limit).parse_cursor(fn, default)
+
+    def parse_as_numeric_offset(self, default: int = 0) -> int:
+        return PageRequest(self.cursor, self.limit).parse_as_numeric_offset(default)
 
 
 @attrs.frozen
@@ -125,6 +132,12 @@ class MaxPage:
             self.cursor.upgrade_scope(scope) if self.cursor is not None else None,
             scope,
         )
+
+    @classmethod
+    def from_page(cls, page: Page[Ref], entity_def: EntityDef, scope: Scope) -> MaxPage:
+        """Inverse of :meth:`to_page`: parse the RefKey cursor and put everything in ``scope``."""
+        cursor = Ref.from_key(entity_def, page.cursor).upgrade_scope(scope) if page.cursor else None
+        return cls([r.upgrade_scope(scope) for r in page.items], page.has_more, cursor, scope)
 
     def to_page(self) -> Page[Ref]:
         return Page(list(self.items), self.has_more, self.cursor.to_key() if self.cursor else None)
