@@ -1,0 +1,87 @@
+"""Page cursors.
+
+* Queries ordered by ``_id`` only use the reference's cursor: the RefKey of the last row
+  (``ein:<Type>:<id>``), so existing cursors stay valid.
+* Queries with a user ordering use an opaque keyset token, ``ord1.<base64url json>``, holding
+  the ordering (field, direction) and the last row's order value and id. A token made for a
+  different ordering is rejected with ``storage.invalid_cursor`` (BadInput).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from typing import Any
+
+import attrs
+
+from maxtrio.core import Ordering, format_ref_key, parse_ref_key
+
+from ._errors import ErrInvalidCursor
+
+_PREFIX = "ord1."
+
+
+@attrs.frozen
+class KeysetPosition:
+    """The last row of a page under a user ordering."""
+
+    field: str
+    direction: str
+    value: Any
+    id: str
+
+
+def encode_id_cursor(entity_type: str, last_id: str) -> str:
+    return format_ref_key(entity_type, last_id)
+
+
+def decode_id_cursor(cursor: str) -> str:
+    """The entity id of a RefKey cursor (the entity type inside is not checked)."""
+    return parse_ref_key(cursor).entity_id
+
+
+def encode_keyset(ordering: Ordering, value: Any, last_id: str) -> str:
+    payload = json.dumps(
+        [ordering.field, ordering.direction, value, last_id], separators=(",", ":")
+    )
+    return _PREFIX + base64.urlsafe_b64encode(payload.encode()).decode().rstrip("=")
+
+
+def is_keyset_cursor(cursor: str) -> bool:
+    return cursor.startswith(_PREFIX)
+
+
+def decode_keyset(cursor: str, ordering: Ordering) -> KeysetPosition:
+    """Decode a keyset token and check it was made for ``ordering``."""
+    if not cursor.startswith(_PREFIX):
+        raise ErrInvalidCursor(
+            cursor=cursor,
+            reason=f"this query is ordered by {ordering.field}; use the cursor it returned",
+        )
+    body = cursor[len(_PREFIX) :]
+    try:
+        raw = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
+        field, direction, value, last_id = json.loads(raw)
+    except (binascii.Error, ValueError, TypeError):
+        raise ErrInvalidCursor(
+            cursor=cursor, reason="it is not a cursor this engine made"
+        ) from None
+    if (
+        not isinstance(field, str)
+        or not isinstance(last_id, str)
+        or direction not in ("asc", "desc")
+    ):
+        raise ErrInvalidCursor(cursor=cursor, reason="it is not a cursor this engine made")
+    if value is not None and not isinstance(value, str | int | float):
+        raise ErrInvalidCursor(cursor=cursor, reason="it is not a cursor this engine made")
+    if field != ordering.field or direction != ordering.direction:
+        raise ErrInvalidCursor(
+            cursor=cursor,
+            reason=(
+                f"it was made for --order-by {field}:{direction}, "
+                f"not {ordering.field}:{ordering.direction}"
+            ),
+        )
+    return KeysetPosition(field, direction, value, last_id)

@@ -1,0 +1,75 @@
+"""The ``storage`` boundary and its errors."""
+
+from __future__ import annotations
+
+from maxtrio.core import (
+    BadInput,
+    Boundary,
+    HasEntityField,
+    HasEntityRef,
+    InvariantViolated,
+    NotFound,
+    NotImplementedFacet,
+)
+
+Storage = Boundary("storage")
+
+ErrEntityNotFound = Storage.define(
+    "entity_not_found",
+    facets=[NotFound, HasEntityRef],
+    message="{entityType} not found: {entityId}",
+)
+ErrEntityNotRegistered = Storage.define(
+    "entity_not_registered",
+    facets=[InvariantViolated],
+    message="Entity '{entityType}' not registered in schema",
+)
+ErrFieldNotFound = Storage.define(
+    "field_not_found",
+    facets=[NotFound, HasEntityField],
+    message="Field '{field}' not found on {entityType}",
+)
+ErrCollectionNotSupported = Storage.define(
+    "collection_not_supported",
+    facets=[NotImplementedFacet],
+    message="loadCollection not yet implemented",
+)
+ErrInvalidFieldMapping = Storage.define(
+    "invalid_field_mapping",
+    facets=[InvariantViolated, HasEntityField],
+    message="Field '{field}' on {entityType} has no column (collection fields are not stored)",
+)
+ErrColumnCollision = Storage.define(
+    "column_collision",
+    facets=[BadInput],
+    message="Fields '{first}' and '{second}' of {entityType} both map to column \"{column}\"",
+)
+ErrTableCollision = Storage.define(
+    "table_collision",
+    facets=[BadInput],
+    message='Entity type {entityType} maps to table "{table}", {reason}',
+)
+ErrInvalidValue = Storage.define(
+    "invalid_value",
+    facets=[BadInput, HasEntityField],
+    message=(
+        "Invalid value for {entityType}.{field} (id {entityId}): expected {expected}, got {got}"
+    ),
+)
+ErrInvalidFilterValue = Storage.define(
+    "invalid_filter_value",
+    facets=[BadInput, HasEntityField],
+    message="Field '{field}' of {entityType} is a {kind}; {value} is not a valid {kind} value",
+)
+ErrInvalidCursor = Storage.define(
+    "invalid_cursor", facets=[BadInput], message="Invalid cursor {cursor!r}: {reason}"
+)
+ErrInvalidLimit = Storage.define(
+    "invalid_limit", facets=[BadInput], message="Invalid limit {limit}: limit must be ≥ 0"
+)
+ErrWriteFailed = Storage.define(
+    "write_failed", facets=[], message="Could not write to {path}: {reason}"
+)
+ErrOpenFailed = Storage.define(
+    "open_failed", facets=[NotFound], message="Could not open database {path}: {reason}"
+)

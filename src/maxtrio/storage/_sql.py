@@ -1,0 +1,125 @@
+"""Compiling queries to SQL: the where tree, ordering, keyset pagination and projections.
+
+Every value is bound as a parameter, never spliced into SQL; identifiers are quoted.
+
+``SELECT <cols> FROM "<table>" [WHERE <filter> [AND <after cursor>]]
+ORDER BY ["<col>" ASC|DESC,] _id ASC LIMIT <limit + 1>``
+
+NULLs sort first ascending and last descending (SQLite's rule); ``_id`` ascending breaks ties.
+``~=`` is a case-insensitive (ASCII) substring match: ``LIKE '%v%' ESCAPE '\\'`` with ``%``,
+``_`` and ``\\`` in the value escaped.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import attrs
+
+from maxtrio.core import EntityQuery, Op, Ordering, Where, WhereClause
+
+from ._cursor import KeysetPosition
+from ._errors import ErrInvalidFilterValue
+from ._table import ID_COLUMN, Column, TableSpec
+from ._values import BadFilterValue, describe, filter_value, like_pattern, value_text
+
+
+@attrs.frozen
+class CompiledQuery:
+    sql: str
+    params: tuple[Any, ...]
+    columns: tuple[Column, ...]
+    order_column: Column | None  # None when ordering by _id only
+
+
+def _resolve(table: TableSpec, field: str) -> Column | None:
+    """The column of a filterable/orderable field; None means ``_id``."""
+    if field == ID_COLUMN:
+        return None
+    return table.column(field)
+
+
+def _leaf_sql(table: TableSpec, leaf: Where, params: list[Any]) -> str:
+    col = _resolve(table, leaf.field)
+    quoted = "_id" if col is None else col.quoted
+    if leaf.op is Op.CONTAINS:
+        params.append(like_pattern(value_text(leaf.value)))
+        return f"{quoted} LIKE ? ESCAPE '\\'"
+    try:
+        params.append(filter_value(None if col is None else col.kind, leaf.value))
+    except BadFilterValue:
+        assert col is not None
+        raise ErrInvalidFilterValue(
+            entityType=table.entity.name,
+            field=leaf.field,
+            kind=col.kind.value,
+            value=describe(leaf.value),
+        ) from None
+    return f"{quoted} {leaf.op.value} ?"
+
+
+def where_sql(table: TableSpec, clause: WhereClause, params: list[Any]) -> str | None:
+    """SQL for a where tree (None = no condition); appends bound values to ``params``."""
+    if isinstance(clause, Where):
+        return _leaf_sql(table, clause, params)
+    parts = [p for p in (where_sql(table, c, params) for c in clause.clauses) if p]
+    if not parts:
+        return None
+    if len(parts) == 1:
+        return parts[0]
+    joiner = " AND " if clause.kind == "and" else " OR "
+    return "(" + joiner.join(parts) + ")"
+
+
+def keyset_sql(
+    col: Column | None, ordering: Ordering, pos: KeysetPosition, params: list[Any]
+) -> str:
+    """The condition selecting rows strictly after ``pos`` in ``ORDER BY col dir, _id ASC``."""
+    if col is None:  # ordering by _id itself
+        params.append(pos.id)
+        return "_id < ?" if ordering.descending else "_id > ?"
+    c = col.quoted
+    if pos.value is None:
+        params.append(pos.id)
+        if ordering.descending:  # NULLs come last: only later NULLs remain
+            return f"({c} IS NULL AND _id > ?)"
+        return f"(({c} IS NULL AND _id > ?) OR {c} IS NOT NULL)"
+    params.extend([pos.value, pos.value, pos.id])
+    if ordering.descending:
+        return f"({c} < ? OR ({c} = ? AND _id > ?) OR {c} IS NULL)"
+    return f"({c} > ? OR ({c} = ? AND _id > ?))"
+
+
+def compile_query(
+    table: TableSpec,
+    query: EntityQuery,
+    columns: tuple[Column, ...],
+    fetch_size: int,
+    after_id: str | None,
+    after_keyset: KeysetPosition | None,
+) -> CompiledQuery:
+    params: list[Any] = []
+    conditions: list[str] = []
+    filter_sql = where_sql(table, query.where, params)
+    if filter_sql:
+        conditions.append(filter_sql)
+    ordering = query.ordering
+    order_col = _resolve(table, ordering.field) if ordering is not None else None
+    if ordering is not None and after_keyset is not None:
+        conditions.append(keyset_sql(order_col, ordering, after_keyset, params))
+    elif after_id is not None:
+        params.append(after_id)
+        conditions.append("_id > ?")
+    # The raw order value comes last, so the keyset cursor can be built from the last row.
+    extra = [order_col.quoted] if order_col is not None else []
+    select = ", ".join(["_id", *(c.quoted for c in columns), *extra])
+    sql = f"SELECT {select} FROM {table.quoted}"
+    if conditions:
+        sql += " WHERE " + " AND ".join(conditions)
+    order = "_id ASC"
+    if ordering is not None:
+        direction = "DESC" if ordering.descending else "ASC"
+        lead = "_id" if order_col is None else order_col.quoted
+        order = f"{lead} {direction}" + ("" if order_col is None else ", _id ASC")
+    sql += f" ORDER BY {order} LIMIT {int(fetch_size)}"
+    return CompiledQuery(sql, tuple(params), columns, order_col)

@@ -1,0 +1,315 @@
+"""``SqliteEngine``: the apsw entity engine — a table per entity type, merge upserts, queries.
+
+Writes are merge upserts (``INSERT … ON CONFLICT(_id) DO UPDATE SET`` only the provided
+columns): storing some fields of an existing entity keeps its other fields, and an explicit
+``None`` clears a field. ``store_many`` validates a whole batch before writing and writes it in
+one transaction, one ``executemany`` per run of inputs with the same type and fields, in input
+order. A bad value raises ``storage.invalid_value`` and nothing of the batch is written.
+
+Ordered queries over large tables get an index on ``(column, _id)`` the first time they run
+(see :data:`AUTO_INDEX_MIN_ROWS`): sorting a million rows takes ~90 ms, walking an index < 1 ms.
+"""
+
+from __future__ import annotations
+
+import itertools
+import operator
+import os
+from collections.abc import Sequence
+from typing import Any
+
+import apsw
+
+from maxtrio.core import (
+    ALL,
+    EntityDef,
+    EntityInput,
+    EntityQuery,
+    EntityResult,
+    FieldSelector,
+    Page,
+    PageRequest,
+    Projection,
+    ProjectionKind,
+    Ref,
+    Schema,
+)
+
+from ._cursor import decode_id_cursor, decode_keyset, encode_id_cursor, encode_keyset
+from ._database import SqliteDatabase
+from ._engine import DEFAULT_PAGE_LIMIT, QueryItem
+from ._errors import (
+    ErrCollectionNotSupported,
+    ErrEntityNotFound,
+    ErrEntityNotRegistered,
+    ErrFieldNotFound,
+    ErrInvalidLimit,
+    ErrInvalidValue,
+    ErrTableCollision,
+)
+from ._naming import quote
+from ._sql import CompiledQuery, compile_query
+from ._table import ID_COLUMN, Column, TableSpec
+from ._values import BadValue, convert_column, describe
+
+#: Ordered queries on tables with at least this many rows create an index on the order column.
+AUTO_INDEX_MIN_ROWS = 20_000
+
+_ALL_PROJECTION = Projection.all()
+
+
+class SqliteEngine:
+    """Entity storage in one SQLite database (a file, or ``:memory:``)."""
+
+    def __init__(self, database: SqliteDatabase, schema: Schema) -> None:
+        self.database = database
+        self.schema = schema
+        self._tables: dict[str, TableSpec] = {}
+        self._indexed: set[str] = set()
+        for entity in schema.entities:
+            self._register(entity)
+        database.write_sync(self._migrate)
+
+    @classmethod
+    def open(cls, path: str | os.PathLike[str], schema: Schema) -> SqliteEngine:
+        """Open (creating if needed) a database and bring its tables up to ``schema``."""
+        database = SqliteDatabase(path)
+        try:
+            return cls(database, schema)
+        except BaseException:
+            database.close()
+            raise
+
+    # -- registration ------------------------------------------------------------------------
+
+    def _register(self, entity: EntityDef) -> None:
+        table = TableSpec(entity, self.schema.get_definition)
+        for other in self._tables.values():
+            if other.name == table.name and other.entity.name != entity.name:
+                raise ErrTableCollision(
+                    entityType=entity.name, table=table.name, reason=f"as {other.entity.name} does"
+                )
+        self._tables[entity.name] = table
+
+    def _migrate(self, conn: apsw.Connection) -> None:
+        for table in self._tables.values():
+            table.migrate(conn)
+
+    def table(self, entity: EntityDef | str) -> TableSpec:
+        name = entity if isinstance(entity, str) else entity.name
+        try:
+            return self._tables[name]
+        except KeyError:
+            raise ErrEntityNotRegistered(entityType=name) from None
+
+    @property
+    def tables(self) -> tuple[TableSpec, ...]:
+        return tuple(self._tables.values())
+
+    # -- writes ------------------------------------------------------------------------------
+
+    async def store(self, entity: EntityInput) -> Ref:
+        await self.store_many([entity])
+        return Ref(entity.ref.entity_def, entity.ref.id)
+
+    async def store_many(self, entities: Sequence[EntityInput]) -> None:
+        if not entities:
+            return
+        batches = self.prepare_writes(entities)
+        await self.database.write(lambda conn: self.apply_writes(conn, batches))
+
+    def prepare_writes(
+        self, entities: Sequence[EntityInput]
+    ) -> list[tuple[str, list[tuple[Any, ...]]]]:
+        """Validate and convert a batch into ``(sql, rows)`` runs, in input order.
+
+        Pure Python (no database access), so callers that combine entity writes with other
+        writes in one transaction (the task store) can prepare outside the writer thread. The
+        common case — every input of one type with the same fields — is checked and converted
+        column by column with C-level ``map``/``zip``; mixed batches fall back to runs.
+        """
+        fields_list = list(map(_FIELDS, entities))
+        first = fields_list[0]
+        refs = list(map(_REF, entities))
+        if len(set(map(_DEF, refs))) == 1 and set(map(len, fields_list)) == {len(first)}:
+            try:
+                return [self._prepare_run(refs, fields_list, tuple(first))]
+            except KeyError:
+                pass  # same sizes, different keys: take the general path
+        out = []
+        for (_, keys), run in itertools.groupby(entities, key=_run_key):
+            items = list(run)
+            out.append(self._prepare_run(list(map(_REF, items)), list(map(_FIELDS, items)), keys))
+        return out
+
+    def _prepare_run(
+        self, refs: list[Ref], fields_list: list[Any], keys: tuple[str, ...]
+    ) -> tuple[str, list[tuple[Any, ...]]]:
+        type_name = refs[0].entity_def.name
+        table = self.table(type_name)
+        fields = tuple(k for k in keys if k in table.by_field)
+        ids = list(map(_ID, refs))
+        if not set(map(type, ids)) <= {str}:
+            bad = next(i for i in ids if not isinstance(i, str))
+            raise ErrInvalidValue(
+                entityType=type_name,
+                field="_id",
+                entityId=str(bad),
+                expected="a string id",
+                got=describe(bad),
+            )
+        columns: list[Sequence[Any]] = []
+        for field in fields:
+            # Raises KeyError when a dict lacks the key (the caller then falls back to runs).
+            column_values = list(map(operator.itemgetter(field), fields_list))
+            try:
+                columns.append(convert_column(table.by_field[field].kind, column_values))
+            except BadValue as bad:
+                raise ErrInvalidValue(
+                    entityType=type_name,
+                    field=field,
+                    entityId=ids[bad.index],
+                    expected=bad.expected,
+                    got=describe(bad.got),
+                ) from None
+        return table.upsert_sql(fields), list(zip(ids, *columns, strict=True))
+
+    @staticmethod
+    def apply_writes(
+        conn: apsw.Connection, batches: list[tuple[str, list[tuple[Any, ...]]]]
+    ) -> None:
+        """Execute prepared runs on ``conn`` (the caller holds the transaction)."""
+        for sql, rows in batches:
+            conn.executemany(sql, rows)
+
+    # -- single-entity reads -----------------------------------------------------------------
+
+    async def load(self, ref: Ref, selector: FieldSelector = ALL) -> EntityResult:
+        table = self.table(ref.entity_def)
+        columns = table.known_columns(None if selector.is_all else selector.fields)
+        select = ", ".join(["_id", *(c.quoted for c in columns)])
+        sql = f"SELECT {select} FROM {table.quoted} WHERE _id = ?"
+        rows = await self.database.read(lambda conn: list(conn.execute(sql, (ref.id,))))
+        if not rows:
+            raise ErrEntityNotFound(entityType=ref.entity_type, entityId=ref.id)
+        return table.row_reader(columns)(rows[0])
+
+    async def load_field(self, ref: Ref, field: str) -> Any:
+        table = self.table(ref.entity_def)
+        if field not in table.by_field:
+            raise ErrFieldNotFound(entityType=ref.entity_type, field=field)
+        result = await self.load(ref, FieldSelector.select(field))
+        return result.get(field)
+
+    async def load_collection(
+        self, ref: Ref, field: str, page: PageRequest | None = None
+    ) -> Page[Ref]:
+        raise ErrCollectionNotSupported()
+
+    async def count(self, entity: EntityDef) -> int:
+        table = self.table(entity)
+        sql = f"SELECT count(*) FROM {table.quoted}"
+        rows = await self.database.read(lambda conn: list(conn.execute(sql)))
+        return int(rows[0][0])
+
+    # -- pages and queries -------------------------------------------------------------------
+
+    async def load_page(
+        self,
+        entity: EntityDef,
+        projection: Projection = _ALL_PROJECTION,
+        page: PageRequest | None = None,
+    ) -> Page[QueryItem]:
+        return await self.query(EntityQuery(entity, projection=projection), page)
+
+    async def query(self, query: EntityQuery, page: PageRequest | None = None) -> Page[QueryItem]:
+        table = self.table(query.entity)
+        request = (page or PageRequest()).default_limit(DEFAULT_PAGE_LIMIT)
+        if request.limit < 0:
+            raise ErrInvalidLimit(limit=request.limit)
+        projection = query.projection
+        if projection.kind is ProjectionKind.REFS:
+            columns: tuple[Column, ...] = ()
+        elif projection.kind is ProjectionKind.SELECT:
+            columns = table.select_columns(projection.fields)
+        else:
+            columns = table.columns
+        ordering = query.ordering
+        keyset = ordering is not None and not (
+            ordering.field == ID_COLUMN and not ordering.descending
+        )
+        after_id = after_keyset = None
+        if request.cursor:
+            if keyset:
+                assert ordering is not None
+                after_keyset = decode_keyset(request.cursor, ordering)
+            else:
+                after_id = decode_id_cursor(request.cursor)
+        compiled = compile_query(table, query, columns, request.limit + 1, after_id, after_keyset)
+        if compiled.order_column is not None and ordering is not None:
+            await self._ensure_order_index(table, compiled.order_column, ordering.descending)
+        rows = await self.database.read(lambda conn: _fetch(conn, compiled))
+        has_more = len(rows) > request.limit
+        rows = rows[: request.limit]
+        cursor = None
+        if has_more and rows:
+            last = rows[-1]
+            if keyset:
+                assert ordering is not None
+                order_value = last[0] if compiled.order_column is None else last[-1]
+                cursor = encode_keyset(ordering, order_value, last[0])
+            else:
+                cursor = encode_id_cursor(table.entity.name, last[0])
+        items: list[QueryItem]
+        if projection.kind is ProjectionKind.REFS:
+            entity = table.entity
+            items = [Ref(entity, row[0]) for row in rows]
+        else:
+            read = table.row_reader(columns)
+            width = len(columns) + 1
+            items = [read(row[:width]) for row in rows]
+        return Page(items, has_more, cursor)
+
+    async def _ensure_order_index(self, table: TableSpec, column: Column, descending: bool) -> None:
+        direction = "desc" if descending else "asc"
+        name = f"{table.name}__by_{column.name}_{direction}"
+        if name in self._indexed:
+            return
+        size_sql = f"SELECT coalesce(max(rowid), 0) FROM {table.quoted}"
+        size = (await self.database.read(lambda conn: list(conn.execute(size_sql))))[0][0]
+        if size < AUTO_INDEX_MIN_ROWS:
+            return
+        ddl = (
+            f"CREATE INDEX IF NOT EXISTS {quote(name)} ON {table.quoted}"
+            f"({column.quoted} {direction.upper()}, _id ASC)"
+        )
+        await self.database.write(lambda conn: conn.execute(ddl))
+        self._indexed.add(name)
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    async def aclose(self) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.database.close()
+
+    async def __aenter__(self) -> SqliteEngine:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.close()
+
+
+_FIELDS = operator.attrgetter("fields")
+_REF = operator.attrgetter("ref")
+_ID = operator.attrgetter("id")
+_DEF = operator.attrgetter("entity_def")
+
+
+def _run_key(entity: EntityInput) -> tuple[str, tuple[str, ...]]:
+    return entity.ref.entity_def.name, tuple(entity.fields)
+
+
+def _fetch(conn: apsw.Connection, compiled: CompiledQuery) -> list[tuple[Any, ...]]:
+    return [tuple(r) for r in conn.execute(compiled.sql, compiled.params)]

@@ -1,0 +1,158 @@
+"""One entity table: its columns, DDL, migration, upsert statements and row readers.
+
+Layout (spec §5.3): ``_id TEXT PRIMARY KEY`` then one column per scalar or ref field in
+declaration order (string/date/ref TEXT, number REAL, boolean INTEGER); collections have no
+column. Migration creates the table, renames a legacy ``id`` key column, and adds missing
+columns; it never drops, renames or retypes a column.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from functools import cached_property
+from typing import Any
+
+import apsw
+import attrs
+
+from maxtrio.core import SQL_TYPES, EntityDef, EntityResult, FieldKind, Ref
+
+from ._errors import ErrColumnCollision, ErrFieldNotFound, ErrTableCollision
+from ._naming import column_name, quote, table_name
+from ._values import reader_for
+
+ID_COLUMN = "_id"
+
+
+@attrs.frozen
+class Column:
+    field: str
+    name: str
+    kind: FieldKind
+    sql_type: str
+    target: EntityDef | None
+
+    @property
+    def quoted(self) -> str:
+        return quote(self.name)
+
+
+class TableSpec:
+    """The table of one registered entity type."""
+
+    def __init__(self, entity: EntityDef, resolve: Callable[[str], EntityDef | None]) -> None:
+        self.entity = entity
+        self.name = table_name(entity.name)
+        if self.name.startswith("_max_"):
+            raise ErrTableCollision(
+                entityType=entity.name,
+                table=self.name,
+                reason="which is reserved for Max's own tables",
+            )
+        columns: list[Column] = []
+        seen: dict[str, str] = {ID_COLUMN: "_id"}
+        for fname, field in entity.fields.items():
+            if not field.is_stored:
+                continue
+            cname = column_name(fname)
+            if cname in seen:
+                raise ErrColumnCollision(
+                    entityType=entity.name, first=seen[cname], second=fname, column=cname
+                )
+            seen[cname] = fname
+            target = field.target(resolve) if field.kind is FieldKind.REF else None
+            columns.append(Column(fname, cname, field.kind, SQL_TYPES[field.kind], target))
+        self.columns: tuple[Column, ...] = tuple(columns)
+        self.by_field: Mapping[str, Column] = {c.field: c for c in columns}
+        self._upsert_sql: dict[tuple[str, ...], str] = {}
+
+    @property
+    def quoted(self) -> str:
+        return quote(self.name)
+
+    # -- DDL ---------------------------------------------------------------------------------
+
+    def create_sql(self) -> str:
+        cols = "".join(f", {c.quoted} {c.sql_type}" for c in self.columns)
+        return f"CREATE TABLE IF NOT EXISTS {self.quoted} (_id TEXT PRIMARY KEY{cols})"
+
+    def migrate(self, conn: apsw.Connection) -> None:
+        """Create the table or bring an existing one up to the schema (idempotent)."""
+        existing = [row[1] for row in conn.execute(f"PRAGMA table_info({self.quoted})")]
+        if existing and "id" in existing and ID_COLUMN not in existing:
+            conn.execute(f'ALTER TABLE {self.quoted} RENAME COLUMN "id" TO _id')
+            existing = [ID_COLUMN if n == "id" else n for n in existing]
+        if not existing:
+            conn.execute(self.create_sql())
+            return
+        for c in self.columns:
+            if c.name not in existing:
+                conn.execute(f"ALTER TABLE {self.quoted} ADD COLUMN {c.quoted} {c.sql_type}")
+
+    # -- writes ------------------------------------------------------------------------------
+
+    def upsert_sql(self, fields: tuple[str, ...]) -> str:
+        """Merge upsert of ``_id`` plus these fields' columns (others are left untouched)."""
+        sql = self._upsert_sql.get(fields)
+        if sql is None:
+            cols = [self.by_field[f].quoted for f in fields]
+            marks = ", ".join("?" * (len(cols) + 1))
+            names = ", ".join(["_id", *cols])
+            if cols:
+                updates = ", ".join(f"{c} = excluded.{c}" for c in cols)
+                tail = f"ON CONFLICT(_id) DO UPDATE SET {updates}"
+            else:
+                tail = "ON CONFLICT(_id) DO NOTHING"
+            sql = f"INSERT INTO {self.quoted} ({names}) VALUES ({marks}) {tail}"
+            self._upsert_sql[fields] = sql
+        return sql
+
+    # -- reads -------------------------------------------------------------------------------
+
+    def column(self, field: str) -> Column:
+        """The column of a stored field; ``storage.field_not_found`` otherwise."""
+        try:
+            return self.by_field[field]
+        except KeyError:
+            raise ErrFieldNotFound(entityType=self.entity.name, field=field) from None
+
+    def select_columns(self, fields: tuple[str, ...] | None) -> tuple[Column, ...]:
+        """Columns for a field list (None = all); unknown names raise ``field_not_found``."""
+        if fields is None:
+            return self.columns
+        out: list[Column] = []
+        for f in fields:
+            if f == ID_COLUMN:
+                continue
+            col = self.column(f)
+            if col not in out:
+                out.append(col)
+        return tuple(out)
+
+    def known_columns(self, fields: tuple[str, ...] | None) -> tuple[Column, ...]:
+        """Like :meth:`select_columns` but silently ignoring unknown names (``load``)."""
+        if fields is None:
+            return self.columns
+        wanted = set(fields)
+        return tuple(c for c in self.columns if c.field in wanted)
+
+    @cached_property
+    def _readers(self) -> dict[str, Callable[[Any], Any] | None]:
+        return {c.field: reader_for(c.kind, c.target) for c in self.columns}
+
+    def row_reader(self, columns: tuple[Column, ...]) -> Callable[[tuple[Any, ...]], EntityResult]:
+        """A function turning ``(_id, *columns)`` rows into EntityResults."""
+        entity = self.entity
+        names = tuple(c.field for c in columns)
+        convs = [(i + 1, self._readers[c.field]) for i, c in enumerate(columns)]
+        convs = [(i, fn) for i, fn in convs if fn is not None]
+
+        def read(row: tuple[Any, ...]) -> EntityResult:
+            if convs:
+                values = list(row)
+                for i, fn in convs:
+                    values[i] = fn(values[i])  # type: ignore[misc]
+                row = tuple(values)
+            return EntityResult(Ref(entity, row[0]), dict(zip(names, row[1:], strict=True)))
+
+        return read

@@ -1,0 +1,275 @@
+"""Value conversion between Python and SQLite, per field kind.
+
+Three directions:
+
+* **write** (:func:`convert_column`): validates the values of one column of a batch and
+  converts them for binding — refs and RefKeys become ids, dates canonical ISO text
+  (``2026-03-08T18:18:39.000Z``). A value of the wrong type raises :class:`BadValue`.
+* **read** (:func:`reader_for`): refs come back as :class:`Ref`, booleans as ``bool``, dates as
+  aware ``datetime``; numbers stay floats.
+* **filter** (:func:`filter_value`): the value a where-leaf binds. Integral numbers bind as
+  ``int`` so SQLite's text affinity yields ``"42"``, not ``"42.0"``; huge integers bind as
+  REAL instead of overflowing.
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from maxtrio.core import EntityDef, FieldKind, Ref, try_parse_ref_key
+
+_INT64_MIN = -(2**63)
+_INT64_MAX = 2**63 - 1
+_SAFE_INT = 2**53 - 1
+
+#: Column types that need no conversion at all on write, per kind.
+_PASS_TYPES: dict[FieldKind, frozenset[type]] = {
+    FieldKind.STRING: frozenset({str, type(None)}),
+    FieldKind.NUMBER: frozenset({float, type(None)}),
+    FieldKind.BOOLEAN: frozenset({bool, type(None)}),
+    FieldKind.DATE: frozenset({type(None)}),
+    FieldKind.REF: frozenset({type(None)}),
+}
+
+_EXPECTED: dict[FieldKind, str] = {
+    FieldKind.STRING: "a string",
+    FieldKind.NUMBER: "a number",
+    FieldKind.BOOLEAN: "a boolean",
+    FieldKind.DATE: "a date (datetime or ISO-8601 text)",
+    FieldKind.REF: "a ref (Ref, RefKey or id)",
+}
+
+
+class BadValue(Exception):
+    """A value of the wrong type for its column; ``index`` is its position in the batch."""
+
+    def __init__(self, index: int, expected: str, got: object) -> None:
+        super().__init__(expected)
+        self.index = index
+        self.expected = expected
+        self.got = got
+
+
+def describe(value: object) -> str:
+    """A short, safe description of a bad value for error messages."""
+    text = repr(value)
+    if len(text) > 60:
+        text = text[:57] + "..."
+    return f"{type(value).__name__} {text}"
+
+
+# -- dates ------------------------------------------------------------------------------------
+
+
+def format_date(value: datetime) -> str:
+    """ISO-8601 UTC with milliseconds and ``Z`` (JavaScript ``toISOString``)."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    else:
+        value = value.astimezone(UTC)
+    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+
+
+def parse_date(text: str) -> datetime:
+    """Parse ISO-8601 text into an aware datetime (naive text is taken as UTC)."""
+    parsed = datetime.fromisoformat(text)
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed
+
+
+# -- write ------------------------------------------------------------------------------------
+
+
+def _write_one(kind: FieldKind, value: Any) -> Any:
+    """Convert one value for storage or raise ``TypeError``/``ValueError``."""
+    if value is None:
+        return None
+    t = type(value)
+    if kind is FieldKind.STRING:
+        if t is str or isinstance(value, str):
+            return str(value)
+    elif kind is FieldKind.NUMBER:
+        if t is float:
+            return value
+        if t is int or (isinstance(value, int) and not isinstance(value, bool)):
+            return int(value) if _INT64_MIN <= value <= _INT64_MAX else float(value)
+        if isinstance(value, float):
+            return float(value)
+    elif kind is FieldKind.BOOLEAN:
+        if isinstance(value, bool):
+            return 1 if value else 0
+    elif kind is FieldKind.DATE:
+        if isinstance(value, datetime):
+            return format_date(value)
+        if isinstance(value, str):
+            return format_date(parse_date(value))
+    elif kind is FieldKind.REF:
+        if isinstance(value, Ref):
+            return value.id
+        if isinstance(value, str):
+            parsed = try_parse_ref_key(value) if ":" in value else None
+            return parsed.entity_id if parsed is not None else value
+    raise TypeError(kind)
+
+
+_REF_ID = operator.attrgetter("id")
+_NONE = type(None)
+
+
+def convert_column(kind: FieldKind, values: Sequence[Any]) -> Sequence[Any]:
+    """Validate and convert one column of a batch; raise :class:`BadValue` on a wrong type."""
+    types = set(map(type, values))
+    if types <= _PASS_TYPES[kind]:
+        return values
+    if kind is FieldKind.REF:
+        if types == {Ref}:
+            return list(map(_REF_ID, values))
+        if types <= {str, _NONE} and not any(v and ":" in v for v in values):
+            return values  # plain ids (a RefKey always holds a colon)
+    out = []
+    for index, value in enumerate(values):
+        try:
+            out.append(_write_one(kind, value))
+        except (TypeError, ValueError, OverflowError):
+            raise BadValue(index, _EXPECTED[kind], value) from None
+    return out
+
+
+# -- read -------------------------------------------------------------------------------------
+
+
+def _read_bool(value: Any) -> bool | None:
+    if value is None:
+        return None
+    return type(value) is int and value == 1
+
+
+def _read_date(value: Any) -> Any:
+    if value is None or not isinstance(value, str):
+        return value
+    try:
+        return parse_date(value)
+    except ValueError:
+        return value
+
+
+def reader_for(kind: FieldKind, target: EntityDef | None) -> Callable[[Any], Any] | None:
+    """The read converter of a column kind, or None when values come back as they are."""
+    if kind is FieldKind.BOOLEAN:
+        return _read_bool
+    if kind is FieldKind.DATE:
+        return _read_date
+    if kind is FieldKind.REF:
+        assert target is not None
+        return lambda v: None if v is None else Ref(target, v if isinstance(v, str) else str(v))
+    return None
+
+
+# -- filters ----------------------------------------------------------------------------------
+
+
+def bind_number(value: int | float) -> int | float:
+    """Integral values within ±(2^53−1) (and not −0) bind as int; others as float."""
+    if type(value) is int:
+        return value if _INT64_MIN <= value <= _INT64_MAX else float(value)
+    f = float(value)
+    if f.is_integer() and abs(f) <= _SAFE_INT and not (f == 0 and math.copysign(1, f) < 0):
+        return int(f)
+    return f
+
+
+def number_text(value: int | float) -> str:
+    """A number as JavaScript prints it (``3`` not ``3.0``, ``Infinity``)."""
+    if isinstance(value, float):
+        if math.isinf(value):
+            return "Infinity" if value > 0 else "-Infinity"
+        if math.isnan(value):
+            return "NaN"
+        if value.is_integer() and abs(value) < 1e21:
+            return str(int(value))
+        return repr(value)
+    return str(value)
+
+
+def value_text(value: Any) -> str:
+    """The text form of a filter value (for ``~=``)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return number_text(value)
+    if isinstance(value, Ref):
+        return value.id
+    if isinstance(value, datetime):
+        return format_date(value)
+    return str(value)
+
+
+def _looks_numeric(text: str) -> bool:
+    try:
+        float(text.strip())
+    except ValueError:
+        return False
+    return "_" not in text
+
+
+class BadFilterValue(Exception):
+    """A filter value that can never be compared with the column's kind."""
+
+
+def filter_value(kind: FieldKind | None, value: Any) -> Any:
+    """The value bound for ``column <op> ?``; ``kind`` None means the ``_id`` column."""
+    if value is None:
+        return None
+    if kind is None or kind is FieldKind.STRING:
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        if isinstance(value, int | float):
+            return bind_number(value)
+        if isinstance(value, Ref):
+            return value.id
+        if isinstance(value, datetime):
+            return format_date(value)
+        return str(value)
+    if kind is FieldKind.NUMBER:
+        if isinstance(value, bool):
+            raise BadFilterValue
+        if isinstance(value, int | float):
+            return bind_number(value)
+        if isinstance(value, str) and _looks_numeric(value):
+            return value
+        raise BadFilterValue
+    if kind is FieldKind.BOOLEAN:
+        if isinstance(value, bool):
+            return 1 if value else 0
+        if isinstance(value, int) and value in (0, 1):
+            return value
+        if isinstance(value, str) and value.lower() in ("true", "false"):
+            return 1 if value.lower() == "true" else 0
+        raise BadFilterValue
+    if kind is FieldKind.DATE:
+        if isinstance(value, datetime):
+            return format_date(value)
+        if isinstance(value, str):
+            return value
+        raise BadFilterValue
+    # FieldKind.REF
+    if isinstance(value, Ref):
+        return value.id
+    if isinstance(value, bool):
+        raise BadFilterValue
+    if isinstance(value, int | float):
+        return number_text(value)
+    text = str(value)
+    parsed = try_parse_ref_key(text) if ":" in text else None
+    return parsed.entity_id if parsed is not None else text
+
+
+def like_pattern(text: str) -> str:
+    """``%text%`` with ``\\``, ``%`` and ``_`` escaped (used with ``ESCAPE '\\'``)."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
