@@ -302,7 +302,8 @@ class ErrorDef:
         try:
             yield
         except Exception as exc:
-            raise self.create(data, cause=exc) from MaxError.wrap(exc)
+            err = self.create(data, cause=exc)
+            raise err from err.cause
 
     @overload
     def wrap(self, fn: Callable[P, Awaitable[T]]) -> Callable[P, Awaitable[T]]: ...
@@ -345,7 +346,8 @@ class Boundary:
                 raise
             raise self.error.create(data, cause=exc) from exc
         except Exception as exc:
-            raise self.error.create(data, cause=exc) from MaxError.wrap(exc)
+            err = self.error.create(data, cause=exc)
+            raise err from err.cause
 
     @overload
     def wrap(self, fn: Callable[P, Awaitable[T]]) -> Callable[P, Awaitable[T]]: ...

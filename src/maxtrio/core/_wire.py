@@ -6,6 +6,7 @@ never a traceback.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, TypeVar
 
 import cattrs
@@ -21,7 +22,15 @@ ErrInvalidWireValue = define_error(
 
 converter = make_converter(forbid_extra_keys=False)
 converter.register_unstructure_hook(MaxError, lambda e: e.to_wire())
-converter.register_structure_hook(MaxError, lambda v, _: MaxError.from_wire(v))
+
+
+def _structure_max_error(value: Any, _: type) -> MaxError:
+    if not isinstance(value, Mapping):
+        raise TypeError(f"expected an error object, got {type(value).__name__}")
+    return MaxError.from_wire(value)
+
+
+converter.register_structure_hook(MaxError, _structure_max_error)
 
 
 def structure(value: Any, cls: type[T], *, what: str | None = None) -> T:
