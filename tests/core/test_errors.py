@@ -15,6 +15,7 @@ import attrs
 import pytest
 import trio
 
+import maxtrio.core as core
 from maxtrio.core import (
     BadInput,
     Boundary,
@@ -793,3 +794,33 @@ def test_error_def_is_a_value() -> None:
     assert isinstance(ErrEntityNotFound, ErrorDef)
     with pytest.raises(attrs.exceptions.FrozenInstanceError):
         ErrEntityNotFound.code = "x"  # type: ignore[misc]
+
+
+@pytest.mark.parametrize(
+    ("error_def", "code", "facets"),
+    [
+        (core.ErrInvalidRefKey, "core.invalid_ref_key", ["BadInput"]),
+        (core.ErrInvalidMaxUrl, "core.invalid_max_url", ["BadInput"]),
+        (core.ErrNotImplemented, "core.not_implemented", ["NotImplemented"]),
+        (core.ErrNotSupported, "core.not_supported", ["NotSupported"]),
+        (core.ErrFieldNotLoaded, "core.field_not_loaded", ["HasEntityField"]),
+        (core.ErrContextBuildFailed, "core.context_build_failed", ["BadInput"]),
+        (core.ErrBatchKeyMissing, "core.batch_key_missing", ["NotFound"]),
+        (core.ErrBatchEmptyDeriveKey, "core.batch_empty_derive_key", ["InvariantViolated"]),
+        (core.ErrUnknownEntityType, "core.unknown_entity_type", ["HasEntityType"]),
+        (core.ErrRootNotInEntities, "core.root_not_in_entities", ["BadInput"]),
+        (core.ErrReservedFieldPrefix, "core.reserved_field_prefix", ["BadInput", "HasEntityField"]),
+    ],
+)
+def test_core_error_catalogue(error_def: ErrorDef, code: str, facets: list[str]) -> None:
+    """Codes and facet names cross the wire, so they must match the spec's table (§13.7)."""
+    assert error_def.code == code
+    assert error_def.domain == "core"
+    assert core.Core.owns(error_def.create())
+    assert [f.name for f in error_def.facets] == facets
+
+
+def test_core_messages() -> None:
+    assert str(core.ErrUnknownEntityType(entityType="Ghost")) == "Unknown entity type: Ghost"
+    assert str(core.ErrInvalidRefKey(key="x")) == "Invalid RefKey format: x"
+    assert str(core.ErrBatchKeyMissing(key="k")) == "Batch value missing for key: k"
