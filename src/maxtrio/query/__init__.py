@@ -1,1 +1,84 @@
-"""maxtrio.query — the filter language, ``--order-by`` and ``--fields`` parsing, lowering."""
+"""maxtrio.query — the filter language, ``--order-by`` and ``--fields`` parsing, lowering.
+
+No I/O. Text typed by a user (or an agent) becomes core query values:
+
+* :func:`parse_filter` — filter text → :data:`FilterAst` (spec sync-engine §14.1), with
+  ``query-parser.parse_failed`` errors that carry a reason and a character position;
+* :func:`coerce_value` — a comparison value's meaning (JavaScript ``Number()`` rules, §14.2);
+* :func:`lower` — AST → :class:`maxtrio.core.WhereClause` (§14.3);
+* :func:`mixed_and_or_warning` — ``AND`` and ``OR`` have equal precedence and group from
+  the left; this says so when a filter mixes them without parentheses;
+* :func:`parse_where` — all of the above for one entity type, as ``max search --filter``
+  needs it (§14.5);
+* :func:`parse_order_by` and :func:`select_fields` — ``--order-by`` and ``--fields`` (§15);
+* :func:`format_filter` — an AST back to canonical filter text.
+
+Example::
+
+    >>> from maxtrio.query import parse_filter, lower
+    >>> lower(parse_filter("status = open AND priority >= 5"))
+    WhereGroup(kind='and', clauses=(Where(field='status', op=<Op.EQ: '='>, value='open'), \
+Where(field='priority', op=<Op.GE: '>='>, value=5)))
+"""
+
+from ._ast import (
+    FILTER_OPERATORS,
+    Comparison,
+    FilterAst,
+    FilterOperator,
+    Logical,
+    LogicalOperator,
+    Value,
+    iter_comparisons,
+)
+from ._coerce import coerce_value, js_number
+from ._entity_filter import NO_FILTER, ParsedFilter, filterable_fields, parse_where
+from ._errors import (
+    Cli,
+    ErrFilterParse,
+    ErrFilterParseFailed,
+    ErrInvalidOrderBy,
+    ErrUnknownFieldGroup,
+    QueryParser,
+)
+from ._format import format_filter
+from ._grammar import MAX_CONDITIONS, MAX_NESTING, parse_filter
+from ._lower import lower
+from ._order_fields import FIELD_GROUPS, parse_order_by, select_fields
+from ._warning import mixed_and_or_warning
+from ._whitespace import JS_WHITESPACE, is_js_whitespace, js_trim
+
+__all__ = [
+    "FIELD_GROUPS",
+    "FILTER_OPERATORS",
+    "JS_WHITESPACE",
+    "MAX_CONDITIONS",
+    "MAX_NESTING",
+    "NO_FILTER",
+    "Cli",
+    "Comparison",
+    "ErrFilterParse",
+    "ErrFilterParseFailed",
+    "ErrInvalidOrderBy",
+    "ErrUnknownFieldGroup",
+    "FilterAst",
+    "FilterOperator",
+    "Logical",
+    "LogicalOperator",
+    "ParsedFilter",
+    "QueryParser",
+    "Value",
+    "coerce_value",
+    "filterable_fields",
+    "format_filter",
+    "is_js_whitespace",
+    "iter_comparisons",
+    "js_number",
+    "js_trim",
+    "lower",
+    "mixed_and_or_warning",
+    "parse_filter",
+    "parse_order_by",
+    "parse_where",
+    "select_fields",
+]

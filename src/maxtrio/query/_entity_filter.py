@@ -1,0 +1,66 @@
+"""A ``--filter`` for one entity type: parse, check the fields, lower (spec sync-engine §14.5).
+
+This is what ``max search <Type> --filter EXPR`` runs before it queries the engine:
+
+* an empty or all-whitespace filter means "no filter" (:data:`maxtrio.core.EMPTY_WHERE`);
+* a syntax error is ``query-parser.parse_failed``, raised as is;
+* every comparison's field, in every branch, must be a filterable meta field (``_id``) or a
+  stored field of the entity, else ``cli.filter_parse`` with the reason
+  ``Unknown field "<f>". Valid fields: _id, …``. Collection fields are not valid (MAXTRIO,
+  reference bug B16: the reference lets them through to fail in the engine);
+* the result carries the :func:`mixed_and_or_warning` text, if any, for the CLI to print.
+"""
+
+from __future__ import annotations
+
+import attrs
+
+from maxtrio.core import EMPTY_WHERE, FILTERABLE_META_FIELDS, EntityDef, WhereClause
+
+from ._ast import FilterAst, iter_comparisons
+from ._errors import ErrFilterParse
+from ._grammar import parse_filter
+from ._lower import lower
+from ._warning import mixed_and_or_warning
+from ._whitespace import js_trim
+
+
+@attrs.frozen
+class ParsedFilter:
+    """A checked filter: the where tree, the AST it came from (``None`` for no filter) and
+    the mixed ``AND``/``OR`` warning (``None`` when there is nothing to say)."""
+
+    where: WhereClause
+    warning: str | None = None
+    ast: FilterAst | None = None
+
+
+#: The filter that matches every row.
+NO_FILTER = ParsedFilter(EMPTY_WHERE)
+
+
+def filterable_fields(entity_def: EntityDef) -> tuple[str, ...]:
+    """Field names a filter may use on ``entity_def``: ``_id``, then the stored fields."""
+    return (*FILTERABLE_META_FIELDS, *entity_def.stored_field_names)
+
+
+def parse_where(text: str | None, entity_def: EntityDef) -> ParsedFilter:
+    """Parse ``text`` as a filter on ``entity_def``; see the module docstring."""
+    if text is None:
+        return NO_FILTER
+    expression = js_trim(text)
+    if not expression:
+        return NO_FILTER
+    ast = parse_filter(expression)
+    valid = filterable_fields(entity_def)
+    valid_set = frozenset(valid)
+    for comparison in iter_comparisons(ast):
+        if comparison.field not in valid_set:
+            raise ErrFilterParse(
+                expression=expression,
+                reason=f'Unknown field "{comparison.field}". Valid fields: {", ".join(valid)}',
+                field=comparison.field,
+                validFields=list(valid),
+                index=comparison.index,
+            )
+    return ParsedFilter(lower(ast), mixed_and_or_warning(ast), ast)

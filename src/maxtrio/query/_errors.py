@@ -1,0 +1,34 @@
+"""Errors of the query layer: the filter parser's, and the CLI's input errors for search.
+
+``query-parser.parse_failed`` is the syntax error of the filter language (spec sync-engine
+§13.7). The ``cli.*`` errors below are the search command's validation errors (§14.5, §15);
+they are defined here, where the validation lives, and the CLI raises them from here.
+"""
+
+from __future__ import annotations
+
+from maxtrio.core import BadInput, Boundary
+
+QueryParser = Boundary("query-parser")
+
+ErrFilterParseFailed = QueryParser.define(
+    "parse_failed",
+    facets=[BadInput],
+    message='Invalid filter "{expression}" — {reason} (at position {index})',
+)
+
+Cli = Boundary("cli")
+
+ErrFilterParse = Cli.define(
+    "filter_parse", facets=[BadInput], message='Invalid filter "{expression}" — {reason}'
+)
+ErrUnknownFieldGroup = Cli.define(
+    "unknown_field_group",
+    facets=[BadInput],
+    message=lambda data: (
+        f'Unknown field group "{data["group"]}". Available: {", ".join(data["available"])}'
+    ),
+)
+ErrInvalidOrderBy = Cli.define(
+    "invalid_order_by", facets=[BadInput], message='Invalid --order-by "{orderBy}" — {reason}'
+)
