@@ -22,6 +22,7 @@ from ._errors import (
     ErrWriteFailed,
     Storage,
 )
+from ._memory_engine import InMemoryEngine
 from ._naming import column_name, quote, snake_case, table_name
 from ._sqlite_engine import AUTO_INDEX_MIN_ROWS, SqliteEngine
 from ._table import Column, TableSpec
@@ -45,6 +46,7 @@ __all__ = [
     "ErrOpenFailed",
     "ErrTableCollision",
     "ErrWriteFailed",
+    "InMemoryEngine",
     "QueryItem",
     "SqliteDatabase",
     "SqliteEngine",

@@ -1,0 +1,253 @@
+"""``InMemoryEngine``: the ``Engine`` protocol in plain Python, for unit tests of upper layers.
+
+It shares the table layout, value conversion and cursor formats of :class:`SqliteEngine` and
+evaluates filters with SQLite's comparison rules (``_sqlite_semantics``), so results, order and
+cursors are the same as the real engine's — the property tests check exactly that.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from maxtrio.core import (
+    ALL,
+    EntityDef,
+    EntityInput,
+    EntityQuery,
+    EntityResult,
+    FieldSelector,
+    Op,
+    Page,
+    PageRequest,
+    Projection,
+    ProjectionKind,
+    Ref,
+    Schema,
+    Where,
+    WhereClause,
+)
+
+from ._cursor import (
+    KeysetPosition,
+    decode_id_cursor,
+    decode_keyset,
+    encode_id_cursor,
+    encode_keyset,
+)
+from ._engine import DEFAULT_PAGE_LIMIT, QueryItem
+from ._errors import (
+    ErrCollectionNotSupported,
+    ErrEntityNotFound,
+    ErrEntityNotRegistered,
+    ErrFieldNotFound,
+    ErrInvalidFilterValue,
+    ErrInvalidLimit,
+    ErrInvalidValue,
+)
+from ._sqlite_semantics import apply_affinity, compare, like_contains, sort_key
+from ._table import ID_COLUMN, Column, TableSpec
+from ._values import BadFilterValue, BadValue, convert_column, describe, filter_value, value_text
+
+Row = dict[str, Any]
+
+_ALL_PROJECTION = Projection.all()
+
+
+class InMemoryEngine:
+    """Entities in dictionaries; same semantics as the SQLite engine, no I/O."""
+
+    def __init__(self, schema: Schema) -> None:
+        self.schema = schema
+        self._tables = {e.name: TableSpec(e, schema.get_definition) for e in schema.entities}
+        self._rows: dict[str, dict[str, Row]] = {name: {} for name in self._tables}
+
+    def table(self, entity: EntityDef | str) -> TableSpec:
+        name = entity if isinstance(entity, str) else entity.name
+        try:
+            return self._tables[name]
+        except KeyError:
+            raise ErrEntityNotRegistered(entityType=name) from None
+
+    def rows(self, entity: EntityDef) -> dict[str, Row]:
+        """The stored rows of a type (id → field values as stored), for tests."""
+        return self._rows[self.table(entity).entity.name]
+
+    # -- writes ------------------------------------------------------------------------------
+
+    async def store(self, entity: EntityInput) -> Ref:
+        await self.store_many([entity])
+        return Ref(entity.ref.entity_def, entity.ref.id)
+
+    async def store_many(self, entities: Sequence[EntityInput]) -> None:
+        prepared: list[tuple[str, str, Row]] = []
+        for entity in entities:  # validate everything before writing anything
+            table = self.table(entity.ref.entity_def)
+            if not isinstance(entity.ref.id, str):
+                raise ErrInvalidValue(
+                    entityType=table.entity.name,
+                    field="_id",
+                    entityId=str(entity.ref.id),
+                    expected="a string id",
+                    got=describe(entity.ref.id),
+                )
+            values: Row = {}
+            for field, value in entity.fields.items():
+                column = table.by_field.get(field)
+                if column is None:
+                    continue
+                try:
+                    values[field] = _stored(column, convert_column(column.kind, [value])[0])
+                except BadValue as bad:
+                    raise ErrInvalidValue(
+                        entityType=table.entity.name,
+                        field=field,
+                        entityId=entity.ref.id,
+                        expected=bad.expected,
+                        got=describe(bad.got),
+                    ) from None
+            prepared.append((table.entity.name, entity.ref.id, values))
+        for type_name, id_, values in prepared:
+            row = self._rows[type_name].setdefault(id_, {})
+            row.update(values)
+
+    # -- reads -------------------------------------------------------------------------------
+
+    def _result(self, table: TableSpec, id_: str, columns: tuple[Column, ...]) -> EntityResult:
+        row = self._rows[table.entity.name][id_]
+        raw = (id_, *(row.get(c.field) for c in columns))
+        return table.row_reader(columns)(raw)
+
+    async def load(self, ref: Ref, selector: FieldSelector = ALL) -> EntityResult:
+        table = self.table(ref.entity_def)
+        if ref.id not in self._rows[table.entity.name]:
+            raise ErrEntityNotFound(entityType=ref.entity_type, entityId=ref.id)
+        columns = table.known_columns(None if selector.is_all else selector.fields)
+        return self._result(table, ref.id, columns)
+
+    async def load_field(self, ref: Ref, field: str) -> Any:
+        table = self.table(ref.entity_def)
+        if field not in table.by_field:
+            raise ErrFieldNotFound(entityType=ref.entity_type, field=field)
+        return (await self.load(ref, FieldSelector.select(field))).get(field)
+
+    async def load_collection(
+        self, ref: Ref, field: str, page: PageRequest | None = None
+    ) -> Page[Ref]:
+        raise ErrCollectionNotSupported()
+
+    async def count(self, entity: EntityDef) -> int:
+        return len(self._rows[self.table(entity).entity.name])
+
+    async def load_page(
+        self,
+        entity: EntityDef,
+        projection: Projection = _ALL_PROJECTION,
+        page: PageRequest | None = None,
+    ) -> Page[QueryItem]:
+        return await self.query(EntityQuery(entity, projection=projection), page)
+
+    async def query(self, query: EntityQuery, page: PageRequest | None = None) -> Page[QueryItem]:
+        table = self.table(query.entity)
+        request = (page or PageRequest()).default_limit(DEFAULT_PAGE_LIMIT)
+        if request.limit < 0:
+            raise ErrInvalidLimit(limit=request.limit)
+        projection = query.projection
+        if projection.kind is ProjectionKind.REFS:
+            columns: tuple[Column, ...] = ()
+        elif projection.kind is ProjectionKind.SELECT:
+            columns = table.select_columns(projection.fields)
+        else:
+            columns = table.columns
+        rows = self._rows[table.entity.name]
+        matcher = _compile(table, query.where)
+        ordering = query.ordering
+        order_field = ordering.field if ordering is not None else ID_COLUMN
+        if order_field != ID_COLUMN:
+            table.column(order_field)
+        descending = ordering is not None and ordering.descending
+        keyset = ordering is not None and not (order_field == ID_COLUMN and not descending)
+
+        def order_value(id_: str) -> Any:
+            return id_ if order_field == ID_COLUMN else rows[id_].get(order_field)
+
+        ids = sorted(i for i in rows if matcher(i, rows[i]))
+        if order_field != ID_COLUMN or descending:
+            ids.sort(key=lambda i: sort_key(order_value(i)), reverse=descending)
+        if request.cursor:
+            if keyset:
+                assert ordering is not None
+                pos = decode_keyset(request.cursor, ordering)
+                ids = [i for i in ids if _after(sort_key(order_value(i)), i, pos, descending)]
+            else:
+                after = decode_id_cursor(request.cursor)
+                ids = [i for i in ids if i > after]
+        has_more = len(ids) > request.limit
+        ids = ids[: request.limit]
+        cursor = None
+        if has_more and ids:
+            last = ids[-1]
+            if keyset:
+                assert ordering is not None
+                cursor = encode_keyset(ordering, order_value(last), last)
+            else:
+                cursor = encode_id_cursor(table.entity.name, last)
+        items: list[QueryItem]
+        if projection.kind is ProjectionKind.REFS:
+            items = [Ref(table.entity, i) for i in ids]
+        else:
+            items = [self._result(table, i, columns) for i in ids]
+        return Page(items, has_more, cursor)
+
+    async def aclose(self) -> None:
+        return None
+
+
+def _stored(column: Column, value: Any) -> Any:
+    """What SQLite keeps for a converted value (REAL affinity turns ints into floats)."""
+    if column.sql_type == "REAL" and isinstance(value, int):
+        return float(value)
+    return value
+
+
+def _after(key: tuple[int, Any], id_: str, pos: KeysetPosition, descending: bool) -> bool:
+    cursor_key = sort_key(pos.value)
+    if key == cursor_key:
+        return id_ > pos.id
+    return key < cursor_key if descending else key > cursor_key
+
+
+def _compile(table: TableSpec, clause: WhereClause) -> Any:
+    """A predicate ``(id, row) -> bool`` for a where tree."""
+    if isinstance(clause, Where):
+        return _leaf(table, clause)
+    parts = [_compile(table, c) for c in clause.clauses]
+    if clause.kind == "and":
+        return lambda i, r: all(p(i, r) for p in parts)
+    if not parts:
+        return lambda i, r: True
+    return lambda i, r: any(p(i, r) for p in parts)
+
+
+def _leaf(table: TableSpec, leaf: Where) -> Any:
+    column = None if leaf.field == ID_COLUMN else table.column(leaf.field)
+
+    def get(i: str, r: Row) -> Any:
+        return i if column is None else r.get(column.field)
+
+    if leaf.op is Op.CONTAINS:
+        needle = value_text(leaf.value)
+        return lambda i, r: like_contains(get(i, r), needle)
+    try:
+        bound = filter_value(None if column is None else column.kind, leaf.value)
+    except BadFilterValue:
+        assert column is not None
+        raise ErrInvalidFilterValue(
+            entityType=table.entity.name,
+            field=leaf.field,
+            kind=column.kind.value,
+            value=describe(leaf.value),
+        ) from None
+    operand = apply_affinity("TEXT" if column is None else column.sql_type, bound)
+    op = leaf.op.value
+    return lambda i, r: compare(op, get(i, r), operand)

@@ -1,0 +1,90 @@
+"""SQLite's comparison rules in Python, for the in-memory engine.
+
+Only what our tables need: every stored value already has its column's type (TEXT columns hold
+``str``, REAL columns ``float``, INTEGER columns ``0``/``1``), so the rules reduce to
+
+* affinity applied to the bound operand — a number compared with a TEXT column becomes text, a
+  numeric-looking text compared with a REAL/INTEGER column becomes a number;
+* storage-class order ``NULL < numbers < TEXT`` and binary (code point) text comparison;
+* any comparison with NULL is false; ``LIKE`` is case-insensitive for ASCII letters only.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Any
+
+_NUMERIC_TEXT = re.compile(r"\s*[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\s*\Z")
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+
+def real_text(value: float) -> str:
+    """A REAL as SQLite renders it as text (``%!.15g``: ``3.0``, ``1.0e+20``, ``Inf``)."""
+    if math.isinf(value):
+        return "Inf" if value > 0 else "-Inf"
+    text = f"{value:.15g}"
+    if "e" in text:
+        mantissa, exponent = text.split("e")
+        if "." not in mantissa:
+            mantissa += ".0"
+        return f"{mantissa}e{exponent}"
+    if "." not in text and "n" not in text:
+        text += ".0"
+    return text
+
+
+def as_text(value: Any) -> str:
+    if isinstance(value, float):
+        return real_text(value)
+    return str(value)
+
+
+def apply_affinity(column_sql_type: str, operand: Any) -> Any:
+    """The bound operand after the column's affinity is applied to it."""
+    if operand is None:
+        return None
+    if column_sql_type == "TEXT":
+        return as_text(operand) if isinstance(operand, int | float) else operand
+    if isinstance(operand, str) and _NUMERIC_TEXT.match(operand):
+        number = float(operand)
+        if column_sql_type == "INTEGER" and number.is_integer() and abs(number) < 2**63:
+            return int(number)
+        return number
+    return operand
+
+
+def sort_key(value: Any) -> tuple[int, Any]:
+    """Storage-class order: NULL, then numbers, then text."""
+    if value is None:
+        return (0, 0)
+    if isinstance(value, int | float):
+        return (1, value)
+    return (2, value)
+
+
+def compare(op: str, left: Any, right: Any) -> bool:
+    """``left op right`` with SQLite semantics (NULL never matches)."""
+    if left is None or right is None:
+        return False
+    a, b = sort_key(left), sort_key(right)
+    if op == "=":
+        return a == b
+    if op == "!=":
+        return a != b
+    if op == ">":
+        return a > b
+    if op == "<":
+        return a < b
+    if op == ">=":
+        return a >= b
+    if op == "<=":
+        return a <= b
+    raise ValueError(op)
+
+
+def like_contains(value: Any, needle: str) -> bool:
+    """``value LIKE '%needle%'`` (escaped): a case-insensitive ASCII substring test."""
+    if value is None:
+        return False
+    return needle.translate(_ASCII_LOWER) in as_text(value).translate(_ASCII_LOWER)
