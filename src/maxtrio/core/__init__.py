@@ -23,6 +23,7 @@ from ._core_errors import (
     ErrUnknownEntityType,
     ErrUnresolvedRefTarget,
 )
+from ._engine import DEFAULT_PAGE_LIMIT, Engine, QueryItem
 from ._entity import EntityDef, EntityInput
 from ._errors import (
     BadInput,
@@ -92,6 +93,7 @@ from ._wire import ErrInvalidWireValue, converter, structure, unstructure
 __all__ = [
     "ALL",
     "DEFAULT_META_FIELDS",
+    "DEFAULT_PAGE_LIMIT",
     "EMPTY_WHERE",
     "FILTERABLE_META_FIELDS",
     "INSTALLATION",
@@ -102,6 +104,7 @@ __all__ = [
     "BatchKey",
     "Boundary",
     "Core",
+    "Engine",
     "EntityDef",
     "EntityInput",
     "EntityQuery",
@@ -149,6 +152,7 @@ __all__ = [
     "Projection",
     "ProjectionKind",
     "Query",
+    "QueryItem",
     "Ref",
     "Relationship",
     "ResolvedPageRequest",

@@ -4,8 +4,9 @@
 ``InMemoryEngine`` implements it in plain Python for unit tests of the layers above.
 """
 
+from maxtrio.core import DEFAULT_PAGE_LIMIT, Engine, QueryItem
+
 from ._database import SqliteDatabase
-from ._engine import DEFAULT_PAGE_LIMIT, Engine, QueryItem
 from ._errors import (
     ErrCollectionNotSupported,
     ErrColumnCollision,

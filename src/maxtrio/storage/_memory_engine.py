@@ -12,6 +12,7 @@ from typing import Any
 
 from maxtrio.core import (
     ALL,
+    DEFAULT_PAGE_LIMIT,
     EntityDef,
     EntityInput,
     EntityQuery,
@@ -22,6 +23,7 @@ from maxtrio.core import (
     PageRequest,
     Projection,
     ProjectionKind,
+    QueryItem,
     Ref,
     Schema,
     Where,
@@ -35,7 +37,6 @@ from ._cursor import (
     encode_id_cursor,
     encode_keyset,
 )
-from ._engine import DEFAULT_PAGE_LIMIT, QueryItem
 from ._errors import (
     ErrCollectionNotSupported,
     ErrEntityNotFound,

@@ -22,6 +22,7 @@ import apsw
 
 from maxtrio.core import (
     ALL,
+    DEFAULT_PAGE_LIMIT,
     EntityDef,
     EntityInput,
     EntityQuery,
@@ -31,13 +32,13 @@ from maxtrio.core import (
     PageRequest,
     Projection,
     ProjectionKind,
+    QueryItem,
     Ref,
     Schema,
 )
 
 from ._cursor import decode_id_cursor, decode_keyset, encode_id_cursor, encode_keyset
 from ._database import SqliteDatabase
-from ._engine import DEFAULT_PAGE_LIMIT, QueryItem
 from ._errors import (
     ErrCollectionNotSupported,
     ErrEntityNotFound,

@@ -1,22 +1,19 @@
-"""The ``Engine`` protocol: how the layers above read and write entities."""
+"""The ``Engine`` protocol: how connectors, the executor and the CLI read and write entities.
+
+Implemented by ``maxtrio.storage.SqliteEngine`` (apsw) and ``InMemoryEngine`` (tests).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any, Protocol
 
-from maxtrio.core import (
-    EntityDef,
-    EntityInput,
-    EntityQuery,
-    EntityResult,
-    FieldSelector,
-    Page,
-    PageRequest,
-    Projection,
-    Ref,
-    Schema,
-)
+from ._entity import EntityDef, EntityInput
+from ._page import Page, PageRequest
+from ._query import EntityQuery, FieldSelector, Projection
+from ._ref import Ref
+from ._result import EntityResult
+from ._schema import Schema
 
 #: What a page of a query holds: refs for the ``refs`` projection, else results.
 QueryItem = Ref | EntityResult
