@@ -1,0 +1,169 @@
+"""The storage seams of execution: ``TaskStore``, ``SyncStore`` and ``SyncMeta`` protocols.
+
+Implemented in memory here (unit tests, ephemeral installations) and over apsw in
+``maxtrio.storage`` (``SqliteTaskStore``, ``SqliteSyncStore``, ``SqliteSyncMeta``) in the same
+``data.db`` as the entity tables.
+
+The key contract is :meth:`TaskStore.finish`: a task's entity writes, its sync-meta entries, its
+children and its state transition (with completion propagation and unblocking) commit in **one
+transaction**, so a crash or a cancellation never leaves half of a task behind.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping, Sequence
+from datetime import timedelta
+from typing import Literal, Protocol
+
+import attrs
+
+from maxtrio.core import EntityInput, MaxError
+
+from ._task import Task, TaskPayload, TaskState, TaskTemplate
+
+
+class SyncStatus(enum.StrEnum):
+    RUNNING = "running"
+    PAUSED = "paused"
+    INTERRUPTED = "interrupted"  # the process stopped (Ctrl-C, crash); resumable
+    COMPLETED = "completed"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+    @property
+    def is_terminal(self) -> bool:
+        return self in (SyncStatus.COMPLETED, SyncStatus.FAILED, SyncStatus.CANCELLED)
+
+
+@attrs.frozen
+class FieldSyncEntry:
+    """``field`` of the entity ``ref_key`` was synced at ``synced_at`` (ms)."""
+
+    ref_key: str
+    field: str
+    synced_at: int
+
+
+@attrs.frozen
+class Progress:
+    """How many entities a finished task wrote, for progress displays."""
+
+    entity_type: str
+    operation: Literal["load-fields", "load-collection"]
+    count: int
+
+
+@attrs.frozen
+class TaskOutcome:
+    """What running a task produced; committed atomically by :meth:`TaskStore.finish`."""
+
+    entities: Sequence[EntityInput] = ()
+    sync_entries: Sequence[FieldSyncEntry] = ()
+    children: Sequence[TaskPayload] = ()
+    progress: Progress | None = None
+
+
+@attrs.frozen
+class FinishReport:
+    """What :meth:`TaskStore.finish` did."""
+
+    completed: bool  # True: the task completed; False: it now awaits its children
+    propagated: tuple[str, ...] = ()  # ancestors completed by propagation, innermost first
+    unblocked: int = 0  # tasks moved new → pending
+
+
+@attrs.frozen
+class SyncRecord:
+    id: str
+    status: SyncStatus
+    started_at: int
+    completed_at: int | None = None
+
+
+class TaskStore(Protocol):
+    """Durable task graph of syncs. Every method is one transaction."""
+
+    async def enqueue_graph(
+        self, sync_id: str, templates: Sequence[TaskTemplate]
+    ) -> Mapping[str, str]:
+        """Insert a plan's templates; returns temp id → real id. Ids are decimal strings."""
+        ...
+
+    async def claim(self, sync_id: str, now_ms: int) -> Task | None:
+        """Atomically move the oldest claimable ``pending`` task to ``running`` and return it."""
+        ...
+
+    async def finish(self, task: Task, outcome: TaskOutcome) -> FinishReport:
+        """Commit a running task's outcome in one transaction (see module docstring).
+
+        Children are inserted ``pending`` with ``parent_id = task.id``; with children the task
+        becomes ``awaiting_children``, otherwise ``completed``, its dependents are unblocked and
+        completion propagates to ancestors whose children are all completed. A task that is
+        not ``running`` raises ``execution.invalid_transition`` and nothing is written.
+        """
+        ...
+
+    async def fail(self, task: Task, error: MaxError) -> None:
+        """``running`` → ``failed`` with the error's message and ``completed_at``."""
+        ...
+
+    async def get(self, task_id: str) -> Task | None: ...
+
+    async def tasks(self, sync_id: str) -> Sequence[Task]: ...
+
+    async def has_active_tasks(self, sync_id: str) -> bool:
+        """True while some task of the sync is ``pending`` or ``running``."""
+        ...
+
+    async def count_by_state(self, sync_id: str) -> Mapping[TaskState, int]: ...
+
+    async def interrupt(self, sync_id: str) -> int:
+        """The process is stopping: ``running`` → ``pending``. Returns how many."""
+        ...
+
+    async def prepare_resume(self, sync_id: str) -> int:
+        """``failed``, ``running`` and ``paused`` → ``pending`` (error cleared). Returns how many."""
+        ...
+
+    async def cancel_sync(self, sync_id: str) -> int:
+        """Every non-terminal task of the sync → ``cancelled``. Returns how many."""
+        ...
+
+
+class SyncStore(Protocol):
+    """Sync records (``_max_sync``)."""
+
+    async def next_id(self) -> str:
+        """``sync-<n>``, continuing after the highest stored number."""
+        ...
+
+    async def create(self, sync_id: str, started_at: int) -> SyncRecord: ...
+
+    async def set_status(self, sync_id: str, status: SyncStatus, at: int) -> None:
+        """Terminal statuses also set ``completed_at``; others clear it."""
+        ...
+
+    async def get(self, sync_id: str) -> SyncRecord | None: ...
+
+    async def list(self, limit: int = 10) -> Sequence[SyncRecord]:
+        """Most recent first."""
+        ...
+
+
+class SyncMeta(Protocol):
+    """Per-field sync times (``_max_sync_meta``), keyed by RefKey and field name."""
+
+    async def record_field_sync_batch(self, entries: Sequence[FieldSyncEntry]) -> None: ...
+
+    async def get_field_sync_time(self, ref_key: str, field: str) -> int | None: ...
+
+    async def stale_fields(
+        self, ref_key: str, fields: Sequence[str], max_age: timedelta, now_ms: int
+    ) -> list[str]:
+        """The fields never synced or synced more than ``max_age`` before ``now_ms``."""
+        ...
+
+    async def invalidate_fields(
+        self, ref_key: str, fields: Sequence[str] | None = None
+    ) -> None: ...
