@@ -123,7 +123,7 @@ class TaskStore(Protocol):
         ...
 
     async def prepare_resume(self, sync_id: str) -> int:
-        """``failed``, ``running`` and ``paused`` → ``pending`` (error cleared). Returns how many."""
+        """``failed``, ``running``, ``paused`` → ``pending`` (error cleared). Returns how many."""
         ...
 
     async def cancel_sync(self, sync_id: str) -> int:
