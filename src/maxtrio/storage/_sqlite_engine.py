@@ -173,7 +173,8 @@ class SqliteEngine:
                     expected=bad.expected,
                     got=describe(bad.got),
                 ) from None
-        return table.upsert_sql(fields), list(zip(ids, *columns, strict=True))
+        # Every column has len(ids) values: built from the same list of inputs.
+        return table.upsert_sql(fields), list(zip(ids, *columns))  # noqa: B905
 
     @staticmethod
     def apply_writes(
