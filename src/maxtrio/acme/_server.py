@@ -1,0 +1,550 @@
+"""The Acme HTTP API (§1.9) on starlette, served by hypercorn's trio worker.
+
+:func:`serve_acme` binds first and reports the real URL (port 0 picks a free port), so a test
+opens a nursery, ``server = await nursery.start(serve_acme, tenant)``, and talks to
+``server.url`` at once; cancelling the nursery stops the server, its webhook deliveries and any
+continuous generation. :func:`open_acme_server` is the same as an async context manager.
+
+Request path: a small ASGI gate in front of the router authenticates ``/api/`` requests
+(``Bearer`` key; 401 ``Missing API key`` / 403 ``Invalid API key``), counts them, and applies
+fault injection (latency, 429 with ``Retry-After``, 500); the router then dispatches on exact
+method + path (anything else: 404 ``Not found``). Entity bodies are the tenant's JSON text,
+written to the socket as is. Errors are always ``{"error": <message>}``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import re
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from contextlib import asynccontextmanager
+from functools import partial
+from typing import Any, Final, TypeVar
+from urllib.parse import parse_qs
+
+import hypercorn.config
+import hypercorn.trio
+import trio
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+from starlette.routing import BaseRoute, Route
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from maxtrio.core import MaxError
+
+from . import _model as m
+from ._dashboard import DASHBOARD_HTML
+from ._errors import ErrInvalidInput, http_status_of
+from ._generation import run_generation
+from ._schema import KINDS, Kind
+from ._tenant import Tenant
+from ._webhooks import WebhookDispatcher
+from ._wire import camel, parse_json_body, to_json
+
+log = logging.getLogger("maxtrio.acme")
+
+T = TypeVar("T")
+
+PUBLIC_PATHS: Final = frozenset({"/api/health", "/api/meta"})
+CONTROL_PATHS: Final = frozenset({"/api/faults", "/api/traffic", "/api/traffic/reset"})
+"""Authenticated, but neither counted nor subject to fault injection."""
+ALL_METHODS: Final = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+MAX_BODY_BYTES: Final = 1 << 20
+MAX_LIST_LIMIT: Final = 100_000
+MAX_IDS: Final = 1000
+MAX_DELAY_MS: Final = 60_000
+DELAY_HEADER: Final = b"x-acme-delay-ms"
+_INTEGER = re.compile(r"-?\d+")
+_JSON_HEADERS: Final = {"access-control-allow-origin": "*"}
+
+
+# -- responses and parameters ---------------------------------------------------------------
+
+
+def json_response(
+    body: str | bytes, status: int = 200, headers: Mapping[str, str] | None = None
+) -> Response:
+    """A JSON answer from already-encoded text, with the CORS header of every Acme answer."""
+    all_headers = dict(_JSON_HEADERS)
+    if headers:
+        all_headers.update(headers)
+    return Response(body, status_code=status, headers=all_headers, media_type="application/json")
+
+
+def error_body(message: str) -> bytes:
+    return _dumps({"error": message}).encode()
+
+
+def error_response(status: int, message: str, headers: Mapping[str, str] | None = None) -> Response:
+    return json_response(error_body(message), status, headers)
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"))
+
+
+def int_param(
+    request: Request, name: str, *, default: int | None, minimum: int, maximum: int
+) -> int | None:
+    """A query integer: absent or empty → ``default``; anything but an integer in range → 400."""
+    raw = request.query_params.get(name)
+    if raw is None or raw == "":
+        return default
+    if not _INTEGER.fullmatch(raw):
+        raise ErrInvalidInput(reason=f"{name} must be an integer")
+    value = int(raw)
+    if not minimum <= value <= maximum:
+        raise ErrInvalidInput(reason=f"{name} must be between {minimum} and {maximum}")
+    return value
+
+
+def _ids_param(request: Request) -> list[str] | None:
+    raw = request.query_params.get("ids")
+    if raw is None:
+        return None
+    ids = [part for part in raw.split(",") if part]
+    if len(ids) > MAX_IDS:
+        raise ErrInvalidInput(reason=f"ids must name at most {MAX_IDS} entities")
+    return ids
+
+
+async def _body(request: Request) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        raise ErrInvalidInput(reason=f"body must be at most {MAX_BODY_BYTES} bytes")
+    raw = await request.body()
+    if len(raw) > MAX_BODY_BYTES:
+        raise ErrInvalidInput(reason=f"body must be at most {MAX_BODY_BYTES} bytes")
+    return raw
+
+
+Endpoint = Callable[[Request], Awaitable[Response]]
+
+
+def _endpoint(handler: Endpoint) -> Endpoint:
+    """Every error becomes ``{"error": message}`` with its status; bugs are logged as 500s."""
+
+    async def endpoint(request: Request) -> Response:
+        try:
+            return await handler(request)
+        except MaxError as err:
+            return error_response(http_status_of(err), err.message)
+        except Exception as exc:
+            log.exception("acme: %s %s failed", request.method, request.url.path)
+            return error_response(500, str(exc) or type(exc).__name__)
+
+    return endpoint
+
+
+# -- the server handle ----------------------------------------------------------------------
+
+
+class AcmeServer:
+    """A running Acme server: its URL, tenant, fault settings, statistics and generation."""
+
+    def __init__(self, tenant: Tenant, nursery: trio.Nursery, faults: m.FaultInjection) -> None:
+        self.tenant = tenant
+        self.url = ""
+        self._nursery = nursery
+        self.webhooks = WebhookDispatcher(tenant)
+        self._generation: trio.CancelScope | None = None
+        self._faults = faults
+        self._fault_draw = random.Random(faults.seed).random
+        self._requests = 0
+        self._in_flight = 0
+        self._peak_in_flight = 0
+        self._rate_limited = 0
+        self._injected_errors = 0
+
+    def __repr__(self) -> str:
+        return f"<AcmeServer {self.url} tenant={self.tenant.name!r}>"
+
+    @property
+    def api_key(self) -> str:
+        """The tenant's current key (read without the guard: one short SELECT)."""
+        return self.tenant.api_key()
+
+    # fault injection and statistics
+
+    @property
+    def faults(self) -> m.FaultInjection:
+        return self._faults
+
+    @faults.setter
+    def faults(self, faults: m.FaultInjection) -> None:
+        self._faults = faults
+        self._fault_draw = random.Random(faults.seed).random
+
+    def statistics(self) -> m.ServerStatistics:
+        hooks = self.webhooks.statistics()
+        return m.ServerStatistics(
+            requests=self._requests,
+            in_flight=self._in_flight,
+            peak_in_flight=self._peak_in_flight,
+            rate_limited=self._rate_limited,
+            injected_errors=self._injected_errors,
+            webhooks_delivered=hooks.delivered,
+            webhooks_failed=hooks.failed,
+            webhooks_dropped=hooks.dropped,
+        )
+
+    def reset_statistics(self) -> None:
+        self._requests = self._rate_limited = self._injected_errors = 0
+        self._peak_in_flight = self._in_flight
+        self.webhooks.reset_statistics()
+
+    # continuous generation
+
+    @property
+    def generating(self) -> bool:
+        return self._generation is not None
+
+    async def start_generation(self, options: m.GenerationOptions | None = None) -> None:
+        """Start generating (no-op when already running); fails when there is no data."""
+        if self._generation is not None:
+            return
+        scope = trio.CancelScope()
+        self._generation = scope
+
+        async def generate(*, task_status: trio.TaskStatus[None]) -> None:
+            try:
+                with scope:
+                    await run_generation(
+                        self.tenant, options or m.GenerationOptions(), task_status=task_status
+                    )
+            finally:
+                if self._generation is scope:
+                    self._generation = None
+
+        await self._nursery.start(generate)
+
+    def stop_generation(self) -> None:
+        if self._generation is not None:
+            self._generation.cancel()
+            self._generation = None
+
+    async def locked(self, fn: Callable[..., T], *args: Any) -> T:
+        """Call ``fn(*args)`` on the event loop while holding the tenant's guard."""
+        async with self.tenant.guard:
+            return fn(*args)
+
+
+# -- the gate: auth, counting, fault injection ------------------------------------------------
+
+
+class _Gate:
+    """ASGI middleware in front of the router for every ``/api/`` path but the public ones."""
+
+    def __init__(self, app: ASGIApp, server: AcmeServer) -> None:
+        self.app = app
+        self.server = server
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "")
+        if scope["type"] != "http" or not path.startswith("/api/") or path in PUBLIC_PATHS:
+            await self.app(scope, receive, send)
+            return
+        key = _bearer_key(scope)
+        if key is None:
+            await _send_error(send, 401, "Missing API key")
+            return
+        if not await self.server.locked(self.server.tenant.validate_api_key, key):
+            await _send_error(send, 403, "Invalid API key")
+            return
+        if path in CONTROL_PATHS:
+            await self.app(scope, receive, send)
+            return
+        server = self.server
+        server._requests += 1
+        server._in_flight += 1
+        server._peak_in_flight = max(server._peak_in_flight, server._in_flight)
+        try:
+            await self._serve_with_faults(scope, receive, send)
+        finally:
+            server._in_flight -= 1
+
+    async def _serve_with_faults(self, scope: Scope, receive: Receive, send: Send) -> None:
+        server = self.server
+        faults = server.faults
+        try:
+            delay_ms = faults.latency_ms + _requested_delay_ms(scope)
+        except MaxError as err:
+            await _send_error(send, 400, err.message)
+            return
+        if delay_ms > 0:
+            await trio.sleep(delay_ms / 1000)
+        if faults.rate_limit_ratio or faults.error_ratio:
+            draw = server._fault_draw()
+            if draw < faults.rate_limit_ratio:
+                server._rate_limited += 1
+                retry_after = str(faults.retry_after_seconds)
+                await _send_error(send, 429, "Rate limit exceeded", [(b"retry-after", retry_after)])
+                return
+            if draw < faults.rate_limit_ratio + faults.error_ratio:
+                server._injected_errors += 1
+                await _send_error(send, 500, "Injected failure")
+                return
+        await self.app(scope, receive, send)
+
+
+def _bearer_key(scope: Scope) -> str | None:
+    for name, value in scope["headers"]:
+        if name == b"authorization":
+            if value.startswith(b"Bearer ") and len(value) > len(b"Bearer "):
+                return str(value[len(b"Bearer ") :].decode("latin-1"))
+            return None
+    return None
+
+
+def _requested_delay_ms(scope: Scope) -> float:
+    """Extra latency asked for by this request (``?delay_ms=`` or ``X-Acme-Delay-Ms``)."""
+    raw: str | None = None
+    query = scope.get("query_string", b"")
+    if b"delay_ms" in query:
+        values = parse_qs(query.decode("latin-1")).get("delay_ms")
+        raw = values[-1] if values else None
+    if raw is None:
+        for name, value in scope["headers"]:
+            if name == DELAY_HEADER:
+                raw = value.decode("latin-1")
+    if raw is None or raw == "":
+        return 0.0
+    if not _INTEGER.fullmatch(raw) or not 0 <= int(raw) <= MAX_DELAY_MS:
+        raise ErrInvalidInput(reason=f"delay_ms must be an integer between 0 and {MAX_DELAY_MS}")
+    return float(raw)
+
+
+async def _send_error(
+    send: Send, status: int, message: str, headers: list[tuple[bytes, str]] | None = None
+) -> None:
+    body = error_body(message)
+    raw_headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode()),
+        (b"access-control-allow-origin", b"*"),
+    ]
+    raw_headers += [(name, value.encode("latin-1")) for name, value in headers or []]
+    await send({"type": "http.response.start", "status": status, "headers": raw_headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+# -- routes ---------------------------------------------------------------------------------
+
+
+def _entity_routes(server: AcmeServer, kind: Kind) -> list[BaseRoute]:
+    tenant = server.tenant
+    table = kind.table
+    parent_param = camel(kind.parent) if kind.parent else None
+
+    async def list_entities(request: Request) -> Response:
+        parent = request.query_params.get(parent_param) if parent_param else None
+        ids = _ids_param(request)
+        limit = int_param(request, "limit", default=None, minimum=1, maximum=MAX_LIST_LIMIT)
+        after = int_param(request, "cursor", default=None, minimum=0, maximum=2**62)
+        async with tenant.guard:
+            page = tenant.list_wire(
+                table, parent_id=parent or None, ids=ids, limit=limit, after=after
+            )
+        headers = {"x-next-cursor": page.next_cursor} if page.next_cursor else None
+        return json_response(page.json, headers=headers)
+
+    async def create_entity(request: Request) -> Response:
+        entity = parse_json_body(await _body(request), kind.input_cls)
+        return json_response(await server.locked(tenant.create, entity), 201)
+
+    async def get_entity(request: Request) -> Response:
+        found = await server.locked(tenant.get_wire, table, request.path_params["id"])
+        return json_response(found) if found is not None else error_response(404, "Not found")
+
+    async def update_entity(request: Request) -> Response:
+        patch = parse_json_body(await _body(request), kind.patch_cls)
+        updated = await server.locked(tenant.update, table, request.path_params["id"], patch)
+        return json_response(updated)
+
+    async def delete_entity(request: Request) -> Response:
+        await server.locked(tenant.delete, table, request.path_params["id"])
+        return json_response(b'{"ok":true}')
+
+    return [
+        Route(f"/api/{table}", _endpoint(list_entities), methods=["GET"]),
+        Route(f"/api/{table}", _endpoint(create_entity), methods=["POST"]),
+        Route(f"/api/{table}/{{id}}", _endpoint(get_entity), methods=["GET"]),
+        Route(f"/api/{table}/{{id}}", _endpoint(update_entity), methods=["PATCH"]),
+        Route(f"/api/{table}/{{id}}", _endpoint(delete_entity), methods=["DELETE"]),
+    ]
+
+
+def _api_routes(server: AcmeServer) -> list[BaseRoute]:
+    tenant = server.tenant
+
+    async def task_history(request: Request) -> Response:
+        before = int_param(request, "before", default=None, minimum=0, maximum=2**62)
+        limit = int_param(request, "limit", default=50, minimum=1, maximum=1000) or 50
+        text = await server.locked(
+            partial(tenant.history_wire, request.path_params["id"], before=before, limit=limit)
+        )
+        return json_response(text)
+
+    async def changes(request: Request) -> Response:
+        since = int_param(request, "since", default=0, minimum=0, maximum=2**62) or 0
+        limit = int_param(request, "limit", default=100, minimum=1, maximum=MAX_LIST_LIMIT) or 100
+        return json_response(await server.locked(tenant.changes_wire, since, limit))
+
+    async def recent_changes(request: Request) -> Response:
+        limit = int_param(request, "limit", default=50, minimum=1, maximum=MAX_LIST_LIMIT) or 50
+        return json_response(await server.locked(tenant.recent_changes_wire, limit))
+
+    async def list_webhooks(request: Request) -> Response:
+        return json_response(await server.locked(tenant.list_webhooks_wire))
+
+    async def register_webhook(request: Request) -> Response:
+        hook = parse_json_body(await _body(request), m.WebhookInput)
+        return json_response(await server.locked(tenant.register_webhook, hook.url), 201)
+
+    async def delete_webhook(request: Request) -> Response:
+        await server.locked(tenant.delete_webhook, request.path_params["id"])
+        return json_response(b'{"ok":true}')
+
+    async def seed(request: Request) -> Response:
+        options = parse_json_body(await _body(request), m.SeedOptions, empty_ok=True)
+        async with tenant.guard:
+            result = await trio.to_thread.run_sync(tenant.seed, options)
+        return json_response(_dumps(to_json(result)))
+
+    async def generate_start(request: Request) -> Response:
+        options = parse_json_body(await _body(request), m.GenerationOptions, empty_ok=True)
+        await server.start_generation(options)
+        return json_response(b'{"ok":true}')
+
+    async def generate_stop(request: Request) -> Response:
+        server.stop_generation()
+        return json_response(b'{"ok":true}')
+
+    async def stats(request: Request) -> Response:
+        counts = await server.locked(partial(tenant.stats, generating=server.generating))
+        return json_response(_dumps(counts))
+
+    async def rotate_key(request: Request) -> Response:
+        key = await server.locked(tenant.rotate_api_key)
+        return json_response(_dumps({"apiKey": key}))
+
+    async def get_faults(request: Request) -> Response:
+        return json_response(_dumps(to_json(server.faults)))
+
+    async def put_faults(request: Request) -> Response:
+        server.faults = parse_json_body(await _body(request), m.FaultInjection, empty_ok=True)
+        return json_response(_dumps(to_json(server.faults)))
+
+    async def traffic(request: Request) -> Response:
+        return json_response(_dumps(to_json(server.statistics())))
+
+    async def reset_traffic(request: Request) -> Response:
+        server.reset_statistics()
+        return json_response(_dumps(to_json(server.statistics())))
+
+    async def health(request: Request) -> Response:
+        return json_response(_dumps({"status": "ok", "tenant": tenant.name}))
+
+    async def meta(request: Request) -> Response:
+        key = await server.locked(tenant.api_key)
+        return json_response(_dumps({"tenant": tenant.name, "apiKey": key}))
+
+    async def dashboard(request: Request) -> Response:
+        return HTMLResponse(DASHBOARD_HTML)
+
+    table: list[tuple[str, Endpoint, list[str]]] = [
+        ("/api/tasks/{id}/history", task_history, ["GET"]),
+        ("/api/changes", changes, ["GET"]),
+        ("/api/changes/recent", recent_changes, ["GET"]),
+        ("/api/webhooks", list_webhooks, ["GET"]),
+        ("/api/webhooks", register_webhook, ["POST"]),
+        ("/api/webhooks/{id}", delete_webhook, ["DELETE"]),
+        ("/api/seed", seed, ["POST"]),
+        ("/api/generate/start", generate_start, ["POST"]),
+        ("/api/generate/stop", generate_stop, ["POST"]),
+        ("/api/stats", stats, ["GET"]),
+        ("/api/keys/rotate", rotate_key, ["POST"]),
+        ("/api/faults", get_faults, ["GET"]),
+        ("/api/faults", put_faults, ["PUT"]),
+        ("/api/traffic", traffic, ["GET"]),
+        ("/api/traffic/reset", reset_traffic, ["POST"]),
+        ("/api/health", health, ALL_METHODS),
+        ("/api/meta", meta, ALL_METHODS),
+        ("/", dashboard, ALL_METHODS),
+        ("/dashboard", dashboard, ALL_METHODS),
+    ]
+    return [Route(path, _endpoint(fn), methods=methods) for path, fn, methods in table]
+
+
+async def _not_found(request: Request, exc: Exception) -> Response:
+    return error_response(404, "Not found")
+
+
+def build_app(server: AcmeServer) -> ASGIApp:
+    """The ASGI application of ``server``: the gate in front of a starlette router."""
+    routes: list[BaseRoute] = []
+    for kind in KINDS.values():
+        routes += _entity_routes(server, kind)
+    routes += _api_routes(server)
+    app = Starlette(routes=routes, exception_handlers={404: _not_found, 405: _not_found})
+    app.router.redirect_slashes = False
+    return _Gate(app, server)
+
+
+# -- serving --------------------------------------------------------------------------------
+
+
+def _hypercorn_config(host: str, port: int) -> hypercorn.config.Config:
+    config = hypercorn.config.Config()
+    config.bind = [f"[{host}]:{port}" if ":" in host else f"{host}:{port}"]
+    config.accesslog = None
+    config.loglevel = "WARNING"
+    config.graceful_timeout = 1.0
+    config.backlog = 1024
+    return config
+
+
+async def serve_acme(
+    tenant: Tenant,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    faults: m.FaultInjection | None = None,
+    task_status: trio.TaskStatus[AcmeServer] = trio.TASK_STATUS_IGNORED,
+) -> None:
+    """Serve ``tenant`` over HTTP until cancelled; ``task_status.started`` gets the handle.
+
+    Binds before reporting, so ``(await nursery.start(serve_acme, tenant)).url`` is ready to
+    use. Binds to loopback unless told otherwise.
+    """
+    async with trio.open_nursery() as nursery:
+        server = AcmeServer(tenant, nursery, faults or m.FaultInjection())
+        await nursery.start(server.webhooks.run)
+        config = _hypercorn_config(host, port)
+        binds: list[str] = await nursery.start(
+            partial(hypercorn.trio.serve, build_app(server), config)  # type: ignore[arg-type]
+        )
+        server.url = binds[0]
+        task_status.started(server)
+
+
+@asynccontextmanager
+async def open_acme_server(
+    tenant: Tenant,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    faults: m.FaultInjection | None = None,
+) -> AsyncIterator[AcmeServer]:
+    """``async with open_acme_server(tenant) as server:`` — served until the block exits."""
+    async with trio.open_nursery() as nursery:
+        server: AcmeServer = await nursery.start(
+            partial(serve_acme, tenant, host=host, port=port, faults=faults)
+        )
+        try:
+            yield server
+        finally:
+            nursery.cancel_scope.cancel()
