@@ -5,7 +5,17 @@ from __future__ import annotations
 
 import pytest
 
-from maxtrio.core import EMPTY_WHERE, EntityDef, Field, MaxError, Op, Where, and_, or_
+from maxtrio.core import (
+    EMPTY_WHERE,
+    EntityDef,
+    Field,
+    MaxError,
+    Op,
+    Where,
+    WhereGroup,
+    and_,
+    or_,
+)
 from maxtrio.query import NO_FILTER, filterable_fields, parse_filter, parse_where
 
 Project = EntityDef.create("Project", {"name": Field.string()})
@@ -119,7 +129,7 @@ def test_empty_and_whitespace_mean_no_filter(text: str | None) -> None:
     parsed = parse_where(text, Item)
     assert parsed == NO_FILTER
     assert parsed.where == EMPTY_WHERE
-    assert parsed.where.is_empty  # type: ignore[union-attr]
+    assert isinstance(parsed.where, WhereGroup) and parsed.where.is_empty
     assert parsed.warning is None and parsed.ast is None
 
 

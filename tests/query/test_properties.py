@@ -15,6 +15,7 @@ from maxtrio.query import (
     Comparison,
     FilterAst,
     Logical,
+    LogicalOperator,
     Value,
     format_filter,
     js_trim,
@@ -32,7 +33,7 @@ quoted_values = st.builds(
     st.text(
         alphabet=st.one_of(
             st.sampled_from("\"'\\\n\t ()ANDOR=<>~!,%*"),
-            st.characters(codec="utf-8", exclude_categories=("Cs",)),
+            st.characters(codec="utf-8", exclude_categories=["Cs"]),
         ),
         max_size=12,
     ),
@@ -56,7 +57,7 @@ def filter_trees(draw: st.DrawFn, depth: int = 4) -> FilterAst:
     if isinstance(right, Logical):
         # a logical node on the right can only be written in parentheses
         right = Logical(right.operator, right.left, right.right, grouped=True)
-    operator = draw(st.sampled_from(["AND", "OR"]))
+    operator: LogicalOperator = draw(st.sampled_from(["AND", "OR"]))
     return Logical(operator, left, right, grouped=draw(st.booleans()))
 
 
