@@ -298,6 +298,12 @@ def test_unprintable_characters_are_escaped_in_reasons() -> None:
     assert "\\x00" in err.data["reason"]
 
 
+def test_hints_about_quoting() -> None:
+    assert "quote a value that contains spaces" in parse_error("name = foo bar").message
+    assert "quote values with characters other than" in parse_error("name = 50%").message
+    assert "quote" not in parse_error("(a=1) b=2").message
+
+
 def test_long_snippets_are_shortened() -> None:
     err = parse_error("a=1 " + "x" * 200)
     assert len(err.data["reason"]) < 120

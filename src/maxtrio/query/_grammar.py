@@ -244,12 +244,11 @@ class _Parser:
                 return self.fail(f'"{spelled}" is not a keyword (write {upper} or {lower})', at)
         expected = 'AND, OR or ")"' if open_at is not None else "AND, OR or the end of the filter"
         hint = ""
-        if (
-            at > end_of_factor
-            and end_of_factor == self.bare_value_end
-            and self.is_word_end(self.word_end(at))
-        ):
-            hint = " (quote a value that contains spaces)"
+        if end_of_factor == self.bare_value_end:
+            if at == end_of_factor:
+                hint = f" ({_BARE_CHARS_HINT})"
+            elif self.is_word_end(self.word_end(at)):
+                hint = " (quote a value that contains spaces)"
         return self.fail(f"Unexpected {self.describe(at)}; expected {expected}{hint}", at)
 
     def word_end(self, pos: int) -> int:
