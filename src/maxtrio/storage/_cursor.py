@@ -21,6 +21,7 @@ from maxtrio.core import Ordering, format_ref_key, parse_ref_key
 from ._errors import ErrInvalidCursor
 
 _PREFIX = "ord1."
+_FOREIGN = "it is not a cursor this engine made"
 
 
 @attrs.frozen
@@ -39,7 +40,16 @@ def encode_id_cursor(entity_type: str, last_id: str) -> str:
 
 def decode_id_cursor(cursor: str) -> str:
     """The entity id of a RefKey cursor (the entity type inside is not checked)."""
+    _check_text(cursor)
     return parse_ref_key(cursor).entity_id
+
+
+def _check_text(cursor: str) -> None:
+    """Reject text SQLite cannot bind (lone surrogates): no engine made such a cursor."""
+    try:
+        cursor.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ErrInvalidCursor(cursor=cursor, reason=_FOREIGN) from None
 
 
 def encode_keyset(ordering: Ordering, value: Any, last_id: str) -> str:
@@ -55,6 +65,7 @@ def is_keyset_cursor(cursor: str) -> bool:
 
 def decode_keyset(cursor: str, ordering: Ordering) -> KeysetPosition:
     """Decode a keyset token and check it was made for ``ordering``."""
+    _check_text(cursor)
     if not cursor.startswith(_PREFIX):
         raise ErrInvalidCursor(
             cursor=cursor,
@@ -76,6 +87,9 @@ def decode_keyset(cursor: str, ordering: Ordering) -> KeysetPosition:
         raise ErrInvalidCursor(cursor=cursor, reason="it is not a cursor this engine made")
     if value is not None and not isinstance(value, str | int | float):
         raise ErrInvalidCursor(cursor=cursor, reason="it is not a cursor this engine made")
+    for text in (last_id, value):
+        if isinstance(text, str):
+            _check_text(text)
     if field != ordering.field or direction != ordering.direction:
         raise ErrInvalidCursor(
             cursor=cursor,

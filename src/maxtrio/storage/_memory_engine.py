@@ -7,6 +7,7 @@ cursors are the same as the real engine's — the property tests check exactly t
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -42,13 +43,13 @@ from ._errors import (
     ErrEntityNotFound,
     ErrEntityNotRegistered,
     ErrFieldNotFound,
-    ErrInvalidFilterValue,
     ErrInvalidLimit,
     ErrInvalidValue,
 )
+from ._sql import leaf_operand
 from ._sqlite_semantics import apply_affinity, compare, like_contains, sort_key
-from ._table import ID_COLUMN, Column, TableSpec
-from ._values import BadFilterValue, BadValue, convert_column, describe, filter_value, value_text
+from ._table import ID_COLUMN, Column, TableSpec, table_specs
+from ._values import TEXT_EXPECTED, BadValue, convert_column, describe, is_utf8_text, printable
 
 Row = dict[str, Any]
 
@@ -60,7 +61,7 @@ class InMemoryEngine:
 
     def __init__(self, schema: Schema) -> None:
         self.schema = schema
-        self._tables = {e.name: TableSpec(e, schema.get_definition) for e in schema.entities}
+        self._tables = table_specs(schema)
         self._rows: dict[str, dict[str, Row]] = {name: {} for name in self._tables}
 
     def table(self, entity: EntityDef | str) -> TableSpec:
@@ -84,13 +85,14 @@ class InMemoryEngine:
         prepared: list[tuple[str, str, Row]] = []
         for entity in entities:  # validate everything before writing anything
             table = self.table(entity.ref.entity_def)
-            if not isinstance(entity.ref.id, str):
+            id_ = entity.ref.id
+            if not isinstance(id_, str) or not is_utf8_text(id_):
                 raise ErrInvalidValue(
                     entityType=table.entity.name,
                     field="_id",
-                    entityId=str(entity.ref.id),
-                    expected="a string id",
-                    got=describe(entity.ref.id),
+                    entityId=printable(str(id_)),
+                    expected="a string id" if not isinstance(id_, str) else TEXT_EXPECTED,
+                    got=describe(id_),
                 )
             values: Row = {}
             for field, value in entity.fields.items():
@@ -98,12 +100,15 @@ class InMemoryEngine:
                 if column is None:
                     continue
                 try:
-                    values[field] = _stored(column, convert_column(column.kind, [value])[0])
+                    converted = convert_column(column.kind, [value])[0]
+                    if isinstance(converted, str) and not is_utf8_text(converted):
+                        raise BadValue(0, TEXT_EXPECTED, value)
+                    values[field] = _stored(column, converted)
                 except BadValue as bad:
                     raise ErrInvalidValue(
                         entityType=table.entity.name,
                         field=field,
-                        entityId=entity.ref.id,
+                        entityId=id_,
                         expected=bad.expected,
                         got=describe(bad.got),
                     ) from None
@@ -122,7 +127,7 @@ class InMemoryEngine:
     async def load(self, ref: Ref, selector: FieldSelector = ALL) -> EntityResult:
         table = self.table(ref.entity_def)
         if ref.id not in self._rows[table.entity.name]:
-            raise ErrEntityNotFound(entityType=ref.entity_type, entityId=ref.id)
+            raise ErrEntityNotFound(entityType=ref.entity_type, entityId=printable(ref.id))
         columns = table.known_columns(None if selector.is_all else selector.fields)
         return self._result(table, ref.id, columns)
 
@@ -205,9 +210,15 @@ class InMemoryEngine:
 
 
 def _stored(column: Column, value: Any) -> Any:
-    """What SQLite keeps for a converted value (REAL affinity turns ints into floats)."""
-    if column.sql_type == "REAL" and isinstance(value, int):
-        return float(value)
+    """What SQLite keeps for a converted value: REAL affinity turns ints into floats, a NaN
+    is bound as NULL, and booleans are bound as the integers 1 and 0."""
+    if column.sql_type == "REAL":
+        if isinstance(value, int):
+            return float(value)
+        if isinstance(value, float) and math.isnan(value):
+            return None
+    elif isinstance(value, bool):
+        return int(value)
     return value
 
 
@@ -220,35 +231,29 @@ def _after(key: tuple[int, Any], id_: str, pos: KeysetPosition, descending: bool
 
 def _compile(table: TableSpec, clause: WhereClause) -> Any:
     """A predicate ``(id, row) -> bool`` for a where tree."""
+    return _compile_clause(table, clause) or (lambda i, r: True)
+
+
+def _compile_clause(table: TableSpec, clause: WhereClause) -> Any:
+    """Like the SQL compiler: empty groups are dropped (None = no condition)."""
     if isinstance(clause, Where):
         return _leaf(table, clause)
-    parts = [_compile(table, c) for c in clause.clauses]
+    parts = [p for p in (_compile_clause(table, c) for c in clause.clauses) if p is not None]
+    if not parts:
+        return None
     if clause.kind == "and":
         return lambda i, r: all(p(i, r) for p in parts)
-    if not parts:
-        return lambda i, r: True
     return lambda i, r: any(p(i, r) for p in parts)
 
 
 def _leaf(table: TableSpec, leaf: Where) -> Any:
-    column = None if leaf.field == ID_COLUMN else table.column(leaf.field)
+    column, bound = leaf_operand(table, leaf)
 
     def get(i: str, r: Row) -> Any:
         return i if column is None else r.get(column.field)
 
     if leaf.op is Op.CONTAINS:
-        needle = value_text(leaf.value)
-        return lambda i, r: like_contains(get(i, r), needle)
-    try:
-        bound = filter_value(None if column is None else column.kind, leaf.value)
-    except BadFilterValue:
-        assert column is not None
-        raise ErrInvalidFilterValue(
-            entityType=table.entity.name,
-            field=leaf.field,
-            kind=column.kind.value,
-            value=describe(leaf.value),
-        ) from None
+        return lambda i, r: like_contains(get(i, r), bound)
     operand = apply_affinity("TEXT" if column is None else column.sql_type, bound)
     op = leaf.op.value
     return lambda i, r: compare(op, get(i, r), operand)

@@ -21,7 +21,7 @@ from maxtrio.core import EntityQuery, Op, Ordering, Where, WhereClause
 from ._cursor import KeysetPosition
 from ._errors import ErrInvalidFilterValue
 from ._table import ID_COLUMN, Column, TableSpec
-from ._values import BadFilterValue, describe, filter_value, like_pattern, value_text
+from ._values import BadFilterValue, contains_text, describe, filter_value, like_pattern
 
 
 @attrs.frozen
@@ -39,22 +39,31 @@ def _resolve(table: TableSpec, field: str) -> Column | None:
     return table.column(field)
 
 
-def _leaf_sql(table: TableSpec, leaf: Where, params: list[Any]) -> str:
+def leaf_operand(table: TableSpec, leaf: Where) -> tuple[Column | None, Any]:
+    """A leaf's column (None = ``_id``) and the value it binds: the search text for
+    ``contains``, else :func:`filter_value`. ``storage.invalid_filter_value`` when the value
+    can never be compared with the column (``active = maybe``)."""
     col = _resolve(table, leaf.field)
-    quoted = "_id" if col is None else col.quoted
-    if leaf.op is Op.CONTAINS:
-        params.append(like_pattern(value_text(leaf.value)))
-        return f"{quoted} LIKE ? ESCAPE '\\'"
     try:
-        params.append(filter_value(None if col is None else col.kind, leaf.value))
+        if leaf.op is Op.CONTAINS:
+            return col, contains_text(leaf.value)
+        return col, filter_value(None if col is None else col.kind, leaf.value)
     except BadFilterValue:
-        assert col is not None
         raise ErrInvalidFilterValue(
             entityType=table.entity.name,
             field=leaf.field,
-            kind=col.kind.value,
+            kind="string" if col is None else col.kind.value,
             value=describe(leaf.value),
         ) from None
+
+
+def _leaf_sql(table: TableSpec, leaf: Where, params: list[Any]) -> str:
+    col, operand = leaf_operand(table, leaf)
+    quoted = "_id" if col is None else col.quoted
+    if leaf.op is Op.CONTAINS:
+        params.append(like_pattern(operand))
+        return f"{quoted} LIKE ? ESCAPE '\\'"
+    params.append(operand)
     return f"{quoted} {leaf.op.value} ?"
 
 

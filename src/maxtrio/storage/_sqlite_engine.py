@@ -28,6 +28,7 @@ from maxtrio.core import (
     EntityQuery,
     EntityResult,
     FieldSelector,
+    MaxError,
     Page,
     PageRequest,
     Projection,
@@ -46,12 +47,18 @@ from ._errors import (
     ErrFieldNotFound,
     ErrInvalidLimit,
     ErrInvalidValue,
-    ErrTableCollision,
 )
 from ._naming import quote
 from ._sql import CompiledQuery, compile_query
-from ._table import ID_COLUMN, Column, TableSpec
-from ._values import BadValue, convert_column, describe
+from ._table import ID_COLUMN, Column, TableSpec, table_specs
+from ._values import (
+    TEXT_EXPECTED,
+    BadValue,
+    convert_column,
+    describe,
+    is_utf8_text,
+    printable,
+)
 
 #: Ordered queries on tables with at least this many rows create an index on the order column.
 AUTO_INDEX_MIN_ROWS = 20_000
@@ -65,10 +72,8 @@ class SqliteEngine:
     def __init__(self, database: SqliteDatabase, schema: Schema) -> None:
         self.database = database
         self.schema = schema
-        self._tables: dict[str, TableSpec] = {}
+        self._tables = table_specs(schema)
         self._indexed: set[str] = set()
-        for entity in schema.entities:
-            self._register(entity)
         database.write_sync(self._migrate)
 
     @classmethod
@@ -82,15 +87,6 @@ class SqliteEngine:
             raise
 
     # -- registration ------------------------------------------------------------------------
-
-    def _register(self, entity: EntityDef) -> None:
-        table = TableSpec(entity, self.schema.get_definition)
-        for other in self._tables.values():
-            if other.name == table.name and other.entity.name != entity.name:
-                raise ErrTableCollision(
-                    entityType=entity.name, table=table.name, reason=f"as {other.entity.name} does"
-                )
-        self._tables[entity.name] = table
 
     def _migrate(self, conn: apsw.Connection) -> None:
         for table in self._tables.values():
@@ -117,7 +113,29 @@ class SqliteEngine:
         if not entities:
             return
         batches = self.prepare_writes(entities)
-        await self.database.write(lambda conn: self.apply_writes(conn, batches))
+        try:
+            await self.database.write(lambda conn: self.apply_writes(conn, batches))
+        except UnicodeEncodeError:
+            # apsw cannot bind a str with lone surrogates; the transaction was rolled back.
+            raise self._unencodable_value(entities) from None
+
+    def _unencodable_value(self, entities: Sequence[EntityInput]) -> MaxError:
+        """The ``invalid_value`` error naming the first text of a batch SQLite cannot hold."""
+        for entity in entities:
+            id_ = entity.ref.id
+            by_field = self.table(entity.ref.entity_def).by_field
+            values = [("_id", id_), *((f, v) for f, v in entity.fields.items() if f in by_field)]
+            for field, value in values:
+                text = value.id if isinstance(value, Ref) else value
+                if isinstance(text, str) and not is_utf8_text(text):
+                    return ErrInvalidValue(
+                        entityType=entity.ref.entity_type,
+                        field=field,
+                        entityId=printable(id_),
+                        expected=TEXT_EXPECTED,
+                        got=describe(value),
+                    )
+        raise AssertionError("UnicodeEncodeError without unencodable text")  # pragma: no cover
 
     def prepare_writes(
         self, entities: Sequence[EntityInput]
@@ -132,7 +150,13 @@ class SqliteEngine:
         fields_list = list(map(_FIELDS, entities))
         first = fields_list[0]
         refs = list(map(_REF, entities))
-        if len(set(map(_DEF, refs))) == 1 and set(map(len, fields_list)) == {len(first)}:
+        if (
+            len(set(map(_DEF, refs))) == 1
+            and set(map(len, fields_list)) == {len(first)}
+            # Only when every key is a column: an ignored key (unknown or collection) in the
+            # first input would hide a different key in another input of the same size.
+            and all(map(self.table(refs[0].entity_def).by_field.__contains__, first))
+        ):
             try:
                 return [self._prepare_run(refs, fields_list, tuple(first))]
             except KeyError:
@@ -188,6 +212,8 @@ class SqliteEngine:
 
     async def load(self, ref: Ref, selector: FieldSelector = ALL) -> EntityResult:
         table = self.table(ref.entity_def)
+        if not is_utf8_text(ref.id):  # never stored (see store_many), and apsw cannot bind it
+            raise ErrEntityNotFound(entityType=ref.entity_type, entityId=printable(ref.id))
         columns = table.known_columns(None if selector.is_all else selector.fields)
         select = ", ".join(["_id", *(c.quoted for c in columns)])
         sql = f"SELECT {select} FROM {table.quoted} WHERE _id = ?"

@@ -11,27 +11,32 @@ Only what our tables need: every stored value already has its column's type (TEX
 
 from __future__ import annotations
 
-import math
+import functools
 import re
 from typing import Any
 
-_NUMERIC_TEXT = re.compile(r"\s*[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\s*\Z")
+import apsw
+
+#: Text SQLite's numeric affinity turns into a number: ASCII digits and ASCII whitespace only.
+_NUMERIC_TEXT = re.compile(r"\s*[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\s*\Z", re.ASCII)
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 
 
+@functools.lru_cache(maxsize=4096)
 def real_text(value: float) -> str:
-    """A REAL as SQLite renders it as text (``%!.15g``: ``3.0``, ``1.0e+20``, ``Inf``)."""
-    if math.isinf(value):
-        return "Inf" if value > 0 else "-Inf"
-    text = f"{value:.15g}"
-    if "e" in text:
-        mantissa, exponent = text.split("e")
-        if "." not in mantissa:
-            mantissa += ".0"
-        return f"{mantissa}e{exponent}"
-    if "." not in text and "n" not in text:
-        text += ".0"
-    return text
+    """A REAL as SQLite renders it as text (``3.0``, ``1.0e+20``, ``0.30000000000000004``).
+
+    Asked of SQLite itself: its digit selection is its own (neither ``%.15g`` nor Python's
+    shortest ``repr``) and has changed between releases.
+    """
+    rows = list(_renderer().execute("SELECT CAST(? AS TEXT)", (value,)))
+    return str(rows[0][0])
+
+
+@functools.cache
+def _renderer() -> apsw.Connection:
+    """A private in-memory connection, used only to render REALs as text."""
+    return apsw.Connection(":memory:")
 
 
 def as_text(value: Any) -> str:

@@ -15,7 +15,7 @@ from typing import Any
 import apsw
 import attrs
 
-from maxtrio.core import SQL_TYPES, EntityDef, EntityResult, FieldKind, Ref
+from maxtrio.core import SQL_TYPES, EntityDef, EntityResult, FieldKind, Ref, Schema
 
 from ._errors import ErrColumnCollision, ErrFieldNotFound, ErrTableCollision
 from ._naming import column_name, quote, table_name
@@ -156,3 +156,21 @@ class TableSpec:
             return EntityResult(Ref(entity, row[0]), dict(zip(names, row[1:], strict=True)))
 
         return read
+
+
+def table_specs(schema: Schema) -> dict[str, TableSpec]:
+    """The table of every entity type of ``schema``, by type name.
+
+    Two types whose names map to one table (``FooBar`` and ``Foo_bar``) are rejected with
+    ``storage.table_collision``; a type registered twice under one name keeps the later def.
+    """
+    tables: dict[str, TableSpec] = {}
+    for entity in schema.entities:
+        table = TableSpec(entity, schema.get_definition)
+        for other in tables.values():
+            if other.name == table.name and other.entity.name != entity.name:
+                raise ErrTableCollision(
+                    entityType=entity.name, table=table.name, reason=f"as {other.entity.name} does"
+                )
+        tables[entity.name] = table
+    return tables

@@ -54,6 +54,25 @@ class BadValue(Exception):
         self.got = got
 
 
+#: What a text value must be (apsw cannot bind a str holding lone surrogates).
+TEXT_EXPECTED = "text without lone surrogates"
+
+
+def is_utf8_text(text: str) -> bool:
+    """False for a str SQLite cannot hold: one with lone surrogates (JSON ``"\\ud800"``
+    decodes to one, and so do undecodable bytes in command-line arguments)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def printable(text: str) -> str:
+    """``text`` with lone surrogates spelled as ``\\udxxx``, safe to put in a message."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def describe(value: object) -> str:
     """A short, safe description of a bad value for error messages."""
     text = repr(value)
@@ -67,11 +86,10 @@ def describe(value: object) -> str:
 
 def format_date(value: datetime) -> str:
     """ISO-8601 UTC with milliseconds and ``Z`` (JavaScript ``toISOString``)."""
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    else:
-        value = value.astimezone(UTC)
-    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+    if value.tzinfo is not None:
+        value = value.astimezone(UTC).replace(tzinfo=None)
+    # isoformat, not strftime: "%Y" does not pad years before 1000 to four digits.
+    return value.isoformat(timespec="milliseconds") + "Z"
 
 
 def parse_date(text: str) -> datetime:
@@ -223,6 +241,23 @@ class BadFilterValue(Exception):
 
 def filter_value(kind: FieldKind | None, value: Any) -> Any:
     """The value bound for ``column <op> ?``; ``kind`` None means the ``_id`` column."""
+    bound = _filter_value(kind, value)
+    if isinstance(bound, float) and math.isnan(bound):
+        return None  # SQLite binds NaN as NULL, which matches nothing
+    if isinstance(bound, str) and not is_utf8_text(bound):
+        raise BadFilterValue
+    return bound
+
+
+def contains_text(value: Any) -> str:
+    """The text a ``contains`` (``~=``) leaf searches for; it is not column-converted."""
+    text = value_text(value)
+    if not is_utf8_text(text):
+        raise BadFilterValue
+    return text
+
+
+def _filter_value(kind: FieldKind | None, value: Any) -> Any:
     if value is None:
         return None
     if kind is None or kind is FieldKind.STRING:
