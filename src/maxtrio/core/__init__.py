@@ -11,6 +11,7 @@ from ._core_errors import (
     Core,
     ErrBatchEmptyDeriveKey,
     ErrBatchKeyMissing,
+    ErrCircularDependency,
     ErrContextBuildFailed,
     ErrFieldNotLoaded,
     ErrInvalidEntityDef,
@@ -42,6 +43,7 @@ from ._errors import (
     NotFound,
     NotImplementedFacet,
     NotSupported,
+    Retryable,
     define_error,
 )
 from ._fields import SQL_TYPES, Field, FieldKind, TargetSpec
@@ -165,6 +167,7 @@ __all__ = [
     "EntityResult",
     "ErrBatchEmptyDeriveKey",
     "ErrBatchKeyMissing",
+    "ErrCircularDependency",
     "ErrContextBuildFailed",
     "ErrFieldNotLoaded",
     "ErrInvalidEntityDef",
@@ -231,6 +234,7 @@ __all__ = [
     "Relationship",
     "ResolvedPageRequest",
     "Resolver",
+    "Retryable",
     "Schema",
     "Scope",
     "Seeder",

@@ -70,3 +70,8 @@ ErrUnresolvedRefTarget = Core.define(
     facets=[BadInput, HasEntityField],
     message="Ref field '{field}' on {entityType} points at unknown entity type {target}",
 )
+ErrCircularDependency = Core.define(
+    "circular_dependency",
+    facets=[InvariantViolated],
+    message=lambda data: "Circular dependency: " + " \u2192 ".join(map(str, data.get("chain", ()))),
+)

@@ -45,6 +45,7 @@ NotImplementedFacet = Facet("NotImplemented")
 NotSupported = Facet("NotSupported")
 NotAvailable = Facet("NotAvailable")
 InvariantViolated = Facet("InvariantViolated")
+Retryable = Facet("Retryable")  # a transient failure (429, 5xx, dropped connection): try again
 HasEntityRef = Facet("HasEntityRef", ("entityType", "entityId"))
 HasEntityField = Facet("HasEntityField", ("entityType", "field"))
 HasEntityType = Facet("HasEntityType", ("entityType",))
