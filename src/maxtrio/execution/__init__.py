@@ -5,6 +5,9 @@ No I/O of its own: it talks to storage through the ``TaskStore``, ``SyncStore`` 
 """
 
 from ._stores import (
+    ErrSyncExists,
+    ErrSyncNotFound,
+    FieldSyncBatch,
     FieldSyncEntry,
     FinishReport,
     Progress,
@@ -38,9 +41,12 @@ from ._task import (
 __all__ = [
     "ErrInvalidPayload",
     "ErrInvalidTransition",
+    "ErrSyncExists",
+    "ErrSyncNotFound",
     "ErrTaskNotFound",
     "ErrUnknownTargetKind",
     "Execution",
+    "FieldSyncBatch",
     "FieldSyncEntry",
     "FinishReport",
     "LoadCollectionPayload",

@@ -18,9 +18,16 @@ from typing import Literal, Protocol
 
 import attrs
 
-from maxtrio.core import EntityInput, MaxError
+from maxtrio.core import BadInput, EntityInput, MaxError, NotFound
 
-from ._task import Task, TaskPayload, TaskState, TaskTemplate
+from ._task import Execution, Task, TaskPayload, TaskState, TaskTemplate
+
+ErrSyncNotFound = Execution.define(
+    "sync_not_found", facets=[NotFound], message="Sync not found: {syncId}"
+)
+ErrSyncExists = Execution.define(
+    "sync_exists", facets=[BadInput], message="Sync already exists: {syncId}"
+)
 
 
 class SyncStatus(enum.StrEnum):
@@ -46,6 +53,20 @@ class FieldSyncEntry:
 
 
 @attrs.frozen
+class FieldSyncBatch:
+    """Every field of ``fields`` of every entity of ``ref_keys`` was synced at ``synced_at``.
+
+    The compact form of ``len(ref_keys) × len(fields)`` :class:`FieldSyncEntry` values: a page
+    of entities written with the same fields records its freshness without one object per
+    (entity, field) pair.
+    """
+
+    ref_keys: Sequence[str]
+    fields: Sequence[str]
+    synced_at: int
+
+
+@attrs.frozen
 class Progress:
     """How many entities a finished task wrote, for progress displays."""
 
@@ -62,6 +83,7 @@ class TaskOutcome:
     sync_entries: Sequence[FieldSyncEntry] = ()
     children: Sequence[TaskPayload] = ()
     progress: Progress | None = None
+    sync_batches: Sequence[FieldSyncBatch] = ()  # recorded like ``sync_entries``
 
 
 @attrs.frozen
@@ -122,8 +144,13 @@ class TaskStore(Protocol):
         """The process is stopping: ``running`` → ``pending``. Returns how many."""
         ...
 
-    async def prepare_resume(self, sync_id: str) -> int:
-        """``failed``, ``running``, ``paused`` → ``pending`` (error cleared). Returns how many."""
+    async def prepare_resume(self, sync_id: str, *, force: bool = False) -> int:
+        """``failed``, ``running``, ``paused`` → ``pending`` (error cleared). Returns how many.
+
+        A failed task's ``attempts`` grows by one. With ``force``, ``cancelled`` tasks come back
+        too (to ``new`` while their blocker is not completed, ``awaiting_children`` if they have
+        children, else ``pending``).
+        """
         ...
 
     async def cancel_sync(self, sync_id: str) -> int:
@@ -138,10 +165,15 @@ class SyncStore(Protocol):
         """``sync-<n>``, continuing after the highest stored number."""
         ...
 
-    async def create(self, sync_id: str, started_at: int) -> SyncRecord: ...
+    async def create(self, sync_id: str, started_at: int) -> SyncRecord:
+        """A new ``running`` record; an existing id raises ``execution.sync_exists``."""
+        ...
 
     async def set_status(self, sync_id: str, status: SyncStatus, at: int) -> None:
-        """Terminal statuses also set ``completed_at``; others clear it."""
+        """Terminal statuses also set ``completed_at``; others clear it.
+
+        An unknown id raises ``execution.sync_not_found``.
+        """
         ...
 
     async def get(self, sync_id: str) -> SyncRecord | None: ...

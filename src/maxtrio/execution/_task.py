@@ -233,6 +233,7 @@ class Task:
     not_before: int | None = None
     completed_at: int | None = None
     error: str | None = None
+    attempts: int = 0  # how many times a resume sent this task back to pending after failing
 
 
 @attrs.frozen
