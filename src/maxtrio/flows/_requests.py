@@ -1,0 +1,259 @@
+"""Request bodies of the HTTP API, and the strict cattrs converter that checks them.
+
+JSON from outside is structured into frozen attrs classes by a converter that, unlike cattrs'
+defaults, never coerces: a string is not a boolean, a number is not a string, a string is not a
+list. A bad body raises :class:`InvalidBody` carrying one issue per problem —
+``{"path": ["steps", 0, "id"], "message": "..."}`` — which the API returns as ``details``.
+Wire names are camelCase; attribute names are Python's.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any, Literal, NewType, TypeVar, get_args, get_origin
+
+import attrs
+import cattrs
+from cattrs.errors import AttributeValidationNote
+from cattrs.gen import make_dict_structure_fn, override
+
+T = TypeVar("T")
+
+NonEmptyStr = NewType("NonEmptyStr", str)
+StepId = NewType("StepId", str)
+NonNegativeInt = NewType("NonNegativeInt", int)
+
+STEP_ID_PATTERN = re.compile(r"^[a-zA-Z0-9_-]+$")
+
+RunStatusInput = Literal["pending", "running", "completed", "failed"]
+EntityTypeInput = Literal["run", "stage", "step"]
+LogLevelInput = Literal["debug", "info", "warn", "error"]
+
+Issue = dict[str, Any]
+
+
+class InvalidBody(Exception):
+    """A request body that does not match its schema; ``issues`` say where and why."""
+
+    def __init__(self, issues: list[Issue]) -> None:
+        super().__init__(issues_text(issues))
+        self.issues = issues
+
+
+@attrs.frozen
+class CreateRunBody:
+    flow_name: NonEmptyStr
+    input: Any = None
+    metadata: Any = None
+
+
+@attrs.frozen
+class UpdateRunBody:
+    status: RunStatusInput | None = None
+    output: Any = None
+    error: Any = None
+    name: str | None = None
+    description: str | None = None
+
+    def changes(self) -> dict[str, Any]:
+        """The columns to write: every given, non-null key (D12 keeps falsy JSON values)."""
+        return {k: v for k, v in attrs.asdict(self, recurse=False).items() if v is not None}
+
+
+@attrs.frozen
+class StepBody:
+    id: StepId
+    name: NonEmptyStr
+    depends_on: list[str] = attrs.field(factory=list)
+    max_retries: NonNegativeInt = NonNegativeInt(0)
+    env: dict[str, str] | None = None
+
+
+@attrs.frozen
+class ScheduleStageBody:
+    stage: NonEmptyStr
+    final: bool
+    steps: list[StepBody]
+
+
+@attrs.frozen
+class PostFieldsBody:
+    fields: dict[str, Any]
+
+
+@attrs.frozen
+class RetryStepBody:
+    cascade_downstream: bool = True
+
+
+@attrs.frozen
+class AddLogBody:
+    entity_type: EntityTypeInput
+    level: LogLevelInput
+    message: NonEmptyStr
+    entity_id: str | None = None
+    metadata: Any = None
+
+
+def parse_body(value: Any, cls: type[T]) -> T:
+    """Structure a decoded JSON body into ``cls``; raise :class:`InvalidBody`."""
+    if not isinstance(value, dict):
+        raise InvalidBody([{"path": [], "message": f"Expected object, received {_kind(value)}"}])
+    try:
+        return _converter.structure(value, cls)
+    except (cattrs.BaseValidationError, ValueError, TypeError, KeyError) as exc:
+        raise InvalidBody(_issues(exc, [])) from None
+
+
+# -- the strict converter ------------------------------------------------------------------------
+
+
+def _kind(value: Any) -> str:
+    """JSON type name of a decoded value, as validation messages say it."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int | float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    return "object"
+
+
+def _expect(kind: str, check: Callable[[Any], bool]) -> Callable[[Any, Any], Any]:
+    def structure(value: Any, _: Any) -> Any:
+        if not check(value):
+            raise ValueError(f"Expected {kind}, received {_kind(value)}")
+        return value
+
+    return structure
+
+
+def _non_empty_str(value: Any, _: Any) -> str:
+    if not isinstance(value, str):
+        raise ValueError(f"Expected string, received {_kind(value)}")
+    if not value:
+        raise ValueError("String must contain at least 1 character(s)")
+    return value
+
+
+def _step_id(value: Any, _: Any) -> str:
+    text = _non_empty_str(value, _)
+    if not STEP_ID_PATTERN.match(text):
+        raise ValueError(
+            "Step ID must contain only alphanumeric characters, hyphens, and underscores"
+        )
+    return text
+
+
+def _non_negative_int(value: Any, _: Any) -> int:
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise ValueError(f"Expected integer, received {_kind(value)}")
+    if value < 0:
+        raise ValueError("Number must be greater than or equal to 0")
+    return value
+
+
+def _is_literal(cls: Any) -> bool:
+    return get_origin(cls) is Literal
+
+
+def _literal(value: Any, cls: Any) -> Any:
+    options = get_args(cls)
+    if value not in options or not isinstance(value, str):
+        expected = " | ".join(f"'{option}'" for option in options)
+        raise ValueError(f"Invalid enum value. Expected {expected}, received {value!r}")
+    return value
+
+
+def _origin_is(origin: type) -> Callable[[Any], bool]:
+    def check(cls: Any) -> bool:
+        found: Any = get_origin(cls)
+        return found is origin
+
+    return check
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
+def _make_converter() -> cattrs.Converter:
+    converter = cattrs.Converter(forbid_extra_keys=False, detailed_validation=True)
+    converter.register_structure_hook(str, _expect("string", lambda v: isinstance(v, str)))
+    converter.register_structure_hook(bool, _expect("boolean", lambda v: isinstance(v, bool)))
+    converter.register_structure_hook(NonEmptyStr, _non_empty_str)
+    converter.register_structure_hook(StepId, _step_id)
+    converter.register_structure_hook(NonNegativeInt, _non_negative_int)
+    converter.register_structure_hook_func(_is_literal, _literal)
+
+    def strict_list(cls: Any) -> Callable[[Any, Any], Any]:
+        items = cattrs.cols.list_structure_factory(cls, converter)
+
+        def structure(value: Any, _: Any) -> Any:
+            if not isinstance(value, list):
+                raise ValueError(f"Expected array, received {_kind(value)}")
+            return items(value, cls)
+
+        return structure
+
+    def strict_dict(cls: Any) -> Callable[[Any, Any], Any]:
+        entries = cattrs.cols.mapping_structure_factory(cls, converter)
+
+        def structure(value: Any, _: Any) -> Any:
+            if not isinstance(value, dict):
+                raise ValueError(f"Expected object, received {_kind(value)}")
+            return entries(value, cls)
+
+        return structure
+
+    converter.register_structure_hook_factory(_origin_is(list), strict_list)
+    converter.register_structure_hook_factory(_origin_is(dict), strict_dict)
+
+    def camel_case(cls: Any) -> Callable[[Any, Any], Any]:
+        overrides = {f.name: override(rename=_camel(f.name)) for f in attrs.fields(cls)}
+        structure: Callable[[Any, Any], Any] = make_dict_structure_fn(
+            cls,
+            converter,
+            **overrides,  # type: ignore[arg-type]
+        )
+        return structure
+
+    converter.register_structure_hook_factory(attrs.has, camel_case)
+    return converter
+
+
+_converter = _make_converter()
+
+
+def _issues(exc: BaseException, path: list[Any]) -> list[Issue]:
+    if isinstance(exc, cattrs.ClassValidationError | cattrs.IterableValidationError):
+        found: list[Issue] = []
+        with_notes, without_notes = exc.group_exceptions()
+        for inner, note in with_notes:
+            step: Any = (
+                _camel(note.name) if isinstance(note, AttributeValidationNote) else note.index
+            )
+            found.extend(_issues(inner, [*path, step]))
+        for inner in without_notes:
+            found.extend(_issues(inner, path))
+        return found
+    if isinstance(exc, KeyError):
+        return [{"path": path, "message": "Required"}]
+    return [{"path": path, "message": str(exc) or type(exc).__name__}]
+
+
+def _dotted(path: list[Any]) -> str:
+    return ".".join(str(part) for part in path) or "(body)"
+
+
+def issues_text(issues: list[Issue]) -> str:
+    """A one-line rendering of issues, for logs and CLI messages."""
+    return "; ".join(f"{_dotted(i['path'])}: {i['message']}" for i in issues)

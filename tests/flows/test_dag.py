@@ -1,0 +1,83 @@
+"""DAG levelling and stage-graph checks (spec §5.8 checks 2-4, Decision D5)."""
+
+from __future__ import annotations
+
+import pytest
+
+from maxtrio.core import MaxError
+from maxtrio.flows import (
+    ErrCircularDependency,
+    ErrDuplicateStepIds,
+    ErrUnknownDependency,
+    check_stage_graph,
+    downstream,
+    level_steps,
+)
+
+
+def test_levels_of_a_diamond() -> None:
+    graph = {"fetch": [], "left": ["fetch"], "right": ["fetch"], "join": ["left", "right"]}
+    assert level_steps(graph) == [["fetch"], ["left", "right"], ["join"]]
+
+
+def test_independent_steps_form_one_level() -> None:
+    assert level_steps({"a": [], "b": [], "c": []}) == [["a", "b", "c"]]
+
+
+def test_empty_graph_has_no_levels() -> None:
+    assert level_steps({}) == []
+
+
+def test_self_dependency_is_a_cycle() -> None:
+    with pytest.raises(MaxError) as caught:
+        level_steps({"a": [], "b": ["b"]})
+    assert ErrCircularDependency.matches(caught.value)
+    assert caught.value.message == "Circular dependency detected among steps: b"
+
+
+def test_cycle_names_only_the_steps_on_it() -> None:
+    graph = {"start": [], "x": ["start", "z"], "y": ["x"], "z": ["y"], "after": ["z"]}
+    with pytest.raises(MaxError) as caught:
+        level_steps(graph)
+    assert caught.value.message == "Circular dependency detected among steps: x, y, z"
+
+
+def test_two_step_cycle() -> None:
+    with pytest.raises(MaxError, match=r"among steps: a, b$"):
+        level_steps({"a": ["b"], "b": ["a"]})
+
+
+def test_unknown_dependency_is_reported_with_both_ids() -> None:
+    with pytest.raises(MaxError) as caught:
+        check_stage_graph([("a", []), ("b", ["a", "ghost"])])
+    assert ErrUnknownDependency.matches(caught.value)
+    assert caught.value.message == 'Step "b" depends on unknown step ID "ghost"'
+
+
+def test_duplicates_are_checked_before_dependencies_and_cycles() -> None:
+    with pytest.raises(MaxError) as caught:
+        check_stage_graph([("a", ["ghost"]), ("a", ["a"])])
+    assert ErrDuplicateStepIds.matches(caught.value)
+    assert caught.value.message == "Duplicate step IDs detected - all step IDs must be unique"
+
+
+def test_unknown_dependency_is_checked_before_cycles() -> None:
+    with pytest.raises(MaxError) as caught:
+        check_stage_graph([("a", ["a"]), ("b", ["ghost"])])
+    assert ErrUnknownDependency.matches(caught.value)
+
+
+def test_valid_graph_is_returned_in_request_order() -> None:
+    graph = check_stage_graph([("b", []), ("a", ["b"])])
+    assert list(graph) == ["b", "a"]
+
+
+def test_downstream_is_transitive_and_in_graph_order() -> None:
+    graph = {"a": [], "b": ["a"], "c": ["b"], "d": [], "e": ["d", "c"]}
+    assert downstream(graph, ["a"]) == ["b", "c", "e"]
+    assert downstream(graph, ["d"]) == ["e"]
+    assert downstream(graph, ["e"]) == []
+
+
+def test_downstream_survives_cycles() -> None:
+    assert downstream({"a": ["b"], "b": ["a"]}, ["a"]) == ["a", "b"]
