@@ -4,6 +4,8 @@ No I/O of its own: it talks to storage through the ``TaskStore``, ``SyncStore`` 
 ``SyncMeta`` protocols and to upstream APIs through connector operations.
 """
 
+from ._field_sync import FieldSyncRow, field_sync_rows, freshness_cutoff
+from ._memory_stores import InMemorySyncMeta, InMemorySyncStore, InMemoryTaskStore
 from ._stores import (
     ErrSyncExists,
     ErrSyncNotFound,
@@ -37,8 +39,10 @@ from ._task import (
     payload_from_json,
     payload_to_json,
 )
+from ._timestamps import Clock, wall_clock_ms
 
 __all__ = [
+    "Clock",
     "ErrInvalidPayload",
     "ErrInvalidTransition",
     "ErrSyncExists",
@@ -48,7 +52,11 @@ __all__ = [
     "Execution",
     "FieldSyncBatch",
     "FieldSyncEntry",
+    "FieldSyncRow",
     "FinishReport",
+    "InMemorySyncMeta",
+    "InMemorySyncStore",
+    "InMemoryTaskStore",
     "LoadCollectionPayload",
     "LoadFieldsPayload",
     "Progress",
@@ -66,6 +74,9 @@ __all__ = [
     "TaskState",
     "TaskStore",
     "TaskTemplate",
+    "field_sync_rows",
+    "freshness_cutoff",
     "payload_from_json",
     "payload_to_json",
+    "wall_clock_ms",
 ]

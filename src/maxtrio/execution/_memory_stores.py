@@ -1,0 +1,445 @@
+"""In-memory ``TaskStore``, ``SyncStore`` and ``SyncMeta``: unit tests and ephemeral installs.
+
+Same contract as the apsw stores of ``maxtrio.storage`` (the contract tests run against both):
+guarded transitions (``execution.invalid_transition``), unknown ids raise
+``execution.task_not_found``, FIFO claims that honour ``not_before``, and
+:meth:`InMemoryTaskStore.finish` applying a task's whole outcome — entity writes, sync-meta
+rows, children, the transition, completion propagation and unblocking — as one step.
+
+Atomicity under trio: every method checkpoints once, on entry, before it reads anything, and
+then runs to the end without another checkpoint — except ``finish``, which awaits the engine's
+``store_many`` and the sync meta (neither checkpoints for :class:`InMemoryEngine` and
+:class:`InMemorySyncMeta`, so the step is indivisible there). With an engine that does
+checkpoint, the task's state is checked again after the writes, and a task that changed state
+meanwhile (say, its sync was cancelled) raises ``execution.invalid_transition``; its entity
+writes, being merge upserts, have then landed but nothing else has.
+"""
+
+from __future__ import annotations
+
+import heapq
+import re
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import timedelta
+from typing import Any
+
+import attrs
+import trio
+
+from maxtrio.core import Engine, MaxError
+
+from ._field_sync import FieldSyncRow, field_sync_rows, freshness_cutoff
+from ._stores import (
+    ErrSyncExists,
+    ErrSyncNotFound,
+    FieldSyncEntry,
+    FinishReport,
+    SyncMeta,
+    SyncRecord,
+    SyncStatus,
+    TaskOutcome,
+)
+from ._task import ErrInvalidTransition, ErrTaskNotFound, Task, TaskState, TaskTemplate
+from ._timestamps import Clock, wall_clock_ms
+
+_SYNC_NUMBER = re.compile(r"sync-(\d+)\Z")
+
+#: States a sync cancel moves to ``cancelled``.
+_NON_TERMINAL_STATES = frozenset(s for s in TaskState if not s.is_terminal)
+
+
+class InMemorySyncMeta:
+    """Per-field sync times in a dict: RefKey → field → ``synced_at`` (ms)."""
+
+    def __init__(self) -> None:
+        self._times: dict[str, dict[str, int]] = {}
+
+    def record_rows(self, rows: Iterable[FieldSyncRow]) -> None:
+        """Upsert ``(ref_key, field, synced_at)`` rows, last write wins (no checkpoint)."""
+        times = self._times
+        for ref_key, field, synced_at in rows:
+            fields = times.get(ref_key)
+            if fields is None:
+                times[ref_key] = {field: synced_at}
+            else:
+                fields[field] = synced_at
+
+    async def record_field_sync_batch(self, entries: Sequence[FieldSyncEntry]) -> None:
+        await trio.lowlevel.checkpoint()
+        self.record_rows(field_sync_rows(entries))
+
+    async def get_field_sync_time(self, ref_key: str, field: str) -> int | None:
+        await trio.lowlevel.checkpoint()
+        return self._times.get(ref_key, {}).get(field)
+
+    async def stale_fields(
+        self, ref_key: str, fields: Sequence[str], max_age: timedelta, now_ms: int
+    ) -> list[str]:
+        await trio.lowlevel.checkpoint()
+        cutoff = freshness_cutoff(now_ms, max_age)
+        times = self._times.get(ref_key, {})
+        return [f for f in fields if (t := times.get(f)) is None or t < cutoff]
+
+    async def invalidate_fields(self, ref_key: str, fields: Sequence[str] | None = None) -> None:
+        await trio.lowlevel.checkpoint()
+        if fields is None:
+            self._times.pop(ref_key, None)
+            return
+        times = self._times.get(ref_key)
+        if times is None:
+            return
+        for field in fields:
+            times.pop(field, None)
+        if not times:
+            del self._times[ref_key]
+
+
+class InMemorySyncStore:
+    """Sync records in a dict; ``sync-<n>`` ids continue after the highest one created."""
+
+    def __init__(self) -> None:
+        self._records: dict[str, SyncRecord] = {}
+        self._last_number = 0
+
+    async def next_id(self) -> str:
+        await trio.lowlevel.checkpoint()
+        self._last_number += 1
+        return f"sync-{self._last_number}"
+
+    async def create(self, sync_id: str, started_at: int) -> SyncRecord:
+        await trio.lowlevel.checkpoint()
+        if sync_id in self._records:
+            raise ErrSyncExists(syncId=sync_id)
+        record = SyncRecord(sync_id, SyncStatus.RUNNING, started_at)
+        self._records[sync_id] = record
+        number = _SYNC_NUMBER.match(sync_id)
+        if number:
+            self._last_number = max(self._last_number, int(number.group(1)))
+        return record
+
+    async def set_status(self, sync_id: str, status: SyncStatus, at: int) -> None:
+        await trio.lowlevel.checkpoint()
+        record = self._records.get(sync_id)
+        if record is None:
+            raise ErrSyncNotFound(syncId=sync_id)
+        self._records[sync_id] = attrs.evolve(
+            record, status=status, completed_at=at if status.is_terminal else None
+        )
+
+    async def get(self, sync_id: str) -> SyncRecord | None:
+        await trio.lowlevel.checkpoint()
+        return self._records.get(sync_id)
+
+    async def list(self, limit: int = 10) -> Sequence[SyncRecord]:
+        await trio.lowlevel.checkpoint()
+        records = list(self._records.values())  # creation order: a stable tie-break
+        records.reverse()
+        records.sort(key=lambda r: r.started_at, reverse=True)
+        return records[: max(limit, 0)]
+
+    # -- sync-record side of the task store's sync-wide transitions (no checkpoint) ----------
+
+    def mark_interrupted(self, sync_id: str) -> None:
+        record = self._records.get(sync_id)
+        if record is not None and not record.status.is_terminal:
+            self._records[sync_id] = attrs.evolve(
+                record, status=SyncStatus.INTERRUPTED, completed_at=None
+            )
+
+    def mark_cancelled(self, sync_id: str, at: int) -> None:
+        record = self._records.get(sync_id)
+        if record is not None and not record.status.is_terminal:
+            self._records[sync_id] = attrs.evolve(
+                record, status=SyncStatus.CANCELLED, completed_at=at
+            )
+
+    def mark_resumed(self, sync_id: str, *, force: bool) -> None:
+        record = self._records.get(sync_id)
+        if record is not None and (force or record.status is not SyncStatus.CANCELLED):
+            self._records[sync_id] = attrs.evolve(
+                record, status=SyncStatus.RUNNING, completed_at=None
+            )
+
+
+class InMemoryTaskStore:
+    """The task graph of syncs in dictionaries, with the indexes the hot paths need.
+
+    ``sync_store``, when given, gets the sync-record half of ``interrupt`` (→ ``interrupted``),
+    ``cancel_sync`` (→ ``cancelled``) and ``prepare_resume`` (→ ``running``) in the same step,
+    as the SQLite store does in the same transaction.
+    """
+
+    def __init__(
+        self,
+        engine: Engine,
+        sync_meta: SyncMeta,
+        *,
+        sync_store: InMemorySyncStore | None = None,
+        clock: Clock = wall_clock_ms,
+    ) -> None:
+        self.engine = engine
+        self.sync_meta = sync_meta
+        self._sync_store = sync_store
+        self._clock = clock
+        self._tasks: dict[str, Task] = {}
+        self._last_id = 0
+        self._by_sync: dict[str, list[str]] = {}
+        self._counts: dict[str, Counter[TaskState]] = {}
+        self._children: dict[str, list[str]] = {}
+        self._open_children: dict[str, int] = {}  # parent → children not yet completed
+        self._dependents: dict[str, list[str]] = {}  # blocker → tasks blocked by it
+        self._ready: dict[str, list[int]] = {}  # sync → heap of pending ids (lazy deletion)
+        self._delayed: dict[str, dict[str, None]] = {}  # sync → pending ids with not_before
+
+    # -- bookkeeping (never checkpoints) -----------------------------------------------------
+
+    def _insert(self, task: Task) -> None:
+        self._tasks[task.id] = task
+        self._by_sync.setdefault(task.sync_id, []).append(task.id)
+        self._counts.setdefault(task.sync_id, Counter())[task.state] += 1
+        if task.parent_id is not None:
+            self._children.setdefault(task.parent_id, []).append(task.id)
+            if task.state is not TaskState.COMPLETED:
+                self._open_children[task.parent_id] = self._open_children.get(task.parent_id, 0) + 1
+        if task.blocked_by is not None:
+            self._dependents.setdefault(task.blocked_by, []).append(task.id)
+        if task.state is TaskState.PENDING:
+            self._make_claimable(task)
+
+    def _set_state(self, task: Task, state: TaskState, **changes: Any) -> Task:
+        updated = attrs.evolve(task, state=state, **changes)
+        self._tasks[task.id] = updated
+        counts = self._counts[task.sync_id]
+        counts[task.state] -= 1
+        counts[state] += 1
+        if state is TaskState.PENDING and task.state is not TaskState.PENDING:
+            self._make_claimable(updated)
+        if state is TaskState.COMPLETED and task.parent_id is not None:
+            self._open_children[task.parent_id] -= 1
+        return updated
+
+    def _make_claimable(self, task: Task) -> None:
+        if task.not_before is None:
+            heapq.heappush(self._ready.setdefault(task.sync_id, []), int(task.id))
+        else:
+            self._delayed.setdefault(task.sync_id, {})[task.id] = None
+
+    def _next_id(self) -> str:
+        self._last_id += 1
+        return str(self._last_id)
+
+    def _require(self, task_id: str) -> Task:
+        task = self._tasks.get(task_id)
+        if task is None:
+            raise ErrTaskNotFound(taskId=task_id)
+        return task
+
+    def _require_running(self, task_id: str, to: TaskState) -> Task:
+        task = self._require(task_id)
+        if task.state is not TaskState.RUNNING:
+            raise ErrInvalidTransition(taskId=task_id, state=task.state.value, to=to.value)
+        return task
+
+    def _unblock(self, blocker_id: str) -> int:
+        moved = 0
+        for task_id in self._dependents.get(blocker_id, ()):
+            task = self._tasks[task_id]
+            if task.state is TaskState.NEW:
+                self._set_state(task, TaskState.PENDING)
+                moved += 1
+        return moved
+
+    def _propagate(self, task: Task, now: int) -> FinishReport:
+        """``task`` just completed: unblock its dependents and complete finished ancestors."""
+        unblocked = self._unblock(task.id)
+        propagated: list[str] = []
+        parent_id = task.parent_id
+        while parent_id is not None and self._open_children.get(parent_id) == 0:
+            parent = self._tasks[parent_id]
+            if parent.state is not TaskState.AWAITING_CHILDREN:
+                break
+            self._set_state(parent, TaskState.COMPLETED, completed_at=now)
+            propagated.append(parent_id)
+            unblocked += self._unblock(parent_id)
+            parent_id = parent.parent_id
+        return FinishReport(True, tuple(propagated), unblocked)
+
+    # -- TaskStore ---------------------------------------------------------------------------
+
+    async def enqueue_graph(
+        self, sync_id: str, templates: Sequence[TaskTemplate]
+    ) -> Mapping[str, str]:
+        await trio.lowlevel.checkpoint()
+        ids = {t.temp_id: self._next_id() for t in templates}
+        now = self._clock()
+        for t in templates:
+            self._insert(
+                Task(
+                    ids[t.temp_id],
+                    sync_id,
+                    t.state,
+                    t.payload,
+                    now,
+                    parent_id=ids.get(t.parent) if t.parent is not None else None,
+                    blocked_by=ids.get(t.blocked_by) if t.blocked_by is not None else None,
+                )
+            )
+        return ids
+
+    async def claim(self, sync_id: str, now_ms: int) -> Task | None:
+        await trio.lowlevel.checkpoint()
+        tasks = self._tasks
+        heap = self._ready.get(sync_id)
+        best: str | None = None
+        while heap:
+            top = str(heap[0])
+            if tasks[top].state is TaskState.PENDING:
+                best = top
+                break
+            heapq.heappop(heap)  # stale entry: the task left pending since it was pushed
+        delayed = self._delayed.get(sync_id)
+        from_delayed = False
+        if delayed:
+            for task_id in list(delayed):
+                task = tasks[task_id]
+                if task.state is not TaskState.PENDING:
+                    del delayed[task_id]
+                elif (
+                    task.not_before is not None
+                    and task.not_before <= now_ms
+                    and (best is None or int(task_id) < int(best))
+                ):
+                    best, from_delayed = task_id, True
+        if best is None:
+            return None
+        if from_delayed:
+            assert delayed is not None
+            del delayed[best]
+        else:
+            assert heap is not None
+            heapq.heappop(heap)
+        return self._set_state(tasks[best], TaskState.RUNNING)
+
+    async def finish(self, task: Task, outcome: TaskOutcome) -> FinishReport:
+        await trio.lowlevel.checkpoint()
+        to = TaskState.AWAITING_CHILDREN if outcome.children else TaskState.COMPLETED
+        self._require_running(task.id, to)
+        if outcome.entities:
+            await self.engine.store_many(outcome.entities)
+        if outcome.sync_entries or outcome.sync_batches:
+            if isinstance(self.sync_meta, InMemorySyncMeta):
+                self.sync_meta.record_rows(
+                    field_sync_rows(outcome.sync_entries, outcome.sync_batches)
+                )
+            else:
+                entries = [
+                    FieldSyncEntry(*row)
+                    for row in field_sync_rows(outcome.sync_entries, outcome.sync_batches)
+                ]
+                await self.sync_meta.record_field_sync_batch(entries)
+        current = self._require_running(task.id, to)  # again: the awaits may have yielded
+        now = self._clock()
+        if outcome.children:
+            for payload in outcome.children:
+                self._insert(
+                    Task(
+                        self._next_id(),
+                        current.sync_id,
+                        TaskState.PENDING,
+                        payload,
+                        now,
+                        parent_id=current.id,
+                    )
+                )
+            self._set_state(current, TaskState.AWAITING_CHILDREN)
+            return FinishReport(False)
+        completed = self._set_state(current, TaskState.COMPLETED, completed_at=now)
+        return self._propagate(completed, now)
+
+    async def fail(self, task: Task, error: MaxError) -> None:
+        await trio.lowlevel.checkpoint()
+        current = self._require_running(task.id, TaskState.FAILED)
+        self._set_state(current, TaskState.FAILED, error=error.message, completed_at=self._clock())
+
+    async def get(self, task_id: str) -> Task | None:
+        await trio.lowlevel.checkpoint()
+        return self._tasks.get(task_id)
+
+    async def tasks(self, sync_id: str) -> Sequence[Task]:
+        await trio.lowlevel.checkpoint()
+        return [self._tasks[i] for i in self._by_sync.get(sync_id, ())]
+
+    async def has_active_tasks(self, sync_id: str) -> bool:
+        await trio.lowlevel.checkpoint()
+        counts = self._counts.get(sync_id)
+        return bool(counts and (counts[TaskState.PENDING] or counts[TaskState.RUNNING]))
+
+    async def count_by_state(self, sync_id: str) -> Mapping[TaskState, int]:
+        await trio.lowlevel.checkpoint()
+        counts = self._counts.get(sync_id, Counter())
+        return {state: n for state, n in counts.items() if n}
+
+    async def interrupt(self, sync_id: str) -> int:
+        await trio.lowlevel.checkpoint()
+        moved = self._move(sync_id, {TaskState.RUNNING})
+        if self._sync_store is not None:
+            self._sync_store.mark_interrupted(sync_id)
+        return moved
+
+    async def prepare_resume(self, sync_id: str, *, force: bool = False) -> int:
+        await trio.lowlevel.checkpoint()
+        tasks = [self._tasks[i] for i in self._by_sync.get(sync_id, ())]
+        moved = 0
+        for task in tasks:
+            if task.state is TaskState.FAILED:
+                self._set_state(
+                    task,
+                    TaskState.PENDING,
+                    error=None,
+                    completed_at=None,
+                    attempts=task.attempts + 1,
+                )
+            elif task.state in (TaskState.RUNNING, TaskState.PAUSED):
+                self._set_state(task, TaskState.PENDING)
+            elif force and task.state is TaskState.CANCELLED:
+                self._set_state(task, self._revived_state(task), completed_at=None)
+            else:
+                continue
+            moved += 1
+        if self._sync_store is not None:
+            self._sync_store.mark_resumed(sync_id, force=force)
+        return moved
+
+    def _revived_state(self, task: Task) -> TaskState:
+        """Where a cancelled task goes back to on a forced resume."""
+        if self._children.get(task.id):
+            return TaskState.AWAITING_CHILDREN
+        if task.blocked_by is not None:
+            blocker = self._tasks.get(task.blocked_by)
+            if blocker is None or blocker.state is not TaskState.COMPLETED:
+                return TaskState.NEW
+        return TaskState.PENDING
+
+    async def cancel_sync(self, sync_id: str) -> int:
+        await trio.lowlevel.checkpoint()
+        now = self._clock()
+        moved = self._move(sync_id, _NON_TERMINAL_STATES, TaskState.CANCELLED, completed_at=now)
+        if self._sync_store is not None:
+            self._sync_store.mark_cancelled(sync_id, now)
+        return moved
+
+    def _move(
+        self,
+        sync_id: str,
+        from_states: frozenset[TaskState] | set[TaskState],
+        to: TaskState = TaskState.PENDING,
+        **changes: Any,
+    ) -> int:
+        moved = 0
+        for task_id in self._by_sync.get(sync_id, ()):
+            task = self._tasks[task_id]
+            if task.state in from_states:
+                self._set_state(task, to, **changes)
+                moved += 1
+        return moved
