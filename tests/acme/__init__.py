@@ -1,0 +1,1 @@
+"""Tests of maxtrio.acme, the Acme fake SaaS."""
