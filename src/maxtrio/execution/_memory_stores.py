@@ -283,6 +283,7 @@ class InMemoryTaskStore:
                     now,
                     parent_id=ids.get(t.parent) if t.parent is not None else None,
                     blocked_by=ids.get(t.blocked_by) if t.blocked_by is not None else None,
+                    not_before=t.not_before,
                 )
             )
         return ids

@@ -238,10 +238,14 @@ class Task:
 
 @attrs.frozen
 class TaskTemplate:
-    """A task to enqueue as part of a graph; ``parent``/``blocked_by`` name other templates."""
+    """A task to enqueue as part of a graph; ``parent``/``blocked_by`` name other templates.
+
+    ``not_before`` (ms) delays its first claim, e.g. for a retry with back-off.
+    """
 
     temp_id: str
     state: TaskState
     payload: TaskPayload
     parent: str | None = None
     blocked_by: str | None = None
+    not_before: int | None = None
