@@ -1,0 +1,275 @@
+"""The SQLite database under the engine: WAL, connections, transactions, cancellation and
+failures (spec sync-engine §5.1, §5.4 "one transaction", DESIGN principles 1 and 3)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import apsw
+import pytest
+import trio
+import trio.testing
+
+from maxtrio.core import EntityInput
+from maxtrio.storage import SqliteDatabase, SqliteEngine
+from maxtrio.storage import _database as database_module
+
+from .entities import ACME, AcmeProject, AcmeTask, AcmeUser, all_ids, raises_max
+
+
+def pragma(conn: apsw.Connection, name: str) -> Any:
+    return next(iter(conn.execute(f"PRAGMA {name}")))[0]
+
+
+def count_rows(path: Path, table: str) -> int:
+    """Rows committed to the file, seen through a connection of our own."""
+    conn = apsw.Connection(str(path))
+    try:
+        return int(next(iter(conn.execute(f'SELECT count(*) FROM "{table}"')))[0])
+    finally:
+        conn.close()
+
+
+def mixed_batch(size: int) -> list[EntityInput]:
+    """A batch of several runs (types and field sets alternate), so it is written in steps."""
+    batch: list[EntityInput] = []
+    for i in range(size):
+        batch.append(AcmeUser.input(f"u{i}", displayName=f"user {i}"))
+        batch.append(AcmeProject.input(f"p{i}", name=f"project {i}", owner=f"u{i}"))
+    return batch
+
+
+class TestConnections:
+    def test_a_file_database_uses_wal_and_two_connections(self, db_path: Path) -> None:
+        database = SqliteDatabase(db_path)
+        try:
+            assert database.reader is not database.writer
+            for conn in (database.reader, database.writer):
+                assert pragma(conn, "journal_mode") == "wal"
+                assert pragma(conn, "synchronous") == 1  # NORMAL
+                assert pragma(conn, "busy_timeout") == database_module.BUSY_TIMEOUT_MS
+        finally:
+            database.close()
+
+    def test_an_in_memory_database_has_one_connection(self) -> None:
+        database = SqliteDatabase(":memory:")
+        try:
+            assert database.memory
+            assert database.reader is database.writer
+            assert database.read_limiter is database.write_limiter
+        finally:
+            database.close()
+
+    def test_opening_creates_missing_parent_directories(self, tmp_path: Path) -> None:
+        path = tmp_path / "a" / "b" / "data.db"
+        SqliteEngine.open(path, ACME).close()
+        assert path.is_file()
+
+    async def test_a_second_engine_on_the_same_file_sees_committed_rows(
+        self, db_path: Path
+    ) -> None:
+        async with (
+            SqliteEngine.open(db_path, ACME) as first,
+            SqliteEngine.open(db_path, ACME) as second,
+        ):
+            await first.store(AcmeUser.input("u1", displayName="Alice"))
+            assert await second.load_field(AcmeUser.ref("u1"), "displayName") == "Alice"
+            await second.store(AcmeUser.input("u1", email="alice@acme.test"))
+            loaded = await first.load(AcmeUser.ref("u1"))
+            assert (loaded.get("displayName"), loaded.get("email")) == ("Alice", "alice@acme.test")
+
+    async def test_readers_do_not_see_or_wait_for_an_open_transaction(
+        self, sqlite_engine: SqliteEngine, db_path: Path
+    ) -> None:
+        """WAL: another process's uncommitted write is invisible and does not block reads."""
+        await sqlite_engine.store(AcmeUser.input("u1"))
+        other = apsw.Connection(str(db_path))
+        try:
+            other.execute("BEGIN IMMEDIATE")
+            other.execute("INSERT INTO \"_acme_user\" (_id) VALUES ('u2')")
+            assert await all_ids(sqlite_engine, AcmeUser) == ["u1"]
+            other.execute("COMMIT")
+        finally:
+            other.close()
+        assert await all_ids(sqlite_engine, AcmeUser) == ["u1", "u2"]
+
+    async def test_close_is_idempotent_and_async_with_closes(self, db_path: Path) -> None:
+        async with SqliteEngine.open(db_path, ACME) as engine:
+            await engine.store(AcmeUser.input("u1"))
+        with pytest.raises(apsw.ConnectionClosedError):
+            engine.database.reader.execute("SELECT 1")
+        engine.close()
+        await engine.aclose()
+        assert count_rows(db_path, "_acme_user") == 1
+
+    def test_statistics(self, sqlite_engine: SqliteEngine, db_path: Path) -> None:
+        stats = sqlite_engine.database.statistics()
+        assert stats["path"] == str(db_path)
+        assert stats["writer"].total_tokens == 1
+        assert stats["writer"].borrowed_tokens == 0
+
+
+class TestTransactions:
+    async def test_an_exception_inside_a_write_rolls_everything_back(
+        self, sqlite_engine: SqliteEngine, db_path: Path
+    ) -> None:
+        def half_then_fail(conn: apsw.Connection) -> None:
+            conn.execute("INSERT INTO \"_acme_user\" (_id) VALUES ('u1')")
+            raise RuntimeError("boom")
+
+        with pytest.raises(RuntimeError, match="boom"):
+            await sqlite_engine.database.write(half_then_fail)
+        assert count_rows(db_path, "_acme_user") == 0
+        await sqlite_engine.store(AcmeUser.input("u2"))  # the writer is usable again
+        assert count_rows(db_path, "_acme_user") == 1
+
+    async def test_a_sqlite_error_inside_a_write_is_a_max_error(
+        self, sqlite_engine: SqliteEngine, db_path: Path
+    ) -> None:
+        def bad_sql(conn: apsw.Connection) -> None:
+            conn.execute("INSERT INTO \"_acme_user\" (_id) VALUES ('u1')")
+            conn.execute("INSERT INTO no_such_table VALUES (1)")
+
+        with raises_max("storage.write_failed") as caught:
+            await sqlite_engine.database.write(bad_sql)
+        assert "no such table" in caught.value.message
+        assert str(db_path) in caught.value.message
+        assert count_rows(db_path, "_acme_user") == 0
+
+    async def test_a_crash_between_runs_of_a_batch_writes_none_of_it(
+        self, sqlite_engine: SqliteEngine, db_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        apply = SqliteEngine.apply_writes
+
+        def first_run_then_crash(conn: apsw.Connection, runs: list[Any]) -> None:
+            apply(conn, runs[:1])
+            raise KeyboardInterrupt
+
+        monkeypatch.setattr(SqliteEngine, "apply_writes", staticmethod(first_run_then_crash))
+        with pytest.raises(KeyboardInterrupt):
+            await sqlite_engine.store_many(mixed_batch(10))
+        assert count_rows(db_path, "_acme_user") == 0
+        assert count_rows(db_path, "_acme_project") == 0
+
+    async def test_a_locked_database_is_a_write_failed_error(
+        self, db_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setattr(database_module, "BUSY_TIMEOUT_MS", 20)
+        async with SqliteEngine.open(db_path, ACME) as engine:
+            other = apsw.Connection(str(db_path))
+            try:
+                other.execute("BEGIN IMMEDIATE")
+                with raises_max("storage.write_failed") as caught:
+                    await engine.store(AcmeUser.input("u1"))
+                assert "locked" in caught.value.message
+                other.execute("ROLLBACK")
+            finally:
+                other.close()
+            await engine.store(AcmeUser.input("u1"))
+            assert await engine.count(AcmeUser) == 1
+
+
+class TestCancellation:
+    async def test_cancelling_a_store_mid_transaction_keeps_the_whole_batch(
+        self, sqlite_engine: SqliteEngine, db_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """The writer thread is not abandoned: the transaction it started commits whole."""
+        inside = threading.Event()
+        release = threading.Event()
+        apply = SqliteEngine.apply_writes
+
+        def paused_after_first_run(conn: apsw.Connection, runs: list[Any]) -> None:
+            apply(conn, runs[:1])
+            inside.set()
+            release.wait(10)
+            apply(conn, runs[1:])
+
+        monkeypatch.setattr(SqliteEngine, "apply_writes", staticmethod(paused_after_first_run))
+        scope = trio.CancelScope()
+
+        async def store() -> None:
+            with scope:
+                await sqlite_engine.store_many(mixed_batch(50))
+
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(store)
+            await trio.to_thread.run_sync(inside.wait)
+            assert count_rows(db_path, "_acme_user") == 0  # nothing committed yet
+            scope.cancel()
+            await trio.testing.wait_all_tasks_blocked()
+            release.set()
+        assert count_rows(db_path, "_acme_user") == 50
+        assert count_rows(db_path, "_acme_project") == 50
+
+    async def test_cancelling_a_store_waiting_for_the_writer_writes_nothing(
+        self, sqlite_engine: SqliteEngine, db_path: Path
+    ) -> None:
+        release = threading.Event()
+        holding = trio.Event()
+
+        async def hold_the_writer() -> None:
+            await sqlite_engine.database.write(lambda conn: holding_then_wait(release))
+
+        def holding_then_wait(event: threading.Event) -> None:
+            trio.from_thread.run_sync(holding.set)
+            event.wait(10)
+
+        scope = trio.CancelScope()
+
+        async def store() -> None:
+            with scope:
+                await sqlite_engine.store_many(mixed_batch(20))
+
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(hold_the_writer)
+            await holding.wait()
+            nursery.start_soon(store)
+            await trio.testing.wait_all_tasks_blocked()
+            scope.cancel()
+            await trio.testing.wait_all_tasks_blocked()
+            release.set()
+        assert scope.cancelled_caught
+        assert count_rows(db_path, "_acme_user") == 0
+        await sqlite_engine.store_many(mixed_batch(3))
+        assert count_rows(db_path, "_acme_user") == 3
+
+    async def test_a_deadline_around_a_big_store_gives_all_or_nothing(
+        self, sqlite_engine: SqliteEngine, db_path: Path
+    ) -> None:
+        batch = [AcmeTask.input(f"t{i:05d}", title=f"task {i}", priority=i) for i in range(10_000)]
+        for deadline in (0.0, 0.001, 0.01):
+            with trio.move_on_after(deadline):
+                await sqlite_engine.store_many(batch)
+            assert count_rows(db_path, "_acme_task") in (0, len(batch))
+
+
+class TestOpenFailures:
+    @pytest.mark.parametrize(
+        "make_path",
+        [
+            lambda tmp: tmp,  # a directory
+            lambda tmp: _file(tmp / "plain") / "data.db",  # parent is a file
+        ],
+        ids=["directory", "parent-is-a-file"],
+    )
+    def test_an_unopenable_path(self, tmp_path: Path, make_path: Callable[[Path], Path]) -> None:
+        path = make_path(tmp_path)
+        with raises_max("storage.open_failed") as caught:
+            SqliteEngine.open(path, ACME)
+        assert caught.value.has("NotFound")
+        assert caught.value.message.startswith(f"Could not open database {path}: ")
+
+    def test_a_file_that_is_not_a_database(self, tmp_path: Path) -> None:
+        path = tmp_path / "data.db"
+        path.write_bytes(b"this is not a SQLite database\n" * 200)
+        with raises_max("storage.open_failed") as caught:
+            SqliteEngine.open(path, ACME)
+        assert "not a database" in caught.value.message
+
+
+def _file(path: Path) -> Path:
+    path.write_text("not a directory")
+    return path
