@@ -317,3 +317,20 @@ def test_rescheduling_a_completed_stage_resets_its_steps(server: FlowsServer) ->
     assert (server.flows_root / flow / "steps" / "count" / "runs").read_text().strip() == "2"
     stages = server.stages(run["id"])
     assert list(stages) == ["work"] and stages["work"]["final"] == 1
+
+
+def test_callback_ending_before_the_initial_call_still_settles_the_run(
+    server: FlowsServer,
+) -> None:
+    """D7 waits for the last flow call: here the initial call outlives the callback."""
+    flow = server.flows.add(
+        "slow-initial",
+        flow_program(
+            schedule("quick", [{"id": "q", "name": "ok"}]) + "sleep 0.5\n",
+            completed={"quick": "exit 0"},
+        ),
+        {"ok": ""},
+    )
+    run = server.run_flow(flow)
+    assert run["status"] == "completed"
+    assert run["completedAt"] - run["startedAt"] >= 500

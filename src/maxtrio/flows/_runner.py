@@ -55,8 +55,10 @@ class FlowRunner:
         self._capture_limit = capture_limit
         self._processes = processes
         self._nursery: trio.Nursery | None = None
-        # Flow calls running or about to start, per run (D7 needs "no other call in flight").
+        # Flow calls running or about to start, per run (D7 needs "no other call in flight"),
+        # and the exit status of the latest completion callback, settled when the last ends.
         self._calls_in_flight: dict[str, int] = {}
+        self._unsettled_callback: dict[str, bool] = {}
 
     async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
         """Host flow-call tasks until cancelled."""
@@ -93,6 +95,8 @@ class FlowRunner:
                     self._calls_in_flight[run_id] = left
                 else:
                     del self._calls_in_flight[run_id]
+            if not left and run_id in self._unsettled_callback:
+                await self._settle(run_id, self._unsettled_callback.pop(run_id))
 
         self._nursery.start_soon(tracked, name=f"flow call of run {run_id}")
 
@@ -134,9 +138,17 @@ class FlowRunner:
         log.debug("callback stdout: %s\ncallback stderr: %s", outcome.stdout, outcome.stderr)
         if transition.status == "failed":
             await self._store.fail_run(run_id)
-        elif self._calls_in_flight.get(run_id, 0) <= 1:
-            # D7: the last flow call ended and scheduled nothing more.
-            await self._store.settle_run_after_callback(run_id, outcome.succeeded)
+        else:
+            # D7, settled once no other flow call of the run is running or about to start
+            # (the initial call may still be exiting when a quick stage's callback ends).
+            self._unsettled_callback[run_id] = outcome.succeeded
+
+    async def _settle(self, run_id: str, callback_succeeded: bool) -> None:
+        """D7: a run whose last completion callback scheduled nothing more ends with it."""
+        try:
+            await self._store.settle_run_after_callback(run_id, callback_succeeded)
+        except Exception:
+            log.exception("settling run %s failed", run_id)
 
     async def _call_flow(
         self,
