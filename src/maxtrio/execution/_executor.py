@@ -1,0 +1,294 @@
+"""``SyncExecutor``: runs sync plans as task graphs on trio nurseries (spec §9, §18.3, §22).
+
+No worker pool and no polling. Each sync has one dispatcher loop::
+
+    wait while paused
+    take a slot of the executor's CapacityLimiter (task_concurrency, default 50)
+    claim the oldest pending task           → start its body in the sync's nursery;
+                                              the body gives the slot back when done
+    nothing claimable:
+        nothing running here and no active task in the store → the sync is drained
+        else wait for "work changed" (an Event replaced on every notify — no lost wake-ups)
+
+so a task is ``running`` only while it holds a slot. A task body runs the payload
+(:class:`~maxtrio.execution.TaskRunner`) and hands the outcome to ``TaskStore.finish``, which
+commits entities, sync-meta entries, children and the state transition (with completion
+propagation and unblocking) in one transaction; if anything raises, ``TaskStore.fail`` records
+it and the failure is reported (the sync ends ``failed``, its dependants stay stranded).
+
+Ownership (spec §22):
+
+* ``async with SyncExecutor(...) as executor: handle = await executor.execute(plan)`` — the
+  executor owns a nursery for as long as the block lives (an installation service, the
+  daemon); leaving the block waits for running syncs, :meth:`SyncExecutor.shutdown`
+  interrupts them.
+* ``async with executor.running(plan) as handle:`` — one-shot use (the CLI): the sync runs in
+  a nursery of the block, which waits for it on exit.
+
+Cancellation leaves the task store honest: ``handle.cancel()`` → tasks ``cancelled``; the
+surrounding nursery cancelled (Ctrl-C, shutdown) → ``running`` tasks back to ``pending`` and the
+sync ``interrupted``, so :meth:`SyncExecutor.resume` (or :meth:`SyncExecutor.resuming`) can
+finish it later with the same final data. Both clean-ups run shielded.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator, Mapping
+from types import MappingProxyType, TracebackType
+
+import attrs
+import trio
+
+from maxtrio.core import MaxError, SyncPlan
+
+from ._errors import ErrExecutorNotStarted, ErrSyncNotResumable
+from ._events import EventStream, SyncStarted
+from ._expand import PlanExpander
+from ._handle import SyncHandle, SyncStatistics
+from ._runner import RunnerFactory, SyncRunner
+from ._stores import ErrSyncNotFound, SyncStatus, SyncStore, TaskStore
+from ._task import Task, TaskTemplate
+from ._timestamps import Clock, wall_clock_ms
+
+DEFAULT_TASK_CONCURRENCY = 50
+DEFAULT_EVENT_BUFFER = 1024
+
+
+@attrs.frozen
+class LimiterStatistics:
+    """The executor's task slots: in use, total, and dispatchers waiting for one."""
+
+    borrowed: int
+    total: int
+    waiting: int
+
+
+@attrs.frozen
+class ExecutorStatistics:
+    task_slots: LimiterStatistics
+    running_tasks: int  # task bodies executing now, all syncs
+    syncs: tuple[SyncStatistics, ...]  # every sync this executor started, oldest first
+
+
+class _Slot:
+    """The borrower of one executor slot (one per task body, so a body can release it)."""
+
+
+class SyncExecutor:
+    """Runs syncs of one installation; see the module docstring."""
+
+    def __init__(
+        self,
+        *,
+        runner: RunnerFactory,
+        task_store: TaskStore,
+        sync_store: SyncStore,
+        task_concurrency: int = DEFAULT_TASK_CONCURRENCY,
+        event_buffer: int = DEFAULT_EVENT_BUFFER,
+        external_poll_interval: float = 0.05,
+        now_ms: Clock = wall_clock_ms,
+    ) -> None:
+        if task_concurrency < 1:
+            raise ValueError("task_concurrency must be at least 1")
+        self.runner = runner
+        self.task_store = task_store
+        self.sync_store = sync_store
+        self.event_buffer = event_buffer
+        # Only used when this process runs nothing but the store still has active tasks of
+        # the sync: another process holds them and cannot wake us.
+        self.external_poll_interval = external_poll_interval
+        self._now_ms = now_ms
+        self._limiter = trio.CapacityLimiter(task_concurrency)
+        self._expander = PlanExpander()
+        self._handles: dict[str, SyncHandle] = {}
+        self._nursery: trio.Nursery | None = None
+        self._exit_stack: contextlib.AsyncExitStack | None = None
+
+    # -- ownership ---------------------------------------------------------------------------
+
+    async def __aenter__(self) -> SyncExecutor:
+        stack = contextlib.AsyncExitStack()
+        self._nursery = await stack.enter_async_context(trio.open_nursery())
+        self._exit_stack = stack
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> bool | None:
+        stack, self._exit_stack = self._exit_stack, None
+        try:
+            return await stack.__aexit__(exc_type, exc, tb) if stack is not None else None
+        finally:
+            self._nursery = None
+
+    def shutdown(self) -> None:
+        """Interrupt every sync running in the executor's own nursery (they stay resumable)."""
+        if self._nursery is not None:
+            self._nursery.cancel_scope.cancel()
+
+    @property
+    def task_limiter(self) -> trio.CapacityLimiter:
+        return self._limiter
+
+    @property
+    def syncs(self) -> Mapping[str, SyncHandle]:
+        """Every sync this executor started (finished ones included), by id."""
+        return MappingProxyType(self._handles)
+
+    # -- entry points ------------------------------------------------------------------------
+
+    async def execute(self, plan: SyncPlan, *, sync_id: str | None = None) -> SyncHandle:
+        """Start ``plan`` in the executor's nursery and return its handle at once."""
+        return await self._start(self._own_nursery(), plan, sync_id)
+
+    async def resume(self, sync_id: str) -> SyncHandle:
+        """Continue a stopped sync in the executor's nursery (spec §18.3)."""
+        return await self._start(self._own_nursery(), None, sync_id)
+
+    @contextlib.asynccontextmanager
+    async def running(
+        self, plan: SyncPlan, *, sync_id: str | None = None
+    ) -> AsyncIterator[SyncHandle]:
+        """Run ``plan`` inside this block; leaving it waits for the sync to end."""
+        async with trio.open_nursery() as nursery:
+            yield await self._start(nursery, plan, sync_id)
+
+    @contextlib.asynccontextmanager
+    async def resuming(self, sync_id: str) -> AsyncIterator[SyncHandle]:
+        """Resume ``sync_id`` inside this block; leaving it waits for the sync to end."""
+        async with trio.open_nursery() as nursery:
+            yield await self._start(nursery, None, sync_id)
+
+    def _own_nursery(self) -> trio.Nursery:
+        if self._nursery is None:
+            raise ErrExecutorNotStarted()
+        return self._nursery
+
+    async def _start(
+        self, nursery: trio.Nursery, plan: SyncPlan | None, sync_id: str | None
+    ) -> SyncHandle:
+        templates: list[TaskTemplate] | None
+        if plan is not None:
+            templates = self._expander.expand(plan)
+            sync_id = sync_id or await self.sync_store.next_id()
+            await self.sync_store.create(sync_id, self._now_ms())
+        else:
+            assert sync_id is not None
+            await self._prepare_resume(sync_id)
+            templates = None
+        handle = SyncHandle(
+            sync_id,
+            task_store=self.task_store,
+            sync_store=self.sync_store,
+            events=EventStream(self.event_buffer),
+            now_ms=self._now_ms,
+        )
+        self._handles[sync_id] = handle
+        runner = self.runner.for_sync(sync_id)
+        nursery.start_soon(self._drive, handle, runner, templates, name=f"sync {sync_id}")
+        return handle
+
+    async def _prepare_resume(self, sync_id: str) -> None:
+        """``failed``/``running``/``paused`` tasks → ``pending``; the record → ``running``."""
+        record = await self.sync_store.get(sync_id)
+        if record is None:
+            raise ErrSyncNotFound(syncId=sync_id)
+        current = self._handles.get(sync_id)
+        if current is not None and not current.done:
+            raise ErrSyncNotResumable(syncId=sync_id, status=current.status().value)
+        if record.status is SyncStatus.CANCELLED:
+            raise ErrSyncNotResumable(syncId=sync_id, status=record.status.value)
+        await self.task_store.prepare_resume(sync_id)
+        await self.sync_store.set_status(sync_id, SyncStatus.RUNNING, self._now_ms())
+
+    # -- one sync ----------------------------------------------------------------------------
+
+    async def _drive(
+        self, handle: SyncHandle, runner: SyncRunner, templates: list[TaskTemplate] | None
+    ) -> None:
+        broken: Exception | None = None
+        try:
+            with handle.cancel_scope:
+                if templates is not None:
+                    await self.task_store.enqueue_graph(handle.id, templates)
+                    handle.emit(SyncStarted(handle.id, len(templates)))
+                else:
+                    handle.emit(SyncStarted(handle.id, 0, resumed=True))
+                await self._drain(handle, runner)
+        except Exception as exc:
+            broken = exc
+        except BaseException:
+            # Cancelled from outside (Ctrl-C, shutdown): interrupted, resumable.
+            with trio.CancelScope(shield=True):
+                await handle.finish_interrupted(runner.operation_counts())
+            raise
+        with trio.CancelScope(shield=True):
+            if broken is not None:
+                await handle.finish_broken(runner.operation_counts(), broken)
+            elif handle.cancel_requested:
+                await handle.finish_cancelled(runner.operation_counts())
+            else:
+                await handle.finish_drained(runner.operation_counts())
+
+    async def _drain(self, handle: SyncHandle, runner: SyncRunner) -> None:
+        async with trio.open_nursery() as nursery:
+            while True:
+                await handle.wait_unpaused()
+                changed = handle.work_changed  # before looking: no notify can be lost
+                slot = _Slot()
+                await self._limiter.acquire_on_behalf_of(slot)
+                task: Task | None = None
+                try:
+                    if not handle.paused:
+                        task = await self.task_store.claim(handle.id, self._now_ms())
+                finally:
+                    if task is None:
+                        self._limiter.release_on_behalf_of(slot)
+                if task is not None:
+                    handle.task_started()
+                    nursery.start_soon(self._run_task, handle, runner, task, slot)
+                    continue
+                if handle.paused:
+                    continue
+                if handle.running_tasks > 0:
+                    await changed.wait()
+                    continue
+                if not await self.task_store.has_active_tasks(handle.id):
+                    return  # nothing runs here (only this loop starts tasks) nor anywhere
+                # Active tasks exist but none runs here: another process holds them.
+                with trio.move_on_after(self.external_poll_interval):
+                    await changed.wait()
+
+    async def _run_task(
+        self, handle: SyncHandle, runner: SyncRunner, task: Task, slot: _Slot
+    ) -> None:
+        try:
+            try:
+                outcome = await runner.run(task)
+                report = await self.task_store.finish(task, outcome)
+            except Exception as exc:
+                error = MaxError.wrap(exc)
+                await self.task_store.fail(task, error)
+                handle.task_failed(task, error)
+            else:
+                handle.task_finished(task, outcome, report)
+        finally:
+            self._limiter.release_on_behalf_of(slot)
+            handle.task_ended()
+
+    # -- statistics --------------------------------------------------------------------------
+
+    def statistics(self) -> ExecutorStatistics:
+        stats = self._limiter.statistics()
+        syncs = tuple(h.statistics() for h in self._handles.values())
+        return ExecutorStatistics(
+            LimiterStatistics(
+                int(stats.borrowed_tokens), int(stats.total_tokens), stats.tasks_waiting
+            ),
+            sum(s.running_tasks for s in syncs),
+            syncs,
+        )

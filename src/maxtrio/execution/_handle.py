@@ -1,0 +1,313 @@
+"""``SyncHandle``: one sync's controls, status and result (spec §9.6, MAXTRIO semantics).
+
+================  =============================================================================
+``status()``      ``running`` ⇄ ``paused`` → ``completed`` / ``failed`` / ``cancelled``, or
+                  ``interrupted`` when the process stopped the sync (resumable)
+``pause()``       stop claiming tasks; tasks already running finish; the sync record says
+                  ``paused``. A no-op unless running.
+``resume()``      the record says ``running`` again and claiming continues. A no-op unless
+                  paused.
+``cancel()``      cancel the sync's cancel scope (running task bodies stop; a task's writes
+                  commit at its very end, so a stopped task wrote nothing), then, shielded:
+                  every non-terminal task → ``cancelled``, the record → ``cancelled`` with
+                  ``completed_at``, ``SyncCompleted`` emitted. Returns when that is done.
+                  A no-op when the sync already ended (except ``interrupted``: it is then
+                  cancelled in the store).
+``completion()``  waits for and returns the :class:`SyncResult`
+``events``        the receive side of the sync's bounded event channel
+================  =============================================================================
+
+Status changes are serialised by a lock, so a late ``pause()`` can never overwrite a final
+status (reference bug B7).
+"""
+
+from __future__ import annotations
+
+import attrs
+import trio
+
+from maxtrio.core import MaxError
+
+from ._dispatch import OperationCounts
+from ._events import (
+    EventStream,
+    EventStreamStatistics,
+    SyncCompleted,
+    SyncEvent,
+    TaskCompleted,
+    TaskFailed,
+)
+from ._result import SyncResult, TaskFailure
+from ._stores import FinishReport, SyncStatus, SyncStore, TaskOutcome, TaskStore
+from ._task import LoadCollectionPayload, LoadFieldsPayload, SyncStepPayload, Task, TaskState
+from ._timestamps import Clock
+
+
+@attrs.frozen
+class SyncStatistics:
+    """A snapshot of one sync run."""
+
+    sync_id: str
+    status: SyncStatus
+    running_tasks: int  # task bodies executing now
+    peak_running_tasks: int
+    tasks_completed: int
+    tasks_failed: int
+    events: EventStreamStatistics
+
+
+def payload_entity_type(task: Task) -> str:
+    """The entity type a task is about (a collection's target type when known)."""
+    payload = task.payload
+    if isinstance(payload, SyncStepPayload):
+        return payload.target.entity_type
+    if isinstance(payload, LoadFieldsPayload):
+        return payload.entity_type
+    if isinstance(payload, LoadCollectionPayload):
+        return payload.target_entity_type or payload.entity_type
+    return ""
+
+
+class SyncHandle:
+    """Controls and observes one sync run. Made by :class:`SyncExecutor`, never directly."""
+
+    def __init__(
+        self,
+        sync_id: str,
+        *,
+        task_store: TaskStore,
+        sync_store: SyncStore,
+        events: EventStream,
+        now_ms: Clock,
+    ) -> None:
+        self.id = sync_id
+        self.started_at = trio.current_time()
+        self.events = events.receive
+        self._stream = events
+        self._task_store = task_store
+        self._sync_store = sync_store
+        self._now_ms = now_ms
+        self._status = SyncStatus.RUNNING
+        self._status_lock = trio.Lock()
+        self._unpaused = trio.Event()
+        self._unpaused.set()
+        self._cancel_scope = trio.CancelScope()
+        self._cancel_requested = False
+        self._active = True  # the executor is still driving this run
+        self._done = trio.Event()
+        self._result: SyncResult | None = None
+        self._work_changed = trio.Event()
+        self.running_tasks = 0
+        self.peak_running_tasks = 0
+        self.tasks_completed = 0
+        self._failures: list[TaskFailure] = []
+
+    def __repr__(self) -> str:
+        return f"SyncHandle({self.id}, {self._status.value})"
+
+    # -- the public controls -----------------------------------------------------------------
+
+    def status(self) -> SyncStatus:
+        return self._status
+
+    async def pause(self) -> None:
+        async with self._status_lock:
+            if self._status is not SyncStatus.RUNNING or self._cancel_requested:
+                return
+            self._status = SyncStatus.PAUSED
+            self._unpaused = trio.Event()
+            await self._sync_store.set_status(self.id, SyncStatus.PAUSED, self._now_ms())
+
+    async def resume(self) -> None:
+        async with self._status_lock:
+            if self._status is not SyncStatus.PAUSED:
+                return
+            self._status = SyncStatus.RUNNING
+            await self._sync_store.set_status(self.id, SyncStatus.RUNNING, self._now_ms())
+            self._unpaused.set()
+            self.notify()
+
+    async def cancel(self) -> None:
+        if self._status.is_terminal:
+            return
+        if self._active:
+            self._cancel_requested = True
+            self._cancel_scope.cancel()
+            await self._done.wait()
+            return
+        if self._status is SyncStatus.INTERRUPTED:
+            with trio.CancelScope(shield=True):
+                await self.finish_cancelled(OperationCounts())
+
+    async def completion(self) -> SyncResult:
+        await self._done.wait()
+        assert self._result is not None
+        return self._result
+
+    @property
+    def done(self) -> bool:
+        return self._done.is_set()
+
+    def statistics(self) -> SyncStatistics:
+        return SyncStatistics(
+            self.id,
+            self._status,
+            self.running_tasks,
+            self.peak_running_tasks,
+            self.tasks_completed,
+            len(self._failures),
+            self._stream.statistics(),
+        )
+
+    # -- what the executor drives ------------------------------------------------------------
+
+    @property
+    def cancel_scope(self) -> trio.CancelScope:
+        return self._cancel_scope
+
+    @property
+    def cancel_requested(self) -> bool:
+        return self._cancel_requested
+
+    @property
+    def paused(self) -> bool:
+        return self._status is SyncStatus.PAUSED
+
+    @property
+    def work_changed(self) -> trio.Event:
+        """Set at the next :meth:`notify`; capture it *before* looking for work."""
+        return self._work_changed
+
+    def notify(self) -> None:
+        """Work changed (a task finished, the sync resumed): wake the dispatcher."""
+        self._work_changed.set()
+        self._work_changed = trio.Event()
+
+    async def wait_unpaused(self) -> None:
+        while self._status is SyncStatus.PAUSED:
+            await self._unpaused.wait()
+
+    def emit(self, event: SyncEvent) -> None:
+        self._stream.emit(event)
+
+    def task_started(self) -> None:
+        self.running_tasks += 1
+        self.peak_running_tasks = max(self.peak_running_tasks, self.running_tasks)
+
+    def task_ended(self) -> None:
+        self.running_tasks -= 1
+        self.notify()
+
+    def task_finished(self, task: Task, outcome: TaskOutcome, report: FinishReport) -> None:
+        if report.completed:
+            self.tasks_completed += 1
+        progress = outcome.progress
+        if progress is not None:
+            self.emit(
+                TaskCompleted(
+                    self.id, task.id, progress.entity_type, progress.operation, progress.count
+                )
+            )
+
+    def task_failed(self, task: Task, error: MaxError) -> None:
+        failure = TaskFailure(
+            task.id, task.payload.kind, payload_entity_type(task), error.message, error.code
+        )
+        self._failures.append(failure)
+        self.emit(
+            TaskFailed(
+                self.id, task.id, failure.entity_type, failure.kind, failure.error, failure.code
+            )
+        )
+
+    # -- endings (the executor calls one of these, shielded) ---------------------------------
+
+    def _result_of(
+        self,
+        status: SyncStatus,
+        operations: OperationCounts,
+        stranded: int = 0,
+        error: str | None = None,
+    ) -> SyncResult:
+        return SyncResult(
+            sync_id=self.id,
+            status=status,
+            tasks_completed=self.tasks_completed,
+            tasks_failed=len(self._failures),
+            duration=trio.current_time() - self.started_at,
+            operations=operations,
+            failures=tuple(self._failures),
+            stranded=stranded,
+            error=error,
+        )
+
+    async def _end(self, result: SyncResult) -> SyncResult:
+        """Persist the final status, emit ``SyncCompleted``, close events, wake waiters.
+
+        Never raises an ``Exception``: a store that cannot record the end is reported in
+        ``result.error`` and the run still ends.
+        """
+        try:
+            async with self._status_lock:
+                self._status = result.status
+                await self._sync_store.set_status(self.id, result.status, self._now_ms())
+        except Exception as exc:
+            result = attrs.evolve(result, error=_join(result.error, _message(exc)))
+        self._active = False
+        self._result = result
+        self.emit(SyncCompleted(self.id, result))
+        self._stream.close()
+        self._unpaused.set()
+        self._done.set()
+        return result
+
+    async def finish_drained(self, operations: OperationCounts) -> SyncResult:
+        """Nothing is left to claim: ``completed``, or ``failed`` if work failed or stranded."""
+        try:
+            by_state = await self._task_store.count_by_state(self.id)
+        except Exception as exc:
+            return await self.finish_broken(operations, exc)
+        stranded = sum(
+            by_state.get(state, 0)
+            for state in (TaskState.NEW, TaskState.AWAITING_CHILDREN, TaskState.PAUSED)
+        )
+        failed = bool(self._failures) or stranded > 0
+        status = SyncStatus.FAILED if failed else SyncStatus.COMPLETED
+        return await self._end(self._result_of(status, operations, stranded))
+
+    async def finish_cancelled(self, operations: OperationCounts) -> SyncResult:
+        """Every non-terminal task → ``cancelled``; the sync is ``cancelled``."""
+        error = None
+        try:
+            await self._task_store.cancel_sync(self.id)
+        except Exception as exc:
+            error = _message(exc)
+        return await self._end(self._result_of(SyncStatus.CANCELLED, operations, error=error))
+
+    async def finish_interrupted(self, operations: OperationCounts) -> SyncResult:
+        """The process stops the sync: ``running`` tasks → ``pending``; resumable later."""
+        error = None
+        try:
+            await self._task_store.interrupt(self.id)
+        except Exception as exc:
+            error = _message(exc)
+        return await self._end(self._result_of(SyncStatus.INTERRUPTED, operations, error=error))
+
+    async def finish_broken(self, operations: OperationCounts, error: BaseException) -> SyncResult:
+        """The orchestration failed (a store call raised): ``running`` tasks → ``pending``."""
+        message = _message(error)
+        try:
+            await self._task_store.interrupt(self.id)
+        except Exception as exc:
+            message = _join(message, _message(exc))
+        return await self._end(self._result_of(SyncStatus.FAILED, operations, error=message))
+
+
+def _message(error: BaseException) -> str:
+    if isinstance(error, BaseExceptionGroup):
+        return "; ".join(_message(e) for e in error.exceptions)
+    return MaxError.wrap(error).message or repr(error)
+
+
+def _join(first: str | None, second: str) -> str:
+    return second if not first else f"{first}; {second}"
