@@ -14,6 +14,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
+import apsw
 import attrs
 import pytest
 import trio
@@ -159,6 +160,16 @@ async def get(store: TaskStore, task_id: str) -> Task:
     task = await store.get(task_id)
     assert task is not None, f"task {task_id} should exist"
     return task
+
+
+def table_shape(conn: apsw.Connection, table: str) -> tuple[list[tuple[object, ...]], ...]:
+    """Columns (name, type, notnull, default, pk) and indexes (name, unique, origin, columns)."""
+    columns = [tuple(r[1:]) for r in conn.execute(f"PRAGMA table_info({table})")]
+    indexes = []
+    for _, name, unique, origin, partial in conn.execute(f"PRAGMA index_list({table})"):
+        cols = tuple(r[2] for r in conn.execute(f"PRAGMA index_info({name})"))
+        indexes.append((name, unique, origin, partial, cols))
+    return columns, sorted(indexes)
 
 
 def sqlite_rows(

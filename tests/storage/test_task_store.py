@@ -50,6 +50,7 @@ from .execution_stores import (
     states,
     step,
     stores_fixture,  # noqa: F401
+    table_shape,
 )
 
 SYNC = "sync-1"
@@ -668,16 +669,6 @@ CREATE INDEX IF NOT EXISTS idx_tasks_claim   ON _max_tasks (sync_id, state, not_
 CREATE INDEX IF NOT EXISTS idx_tasks_parent  ON _max_tasks (parent_id);
 CREATE INDEX IF NOT EXISTS idx_tasks_blocked ON _max_tasks (blocked_by, state);
 """
-
-
-def table_shape(conn: apsw.Connection, table: str) -> tuple[list[tuple[object, ...]], ...]:
-    """Columns (name, type, notnull, default, pk) and indexes (name, unique, origin, columns)."""
-    columns = [tuple(r[1:]) for r in conn.execute(f"PRAGMA table_info({table})")]
-    indexes = []
-    for _, name, unique, origin, partial in conn.execute(f"PRAGMA index_list({table})"):
-        cols = tuple(r[2] for r in conn.execute(f"PRAGMA index_info({name})"))
-        indexes.append((name, unique, origin, partial, cols))
-    return columns, sorted(indexes)
 
 
 async def test_tasks_table_is_the_reference_ddl_plus_two_columns(sqlite_stores: Stores) -> None:
