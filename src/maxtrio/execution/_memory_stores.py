@@ -290,6 +290,17 @@ class InMemoryTaskStore:
 
     async def claim(self, sync_id: str, now_ms: int) -> Task | None:
         await trio.lowlevel.checkpoint()
+        return self._claim_next(sync_id, now_ms)
+
+    async def claim_many(self, sync_id: str, now_ms: int, limit: int) -> Sequence[Task]:
+        await trio.lowlevel.checkpoint()
+        claimed: list[Task] = []
+        while len(claimed) < limit and (task := self._claim_next(sync_id, now_ms)) is not None:
+            claimed.append(task)
+        return claimed
+
+    def _claim_next(self, sync_id: str, now_ms: int) -> Task | None:
+        """The oldest claimable task of the sync, now ``running`` (no checkpoint)."""
         tasks = self._tasks
         heap = self._ready.get(sync_id)
         best: str | None = None

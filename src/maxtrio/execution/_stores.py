@@ -116,6 +116,10 @@ class TaskStore(Protocol):
         """Atomically move the oldest claimable ``pending`` task to ``running`` and return it."""
         ...
 
+    async def claim_many(self, sync_id: str, now_ms: int, limit: int) -> Sequence[Task]:
+        """Claim up to ``limit`` tasks at once (oldest first), in one transaction."""
+        ...
+
     async def finish(self, task: Task, outcome: TaskOutcome) -> FinishReport:
         """Commit a running task's outcome in one transaction (see module docstring).
 
