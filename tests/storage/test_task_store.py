@@ -175,6 +175,31 @@ async def test_delayed_and_immediate_tasks_are_claimed_in_creation_order(stores:
     assert claimed == ["1", "2", "3", "4"]
 
 
+async def test_claim_many_takes_the_oldest_claimable_tasks_at_once(stores: Stores) -> None:
+    ids = await stores.tasks.enqueue_graph(
+        SYNC,
+        [
+            TaskTemplate("late", PENDING, step("L"), not_before=T0 + 100),
+            TaskTemplate("a", PENDING, step("A")),
+            TaskTemplate("due", PENDING, step("D"), not_before=T0 - 1),
+            TaskTemplate("b", PENDING, step("B")),
+            TaskTemplate("blocked", NEW, step("X"), blocked_by="a"),
+            TaskTemplate("c", PENDING, step("C")),
+        ],
+    )
+    await stores.tasks.enqueue_graph("sync-2", pending_graph(2))
+
+    first = await stores.tasks.claim_many(SYNC, T0, 3)
+
+    assert [t.id for t in first] == [ids["a"], ids["due"], ids["b"]]
+    assert {t.state for t in first} == {RUNNING}
+    assert [t.id for t in await stores.tasks.claim_many(SYNC, T0, 10)] == [ids["c"]]
+    assert await stores.tasks.claim_many(SYNC, T0, 10) == []
+    assert await stores.tasks.claim_many(SYNC, T0 + 100, 0) == []
+    assert [t.id for t in await stores.tasks.claim_many(SYNC, T0 + 100, 5)] == [ids["late"]]
+    assert await states(stores.tasks, "sync-2") == {"7": PENDING, "8": PENDING}
+
+
 # -- unblocking and completion propagation (§9.3, §21 items 2–3) --------------------------------
 
 
@@ -762,6 +787,13 @@ async def drain(stores: Stores, claimed: list[str]) -> None:
         await stores.tasks.finish(task, TaskOutcome())
 
 
+async def drain_in_batches(stores: Stores, claimed: list[str]) -> None:
+    while batch := await stores.tasks.claim_many(SYNC, T0, 7):
+        claimed.extend(task.id for task in batch)
+        for task in batch:
+            await stores.tasks.finish(task, TaskOutcome())
+
+
 async def test_two_connections_claim_disjoint_tasks(db_path: Path) -> None:
     first, second = open_sqlite_stores(db_path), open_sqlite_stores(db_path)
     try:
@@ -770,7 +802,7 @@ async def test_two_connections_claim_disjoint_tasks(db_path: Path) -> None:
         by_second: list[str] = []
         async with trio.open_nursery() as nursery:  # two writer threads at once
             nursery.start_soon(drain, first, by_first)
-            nursery.start_soon(drain, second, by_second)
+            nursery.start_soon(drain_in_batches, second, by_second)
 
         assert not set(by_first) & set(by_second)
         assert sorted(by_first + by_second, key=int) == list(ids.values())

@@ -61,24 +61,26 @@ _INSERT_CHILD = (
     "INSERT INTO _max_tasks (id, sync_id, state, payload, parent_id, created_at) "
     "VALUES (?, ?, 'pending', ?, ?, ?)"
 )
-# FIFO among claimable tasks. Split in two so the common branch (no ``not_before``) walks
-# ``idx_tasks_claim`` in rowid order instead of sorting every pending task of the sync.
-_CLAIM = f"""
-UPDATE _max_tasks SET state = 'running'
-WHERE id = (
-  SELECT id FROM (
-    SELECT * FROM (
-      SELECT id, rowid AS seq FROM _max_tasks
-      WHERE sync_id = ?1 AND state = 'pending' AND not_before IS NULL
-      ORDER BY rowid LIMIT 1)
-    UNION ALL
-    SELECT * FROM (
-      SELECT id, rowid AS seq FROM _max_tasks
-      WHERE sync_id = ?1 AND state = 'pending' AND not_before <= ?2
-      ORDER BY rowid LIMIT 1)
-  ) ORDER BY seq LIMIT 1)
-RETURNING {_COLUMNS}
+# The oldest ?3 claimable tasks (creation order). Split in two so the common branch (no
+# ``not_before``) walks ``idx_tasks_claim`` in rowid order instead of sorting every pending
+# task of the sync.
+_CLAIMABLE = """
+SELECT id FROM (
+  SELECT * FROM (
+    SELECT id, rowid AS seq FROM _max_tasks
+    WHERE sync_id = ?1 AND state = 'pending' AND not_before IS NULL
+    ORDER BY rowid LIMIT ?3)
+  UNION ALL
+  SELECT * FROM (
+    SELECT id, rowid AS seq FROM _max_tasks
+    WHERE sync_id = ?1 AND state = 'pending' AND not_before <= ?2
+    ORDER BY rowid LIMIT ?3)
+) ORDER BY seq LIMIT ?3
 """
+_CLAIM = f"UPDATE _max_tasks SET state = 'running' WHERE id = ({_CLAIMABLE}) RETURNING {_COLUMNS}"
+_CLAIM_MANY = (
+    f"UPDATE _max_tasks SET state = 'running' WHERE id IN ({_CLAIMABLE}) RETURNING {_COLUMNS}"
+)
 _FINISH = (
     "UPDATE _max_tasks SET state = ?, completed_at = ? WHERE id = ? AND state = 'running' "
     "RETURNING sync_id, parent_id"
@@ -210,8 +212,16 @@ class SqliteTaskStore:
         return await self.database.write(insert) if templates else {}
 
     async def claim(self, sync_id: str, now_ms: int) -> Task | None:
-        rows = await self.database.write(lambda conn: fetch_all(conn, _CLAIM, (sync_id, now_ms)))
+        params = (sync_id, now_ms, 1)
+        rows = await self.database.write(lambda conn: fetch_all(conn, _CLAIM, params))
         return _task(rows[0]) if rows else None
+
+    async def claim_many(self, sync_id: str, now_ms: int, limit: int) -> Sequence[Task]:
+        if limit < 1:
+            return []
+        params = (sync_id, now_ms, limit)
+        rows = await self.database.write(lambda conn: fetch_all(conn, _CLAIM_MANY, params))
+        return sorted(map(_task, rows), key=lambda t: int(t.id))
 
     async def finish(self, task: Task, outcome: TaskOutcome) -> FinishReport:
         task_id = task.id
