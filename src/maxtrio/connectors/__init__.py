@@ -1,0 +1,10 @@
+"""maxtrio.connectors — the connectors that ship with maxtrio.
+
+Each subpackage exposes one ``connector`` object (a ``maxtrio.connector.ConnectorModule``) and is
+registered in the ``maxtrio.connectors`` entry-point group of maxtrio's own project metadata, so
+``ConnectorRegistry.discover()`` finds it without scanning or importing anything:
+
+* ``acme`` — the Acme project-management fake (``maxtrio.acme``), over its HTTP API.
+"""
+
+__all__: list[str] = []
