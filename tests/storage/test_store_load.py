@@ -258,7 +258,7 @@ class TestLoadField:
             await engine.load_field(AcmeUser.ref("ghost"), "email")
 
     async def test_load_collection_is_not_supported(self, engine: Engine) -> None:
-        load_collection = engine.load_collection  # type: ignore[attr-defined]
+        load_collection = engine.load_collection
         with raises_max("storage.collection_not_supported") as caught:
             await load_collection(AcmeProject.ref("p1"), "tasks")
         assert caught.value.message == "loadCollection not yet implemented"
@@ -451,7 +451,7 @@ class TestInvalidInput:
 
     async def test_non_string_id(self, engine: Engine) -> None:
         with raises_max("storage.invalid_value") as caught:
-            await engine.store_many([AcmeUser.input("ok"), EntityInput(Ref(AcmeUser, 5), {})])  # type: ignore[arg-type]
+            await engine.store_many([AcmeUser.input("ok"), EntityInput(Ref(AcmeUser, 5), {})])
         assert caught.value.data["field"] == "_id"
         assert "a string id" in caught.value.message
         assert await engine.count(AcmeUser) == 0
