@@ -39,7 +39,8 @@ from maxtrio.execution import (
 from maxtrio.storage import Engine, InMemoryEngine, InstallationStore, open_installation_store
 
 Widget = EntityDef.create("Widget", {"name": Field.string(), "size": Field.number()})
-SCHEMA = Schema.create("stores", [Widget])
+Gadget = EntityDef.create("Gadget", {"label": Field.string(), "widget": Field.ref(Widget)})
+SCHEMA = Schema.create("stores", [Widget, Gadget])
 
 #: The repository root (subprocess workers run ``python -m tests.storage…`` from there).
 REPO_ROOT = Path(__file__).resolve().parents[2]

@@ -15,6 +15,7 @@ from pathlib import Path
 import apsw
 import pytest
 import trio
+import trio.testing
 
 from maxtrio.core import EntityInput, MaxError, PageRequest
 from maxtrio.execution import (
@@ -35,6 +36,7 @@ from .execution_stores import (
     PYTHON,
     REPO_ROOT,
     T0,
+    Gadget,
     LineReader,
     Stores,
     Widget,
@@ -348,6 +350,51 @@ async def test_an_outcome_with_a_bad_value_writes_nothing(stores: Stores) -> Non
     assert await stores.meta.get_field_sync_time("ein:Widget:w1", "name") is None
     good = TaskOutcome(entities=[widget("w1")], children=[page("ein:Widget:w1")])
     assert await store.finish(a, good) == FinishReport(False)
+
+
+async def test_finish_merges_entities_and_writes_each_type_to_its_table(stores: Stores) -> None:
+    store = stores.tasks
+    await store.enqueue_graph(SYNC, pending_graph(2))
+    first, second = await claim_one(store, SYNC), await claim_one(store, SYNC)
+    gadget = EntityInput.create(Gadget, "g1", {"label": "knob", "widget": widget("w1").ref})
+
+    await store.finish(first, TaskOutcome(entities=[widget("w1", size=2), gadget]))
+    await store.finish(
+        second, TaskOutcome(entities=[EntityInput.create(Widget, "w1", {"size": 5})])
+    )
+
+    stored = await stores.engine.load(widget("w1").ref)
+    assert (stored.get("name"), stored.get("size")) == ("widget w1", 5)  # merged, not replaced
+    loaded = await stores.engine.load(gadget.ref)
+    assert loaded.get("label") == "knob"
+    assert loaded.get("widget") == widget("w1").ref
+
+
+async def test_a_finish_cancelled_before_its_transaction_writes_nothing(
+    sqlite_stores: Stores,
+) -> None:
+    store = sqlite_stores.tasks
+    assert sqlite_stores.installation is not None
+    database = sqlite_stores.installation.database
+    await store.enqueue_graph(SYNC, pending_graph(1))
+    task = await claim_one(store, SYNC)
+    outcome = TaskOutcome(entities=[widget("w1")], children=[page("ein:Widget:w1")])
+
+    scope = trio.CancelScope()
+
+    async def finish_then_get_cancelled() -> None:
+        with scope:
+            await store.finish(task, outcome)
+
+    async with database.write_limiter, trio.open_nursery() as nursery:
+        nursery.start_soon(finish_then_get_cancelled)  # waits: another writer holds the lock
+        await trio.testing.wait_all_tasks_blocked()
+        scope.cancel()
+    assert scope.cancelled_caught
+
+    assert await states(store, SYNC) == {task.id: RUNNING}
+    assert await widget_ids(sqlite_stores) == []
+    assert not (await store.finish(task, outcome)).completed
 
 
 INJECTED_FAILURES = {
