@@ -99,3 +99,11 @@ def test_serve_options_report_an_uncreatable_directory(tmp_path: Path) -> None:
     blocker.write_text("")
     with pytest.raises(MaxError, match="cannot create MAXQ_DATA_DIR directory"):
         ServeOptions(data_dir=str(blocker / "sub"), flows_root=str(tmp_path)).export({})
+
+
+def test_public_names_all_resolve_lazily() -> None:
+    import maxtrio.flows as flows
+
+    assert sorted(flows.__all__) == sorted(flows._SOURCES)
+    for name in flows.__all__:
+        assert getattr(flows, name) is not None

@@ -124,9 +124,7 @@ def test_sigterm_exits_fast_and_takes_the_scripts_down(
     ]
 
 
-def test_restart_on_the_same_port_keeps_the_data(
-    start_server: StartServer, tmp_path: Path
-) -> None:
+def test_restart_on_the_same_port_keeps_the_data(start_server: StartServer, tmp_path: Path) -> None:
     first = start_server()
     port = first.port
     flow = first.flows.add("persist", "exit 0\n")

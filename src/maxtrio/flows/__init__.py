@@ -4,37 +4,116 @@ A drop-in replacement for the MaxQ reference server: same environment variables,
 ``maxq.db`` schema and script protocol, with the reference's defects fixed (see
 ``docs/flows.md``). Run it with ``maxtrio-flows``, ``max flows serve`` or
 ``python -m maxtrio.flows``; embed it with :func:`serve`.
+
+Names are loaded on first use (PEP 562), so ``from maxtrio.flows import FlowsClient`` — what the
+``max flows`` client commands need — does not import the server stack (starlette, hypercorn,
+apsw) and the CLI stays fast.
 """
 
-from ._api import create_app
-from ._clock import MonotonicMsClock
-from ._config import FlowsConfig, ServeOptions
-from ._dag import check_stage_graph, downstream, level_steps
-from ._discovery import Script, flow_script, read_flow_title, step_script
-from ._engine import FlowEngine
-from ._environment import flow_environment, step_environment
-from ._errors import (
-    ErrCircularDependency,
-    ErrDuplicateStepIds,
-    ErrInvalidConfig,
-    ErrLaunchCheck,
-    ErrRunCompleted,
-    ErrRunNotFound,
-    ErrRunTerminated,
-    ErrStepIdTaken,
-    ErrStepRunning,
-    ErrUnknownDependency,
-    Flows,
-)
-from ._models import ClaimedStep, FieldsItem, Run, RunLog, StageTransition, Step, StepSpec
-from ._processes import OutputCapture, ProcessOutcome, ProcessTable, run_script
-from ._scheduler import SchedulerStatistics, StepScheduler
-from ._server import serve
-from ._sqlite_store import SqliteFlowStore
-from ._store import FlowStore, LogQuery, NewLog, RunListQuery
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ._api import create_app
+    from ._client import ErrApi, ErrUnreachable, FlowsClient, default_api_url
+    from ._clock import MonotonicMsClock
+    from ._config import FlowsConfig, ServeOptions
+    from ._dag import check_stage_graph, downstream, level_steps
+    from ._discovery import Script, flow_script, read_flow_title, step_script
+    from ._engine import FlowEngine
+    from ._environment import flow_environment, step_environment
+    from ._errors import (
+        ErrCircularDependency,
+        ErrDuplicateStepIds,
+        ErrInvalidConfig,
+        ErrLaunchCheck,
+        ErrRunCompleted,
+        ErrRunNotFound,
+        ErrRunTerminated,
+        ErrStepIdTaken,
+        ErrStepRunning,
+        ErrUnknownDependency,
+        Flows,
+    )
+    from ._logging import configure_logging
+    from ._models import ClaimedStep, FieldsItem, Run, RunLog, StageTransition, Step, StepSpec
+    from ._processes import OutputCapture, ProcessOutcome, ProcessTable, run_script
+    from ._scheduler import SchedulerStatistics, StepScheduler
+    from ._server import serve
+    from ._sqlite_store import SqliteFlowStore
+    from ._store import FlowStore, LogQuery, NewLog, RunListQuery
+
+_SOURCES = {
+    "ClaimedStep": "._models",
+    "ErrApi": "._client",
+    "ErrCircularDependency": "._errors",
+    "ErrDuplicateStepIds": "._errors",
+    "ErrInvalidConfig": "._errors",
+    "ErrLaunchCheck": "._errors",
+    "ErrRunCompleted": "._errors",
+    "ErrRunNotFound": "._errors",
+    "ErrRunTerminated": "._errors",
+    "ErrStepIdTaken": "._errors",
+    "ErrStepRunning": "._errors",
+    "ErrUnknownDependency": "._errors",
+    "ErrUnreachable": "._client",
+    "FieldsItem": "._models",
+    "FlowEngine": "._engine",
+    "FlowStore": "._store",
+    "Flows": "._errors",
+    "FlowsClient": "._client",
+    "FlowsConfig": "._config",
+    "LogQuery": "._store",
+    "MonotonicMsClock": "._clock",
+    "NewLog": "._store",
+    "OutputCapture": "._processes",
+    "ProcessOutcome": "._processes",
+    "ProcessTable": "._processes",
+    "Run": "._models",
+    "RunListQuery": "._store",
+    "RunLog": "._models",
+    "SchedulerStatistics": "._scheduler",
+    "Script": "._discovery",
+    "ServeOptions": "._config",
+    "SqliteFlowStore": "._sqlite_store",
+    "StageTransition": "._models",
+    "Step": "._models",
+    "StepScheduler": "._scheduler",
+    "StepSpec": "._models",
+    "check_stage_graph": "._dag",
+    "configure_logging": "._logging",
+    "create_app": "._api",
+    "default_api_url": "._client",
+    "downstream": "._dag",
+    "flow_environment": "._environment",
+    "flow_script": "._discovery",
+    "level_steps": "._dag",
+    "read_flow_title": "._discovery",
+    "run_script": "._processes",
+    "serve": "._server",
+    "step_environment": "._environment",
+    "step_script": "._discovery",
+}
+
+
+def __getattr__(name: str) -> Any:
+    source = _SOURCES.get(name)
+    if source is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(source, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
+
 
 __all__ = [
     "ClaimedStep",
+    "ErrApi",
     "ErrCircularDependency",
     "ErrDuplicateStepIds",
     "ErrInvalidConfig",
@@ -45,10 +124,12 @@ __all__ = [
     "ErrStepIdTaken",
     "ErrStepRunning",
     "ErrUnknownDependency",
+    "ErrUnreachable",
     "FieldsItem",
     "FlowEngine",
     "FlowStore",
     "Flows",
+    "FlowsClient",
     "FlowsConfig",
     "LogQuery",
     "MonotonicMsClock",
@@ -68,7 +149,9 @@ __all__ = [
     "StepScheduler",
     "StepSpec",
     "check_stage_graph",
+    "configure_logging",
     "create_app",
+    "default_api_url",
     "downstream",
     "flow_environment",
     "flow_script",
