@@ -31,10 +31,12 @@ from maxtrio.execution import (
     payload_from_json,
     payload_to_json,
 )
+from maxtrio.storage import open_installation_store
 
 from .execution_stores import (
     PYTHON,
     REPO_ROOT,
+    SCHEMA,
     T0,
     Gadget,
     LineReader,
@@ -807,6 +809,20 @@ async def test_a_reopened_store_continues_the_id_counter(db_path: Path) -> None:
     finally:
         assert second.installation is not None
         second.installation.close()
+
+
+async def test_an_in_memory_database_holds_the_same_stores() -> None:
+    store = open_installation_store(":memory:", SCHEMA)
+    try:
+        await store.sync_store.create(SYNC, T0)
+        await store.task_store.enqueue_graph(SYNC, plan_graph())
+        while (task := await store.task_store.claim(SYNC, T0)) is not None:
+            await store.task_store.finish(task, TaskOutcome(entities=[widget(f"w{task.id}")]))
+
+        assert await store.task_store.count_by_state(SYNC) == {COMPLETED: 5}
+        assert await store.engine.count(Widget) == 4  # the group never runs
+    finally:
+        store.close()
 
 
 async def test_two_open_stores_never_hand_out_the_same_id(db_path: Path) -> None:
