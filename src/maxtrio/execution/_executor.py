@@ -75,6 +75,20 @@ class _Slot:
     """The borrower of one executor slot (one per task body, so a body can release it)."""
 
 
+@attrs.frozen
+class _Start:
+    """How a sync run begins: a new plan, a resume, or joining another executor's run."""
+
+    plan: SyncPlan | None = None
+    sync_id: str | None = None
+    force: bool = False
+    joining: bool = False
+
+    @classmethod
+    def plan_of(cls, plan: SyncPlan, sync_id: str | None) -> _Start:
+        return cls(plan, sync_id)
+
+
 class SyncExecutor:
     """Runs syncs of one installation; see the module docstring."""
 
@@ -143,11 +157,23 @@ class SyncExecutor:
 
     async def execute(self, plan: SyncPlan, *, sync_id: str | None = None) -> SyncHandle:
         """Start ``plan`` in the executor's nursery and return its handle at once."""
-        return await self._start(self._own_nursery(), plan, sync_id)
+        return await self._start(self._own_nursery(), _Start.plan_of(plan, sync_id))
 
-    async def resume(self, sync_id: str) -> SyncHandle:
-        """Continue a stopped sync in the executor's nursery (spec §18.3)."""
-        return await self._start(self._own_nursery(), None, sync_id)
+    async def resume(self, sync_id: str, *, force: bool = False) -> SyncHandle:
+        """Continue a stopped sync in the executor's nursery (spec §18.3).
+
+        ``failed``, ``running`` (left by a dead process) and ``paused`` tasks go back to
+        ``pending`` and the record to ``running``; a cancelled sync needs ``force``.
+        """
+        return await self._start(self._own_nursery(), _Start(sync_id=sync_id, force=force))
+
+    async def join(self, sync_id: str) -> SyncHandle:
+        """Help drain a sync that another executor (another process) is running.
+
+        Nothing is reset: this executor only claims what is claimable, so both claim
+        disjoint tasks (the store's claim is atomic). Its result counts its own work.
+        """
+        return await self._start(self._own_nursery(), _Start(sync_id=sync_id, joining=True))
 
     @contextlib.asynccontextmanager
     async def running(
@@ -155,31 +181,38 @@ class SyncExecutor:
     ) -> AsyncIterator[SyncHandle]:
         """Run ``plan`` inside this block; leaving it waits for the sync to end."""
         async with trio.open_nursery() as nursery:
-            yield await self._start(nursery, plan, sync_id)
+            yield await self._start(nursery, _Start.plan_of(plan, sync_id))
 
     @contextlib.asynccontextmanager
-    async def resuming(self, sync_id: str) -> AsyncIterator[SyncHandle]:
-        """Resume ``sync_id`` inside this block; leaving it waits for the sync to end."""
+    async def resuming(self, sync_id: str, *, force: bool = False) -> AsyncIterator[SyncHandle]:
+        """:meth:`resume` inside this block; leaving it waits for the sync to end."""
         async with trio.open_nursery() as nursery:
-            yield await self._start(nursery, None, sync_id)
+            yield await self._start(nursery, _Start(sync_id=sync_id, force=force))
+
+    @contextlib.asynccontextmanager
+    async def joining(self, sync_id: str) -> AsyncIterator[SyncHandle]:
+        """:meth:`join` inside this block; leaving it waits for the sync to end."""
+        async with trio.open_nursery() as nursery:
+            yield await self._start(nursery, _Start(sync_id=sync_id, joining=True))
 
     def _own_nursery(self) -> trio.Nursery:
         if self._nursery is None:
             raise ErrExecutorNotStarted()
         return self._nursery
 
-    async def _start(
-        self, nursery: trio.Nursery, plan: SyncPlan | None, sync_id: str | None
-    ) -> SyncHandle:
-        templates: list[TaskTemplate] | None
-        if plan is not None:
-            templates = self._expander.expand(plan)
-            sync_id = sync_id or await self.sync_store.next_id()
+    async def _start(self, nursery: trio.Nursery, start: _Start) -> SyncHandle:
+        templates: list[TaskTemplate] | None = None
+        if start.plan is not None:
+            templates = self._expander.expand(start.plan)
+            sync_id = start.sync_id or await self.sync_store.next_id()
             await self.sync_store.create(sync_id, self._now_ms())
         else:
-            assert sync_id is not None
-            await self._prepare_resume(sync_id)
-            templates = None
+            assert start.sync_id is not None
+            sync_id = start.sync_id
+            await self._check_resumable(sync_id, force=start.force, joining=start.joining)
+            if not start.joining:
+                await self.task_store.prepare_resume(sync_id, force=start.force)
+                await self.sync_store.set_status(sync_id, SyncStatus.RUNNING, self._now_ms())
         handle = SyncHandle(
             sync_id,
             task_store=self.task_store,
@@ -192,18 +225,17 @@ class SyncExecutor:
         nursery.start_soon(self._drive, handle, runner, templates, name=f"sync {sync_id}")
         return handle
 
-    async def _prepare_resume(self, sync_id: str) -> None:
-        """``failed``/``running``/``paused`` tasks → ``pending``; the record → ``running``."""
+    async def _check_resumable(self, sync_id: str, *, force: bool, joining: bool) -> None:
         record = await self.sync_store.get(sync_id)
         if record is None:
             raise ErrSyncNotFound(syncId=sync_id)
         current = self._handles.get(sync_id)
         if current is not None and not current.done:
             raise ErrSyncNotResumable(syncId=sync_id, status=current.status().value)
-        if record.status is SyncStatus.CANCELLED:
+        if record.status is SyncStatus.CANCELLED and not force:
             raise ErrSyncNotResumable(syncId=sync_id, status=record.status.value)
-        await self.task_store.prepare_resume(sync_id)
-        await self.sync_store.set_status(sync_id, SyncStatus.RUNNING, self._now_ms())
+        if joining and record.status is not SyncStatus.RUNNING:
+            raise ErrSyncNotResumable(syncId=sync_id, status=record.status.value)
 
     # -- one sync ----------------------------------------------------------------------------
 
