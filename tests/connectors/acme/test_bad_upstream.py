@@ -34,7 +34,6 @@ from maxtrio.connectors.acme import (
     ErrUpstreamError,
     ProjectBasicLoader,
     ProjectTasksLoader,
-    Retryable,
     RootWorkspacesLoader,
     UserBasicLoader,
     WorkspaceBasicLoader,
@@ -42,7 +41,14 @@ from maxtrio.connectors.acme import (
     create_installation,
     parse_retry_after,
 )
-from maxtrio.core import BasicOperationExecutor, ErrorDef, LoaderEnv, MaxError, PageRequest
+from maxtrio.core import (
+    BasicOperationExecutor,
+    ErrorDef,
+    LoaderEnv,
+    MaxError,
+    PageRequest,
+    Retryable,
+)
 
 from .canned_server import Canned, CannedServer
 from .conftest import platform_with_token

@@ -36,7 +36,6 @@ from ._errors import (
     ErrTimeout,
     ErrUnauthorized,
     ErrUpstreamError,
-    Retryable,
 )
 from ._loaders import (
     ACME_LOADERS,
@@ -122,7 +121,6 @@ __all__ = [
     "ListWorkspaces",
     "ProjectBasicLoader",
     "ProjectTasksLoader",
-    "Retryable",
     "RootWorkspacesLoader",
     "UserBasicLoader",
     "WorkspaceBasicLoader",

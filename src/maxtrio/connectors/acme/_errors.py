@@ -24,15 +24,12 @@ from __future__ import annotations
 from maxtrio.core import (
     BadInput,
     Boundary,
-    Facet,
     HasConnector,
     MaxError,
     NotAvailable,
     NotFound,
+    Retryable,
 )
-
-# Facets compare by name: this is the execution layer's ``Retryable`` (retry with back-off).
-Retryable = Facet("Retryable")
 
 AcmeConnectorBoundary = Boundary("connector-acme")
 _define = AcmeConnectorBoundary.define
