@@ -6,9 +6,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import trio
+
 from maxtrio.acme import AcmeServer, FaultInjection, Tenant
 from maxtrio.connector import Installation
 from maxtrio.connectors.acme import (
+    ACME_API_LIMIT,
     AcmeAppContext,
     AcmeProject,
     AcmeRoot,
@@ -16,10 +19,24 @@ from maxtrio.connectors.acme import (
     AcmeTask,
     AcmeUser,
     AcmeWorkspace,
+    ById,
+    GetUser,
+    ListPage,
+    ListTasks,
+    ListWorkspaces,
     connector,
 )
-from maxtrio.core import PageRequest, Projection
-from maxtrio.execution import RetryPolicy, SyncResult, SyncSetup, SyncStatus, run_sync
+from maxtrio.core import OperationEnv, PageRequest, Projection
+from maxtrio.execution import (
+    DispatchingOperationExecutor,
+    FlowControllerProvider,
+    RetryPolicy,
+    SyncResult,
+    SyncSetup,
+    SyncStatus,
+    default_dispatcher,
+    run_sync,
+)
 from maxtrio.storage import InstallationStore, open_installation_store
 
 ENTITIES = (AcmeRoot, AcmeWorkspace, AcmeUser, AcmeProject, AcmeTask)
@@ -102,3 +119,30 @@ async def test_an_upstream_deletion_fails_the_user_task_with_the_404(
         assert failure.code == "connector-acme.not_found"
         assert failure.error == f"Acme has no GET /api/users/{user['id']}: 404 Not found"
         assert await counts(store) == [1, 1, 6, 3, 30]  # nothing was lost or half-written
+
+
+async def test_the_seven_operations_share_one_limit_of_50_at_the_fake(
+    tenant: Tenant, acme_server: AcmeServer, installation: Installation[AcmeAppContext]
+) -> None:
+    users = [u["id"] for u in json.loads(tenant.list_wire("users").json)]
+    projects = [p["id"] for p in json.loads(tenant.list_wire("projects").json)]
+    limits = FlowControllerProvider()
+    ops = DispatchingOperationExecutor(
+        default_dispatcher(limits), OperationEnv(installation.context)
+    )
+    acme_server.faults = FaultInjection(latency_ms=30)
+    acme_server.reset_statistics()
+    async with trio.open_nursery() as nursery:
+        for i in range(60):
+            nursery.start_soon(ops.execute, GetUser, ById(users[i % len(users)]))
+            nursery.start_soon(ops.execute, ListTasks, ListPage(projects[i % len(projects)]))
+            nursery.start_soon(ops.execute, ListWorkspaces, ListPage())
+    stats = acme_server.statistics()
+    assert stats.requests == 180
+    assert stats.peak_in_flight <= 50  # never more at the fake…
+    flow = limits.get(ACME_API_LIMIT).statistics()
+    assert (flow.max_concurrent, flow.peak_active, flow.admitted) == (
+        50,
+        50,
+        180,
+    )  # …though 180 wanted to go at once
