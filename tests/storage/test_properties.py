@@ -29,6 +29,7 @@ from maxtrio.core import (
     EntityInput,
     EntityQuery,
     Field,
+    MaxError,
     Op,
     Ordering,
     PageRequest,
@@ -347,5 +348,69 @@ def test_filter_strings_select_what_a_python_evaluation_selects(
             query = EntityQuery(Item, where, projection=Projection.refs())
             page = await engine.query(query, PageRequest(limit=100))
             assert ids_of(page) == expected, (type(engine).__name__, text, where)
+
+    run_on_engines(body)
+
+
+# -- 4. arbitrary input never escapes as anything but a MaxError --------------------------------
+
+ANY_VALUE = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.floats(),
+    st.text(alphabet=st.characters(codec=None, categories=["L", "N", "P", "Cs", "Zs", "Cc"])),
+    st.binary(max_size=4),
+    st.lists(st.integers(), max_size=2),
+    st.dictionaries(st.text(max_size=2), st.integers(), max_size=1),
+    st.datetimes(timezones=st.sampled_from([None, UTC, timezone(timedelta(hours=-12))])),
+    st.dates(),
+    st.builds(Ref, st.just(Target), st.text(max_size=3)),
+)
+
+
+async def outcome(call: Awaitable[Any]) -> str:
+    """``ok`` or the MaxError code; any other exception fails the test."""
+    try:
+        await call
+    except MaxError as error:
+        assert error.message
+        if error.domain == "storage":  # (core.invalid_ref_key quotes the raw text)
+            assert "\n" not in error.message
+        return error.code
+    return "ok"
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    field=st.sampled_from([*STORED_FIELDS, "_id"]),
+    value=ANY_VALUE,
+    op=st.sampled_from(list(Op)),
+    cursor=st.one_of(st.none(), st.text(max_size=12), st.just("ord1.WyJ4Il0")),
+)
+def test_arbitrary_values_give_a_max_error_or_an_answer(
+    field: str, value: Any, op: Op, cursor: str | None
+) -> None:
+    """A value of any type, stored or filtered on, and any cursor: both engines either answer
+    or raise the same MaxError, and a refused write leaves the table as it was."""
+
+    async def body(engines: list[Engine]) -> None:
+        results = []
+        for engine in engines:
+            await engine.store(Item.input("keep", text="kept"))
+            if field == "_id":
+                write = engine.store(EntityInput(Ref(Item, value), {}))
+            else:
+                write = engine.store_many([Item.input("a"), Item.input("b", {field: value})])
+            written = await outcome(write)
+            assert written in ("ok", "storage.invalid_value")
+            if written != "ok":
+                assert await all_ids(engine, Item) == ["keep"]
+            query = EntityQuery(Item, Where(field, op, value), projection=Projection.refs())
+            found = await outcome(engine.query(query, PageRequest(cursor, 5)))
+            ordered = EntityQuery(Item, ordering=Ordering(field), projection=Projection.refs())
+            paged = await outcome(engine.query(ordered, PageRequest(cursor, 5)))
+            results.append((written, found, paged, await all_ids(engine, Item)))
+        assert results[0] == results[1]
 
     run_on_engines(body)

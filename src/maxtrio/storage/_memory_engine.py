@@ -42,7 +42,6 @@ from ._errors import (
     ErrCollectionNotSupported,
     ErrEntityNotFound,
     ErrEntityNotRegistered,
-    ErrFieldNotFound,
     ErrInvalidLimit,
     ErrInvalidValue,
 )
@@ -108,7 +107,7 @@ class InMemoryEngine:
                     raise ErrInvalidValue(
                         entityType=table.entity.name,
                         field=field,
-                        entityId=id_,
+                        entityId=printable(id_),
                         expected=bad.expected,
                         got=describe(bad.got),
                     ) from None
@@ -133,8 +132,7 @@ class InMemoryEngine:
 
     async def load_field(self, ref: Ref, field: str) -> Any:
         table = self.table(ref.entity_def)
-        if field not in table.by_field:
-            raise ErrFieldNotFound(entityType=ref.entity_type, field=field)
+        table.column(field)  # storage.field_not_found for unknown and collection fields
         return (await self.load(ref, FieldSelector.select(field))).get(field)
 
     async def load_collection(
@@ -166,13 +164,21 @@ class InMemoryEngine:
         else:
             columns = table.columns
         rows = self._rows[table.entity.name]
-        matcher = _compile(table, query.where)
         ordering = query.ordering
         order_field = ordering.field if ordering is not None else ID_COLUMN
-        if order_field != ID_COLUMN:
-            table.column(order_field)
         descending = ordering is not None and ordering.descending
         keyset = ordering is not None and not (order_field == ID_COLUMN and not descending)
+        # Checks in the SQLite engine's order: cursor, then filter, then order field.
+        pos = after = None
+        if request.cursor:
+            if keyset:
+                assert ordering is not None
+                pos = decode_keyset(request.cursor, ordering)
+            else:
+                after = decode_id_cursor(request.cursor)
+        matcher = _compile(table, query.where)
+        if order_field != ID_COLUMN:
+            table.column(order_field)
 
         def order_value(id_: str) -> Any:
             return id_ if order_field == ID_COLUMN else rows[id_].get(order_field)
@@ -180,14 +186,10 @@ class InMemoryEngine:
         ids = sorted(i for i in rows if matcher(i, rows[i]))
         if order_field != ID_COLUMN or descending:
             ids.sort(key=lambda i: sort_key(order_value(i)), reverse=descending)
-        if request.cursor:
-            if keyset:
-                assert ordering is not None
-                pos = decode_keyset(request.cursor, ordering)
-                ids = [i for i in ids if _after(sort_key(order_value(i)), i, pos, descending)]
-            else:
-                after = decode_id_cursor(request.cursor)
-                ids = [i for i in ids if i > after]
+        if pos is not None:
+            ids = [i for i in ids if _after(sort_key(order_value(i)), i, pos, descending)]
+        elif after is not None:
+            ids = [i for i in ids if i > after]
         has_more = len(ids) > request.limit
         ids = ids[: request.limit]
         cursor = None

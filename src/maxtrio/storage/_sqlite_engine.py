@@ -44,7 +44,6 @@ from ._errors import (
     ErrCollectionNotSupported,
     ErrEntityNotFound,
     ErrEntityNotRegistered,
-    ErrFieldNotFound,
     ErrInvalidLimit,
     ErrInvalidValue,
 )
@@ -179,7 +178,7 @@ class SqliteEngine:
             raise ErrInvalidValue(
                 entityType=type_name,
                 field="_id",
-                entityId=str(bad),
+                entityId=printable(str(bad)),
                 expected="a string id",
                 got=describe(bad),
             )
@@ -193,7 +192,7 @@ class SqliteEngine:
                 raise ErrInvalidValue(
                     entityType=type_name,
                     field=field,
-                    entityId=ids[bad.index],
+                    entityId=printable(ids[bad.index]),
                     expected=bad.expected,
                     got=describe(bad.got),
                 ) from None
@@ -219,13 +218,12 @@ class SqliteEngine:
         sql = f"SELECT {select} FROM {table.quoted} WHERE _id = ?"
         rows = await self.database.read(lambda conn: list(conn.execute(sql, (ref.id,))))
         if not rows:
-            raise ErrEntityNotFound(entityType=ref.entity_type, entityId=ref.id)
+            raise ErrEntityNotFound(entityType=ref.entity_type, entityId=printable(ref.id))
         return table.row_reader(columns)(rows[0])
 
     async def load_field(self, ref: Ref, field: str) -> Any:
         table = self.table(ref.entity_def)
-        if field not in table.by_field:
-            raise ErrFieldNotFound(entityType=ref.entity_type, field=field)
+        table.column(field)  # storage.field_not_found for unknown and collection fields
         result = await self.load(ref, FieldSelector.select(field))
         return result.get(field)
 

@@ -19,7 +19,7 @@ from maxtrio.core import SQL_TYPES, EntityDef, EntityResult, FieldKind, Ref, Sch
 
 from ._errors import ErrColumnCollision, ErrFieldNotFound, ErrTableCollision
 from ._naming import column_name, quote, table_name
-from ._values import reader_for
+from ._values import printable, reader_for
 
 ID_COLUMN = "_id"
 
@@ -114,7 +114,7 @@ class TableSpec:
         try:
             return self.by_field[field]
         except KeyError:
-            raise ErrFieldNotFound(entityType=self.entity.name, field=field) from None
+            raise ErrFieldNotFound(entityType=self.entity.name, field=printable(field)) from None
 
     def select_columns(self, fields: tuple[str, ...] | None) -> tuple[Column, ...]:
         """Columns for a field list (None = all); unknown names raise ``field_not_found``."""

@@ -69,13 +69,16 @@ def is_utf8_text(text: str) -> bool:
 
 
 def printable(text: str) -> str:
-    """``text`` with lone surrogates spelled as ``\\udxxx``, safe to put in a message."""
-    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+    """``text`` safe in a one-line message: line breaks, other control characters and lone
+    surrogates are spelled as escapes (``\\n``, ``\\udcff``); other text is unchanged."""
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in text)
 
 
 def describe(value: object) -> str:
     """A short, safe description of a bad value for error messages."""
-    text = repr(value)
+    text = printable(repr(value))
     if len(text) > 60:
         text = text[:57] + "..."
     return f"{type(value).__name__} {text}"
