@@ -512,6 +512,33 @@ class TestBadQueries:
             await users.query(Query.from_(AcmeUser).refs(), PageRequest("ein:AcmeUser:\udcff"))
 
 
+class TestBadInputEndToEnd:
+    """Filter text through ``maxtrio.query`` into the engine: every refusal is a MaxError
+    with its code and a one-line message, and nothing is written or lost."""
+
+    @pytest.mark.parametrize(
+        ("entity", "text", "code"),
+        [
+            (AcmeUser, "displayName=", "query-parser.parse_failed"),
+            (AcmeUser, "displayName Alice", "query-parser.parse_failed"),
+            (AcmeUser, "displayName = 'open", "query-parser.parse_failed"),
+            (AcmeUser, "a=1 AND(b=2)", "query-parser.parse_failed"),
+            (AcmeUser, "nope = 1", "cli.filter_parse"),
+            (AcmeUser, "role = admin OR (_ref = x)", "cli.filter_parse"),
+            (AcmeProject, "tasks = t1", "cli.filter_parse"),  # B16: collections excluded
+            (AcmeUser, "active = maybe", "storage.invalid_filter_value"),
+            (AcmeUser, "score > lots", "storage.invalid_filter_value"),
+            (AcmeUser, "joined < 5", "storage.invalid_filter_value"),
+            (AcmeProject, "owner = true", "storage.invalid_filter_value"),
+        ],
+    )
+    async def test_bad_filters(self, users: Engine, entity: Any, text: str, code: str) -> None:
+        with raises_max(code) as caught:
+            await filtered(users, entity, text)
+        assert caught.value.has("BadInput")
+        assert await users.count(AcmeUser) == 3
+
+
 # -- limits and cursors -------------------------------------------------------------------------
 
 
