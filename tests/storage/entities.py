@@ -20,7 +20,6 @@ from maxtrio.core import (
     MaxError,
     Page,
     PageRequest,
-    Ref,
     Schema,
 )
 from maxtrio.storage import Engine, QueryItem
@@ -111,7 +110,3 @@ async def page_through(
         assert page.cursor, "a page with more rows after it must carry a cursor"
         cursor = page.cursor
     raise AssertionError(f"paging did not finish within {max_pages} pages")
-
-
-def ref_ids(refs: list[Ref]) -> list[str]:
-    return [r.id for r in refs]
