@@ -289,3 +289,19 @@ def test_a_patched_run_is_not_launched_or_overwritten(server: FlowsServer) -> No
     server.http.patch(f"/api/v1/runs/{run['id']}", json={"status": "completed"})
     wait_for(lambda: server.run(run["id"])["status"] == "completed")
     assert server.run(run["id"])["status"] == "completed"
+
+
+def test_strings_that_are_not_unicode_text_are_rejected(server: FlowsServer) -> None:
+    response = server.http.post(
+        "/api/v1/runs",
+        content=b'{"flowName": "x\\ud800y"}',
+        headers={"Content-Type": "application/json"},
+    )
+    assert response.status_code == 400
+    assert response.json() == {"error": "Invalid JSON in request body"}
+
+
+def test_integers_beyond_sqlite_are_rejected(server: FlowsServer) -> None:
+    response = server.get("/runs", params={"limit": str(2**64)})
+    assert response.status_code == 400
+    assert response.json()["details"][0]["path"] == ["limit"]

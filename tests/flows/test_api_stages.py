@@ -391,3 +391,15 @@ def test_log_list_rejects_bad_numbers(server: FlowsServer) -> None:
     for params in ({"limit": "x"}, {"before": "yesterday"}, {"after": "-5"}):
         response = server.get("/runs/r/logs", params=params)
         assert response.status_code == 400
+
+
+def test_huge_max_retries_is_rejected(server: FlowsServer) -> None:
+    body = {"stage": "s", "final": True, "steps": [{"id": "a", "name": "x", "maxRetries": 10**30}]}
+    response = post_stage(server, "any-run", body)
+    assert response.status_code == 400
+    assert response.json()["details"] == [
+        {
+            "path": ["steps", 0, "maxRetries"],
+            "message": "Number must be less than or equal to 2147483647",
+        }
+    ]

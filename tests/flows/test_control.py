@@ -431,3 +431,101 @@ def test_no_automatic_log_entries_for_a_normal_run(server: FlowsServer) -> None:
     run_id = server.run_flow(flow)["id"]
     assert logs(server, run_id) == []
     assert json.loads(json.dumps(server.run(run_id)))["status"] == "completed"
+
+
+def test_abort_and_retry_of_a_paused_run(server: FlowsServer, tmp_path: Path) -> None:
+    mark = tmp_path / "paused-abort.mark"
+    flow = server.flows.add(
+        "paused-abort",
+        flow_program(f"[ -e {mark} ] && exit 0\ntouch {mark}\nsleep 5\n"),
+    )
+    first = server.create_run(flow)["id"]
+    wait_for(mark.exists, what="the flow to start")
+    assert server.post(f"/runs/{first}/pause").status_code == 200
+    aborted = server.post(f"/runs/{first}/abort")
+    assert aborted.status_code == 200 and aborted.json()["processesKilled"] == 0
+    assert server.run(first)["terminationReason"] == "aborted"
+
+    mark.unlink()
+    third = server.create_run(flow)["id"]
+    wait_for(mark.exists, what="the flow to start")
+    server.post(f"/runs/{third}/pause")
+    retried = server.post(f"/runs/{third}/retry")
+    assert retried.status_code == 200 and retried.json()["run"]["status"] == "pending"
+    assert server.wait_run(third)["status"] == "completed"
+
+
+def test_retry_resets_only_what_did_not_complete(server: FlowsServer, tmp_path: Path) -> None:
+    mark = tmp_path / "reset.mark"
+    publish = (
+        'curl -sS -f -X POST "$MAXQ_API/runs/$MAXQ_RUN_ID/steps/$MAXQ_STEP_ID/fields" '
+        "-H 'Content-Type: application/json' -d '{\"fields\": {\"k\": 1}}' >/dev/null\n"
+    )
+    # The flow schedules only on its very first call, so the reset rows stay observable.
+    initial = f"[ -e {mark} ] && exit 0\ntouch {mark}\n" + schedule(
+        "main",
+        [{"id": "good", "name": "good"}, {"id": "bad", "name": "bad", "maxRetries": 1}],
+        final=True,
+    )
+    flow = server.flows.add(
+        "reset",
+        flow_program(initial, failed={"main": "exit 0"}),
+        {"good": publish, "bad": publish + "echo no >&2\nexit 1\n"},
+    )
+    run_id = server.run_flow(flow)["id"]
+    before = server.steps(run_id)
+    assert (before["bad"]["status"], before["bad"]["retry_count"]) == ("failed", 1)
+    response = server.post(f"/runs/{run_id}/retry")
+    assert response.status_code == 200
+    wait_for(lambda: server.run(run_id).get("startedAt") != response.json()["run"].get("startedAt"))
+    after = server.steps(run_id)
+    assert after["good"] == before["good"]  # completed steps are untouched
+    bad = after["bad"]
+    assert (bad["status"], bad["retry_count"]) == ("pending", 0)
+    for column in (
+        "termination_reason",
+        "started_at",
+        "completed_at",
+        "duration_ms",
+        "stdout",
+        "stderr",
+        "fields",
+        "error",
+        "queued_at",
+        "claimed_at",
+        "heartbeat_at",
+        "worker_id",
+    ):
+        assert bad[column] is None, column
+    stage = server.stages(run_id)["main"]
+    assert (stage["status"], stage["completed_at"], stage["termination_reason"]) == (
+        "pending",
+        None,
+        None,
+    )
+    run = server.run(run_id)
+    assert run["status"] == "running" and "completedAt" not in run
+    server.post(f"/runs/{run_id}/abort")
+
+
+def test_retry_step_of_a_paused_run(server: FlowsServer, tmp_path: Path) -> None:
+    mark = tmp_path / "paused-step.mark"
+    steps = [
+        {"id": "once", "name": "once", "env": {"MARK": str(mark)}},
+        {"id": "slow", "name": "slow"},
+    ]
+    flow = server.flows.add(
+        "paused-step",
+        flow_program(schedule("s", steps, final=True)),
+        {"once": FAIL_ONCE, "slow": "sleep 30\n"},
+    )
+    run_id = server.create_run(flow)["id"]
+    wait_for(lambda: server.steps(run_id).get("once", {}).get("status") == "failed")
+    wait_for(lambda: server.steps(run_id).get("slow", {}).get("status") == "running")
+    server.post(f"/runs/{run_id}/pause")
+    response = server.post(f"/runs/{run_id}/steps/once/retry")
+    assert response.status_code == 200
+    assert server.run(run_id)["status"] == "running"
+    wait_for(lambda: server.steps(run_id)["once"]["status"] == "completed")
+    assert server.steps(run_id)["slow"]["status"] == "pending"  # paused, not re-queued
+    server.post(f"/runs/{run_id}/abort")

@@ -334,3 +334,23 @@ def test_callback_ending_before_the_initial_call_still_settles_the_run(
     run = server.run_flow(flow)
     assert run["status"] == "completed"
     assert run["completedAt"] - run["startedAt"] >= 500
+
+
+def test_unspawnable_step_is_a_failed_attempt(server: FlowsServer) -> None:
+    """An OS-level launch failure (here a NUL byte in an env value) is a failed attempt."""
+    flow = server.flows.add(
+        "nul-env",
+        flow_program(
+            schedule(
+                "s",
+                [{"id": "n", "name": "ok", "env": {"V": "a\u0000b"}, "maxRetries": 1}],
+                final=True,
+            )
+        ),
+        {"ok": ""},
+    )
+    run = server.run_flow(flow)
+    step = server.steps(run["id"])["n"]
+    assert (step["status"], step["retry_count"]) == ("failed", 1)
+    assert step["stderr"] == "\nProcess error: embedded null byte"
+    assert run["status"] == "failed"

@@ -194,3 +194,35 @@ def test_clock_never_goes_backwards() -> None:
     times = iter([10.0, 9.0, 11.0])
     clock = MonotonicMsClock(source=lambda: next(times))
     assert [clock.now(), clock.now(), clock.now()] == [10_000, 10_001, 11_000]
+
+
+async def test_stage_transition_is_delivered_exactly_once(tmp_path: Path) -> None:
+    """D3: two settlements of the same stage (two steps ending together) → one transition."""
+    store = await SqliteFlowStore.open(tmp_path / "maxq.db", MonotonicMsClock())
+    run = await store.create_run(flow_name="f", input=None, metadata=None, flow_title=None)
+    scheduled = await store.schedule_stage(run.id, "empty", True, [])
+    first = await store.settle_stage(scheduled.stage_id)
+    second = await store.settle_stage(scheduled.stage_id)
+    assert first is not None and first.status == "completed" and first.final
+    assert second is None
+    await store.close()
+
+
+async def test_health_reports_a_broken_database(tmp_path: Path) -> None:
+    import httpx
+
+    from maxtrio.flows import FlowEngine, FlowsConfig, create_app
+
+    store = await SqliteFlowStore.open(tmp_path / "maxq.db", MonotonicMsClock())
+    config = FlowsConfig(data_dir=tmp_path, flows_root=tmp_path)
+    engine = FlowEngine(store, config, api_url="http://localhost/api/v1", base_environment={})
+    app = create_app(engine, environment="test")
+    transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
+    async with httpx.AsyncClient(transport=transport, base_url="http://flows") as client:
+        assert (await client.get("/health")).status_code == 200
+        await store.close()
+        response = await client.get("/health")
+    assert response.status_code == 503
+    body = response.json()
+    assert body["status"] == "unhealthy"
+    assert body["services"] == {"database": "disconnected"}

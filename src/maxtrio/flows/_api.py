@@ -52,6 +52,7 @@ from ._store import LogQuery, NewLog, RunListQuery
 log = logging.getLogger("maxtrio.flows.api")
 
 MAX_BODY_BYTES = 10 * 1024 * 1024
+MAX_SQL_INTEGER = 2**63 - 1
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 
@@ -109,9 +110,12 @@ async def _read_body(request: Request) -> Any:
     elif content_type not in ("", "application/json") and not content_type.endswith("+json"):
         return {}
     try:
-        return json.loads(raw, parse_constant=_reject_constant)
+        value = json.loads(raw, parse_constant=_reject_constant)
+        # Lone surrogates (``"\ud800"``) decode but cannot be stored as UTF-8 text.
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
     except (ValueError, RecursionError):
         raise ApiError(400, "Invalid JSON in request body") from None
+    return value
 
 
 def _reject_constant(name: str) -> Any:
@@ -148,7 +152,7 @@ def _int_param(params: dict[str, str], name: str, default: int | None) -> int | 
         value = int(raw, 10)
     except ValueError:
         value = -1
-    if value < 0:
+    if not 0 <= value <= MAX_SQL_INTEGER:
         raise ApiError(
             400,
             "Invalid request",

@@ -164,7 +164,7 @@ async def run_script(
             stderr=subprocess.PIPE,
             start_new_session=True,
         )
-    except OSError as exc:
+    except (OSError, ValueError) as exc:  # ValueError: a NUL byte in an environment value
         return ProcessOutcome(returncode=None, stdout="", stderr=f"\nProcess error: {exc}")
     entry = LiveProcess(run_id=run_id, kind=kind, pid=process.pid, step_id=step_id)
     table.add(entry)

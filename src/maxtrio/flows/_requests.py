@@ -25,6 +25,7 @@ StepId = NewType("StepId", str)
 NonNegativeInt = NewType("NonNegativeInt", int)
 
 STEP_ID_PATTERN = re.compile(r"^[a-zA-Z0-9_-]+$")
+MAX_RETRIES = 2**31 - 1
 
 RunStatusInput = Literal["pending", "running", "completed", "failed"]
 EntityTypeInput = Literal["run", "stage", "step"]
@@ -157,6 +158,8 @@ def _non_negative_int(value: Any, _: Any) -> int:
         raise ValueError(f"Expected integer, received {_kind(value)}")
     if value < 0:
         raise ValueError("Number must be greater than or equal to 0")
+    if value > MAX_RETRIES:
+        raise ValueError(f"Number must be less than or equal to {MAX_RETRIES}")
     return value
 
 
