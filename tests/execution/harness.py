@@ -113,6 +113,7 @@ def setup_for(
     task_concurrency: int = 50,
     tuning: RunnerTuning | None = None,
     retry: RetryPolicy = FAST_RETRY,
+    event_buffer: int = 1024,
 ) -> SyncSetup:
     return SyncSetup(
         engine=stores.engine,
@@ -124,6 +125,7 @@ def setup_for(
         retry=retry,
         task_concurrency=task_concurrency,
         tuning=tuning or RunnerTuning(),
+        event_buffer=event_buffer,
     )
 
 

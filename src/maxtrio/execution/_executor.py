@@ -23,7 +23,13 @@ Ownership (spec §22):
   daemon); leaving the block waits for running syncs, :meth:`SyncExecutor.shutdown`
   interrupts them.
 * ``async with executor.running(plan) as handle:`` — one-shot use (the CLI): the sync runs in
-  a nursery of the block, which waits for it on exit.
+  a nursery of the block, which waits for it on exit. ``resuming(sync_id)`` and
+  ``joining(sync_id)`` are the same for a resume and for helping another executor.
+
+Several executors (processes) may drain one sync on one ``data.db``: ``join`` claims only what
+is claimable, and the store's claim is atomic. When nothing runs locally but the store still
+has active tasks (held by another process), the dispatcher looks again every
+``external_poll_interval`` seconds — the one case no local event can announce.
 
 Cancellation leaves the task store honest: ``handle.cancel()`` → tasks ``cancelled``; the
 surrounding nursery cancelled (Ctrl-C, shutdown) → ``running`` tasks back to ``pending`` and the
@@ -87,6 +93,15 @@ class _Start:
     @classmethod
     def plan_of(cls, plan: SyncPlan, sync_id: str | None) -> _Start:
         return cls(plan, sync_id)
+
+
+@attrs.frozen(eq=False)
+class _Run:
+    """A prepared sync run: its handle, its runner, and the templates to enqueue (new syncs)."""
+
+    handle: SyncHandle
+    runner: SyncRunner
+    templates: list[TaskTemplate] | None
 
 
 class SyncExecutor:
@@ -157,7 +172,7 @@ class SyncExecutor:
 
     async def execute(self, plan: SyncPlan, *, sync_id: str | None = None) -> SyncHandle:
         """Start ``plan`` in the executor's nursery and return its handle at once."""
-        return await self._start(self._own_nursery(), _Start.plan_of(plan, sync_id))
+        return await self._start_in_own_nursery(_Start.plan_of(plan, sync_id))
 
     async def resume(self, sync_id: str, *, force: bool = False) -> SyncHandle:
         """Continue a stopped sync in the executor's nursery (spec §18.3).
@@ -165,7 +180,7 @@ class SyncExecutor:
         ``failed``, ``running`` (left by a dead process) and ``paused`` tasks go back to
         ``pending`` and the record to ``running``; a cancelled sync needs ``force``.
         """
-        return await self._start(self._own_nursery(), _Start(sync_id=sync_id, force=force))
+        return await self._start_in_own_nursery(_Start(sync_id=sync_id, force=force))
 
     async def join(self, sync_id: str) -> SyncHandle:
         """Help drain a sync that another executor (another process) is running.
@@ -173,34 +188,44 @@ class SyncExecutor:
         Nothing is reset: this executor only claims what is claimable, so both claim
         disjoint tasks (the store's claim is atomic). Its result counts its own work.
         """
-        return await self._start(self._own_nursery(), _Start(sync_id=sync_id, joining=True))
+        return await self._start_in_own_nursery(_Start(sync_id=sync_id, joining=True))
 
     @contextlib.asynccontextmanager
     async def running(
         self, plan: SyncPlan, *, sync_id: str | None = None
     ) -> AsyncIterator[SyncHandle]:
         """Run ``plan`` inside this block; leaving it waits for the sync to end."""
-        async with trio.open_nursery() as nursery:
-            yield await self._start(nursery, _Start.plan_of(plan, sync_id))
+        async with self._started_here(_Start.plan_of(plan, sync_id)) as handle:
+            yield handle
 
     @contextlib.asynccontextmanager
     async def resuming(self, sync_id: str, *, force: bool = False) -> AsyncIterator[SyncHandle]:
         """:meth:`resume` inside this block; leaving it waits for the sync to end."""
-        async with trio.open_nursery() as nursery:
-            yield await self._start(nursery, _Start(sync_id=sync_id, force=force))
+        async with self._started_here(_Start(sync_id=sync_id, force=force)) as handle:
+            yield handle
 
     @contextlib.asynccontextmanager
     async def joining(self, sync_id: str) -> AsyncIterator[SyncHandle]:
         """:meth:`join` inside this block; leaving it waits for the sync to end."""
-        async with trio.open_nursery() as nursery:
-            yield await self._start(nursery, _Start(sync_id=sync_id, joining=True))
+        async with self._started_here(_Start(sync_id=sync_id, joining=True)) as handle:
+            yield handle
 
-    def _own_nursery(self) -> trio.Nursery:
+    async def _start_in_own_nursery(self, start: _Start) -> SyncHandle:
         if self._nursery is None:
             raise ErrExecutorNotStarted()
-        return self._nursery
+        run = await self._prepare(start)
+        self._spawn(self._nursery, run)
+        return run.handle
 
-    async def _start(self, nursery: trio.Nursery, start: _Start) -> SyncHandle:
+    @contextlib.asynccontextmanager
+    async def _started_here(self, start: _Start) -> AsyncIterator[SyncHandle]:
+        run = await self._prepare(start)  # errors here reach the caller as they are
+        async with trio.open_nursery() as nursery:
+            self._spawn(nursery, run)
+            yield run.handle
+
+    async def _prepare(self, start: _Start) -> _Run:
+        """Create (or reopen) the sync in the stores and its handle; nothing runs yet."""
         templates: list[TaskTemplate] | None = None
         if start.plan is not None:
             templates = self._expander.expand(start.plan)
@@ -221,9 +246,12 @@ class SyncExecutor:
             now_ms=self._now_ms,
         )
         self._handles[sync_id] = handle
-        runner = self.runner.for_sync(sync_id)
-        nursery.start_soon(self._drive, handle, runner, templates, name=f"sync {sync_id}")
-        return handle
+        return _Run(handle, self.runner.for_sync(sync_id), templates)
+
+    def _spawn(self, nursery: trio.Nursery, run: _Run) -> None:
+        nursery.start_soon(
+            self._drive, run.handle, run.runner, run.templates, name=f"sync {run.handle.id}"
+        )
 
     async def _check_resumable(self, sync_id: str, *, force: bool, joining: bool) -> None:
         record = await self.sync_store.get(sync_id)

@@ -201,7 +201,10 @@ class CompositeController:
         self._activity = _Activity()
 
     async def run(self, fn: Callable[[], Awaitable[T]]) -> T:
-        call: Callable[[], Awaitable[T]] = lambda: self._activity.run(fn)  # noqa: E731
+        async def innermost() -> T:
+            return await self._activity.run(fn)
+
+        call: Callable[[], Awaitable[T]] = innermost
         for controller in reversed(self.controllers):
             call = _gate(controller, call)
         return await call()

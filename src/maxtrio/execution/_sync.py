@@ -27,7 +27,7 @@ from maxtrio.core import Engine, Resolver, Seeder, SeederEnv, SyncPlan
 
 from ._dispatch import RetryPolicy, default_dispatcher
 from ._events import SyncEvent
-from ._executor import DEFAULT_TASK_CONCURRENCY, SyncExecutor
+from ._executor import DEFAULT_EVENT_BUFFER, DEFAULT_TASK_CONCURRENCY, SyncExecutor
 from ._flow import FlowControllerProvider
 from ._handle import SyncHandle
 from ._registry import ExecutionRegistry
@@ -51,6 +51,7 @@ class SyncSetup:
     retry: RetryPolicy = attrs.field(factory=RetryPolicy)
     task_concurrency: int = DEFAULT_TASK_CONCURRENCY
     tuning: RunnerTuning = attrs.field(factory=RunnerTuning)
+    event_buffer: int = DEFAULT_EVENT_BUFFER
 
     def executor(self) -> SyncExecutor:
         runner = TaskRunnerFactory(
@@ -65,6 +66,7 @@ class SyncSetup:
             task_store=self.task_store,
             sync_store=self.sync_store,
             task_concurrency=self.task_concurrency,
+            event_buffer=self.event_buffer,
         )
 
 
