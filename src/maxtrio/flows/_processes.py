@@ -19,7 +19,7 @@ import contextlib
 import os
 import signal
 import subprocess
-from collections.abc import Awaitable, Callable, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Literal
 
 import attrs
@@ -111,9 +111,6 @@ class ProcessTable:
 
     def count(self, run_id: str) -> int:
         return len(self._by_run.get(run_id, ()))
-
-    def __iter__(self) -> Iterator[LiveProcess]:
-        return iter([entry for entries in self._by_run.values() for entry in entries])
 
     async def terminate_run(self, run_id: str, grace_seconds: float) -> int:
         """SIGTERM every process group of ``run_id``, wait up to the grace period for them to

@@ -77,7 +77,12 @@ class StepScheduler:
                 with trio.move_on_after(self._interval):
                     await self._wakeup.wait()
                 self._wakeup = trio.Event()
-                await self._pass(nursery)
+                try:
+                    await self._pass(nursery)
+                except Exception:
+                    # e.g. the database stayed locked by another process past the busy
+                    # timeout: keep the server up and try again on the next pass.
+                    log.exception("scheduler pass failed")
 
     async def _pass(self, nursery: trio.Nursery) -> None:
         self._passes += 1
