@@ -96,7 +96,10 @@ def test_non_object_bodies_are_invalid_requests(server: FlowsServer, body: str) 
     assert response.json()["error"] == "Invalid request"
 
 
-@pytest.mark.parametrize("body", ['{"flowName": ', "{'flowName': 'x'}", '{"a": NaN}', "{" * 5000])
+@pytest.mark.parametrize(
+    "body",
+    ['{"flowName": ', "{'flowName': 'x'}", '{"a": NaN}', '{"input": 1e400}', "{" * 5000, "\xff"],
+)
 def test_malformed_json_is_a_clear_400(server: FlowsServer, body: str) -> None:
     response = server.http.post(
         "/api/v1/runs", content=body, headers={"Content-Type": "application/json"}
@@ -305,3 +308,12 @@ def test_integers_beyond_sqlite_are_rejected(server: FlowsServer) -> None:
     response = server.get("/runs", params={"limit": str(2**64)})
     assert response.status_code == 400
     assert response.json()["details"][0]["path"] == ["limit"]
+
+
+def test_json_columns_written_by_others_are_served_safely(server: FlowsServer) -> None:
+    server.db.execute(
+        "INSERT INTO run (id, flow_name, status, created_at, input, output) "
+        "VALUES ('odd-json', 'x', 'failed', 1, '{\"n\": NaN}', 'not json')"
+    )
+    run = server.run("odd-json")
+    assert (run["input"], run["output"]) == ('{"n": NaN}', "not json")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import math
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -110,7 +111,7 @@ async def _read_body(request: Request) -> Any:
     elif content_type not in ("", "application/json") and not content_type.endswith("+json"):
         return {}
     try:
-        value = json.loads(raw, parse_constant=_reject_constant)
+        value = json.loads(raw, parse_constant=_reject_constant, parse_float=_finite_float)
         # Lone surrogates (``"\ud800"``) decode but cannot be stored as UTF-8 text.
         json.dumps(value, ensure_ascii=False).encode("utf-8")
     except (ValueError, RecursionError):
@@ -120,6 +121,13 @@ async def _read_body(request: Request) -> Any:
 
 def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):  # 1e400 parses as infinity, which JSON cannot carry back
+        raise ValueError(f"{text} is out of range")
+    return value
 
 
 async def _body(request: Request, cls: type[Any], error: str = "Invalid request") -> Any:

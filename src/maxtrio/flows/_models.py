@@ -28,13 +28,21 @@ def dump_json(value: Any) -> str:
 
 
 def load_json(text: str | None) -> Any:
-    """Decode a JSON column; a value that is not valid JSON is returned as the raw text."""
+    """Decode a JSON column; a value that is not strict JSON is returned as the raw text.
+
+    Columns may have been written by other processes: ``NaN``/``Infinity`` (which responses
+    cannot carry) and invalid text come back as the string they are.
+    """
     if text is None:
         return None
     try:
-        return json.loads(text)
-    except ValueError:
+        return json.loads(text, parse_constant=_reject_constant)
+    except (ValueError, RecursionError):
         return text
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
 
 
 def _present(pairs: Mapping[str, Any]) -> dict[str, Any]:
