@@ -210,7 +210,10 @@ class SqliteFlowStore:
         path.parent.mkdir(parents=True, exist_ok=True)
         connection = apsw.Connection(str(path))
         connection.setbusytimeout(BUSY_TIMEOUT_MS)
-        connection.execute("PRAGMA journal_mode = WAL")
+        with contextlib.suppress(apsw.BusyError):
+            # Needs a moment of exclusive access; if another process holds the file right
+            # now, keep its journal mode (WAL is an optimisation, not a requirement).
+            connection.execute("PRAGMA journal_mode = WAL")
         connection.execute("PRAGMA synchronous = NORMAL")
         connection.execute("PRAGMA foreign_keys = ON")
         connection.execute("BEGIN IMMEDIATE")
