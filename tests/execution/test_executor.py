@@ -11,7 +11,6 @@ from typing import Any
 
 import pytest
 import trio
-from trio.testing import MockClock
 
 from maxtrio.core import Limit, Step, SyncPlan, concurrent
 from maxtrio.execution import (
@@ -346,22 +345,27 @@ async def test_counters_and_events_of_a_full_sync(make_harness: MakeHarness) -> 
 # -- flow control in a sync (§21 items 17, 18, 21) ----------------------------------------------
 
 
-class SlowRunner:
-    """A runner whose first task fans out into ``fan_out`` slow children."""
+class GatedRunner:
+    """A runner whose first task fans out into ``fan_out`` children that wait for a gate."""
 
-    def __init__(self, store: TaskStore, fan_out: int, seconds: float) -> None:
+    def __init__(self, store: TaskStore, fan_out: int) -> None:
         self.store = store
         self.fan_out = fan_out
-        self.seconds = seconds
+        self.gate = trio.Event()
         self.now = self.most = 0
         self.most_running_rows = 0
+        self._changed = trio.Event()
 
-    def for_sync(self, sync_id: str) -> SlowRunner:
+    def for_sync(self, sync_id: str) -> GatedRunner:
         self.sync_id = sync_id
         return self
 
     def operation_counts(self) -> OperationCounts:
         return OperationCounts()
+
+    async def wait_for_running(self, count: int) -> None:
+        while self.now < count:
+            await self._changed.wait()
 
     async def run(self, task: Task) -> TaskOutcome:
         if isinstance(task.payload, SyncStepPayload):
@@ -373,19 +377,19 @@ class SlowRunner:
             )
         self.now += 1
         self.most = max(self.most, self.now)
+        self._changed.set()
+        self._changed = trio.Event()
         states = await self.store.count_by_state(self.sync_id)
         self.most_running_rows = max(self.most_running_rows, states.get(TaskState.RUNNING, 0))
-        await trio.sleep(self.seconds)
+        await self.gate.wait()
         self.now -= 1
         return TaskOutcome(progress=Progress("TUser", "load-fields", 1))
 
 
-async def test_the_executor_limiter_bounds_running_tasks(
-    make_stores: MakeStores, autojump_clock: MockClock
-) -> None:
-    """§21 item 17: limit 3, 20 slow tasks → 3 bodies at once, and 3 ``running`` rows."""
+async def test_the_executor_limiter_bounds_running_tasks(make_stores: MakeStores) -> None:
+    """§21 item 17: limit 3, 20 tasks → 3 bodies at once, and 3 ``running`` rows."""
     stores = make_stores(SCHEMA)
-    runner = SlowRunner(stores.task_store, fan_out=20, seconds=1.0)
+    runner = GatedRunner(stores.task_store, fan_out=20)
     executor = SyncExecutor(
         runner=runner,
         task_store=stores.task_store,
@@ -394,6 +398,12 @@ async def test_the_executor_limiter_bounds_running_tasks(
     )
     plan = SyncPlan.create(Step.for_all(User).load_fields("email"))
     async with executor.running(plan) as handle:
+        await runner.wait_for_running(3)  # every slot is taken …
+        stats = executor.statistics()
+        assert (stats.running_tasks, stats.task_slots.borrowed) == (3, 3)
+        assert (await stores.states(handle.id))[TaskState.RUNNING] == 3  # … and no more rows
+        assert (await stores.states(handle.id))[TaskState.PENDING] == 17
+        runner.gate.set()
         result = await handle.completion()
     assert result.status is SyncStatus.COMPLETED
     assert result.tasks_completed == 20
@@ -405,13 +415,22 @@ async def test_the_executor_limiter_bounds_running_tasks(
 
 
 async def test_an_operation_limit_is_shared_by_operations_and_tasks(
-    make_harness: MakeHarness, autojump_clock: MockClock
+    make_harness: MakeHarness,
 ) -> None:
     """§21 item 18: project:get and tasks:list share ``test:api`` (3): never more at once."""
     api = seeded_api(workspaces=2, users=2, projects=12, tasks=4)
-    api.latency = 0.5
+    gate = trio.Event()
+    api.gates["project:get"] = gate
     harness = make_harness(api, Limit.concurrent("test:api", 3))
-    result = await harness.run(tuning=RunnerTuning(load_fields_batch_size=2))
+    plan = await harness.seed()
+    async with harness.executor(tuning=RunnerTuning(load_fields_batch_size=2)).running(
+        plan
+    ) as handle:
+        await api.wait_until(lambda: api.active == 3)  # 12 batches want project:get
+        limit = harness.limits.statistics()["test:api"]
+        assert (limit.active, limit.max_concurrent) == (3, 3)
+        gate.set()
+        result = await handle.completion()
     assert result.status is SyncStatus.COMPLETED
     assert api.peak_active == 3
     stats = harness.limits.statistics()["test:api"]
@@ -439,3 +458,41 @@ async def test_an_operation_that_stays_busy_fails_its_task(make_harness: MakeHar
     assert [f.code for f in result.failures] == ["fakeapi.transient"]
     assert api.calls["workspace:get"] == 5  # the default policy's attempts
     assert result.operations.by_operation["test:workspace:get"] == 1  # one dispatch
+
+
+class InterruptedOnce:
+    """A runner whose first task is sent back to ``pending`` by "another process" mid-run."""
+
+    def __init__(self, store: TaskStore) -> None:
+        self.store = store
+        self.runs: list[str] = []
+
+    def for_sync(self, sync_id: str) -> InterruptedOnce:
+        self.sync_id = sync_id
+        return self
+
+    def operation_counts(self) -> OperationCounts:
+        return OperationCounts()
+
+    async def run(self, task: Task) -> TaskOutcome:
+        self.runs.append(task.id)
+        if len(self.runs) == 1:
+            await self.store.interrupt(self.sync_id)  # like another executor's interrupt
+        return TaskOutcome(progress=Progress("TUser", "load-fields", 0))
+
+
+async def test_a_task_moved_away_while_running_is_left_to_its_new_owner(
+    make_stores: MakeStores,
+) -> None:
+    stores = make_stores(SCHEMA)
+    runner = InterruptedOnce(stores.task_store)
+    executor = SyncExecutor(
+        runner=runner, task_store=stores.task_store, sync_store=stores.sync_store
+    )
+    plan = SyncPlan.create(Step.for_all(User).load_fields("email"))
+    async with executor.running(plan) as handle:
+        result = await handle.completion()
+    assert result.status is SyncStatus.COMPLETED
+    assert (result.tasks_completed, result.tasks_failed) == (1, 0)
+    assert handle.statistics().tasks_lost == 1
+    assert runner.runs == ["1", "1"]  # claimed again after it went back to pending

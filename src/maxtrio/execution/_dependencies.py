@@ -53,7 +53,7 @@ class DependencyMemo:
                 raise ErrDependencyFailed(source=dep.source.name, loader=owner.name, refKey="-")
             try:
                 results[dep.source.name] = await self.result(dep.source, bound)
-            except MaxError as error:
+            except Exception as error:
                 raise ErrDependencyFailed(
                     source=dep.source.name, loader=owner.name, refKey=bound.to_key(), cause=error
                 ) from error

@@ -54,7 +54,7 @@ from ._expand import PlanExpander
 from ._handle import SyncHandle, SyncStatistics
 from ._runner import RunnerFactory, SyncRunner
 from ._stores import ErrSyncNotFound, SyncStatus, SyncStore, TaskStore
-from ._task import Task, TaskTemplate
+from ._task import ErrInvalidTransition, Task, TaskTemplate
 from ._timestamps import Clock, wall_clock_ms
 
 DEFAULT_TASK_CONCURRENCY = 50
@@ -331,14 +331,26 @@ class SyncExecutor:
                 outcome = await runner.run(task)
                 report = await self.task_store.finish(task, outcome)
             except Exception as exc:
-                error = MaxError.wrap(exc)
-                await self.task_store.fail(task, error)
-                handle.task_failed(task, error)
+                if ErrInvalidTransition.matches(exc):
+                    handle.task_lost()  # someone else moved the task meanwhile
+                else:
+                    await self._fail(handle, task, MaxError.wrap(exc))
             else:
                 handle.task_finished(task, outcome, report)
         finally:
             self._limiter.release_on_behalf_of(slot)
             handle.task_ended()
+
+    async def _fail(self, handle: SyncHandle, task: Task, error: MaxError) -> None:
+        """Record a task's failure; if it is no longer ``running``, it is not ours to fail."""
+        try:
+            await self.task_store.fail(task, error)
+        except MaxError as guard:
+            if not ErrInvalidTransition.matches(guard):
+                raise
+            handle.task_lost()
+        else:
+            handle.task_failed(task, error)
 
     # -- statistics --------------------------------------------------------------------------
 

@@ -53,6 +53,7 @@ class SyncStatistics:
     peak_running_tasks: int
     tasks_completed: int
     tasks_failed: int
+    tasks_lost: int  # moved away while running (another executor's interrupt): not ours
     events: EventStreamStatistics
 
 
@@ -100,6 +101,7 @@ class SyncHandle:
         self.running_tasks = 0
         self.peak_running_tasks = 0
         self.tasks_completed = 0
+        self.tasks_lost = 0
         self._failures: list[TaskFailure] = []
 
     def __repr__(self) -> str:
@@ -156,6 +158,7 @@ class SyncHandle:
             self.peak_running_tasks,
             self.tasks_completed,
             len(self._failures),
+            self.tasks_lost,
             self._stream.statistics(),
         )
 
@@ -208,6 +211,9 @@ class SyncHandle:
                     self.id, task.id, progress.entity_type, progress.operation, progress.count
                 )
             )
+
+    def task_lost(self) -> None:
+        self.tasks_lost += 1
 
     def task_failed(self, task: Task, error: MaxError) -> None:
         failure = TaskFailure(

@@ -185,7 +185,10 @@ class _Writes:
             for fields, ref_keys in self._by_fields.items()
         ]
         return TaskOutcome(
-            entities=self.entities, children=children, progress=progress, sync_batches=batches
+            entities=self.entities,
+            children=tuple(children),
+            progress=progress,
+            sync_batches=batches,
         )
 
 
@@ -283,7 +286,7 @@ class TaskRunner:
             for i in range(0, len(keys), size)
         ]
         children.extend(self._continuation(step, page))
-        return TaskOutcome(children=children)
+        return TaskOutcome(children=tuple(children))
 
     async def _fan_out_collection(self, step: SyncStepPayload, entity: EntityDef) -> TaskOutcome:
         page = await self._ref_page(step.target, entity)
@@ -296,7 +299,7 @@ class TaskRunner:
             for ref in page.items
         ]
         children.extend(self._continuation(step, page))
-        return TaskOutcome(children=children)
+        return TaskOutcome(children=tuple(children))
 
     # -- loading fields ----------------------------------------------------------------------
 
