@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import httpx
 import pytest
 import trio
+import trio.testing
 
 from maxtrio.acme import (
     AcmeHttpClient,
     AcmeServer,
+    FaultInjection,
     FileInput,
     FilePatch,
     ProjectInput,
@@ -21,7 +25,9 @@ from maxtrio.acme import (
     UserPatch,
     WorkspaceInput,
     WorkspacePatch,
+    create_tenant,
     http_status_of,
+    open_tenant,
     serve_acme,
 )
 from maxtrio.core import MaxError
@@ -240,17 +246,10 @@ async def test_mutations_of_missing_entities_name_them(http_client: AcmeHttpClie
 async def test_bad_bodies_are_400_naming_the_field(
     http_client: AcmeHttpClient, path: str, body: bytes, message: str
 ) -> None:
-    response = await http_client.http.post(
-        http_client.base_url + path,
-        content=body,
-        headers={"authorization": f"Bearer {await _key(http_client)}"},
-    )
-    assert response.status_code == 400
-    assert response.text == '{"error":"' + message + '"}'
-
-
-async def _key(client: AcmeHttpClient) -> str:
-    return client._headers["authorization"].removeprefix("Bearer ")
+    with pytest.raises(MaxError) as caught:
+        await http_client.request("POST", path, content=body)
+    assert caught.value.data["status"] == 400
+    assert caught.value.data["body"] == '{"error":"' + message + '"}'
 
 
 async def test_patch_without_last_modified_by_is_400(http_client: AcmeHttpClient) -> None:
@@ -341,3 +340,42 @@ async def test_batch_get_by_ids(http_client: AcmeHttpClient) -> None:
     too_many = ",".join(f"usr_{i}" for i in range(1001))
     with pytest.raises(MaxError, match="ids must name at most 1000 entities"):
         await http_client.request("GET", "/api/tasks", params={"ids": too_many})
+
+
+async def test_lists_see_writes_made_by_another_connection(
+    tmp_path: Path, nursery: trio.Nursery
+) -> None:
+    """List answers are cached until the tenant changes, including changes by other processes."""
+    served = create_tenant("shared", tmp_path)
+    served.seed(SeedOptions(projects_per_workspace=1, tasks_per_project=2, files_per_project=0))
+    server: AcmeServer = await nursery.start(serve_acme, served)
+    async with AcmeHttpClient(server.url, server.api_key) as client:
+        assert len(await client.list_tasks()) == 2
+        assert len(await client.list_tasks()) == 2
+        assert server.list_cache.hits == 1
+        with open_tenant("shared", tmp_path) as writer:
+            writer.seed(SeedOptions(existing_only=True, tasks_per_project=3, files_per_project=0))
+        assert len(await client.list_tasks()) == 5
+        await client.delete_task((await client.list_tasks())[0]["id"])
+        assert len(await client.list_tasks()) == 4
+
+
+async def test_client_never_opens_more_connections_than_allowed(
+    autojump_clock: trio.testing.MockClock, tenant: Tenant, nursery: trio.Nursery
+) -> None:
+    tenant.seed()
+    server: AcmeServer = await nursery.start(_serve_slowly, tenant)
+    async with (
+        AcmeHttpClient(server.url, server.api_key, max_connections=5) as client,
+        trio.open_nursery() as requests,
+    ):
+        for _ in range(40):
+            requests.start_soon(client.list_workspaces)
+    assert server.statistics().peak_in_flight == 5
+    assert server.statistics().requests == 40
+
+
+async def _serve_slowly(
+    tenant: Tenant, *, task_status: trio.TaskStatus[AcmeServer] = trio.TASK_STATUS_IGNORED
+) -> None:
+    await serve_acme(tenant, faults=FaultInjection(latency_ms=20), task_status=task_status)

@@ -39,6 +39,7 @@ from . import _model as m
 from ._dashboard import DASHBOARD_HTML
 from ._errors import ErrInvalidInput, http_status_of
 from ._generation import run_generation
+from ._list_cache import CachedList, ListCache
 from ._schema import KINDS, Kind
 from ._tenant import Tenant
 from ._webhooks import WebhookDispatcher
@@ -150,6 +151,7 @@ class AcmeServer:
         self.url = ""
         self._nursery = nursery
         self.webhooks = WebhookDispatcher(tenant)
+        self.list_cache = ListCache()
         self._generation: trio.CancelScope | None = None
         self._faults = faults
         self._fault_draw = random.Random(faults.seed).random
@@ -344,12 +346,19 @@ def _entity_routes(server: AcmeServer, kind: Kind) -> list[BaseRoute]:
         ids = _ids_param(request)
         limit = int_param(request, "limit", default=None, minimum=1, maximum=MAX_LIST_LIMIT)
         after = int_param(request, "cursor", default=None, minimum=0, maximum=2**62)
+        key = (table, parent or None, tuple(ids) if ids is not None else None, limit, after)
         async with tenant.guard:
-            page = tenant.list_wire(
-                table, parent_id=parent or None, ids=ids, limit=limit, after=after
-            )
-        headers = {"x-next-cursor": page.next_cursor} if page.next_cursor else None
-        return json_response(page.json, headers=headers)
+            token = tenant.change_token()
+            found = server.list_cache.get(token, key)
+            if found is None:
+                page = tenant.list_wire(
+                    table, parent_id=parent or None, ids=ids, limit=limit, after=after
+                )
+                found = server.list_cache.put(
+                    token, key, CachedList(page.json.encode(), page.next_cursor)
+                )
+        headers = {"x-next-cursor": found.next_cursor} if found.next_cursor else None
+        return json_response(found.body, headers=headers)
 
     async def create_entity(request: Request) -> Response:
         entity = parse_json_body(await _body(request), kind.input_cls)

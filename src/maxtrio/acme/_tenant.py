@@ -147,6 +147,11 @@ class Tenant:
         with self._db:
             yield self._db
 
+    def change_token(self) -> tuple[int, int]:
+        """Changes whenever the database changes (by this connection or any other process)."""
+        other = self._scalar("PRAGMA data_version")
+        return self._db.total_changes(), int(other)
+
     def _scalar(self, sql: str, params: Sequence[Any] = ()) -> Any:
         row = self._db.execute(sql, params).fetchone()
         return None if row is None else row[0]
