@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import signal
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -127,3 +128,15 @@ async def test_start_text_on_an_existing_tenant_with_fault_flags(tmp_path: Path)
     finally:
         code, _ = await _stop(process, signal.SIGINT)
     assert code == 0
+
+
+async def test_start_on_a_busy_port_fails_with_one_line(tmp_path: Path) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        code, out, err = await _max(
+            "acme", "start", "--tenant", "t", "--data-dir", str(tmp_path), "--port", str(port)
+        )
+    assert (code, out) == (1, "")
+    assert err == f"Error: cannot listen on 127.0.0.1:{port}: Address already in use\n"

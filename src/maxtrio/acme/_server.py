@@ -5,7 +5,7 @@ opens a nursery, ``server = await nursery.start(serve_acme, tenant)``, and talks
 ``server.url`` at once; cancelling the nursery stops the server, its webhook deliveries and any
 continuous generation. :func:`open_acme_server` is the same as an async context manager.
 
-Request path: a small ASGI gate in front of the router authenticates ``/api/`` requests
+Request path: the ASGI gate of :mod:`._gate` authenticates ``/api/`` requests
 (``Bearer`` key; 401 ``Missing API key`` / 403 ``Invalid API key``), counts them, and applies
 fault injection (latency, 429 with ``Retry-After``, 500); the router then dispatches on exact
 method + path (anything else: 404 ``Not found``). Entity bodies are the tenant's JSON text,
@@ -16,28 +16,28 @@ from __future__ import annotations
 
 import json
 import logging
-import random
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from functools import partial
 from typing import Any, Final, TypeVar
-from urllib.parse import parse_qs
 
 import hypercorn.config
-import hypercorn.trio
 import trio
+from hypercorn.trio.run import worker_serve
+from hypercorn.utils import wrap_app
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import BaseRoute, Route
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp
 
 from maxtrio.core import MaxError
 
 from . import _model as m
 from ._dashboard import DASHBOARD_HTML
 from ._errors import ErrInvalidInput, http_status_of
+from ._gate import Gate, Traffic, error_body
 from ._generation import run_generation
 from ._list_cache import CachedList, ListCache
 from ._schema import KINDS, Kind
@@ -49,15 +49,10 @@ log = logging.getLogger("maxtrio.acme")
 
 T = TypeVar("T")
 
-PUBLIC_PATHS: Final = frozenset({"/api/health", "/api/meta"})
-CONTROL_PATHS: Final = frozenset({"/api/faults", "/api/traffic", "/api/traffic/reset"})
-"""Authenticated, but neither counted nor subject to fault injection."""
 ALL_METHODS: Final = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 MAX_BODY_BYTES: Final = 1 << 20
 MAX_LIST_LIMIT: Final = 100_000
 MAX_IDS: Final = 1000
-MAX_DELAY_MS: Final = 60_000
-DELAY_HEADER: Final = b"x-acme-delay-ms"
 _INTEGER = re.compile(r"-?\d+")
 _JSON_HEADERS: Final = {"access-control-allow-origin": "*"}
 
@@ -73,10 +68,6 @@ def json_response(
     if headers:
         all_headers.update(headers)
     return Response(body, status_code=status, headers=all_headers, media_type="application/json")
-
-
-def error_body(message: str) -> bytes:
-    return _dumps({"error": message}).encode()
 
 
 def error_response(status: int, message: str, headers: Mapping[str, str] | None = None) -> Response:
@@ -153,13 +144,7 @@ class AcmeServer:
         self.webhooks = WebhookDispatcher(tenant)
         self.list_cache = ListCache()
         self._generation: trio.CancelScope | None = None
-        self._faults = faults
-        self._fault_draw = random.Random(faults.seed).random
-        self._requests = 0
-        self._in_flight = 0
-        self._peak_in_flight = 0
-        self._rate_limited = 0
-        self._injected_errors = 0
+        self.traffic = Traffic(faults)
 
     def __repr__(self) -> str:
         return f"<AcmeServer {self.url} tenant={self.tenant.name!r}>"
@@ -173,29 +158,29 @@ class AcmeServer:
 
     @property
     def faults(self) -> m.FaultInjection:
-        return self._faults
+        """The fault injection in force; assign a new one to change it (the draws restart)."""
+        return self.traffic.faults
 
     @faults.setter
     def faults(self, faults: m.FaultInjection) -> None:
-        self._faults = faults
-        self._fault_draw = random.Random(faults.seed).random
+        self.traffic.faults = faults
 
     def statistics(self) -> m.ServerStatistics:
+        traffic = self.traffic
         hooks = self.webhooks.statistics()
         return m.ServerStatistics(
-            requests=self._requests,
-            in_flight=self._in_flight,
-            peak_in_flight=self._peak_in_flight,
-            rate_limited=self._rate_limited,
-            injected_errors=self._injected_errors,
+            requests=traffic.requests,
+            in_flight=traffic.in_flight,
+            peak_in_flight=traffic.peak_in_flight,
+            rate_limited=traffic.rate_limited,
+            injected_errors=traffic.injected_errors,
             webhooks_delivered=hooks.delivered,
             webhooks_failed=hooks.failed,
             webhooks_dropped=hooks.dropped,
         )
 
     def reset_statistics(self) -> None:
-        self._requests = self._rate_limited = self._injected_errors = 0
-        self._peak_in_flight = self._in_flight
+        self.traffic.reset()
         self.webhooks.reset_statistics()
 
     # continuous generation
@@ -232,105 +217,6 @@ class AcmeServer:
         """Call ``fn(*args)`` on the event loop while holding the tenant's guard."""
         async with self.tenant.guard:
             return fn(*args)
-
-
-# -- the gate: auth, counting, fault injection ------------------------------------------------
-
-
-class _Gate:
-    """ASGI middleware in front of the router for every ``/api/`` path but the public ones."""
-
-    def __init__(self, app: ASGIApp, server: AcmeServer) -> None:
-        self.app = app
-        self.server = server
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        path = scope.get("path", "")
-        if scope["type"] != "http" or not path.startswith("/api/") or path in PUBLIC_PATHS:
-            await self.app(scope, receive, send)
-            return
-        key = _bearer_key(scope)
-        if key is None:
-            await _send_error(send, 401, "Missing API key")
-            return
-        if not await self.server.locked(self.server.tenant.validate_api_key, key):
-            await _send_error(send, 403, "Invalid API key")
-            return
-        if path in CONTROL_PATHS:
-            await self.app(scope, receive, send)
-            return
-        server = self.server
-        server._requests += 1
-        server._in_flight += 1
-        server._peak_in_flight = max(server._peak_in_flight, server._in_flight)
-        try:
-            await self._serve_with_faults(scope, receive, send)
-        finally:
-            server._in_flight -= 1
-
-    async def _serve_with_faults(self, scope: Scope, receive: Receive, send: Send) -> None:
-        server = self.server
-        faults = server.faults
-        try:
-            delay_ms = faults.latency_ms + _requested_delay_ms(scope)
-        except MaxError as err:
-            await _send_error(send, 400, err.message)
-            return
-        if delay_ms > 0:
-            await trio.sleep(delay_ms / 1000)
-        if faults.rate_limit_ratio or faults.error_ratio:
-            draw = server._fault_draw()
-            if draw < faults.rate_limit_ratio:
-                server._rate_limited += 1
-                retry_after = str(faults.retry_after_seconds)
-                await _send_error(send, 429, "Rate limit exceeded", [(b"retry-after", retry_after)])
-                return
-            if draw < faults.rate_limit_ratio + faults.error_ratio:
-                server._injected_errors += 1
-                await _send_error(send, 500, "Injected failure")
-                return
-        await self.app(scope, receive, send)
-
-
-def _bearer_key(scope: Scope) -> str | None:
-    for name, value in scope["headers"]:
-        if name == b"authorization":
-            if value.startswith(b"Bearer ") and len(value) > len(b"Bearer "):
-                return str(value[len(b"Bearer ") :].decode("latin-1"))
-            return None
-    return None
-
-
-def _requested_delay_ms(scope: Scope) -> float:
-    """Extra latency asked for by this request (``?delay_ms=`` or ``X-Acme-Delay-Ms``)."""
-    raw: str | None = None
-    query = scope.get("query_string", b"")
-    if b"delay_ms" in query:
-        values = parse_qs(query.decode("latin-1")).get("delay_ms")
-        raw = values[-1] if values else None
-    if raw is None:
-        for name, value in scope["headers"]:
-            if name == DELAY_HEADER:
-                raw = value.decode("latin-1")
-    if raw is None or raw == "":
-        return 0.0
-    if not _INTEGER.fullmatch(raw) or not 0 <= int(raw) <= MAX_DELAY_MS:
-        raise ErrInvalidInput(reason=f"delay_ms must be an integer between 0 and {MAX_DELAY_MS}")
-    return float(raw)
-
-
-async def _send_error(
-    send: Send, status: int, message: str, headers: list[tuple[bytes, str]] | None = None
-) -> None:
-    body = error_body(message)
-    raw_headers = [
-        (b"content-type", b"application/json"),
-        (b"content-length", str(len(body)).encode()),
-        (b"access-control-allow-origin", b"*"),
-    ]
-    raw_headers += [(name, value.encode("latin-1")) for name, value in headers or []]
-    await send({"type": "http.response.start", "status": status, "headers": raw_headers})
-    await send({"type": "http.response.body", "body": body})
 
 
 # -- routes ---------------------------------------------------------------------------------
@@ -500,7 +386,7 @@ def build_app(server: AcmeServer) -> ASGIApp:
     routes += _api_routes(server)
     app = Starlette(routes=routes, exception_handlers={404: _not_found, 405: _not_found})
     app.router.redirect_slashes = False
-    return _Gate(app, server)
+    return Gate(app, server.tenant, server.traffic)
 
 
 # -- serving --------------------------------------------------------------------------------
@@ -529,13 +415,15 @@ async def serve_acme(
     Binds before reporting, so ``(await nursery.start(serve_acme, tenant)).url`` is ready to
     use. Binds to loopback unless told otherwise.
     """
+    config = _hypercorn_config(host, port)
+    sockets = config.create_sockets()  # bind now: a busy port is a plain OSError right here
+    for sock in sockets.insecure_sockets:
+        sock.listen(config.backlog)
     async with trio.open_nursery() as nursery:
         server = AcmeServer(tenant, nursery, faults or m.FaultInjection())
         await nursery.start(server.webhooks.run)
-        config = _hypercorn_config(host, port)
-        binds: list[str] = await nursery.start(
-            partial(hypercorn.trio.serve, build_app(server), config)  # type: ignore[arg-type]
-        )
+        app = wrap_app(build_app(server), config.wsgi_max_body_size, "asgi")  # type: ignore[arg-type]
+        binds: list[str] = await nursery.start(partial(worker_serve, app, config, sockets=sockets))
         server.url = binds[0]
         task_status.started(server)
 

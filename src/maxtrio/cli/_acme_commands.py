@@ -10,6 +10,7 @@ import contextlib
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import asyncclick as click
 
@@ -198,28 +199,31 @@ async def start(
         raise click.BadParameter(str(exc)) from None
     with _one_line_errors():
         opened, created = open_or_create_tenant(name, data_dir)
+    listen_port = opened.port if port is None else port
+    listen_error: OSError | None = None
     with opened, trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
         async with trio.open_nursery() as nursery:
-            serve = partial(
-                serve_acme,
-                opened,
-                host=host,
-                port=opened.port if port is None else port,
-                faults=faults,
-            )
+            serve = partial(serve_acme, opened, host=host, port=listen_port, faults=faults)
             try:
                 server: AcmeServer = await nursery.start(serve)
             except OSError as exc:
-                raise click.ClickException(f"cannot listen on {host}: {exc.strerror}") from None
-            if output == "json":
-                line = {"url": server.url, "apiKey": opened.api_key(), "tenant": name}
-                click.echo(json.dumps(line))
+                listen_error = exc
             else:
-                click.echo(f'{"Created new" if created else "Opened existing"} tenant "{name}"')
-                click.echo("")
-                click.echo(f"Acme server running at {server.url}")
-                click.echo(f"API Key: {opened.api_key()}")
-                click.echo(f"Dashboard: {server.url}/")
-            async for _signal in signals:
-                break
+                _print_started(server, name, opened.api_key(), created, output)
+                async for _signal in signals:
+                    break
             nursery.cancel_scope.cancel()
+    if listen_error is not None:
+        reason = listen_error.strerror or str(listen_error)
+        raise click.ClickException(f"cannot listen on {host}:{listen_port}: {reason}")
+
+
+def _print_started(server: Any, tenant: str, api_key: str, created: bool, output: str) -> None:
+    if output == "json":
+        click.echo(json.dumps({"url": server.url, "apiKey": api_key, "tenant": tenant}))
+        return
+    click.echo(f'{"Created new" if created else "Opened existing"} tenant "{tenant}"')
+    click.echo("")
+    click.echo(f"Acme server running at {server.url}")
+    click.echo(f"API Key: {api_key}")
+    click.echo(f"Dashboard: {server.url}/")
