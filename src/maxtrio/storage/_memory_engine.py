@@ -13,7 +13,6 @@ from typing import Any
 
 from maxtrio.core import (
     ALL,
-    DEFAULT_PAGE_LIMIT,
     EntityDef,
     EntityInput,
     EntityQuery,
@@ -23,7 +22,6 @@ from maxtrio.core import (
     Page,
     PageRequest,
     Projection,
-    ProjectionKind,
     QueryItem,
     Ref,
     Schema,
@@ -33,18 +31,14 @@ from maxtrio.core import (
 
 from ._cursor import (
     KeysetPosition,
-    decode_id_cursor,
-    decode_keyset,
-    encode_id_cursor,
-    encode_keyset,
 )
 from ._errors import (
     ErrCollectionNotSupported,
     ErrEntityNotFound,
     ErrEntityNotRegistered,
-    ErrInvalidLimit,
     ErrInvalidValue,
 )
+from ._page_plan import plan_page
 from ._sql import leaf_operand
 from ._sqlite_semantics import apply_affinity, compare, like_contains, sort_key
 from ._table import ID_COLUMN, Column, TableSpec, table_specs
@@ -153,30 +147,13 @@ class InMemoryEngine:
 
     async def query(self, query: EntityQuery, page: PageRequest | None = None) -> Page[QueryItem]:
         table = self.table(query.entity)
-        request = (page or PageRequest()).default_limit(DEFAULT_PAGE_LIMIT)
-        if request.limit < 0:
-            raise ErrInvalidLimit(limit=request.limit)
-        projection = query.projection
-        if projection.kind is ProjectionKind.REFS:
-            columns: tuple[Column, ...] = ()
-        elif projection.kind is ProjectionKind.SELECT:
-            columns = table.select_columns(projection.fields)
-        else:
-            columns = table.columns
+        # Checks in the SQLite engine's order: cursor, then filter, then order field.
+        plan = plan_page(table, query, page)
         rows = self._rows[table.entity.name]
+        matcher = _compile(table, query.where)
         ordering = query.ordering
         order_field = ordering.field if ordering is not None else ID_COLUMN
         descending = ordering is not None and ordering.descending
-        keyset = ordering is not None and not (order_field == ID_COLUMN and not descending)
-        # Checks in the SQLite engine's order: cursor, then filter, then order field.
-        pos = after = None
-        if request.cursor:
-            if keyset:
-                assert ordering is not None
-                pos = decode_keyset(request.cursor, ordering)
-            else:
-                after = decode_id_cursor(request.cursor)
-        matcher = _compile(table, query.where)
         if order_field != ID_COLUMN:
             table.column(order_field)
 
@@ -186,26 +163,14 @@ class InMemoryEngine:
         ids = sorted(i for i in rows if matcher(i, rows[i]))
         if order_field != ID_COLUMN or descending:
             ids.sort(key=lambda i: sort_key(order_value(i)), reverse=descending)
-        if pos is not None:
+        if plan.after_keyset is not None:
+            pos = plan.after_keyset
             ids = [i for i in ids if _after(sort_key(order_value(i)), i, pos, descending)]
-        elif after is not None:
-            ids = [i for i in ids if i > after]
-        has_more = len(ids) > request.limit
-        ids = ids[: request.limit]
-        cursor = None
-        if has_more and ids:
-            last = ids[-1]
-            if keyset:
-                assert ordering is not None
-                cursor = encode_keyset(ordering, order_value(last), last)
-            else:
-                cursor = encode_id_cursor(table.entity.name, last)
-        items: list[QueryItem]
-        if projection.kind is ProjectionKind.REFS:
-            items = [Ref(table.entity, i) for i in ids]
-        else:
-            items = [self._result(table, i, columns) for i in ids]
-        return Page(items, has_more, cursor)
+        elif plan.after_id is not None:
+            ids = [i for i in ids if i > plan.after_id]
+        ids = ids[: plan.fetch_size]
+        fetched = [(i, *(rows[i].get(c.field) for c in plan.columns)) for i in ids]
+        return plan.page(fetched, [order_value(i) for i in ids])
 
     async def aclose(self) -> None:
         return None

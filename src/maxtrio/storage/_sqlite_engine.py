@@ -22,7 +22,6 @@ import apsw
 
 from maxtrio.core import (
     ALL,
-    DEFAULT_PAGE_LIMIT,
     EntityDef,
     EntityInput,
     EntityQuery,
@@ -32,24 +31,22 @@ from maxtrio.core import (
     Page,
     PageRequest,
     Projection,
-    ProjectionKind,
     QueryItem,
     Ref,
     Schema,
 )
 
-from ._cursor import decode_id_cursor, decode_keyset, encode_id_cursor, encode_keyset
 from ._database import SqliteDatabase
 from ._errors import (
     ErrCollectionNotSupported,
     ErrEntityNotFound,
     ErrEntityNotRegistered,
-    ErrInvalidLimit,
     ErrInvalidValue,
 )
 from ._naming import quote
+from ._page_plan import plan_page
 from ._sql import CompiledQuery, compile_query
-from ._table import ID_COLUMN, Column, TableSpec, table_specs
+from ._table import Column, TableSpec, table_specs
 from ._values import (
     TEXT_EXPECTED,
     BadValue,
@@ -250,51 +247,19 @@ class SqliteEngine:
 
     async def query(self, query: EntityQuery, page: PageRequest | None = None) -> Page[QueryItem]:
         table = self.table(query.entity)
-        request = (page or PageRequest()).default_limit(DEFAULT_PAGE_LIMIT)
-        if request.limit < 0:
-            raise ErrInvalidLimit(limit=request.limit)
-        projection = query.projection
-        if projection.kind is ProjectionKind.REFS:
-            columns: tuple[Column, ...] = ()
-        elif projection.kind is ProjectionKind.SELECT:
-            columns = table.select_columns(projection.fields)
-        else:
-            columns = table.columns
-        ordering = query.ordering
-        keyset = ordering is not None and not (
-            ordering.field == ID_COLUMN and not ordering.descending
+        plan = plan_page(table, query, page)
+        compiled = compile_query(
+            table, query, plan.columns, plan.fetch_size, plan.after_id, plan.after_keyset
         )
-        after_id = after_keyset = None
-        if request.cursor:
-            if keyset:
-                assert ordering is not None
-                after_keyset = decode_keyset(request.cursor, ordering)
-            else:
-                after_id = decode_id_cursor(request.cursor)
-        compiled = compile_query(table, query, columns, request.limit + 1, after_id, after_keyset)
-        if compiled.order_column is not None and ordering is not None:
-            await self._ensure_order_index(table, compiled.order_column, ordering.descending)
+        if compiled.order_column is not None and query.ordering is not None:
+            await self._ensure_order_index(table, compiled.order_column, query.ordering.descending)
         rows = await self.database.read(lambda conn: _fetch(conn, compiled))
-        has_more = len(rows) > request.limit
-        rows = rows[: request.limit]
-        cursor = None
-        if has_more and rows:
-            last = rows[-1]
-            if keyset:
-                assert ordering is not None
-                order_value = last[0] if compiled.order_column is None else last[-1]
-                cursor = encode_keyset(ordering, order_value, last[0])
-            else:
-                cursor = encode_id_cursor(table.entity.name, last[0])
-        items: list[QueryItem]
-        if projection.kind is ProjectionKind.REFS:
-            entity = table.entity
-            items = [Ref(entity, row[0]) for row in rows]
-        else:
-            read = table.row_reader(columns)
-            width = len(columns) + 1
-            items = [read(row[:width]) for row in rows]
-        return Page(items, has_more, cursor)
+        width = len(plan.columns) + 1
+        if compiled.order_column is None:  # ordered by _id (or not ordered): the id is the value
+            order_values = [row[0] for row in rows]
+        else:  # the raw order value is the last column
+            order_values = [row[-1] for row in rows]
+        return plan.page([row[:width] for row in rows], order_values)
 
     async def _ensure_order_index(self, table: TableSpec, column: Column, descending: bool) -> None:
         direction = "desc" if descending else "asc"

@@ -1,0 +1,95 @@
+"""What both engines do around a query: resolve the page request, the projection and the
+cursor before fetching, and turn ``limit + 1`` fetched rows into a ``Page`` after.
+
+Fetching is the engine's own business (SQL, or Python over dictionaries); everything that
+decides limits, cursors and result shapes lives here, so the two engines cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import attrs
+
+from maxtrio.core import (
+    DEFAULT_PAGE_LIMIT,
+    EntityQuery,
+    Page,
+    PageRequest,
+    ProjectionKind,
+    QueryItem,
+    Ref,
+)
+
+from ._cursor import (
+    KeysetPosition,
+    decode_id_cursor,
+    decode_keyset,
+    encode_id_cursor,
+    encode_keyset,
+)
+from ._errors import ErrInvalidLimit
+from ._table import ID_COLUMN, Column, TableSpec
+
+
+@attrs.frozen
+class PagePlan:
+    """A query resolved against its table and page request, ready to fetch."""
+
+    table: TableSpec
+    query: EntityQuery
+    limit: int
+    columns: tuple[Column, ...]
+    keyset: bool  # True when the cursor is a keyset token (a user ordering)
+    after_id: str | None = None
+    after_keyset: KeysetPosition | None = None
+
+    @property
+    def fetch_size(self) -> int:
+        return self.limit + 1
+
+    def page(self, rows: Sequence[tuple[Any, ...]], order_values: Sequence[Any]) -> Page[QueryItem]:
+        """Build the page from fetched ``(_id, *columns)`` rows and their order values."""
+        has_more = len(rows) > self.limit
+        rows = rows[: self.limit]
+        cursor = None
+        if has_more and rows:
+            last_id = rows[-1][0]
+            if self.keyset:
+                assert self.query.ordering is not None
+                cursor = encode_keyset(self.query.ordering, order_values[len(rows) - 1], last_id)
+            else:
+                cursor = encode_id_cursor(self.table.entity.name, last_id)
+        items: list[QueryItem]
+        if self.query.projection.kind is ProjectionKind.REFS:
+            entity = self.table.entity
+            items = [Ref(entity, row[0]) for row in rows]
+        else:
+            read = self.table.row_reader(self.columns)
+            items = [read(row) for row in rows]
+        return Page(items, has_more, cursor)
+
+
+def plan_page(table: TableSpec, query: EntityQuery, page: PageRequest | None) -> PagePlan:
+    """Check the limit, resolve the projection's columns and decode the cursor."""
+    request = (page or PageRequest()).default_limit(DEFAULT_PAGE_LIMIT)
+    if request.limit < 0:
+        raise ErrInvalidLimit(limit=request.limit)
+    projection = query.projection
+    if projection.kind is ProjectionKind.REFS:
+        columns: tuple[Column, ...] = ()
+    elif projection.kind is ProjectionKind.SELECT:
+        columns = table.select_columns(projection.fields)
+    else:
+        columns = table.columns
+    ordering = query.ordering
+    keyset = ordering is not None and not (ordering.field == ID_COLUMN and not ordering.descending)
+    after_id = after_keyset = None
+    if request.cursor:
+        if keyset:
+            assert ordering is not None
+            after_keyset = decode_keyset(request.cursor, ordering)
+        else:
+            after_id = decode_id_cursor(request.cursor)
+    return PagePlan(table, query, request.limit, columns, keyset, after_id, after_keyset)
