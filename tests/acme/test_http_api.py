@@ -285,6 +285,7 @@ async def test_bad_query_parameters_are_400(
 async def test_empty_query_values_mean_not_given(http_client: AcmeHttpClient) -> None:
     everything = await http_client.request_json("GET", "/api/users?workspaceId=")
     assert len(everything) == 6
+    assert len(await http_client.request_json("GET", "/api/users?ids=")) == 6
     page = await http_client.request_json("GET", "/api/changes?since=&limit=")
     assert len(page["events"]) == 55
 

@@ -95,9 +95,9 @@ def int_param(
 
 def _ids_param(request: Request) -> list[str] | None:
     raw = request.query_params.get("ids")
-    if raw is None:
-        return None
-    ids = [part for part in raw.split(",") if part]
+    ids = [part for part in (raw or "").split(",") if part]
+    if not ids:
+        return None  # absent or empty: not given, like every empty query value
     if len(ids) > MAX_IDS:
         raise ErrInvalidInput(reason=f"ids must name at most {MAX_IDS} entities")
     return ids
