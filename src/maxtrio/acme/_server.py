@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import socket
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from functools import partial
@@ -392,14 +393,21 @@ def build_app(server: AcmeServer) -> ASGIApp:
 # -- serving --------------------------------------------------------------------------------
 
 
-def _hypercorn_config(host: str, port: int) -> hypercorn.config.Config:
+def _hypercorn_config() -> hypercorn.config.Config:
     config = hypercorn.config.Config()
-    config.bind = [f"[{host}]:{port}" if ":" in host else f"{host}:{port}"]
     config.accesslog = None
     config.loglevel = "WARNING"
     config.graceful_timeout = 1.0
     config.backlog = 1024
     return config
+
+
+def _listen(host: str, port: int, backlog: int) -> socket.socket:
+    """A listening, non-blocking socket on ``host:port`` (a failure closes it and raises)."""
+    family, _, _, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    listener = socket.create_server(address[:2], family=family, backlog=backlog)
+    listener.setblocking(False)
+    return listener
 
 
 async def serve_acme(
@@ -415,17 +423,21 @@ async def serve_acme(
     Binds before reporting, so ``(await nursery.start(serve_acme, tenant)).url`` is ready to
     use. Binds to loopback unless told otherwise.
     """
-    config = _hypercorn_config(host, port)
-    sockets = config.create_sockets()  # bind now: a busy port is a plain OSError right here
-    for sock in sockets.insecure_sockets:
-        sock.listen(config.backlog)
-    async with trio.open_nursery() as nursery:
-        server = AcmeServer(tenant, nursery, faults or m.FaultInjection())
-        await nursery.start(server.webhooks.run)
-        app = wrap_app(build_app(server), config.wsgi_max_body_size, "asgi")  # type: ignore[arg-type]
-        binds: list[str] = await nursery.start(partial(worker_serve, app, config, sockets=sockets))
-        server.url = binds[0]
-        task_status.started(server)
+    config = _hypercorn_config()
+    listener = _listen(host, port, config.backlog)  # bind now: a busy port is an OSError here
+    sockets = hypercorn.config.Sockets(
+        secure_sockets=[], insecure_sockets=[listener], quic_sockets=[]
+    )
+    with listener:
+        async with trio.open_nursery() as nursery:
+            server = AcmeServer(tenant, nursery, faults or m.FaultInjection())
+            await nursery.start(server.webhooks.run)
+            app = wrap_app(build_app(server), config.wsgi_max_body_size, "asgi")  # type: ignore[arg-type]
+            binds: list[str] = await nursery.start(
+                partial(worker_serve, app, config, sockets=sockets)
+            )
+            server.url = binds[0]
+            task_status.started(server)
 
 
 @asynccontextmanager

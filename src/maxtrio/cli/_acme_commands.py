@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -214,7 +215,8 @@ async def start(
                     break
             nursery.cancel_scope.cancel()
     if listen_error is not None:
-        reason = listen_error.strerror or str(listen_error)
+        errno = listen_error.errno or 0  # resolver errors have negative numbers
+        reason = os.strerror(errno) if errno > 0 else (listen_error.strerror or str(listen_error))
         raise click.ClickException(f"cannot listen on {host}:{listen_port}: {reason}")
 
 
