@@ -11,6 +11,9 @@
    * ``shared_pool``: one ``httpx.AsyncClient`` with a pool of 50 connections (httpx's pool
      bookkeeping is O(requests × connections) and shows);
    * ``acme_http_client``: ``AcmeHttpClient.list_tasks`` (slots plus error handling).
+   ``server_cache``: ``warm`` rounds are served from the server's list cache; ``cold`` rounds
+   follow a write, so every answer is rendered from SQLite again (what a sync's first pass
+   sees).
 
     python benchmarks/acme_serve.py [--projects 50] [--tasks-per-project 1000] [--repeat 5]
 """
@@ -25,13 +28,14 @@ import sys
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import httpx
 import trio
 
-from maxtrio.acme import AcmeHttpClient, SeedOptions, Tenant, create_tenant
+from maxtrio.acme import AcmeHttpClient, SeedOptions, Tenant, WorkspaceInput, create_tenant
 from maxtrio.acme._connections import ConnectionSlots
 
 
@@ -137,14 +141,24 @@ async def bench_io_floor(args: argparse.Namespace, data_dir: Path) -> None:
                 ("shared_pool", with_shared_pool),
                 ("acme_http_client", with_acme_client),
             ]
-            for name, fetch in clients:
+
+            async def cold_round(fetch: Fetch) -> tuple[float, int]:
+                # any write moves the tenant's change token: the server's list cache is dropped
+                await acme.create_workspace(WorkspaceInput(name="cache buster"))
+                return await one_round(fetch, projects)
+
+            runs = [(name, fetch, "warm") for name, fetch in clients]
+            runs.append(("connection_slots", with_slots, "cold"))
+            for name, fetch, cache in runs:
                 await one_round(fetch, projects)  # warm-up: connections open, caches filled
-                rounds = [await one_round(fetch, projects) for _ in range(args.repeat)]
+                timed = cold_round if cache == "cold" else partial(one_round, projects=projects)
+                rounds = [await timed(fetch) for _ in range(args.repeat)]
                 seconds = [r[0] for r in rounds]
                 emit(
                     {
                         "name": "acme_io_floor",
                         "client": name,
+                        "server_cache": cache,
                         "requests": len(projects),
                         "concurrency": args.concurrency,
                         "rows": rounds[0][1],

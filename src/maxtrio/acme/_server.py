@@ -54,6 +54,7 @@ ALL_METHODS: Final = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"
 MAX_BODY_BYTES: Final = 1 << 20
 MAX_LIST_LIMIT: Final = 100_000
 MAX_IDS: Final = 1000
+MAX_CURSOR: Final = 2**62
 _INTEGER = re.compile(r"-?\d+")
 _JSON_HEADERS: Final = {"access-control-allow-origin": "*"}
 
@@ -232,7 +233,7 @@ def _entity_routes(server: AcmeServer, kind: Kind) -> list[BaseRoute]:
         parent = request.query_params.get(parent_param) if parent_param else None
         ids = _ids_param(request)
         limit = int_param(request, "limit", default=None, minimum=1, maximum=MAX_LIST_LIMIT)
-        after = int_param(request, "cursor", default=None, minimum=0, maximum=2**62)
+        after = int_param(request, "cursor", default=None, minimum=0, maximum=MAX_CURSOR)
         key = (table, parent or None, tuple(ids) if ids is not None else None, limit, after)
         async with tenant.guard:
             token = tenant.change_token()
@@ -277,7 +278,7 @@ def _api_routes(server: AcmeServer) -> list[BaseRoute]:
     tenant = server.tenant
 
     async def task_history(request: Request) -> Response:
-        before = int_param(request, "before", default=None, minimum=0, maximum=2**62)
+        before = int_param(request, "before", default=None, minimum=0, maximum=MAX_CURSOR)
         limit = int_param(request, "limit", default=50, minimum=1, maximum=1000) or 50
         text = await server.locked(
             partial(tenant.history_wire, request.path_params["id"], before=before, limit=limit)
@@ -285,7 +286,7 @@ def _api_routes(server: AcmeServer) -> list[BaseRoute]:
         return json_response(text)
 
     async def changes(request: Request) -> Response:
-        since = int_param(request, "since", default=0, minimum=0, maximum=2**62) or 0
+        since = int_param(request, "since", default=0, minimum=0, maximum=MAX_CURSOR) or 0
         limit = int_param(request, "limit", default=100, minimum=1, maximum=MAX_LIST_LIMIT) or 100
         return json_response(await server.locked(tenant.changes_wire, since, limit))
 
