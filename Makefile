@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
-SOURCES := src tests benchmarks launcher
+SOURCES := src tests benchmarks $(wildcard launcher)
 
 .PHONY: help venv test check lint format demo bench clean
 
