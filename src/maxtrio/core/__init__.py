@@ -64,6 +64,7 @@ from ._loader import (
     SingleSource,
     SourcePage,
 )
+from ._max_url import LOCAL_HOST, MaxLevel, MaxUrl
 from ._meta_fields import (
     DEFAULT_META_FIELDS,
     FILTERABLE_META_FIELDS,
@@ -144,6 +145,7 @@ __all__ = [
     "EMPTY_WHERE",
     "FILTERABLE_META_FIELDS",
     "INSTALLATION",
+    "LOCAL_HOST",
     "META_FIELD_NAMES",
     "SQL_TYPES",
     "AnyLoader",
@@ -211,7 +213,9 @@ __all__ = [
     "LoaderResults",
     "LoaderStrategy",
     "MaxError",
+    "MaxLevel",
     "MaxPage",
+    "MaxUrl",
     "NotAvailable",
     "NotFound",
     "NotImplementedFacet",

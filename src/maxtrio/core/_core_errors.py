@@ -19,7 +19,7 @@ ErrInvalidRefKey = Core.define(
     "invalid_ref_key", facets=[BadInput], message="Invalid RefKey format: {key}"
 )
 ErrInvalidMaxUrl = Core.define(
-    "invalid_max_url", facets=[BadInput], message="Invalid Max URL {url!r}: {reason}"
+    "invalid_max_url", facets=[BadInput], message='Invalid Max URL "{url}" \u2014 {reason}'
 )
 ErrNotImplemented = Core.define(
     "not_implemented", facets=[NotImplementedFacet], message="Not implemented"

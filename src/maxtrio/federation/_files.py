@@ -1,0 +1,126 @@
+"""The file rules of §10.5: atomic JSON writes, an advisory lock, one-line errors.
+
+* :func:`write_json` writes the reference's format (2-space indent, keys in insertion order,
+  non-ASCII kept, a trailing newline) to a temp file in the same directory, fsyncs it and
+  ``os.replace``\\ s it over the target, so a crash mid-write leaves the old file whole. A new
+  file gets mode 0644 (0600 with ``private=True``); an existing file keeps its mode.
+* :func:`locked` holds an exclusive ``fcntl.flock`` on a lock file for a read-modify-write, so
+  two processes adding entries at once both land (no long-lived in-memory copy anywhere).
+* :func:`read_json_object` reads a JSON object; a file that cannot be read or parsed, or is not
+  an object, raises ``app.file_invalid`` naming the file and the problem in one line.
+
+Everything here blocks: callers run it in a worker thread (``trio.to_thread.run_sync``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from maxtrio.connector import make_private_dirs
+
+from ._errors import ErrFileInvalid
+
+PUBLIC_FILE_MODE = 0o644
+PRIVATE_FILE_MODE = 0o600
+
+
+def dumps(value: Any, *, trailing_newline: bool = True) -> str:
+    """JSON as the reference writes it: ``JSON.stringify(value, null, 2)`` (+ ``\\n``)."""
+    text = json.dumps(value, indent=2, ensure_ascii=False)
+    return text + "\n" if trailing_newline else text
+
+
+def write_text_atomic(path: Path, text: str, *, private: bool = False) -> None:
+    """Replace ``path`` with ``text`` atomically (temp file + fsync + rename + dir fsync)."""
+    directory = path.parent
+    if private:
+        make_private_dirs(directory)
+    else:
+        directory.mkdir(parents=True, exist_ok=True)
+    try:
+        mode = path.stat().st_mode & 0o777
+    except FileNotFoundError:
+        mode = PRIVATE_FILE_MODE if private else PUBLIC_FILE_MODE
+    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
+    try:
+        os.fchmod(fd, mode)
+        with os.fdopen(fd, "w", encoding="utf-8") as file:
+            file.write(text)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temp)
+        raise
+    dir_fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+
+
+def write_json(path: Path, value: Any, *, private: bool = False) -> None:
+    """:func:`write_text_atomic` of :func:`dumps` ``(value)``."""
+    write_text_atomic(path, dumps(value), private=private)
+
+
+def read_json_object(path: Path) -> dict[str, Any] | None:
+    """The JSON object in ``path``; None when the file does not exist."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return None
+    except IsADirectoryError:
+        raise ErrFileInvalid(path=str(path), problem="it is a directory") from None
+    except OSError as exc:
+        raise ErrFileInvalid(path=str(path), problem=exc.strerror or str(exc)) from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ErrFileInvalid(path=str(path), problem="it is not UTF-8 text") from None
+    if not text.strip():
+        raise ErrFileInvalid(path=str(path), problem="it is empty (expected a JSON object)")
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        problem = f"not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})"
+        raise ErrFileInvalid(path=str(path), problem=problem) from None
+    if not isinstance(value, dict):
+        problem = f"expected a JSON object, found {_json_kind(value)}"
+        raise ErrFileInvalid(path=str(path), problem=problem)
+    return value
+
+
+@contextlib.contextmanager
+def locked(lock_path: Path, *, private: bool = True) -> Iterator[None]:
+    """Hold an exclusive advisory lock on ``lock_path`` (created if missing) for the block."""
+    if private:
+        make_private_dirs(lock_path.parent)
+    else:
+        lock_path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, PRIVATE_FILE_MODE)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
+
+
+def _json_kind(value: object) -> str:
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    return "null"

@@ -1,0 +1,222 @@
+"""The values the federation layer hands out and persists: workspace and installation records,
+deployment configs, resolved targets, node health, sync summaries.
+
+Records are frozen attrs classes. Their JSON form (camelCase keys, the reference's key order) is
+defined once on the shared cattrs converter (``maxtrio.core.converter``), so files, RPC messages
+and ``-o json`` output all read and write them the same way; structuring a malformed record
+raises a ``core.invalid_wire_value`` naming the field.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import attrs
+from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
+
+from maxtrio.connector import HealthStatus
+from maxtrio.core import MaxLevel, MaxUrl, converter
+from maxtrio.execution import SyncStatus
+
+if TYPE_CHECKING:
+    from ._installation import InstallationMax
+    from ._workspace import WorkspaceMax
+
+IN_PROCESS = "in-process"
+
+
+def _frozen_dict(value: Mapping[str, Any] | None) -> dict[str, Any]:
+    return dict(value or {})
+
+
+@attrs.frozen
+class DeploymentConfig:
+    """How and where a node is hosted: ``{"strategy": "in-process", "dataDir": …, …}``.
+
+    ``data_dir`` is absolute in memory; the installation registry stores it relative to
+    ``max.json``. Keys this version does not know are kept in ``extra`` and written back.
+    """
+
+    data_dir: str
+    strategy: str = IN_PROCESS
+    extra: dict[str, Any] = attrs.field(factory=dict, converter=_frozen_dict)
+
+
+@attrs.frozen
+class WorkspaceSpec:
+    name: str
+
+
+@attrs.frozen
+class WorkspaceInfo:
+    """One entry of ``~/.max/workspaces.json``."""
+
+    id: str
+    name: str
+    connected_at: str
+    config: DeploymentConfig
+    spec: WorkspaceSpec
+
+    @property
+    def data_dir(self) -> Path:
+        """``<root>/.max``."""
+        return Path(self.config.data_dir)
+
+    @property
+    def root(self) -> Path:
+        """The project directory (the one holding ``max.json``)."""
+        return self.data_dir.parent
+
+    @property
+    def url(self) -> MaxUrl:
+        return MaxUrl.for_workspace(self.name)
+
+
+@attrs.frozen
+class InstallationSpec:
+    """What to build: which connector, under which name, with which (non-secret) config."""
+
+    connector: str
+    name: str
+    connector_config: dict[str, Any] = attrs.field(factory=dict, converter=_frozen_dict)
+
+
+@attrs.frozen
+class InstallationInfo:
+    """One entry of ``max.json``'s ``installations`` (keyed by ``name``)."""
+
+    id: str
+    connector: str
+    name: str
+    connected_at: str
+    deployment: DeploymentConfig
+    locator: str
+    spec: InstallationSpec
+
+    @property
+    def data_dir(self) -> Path:
+        """``<root>/.max/installations/<name>`` (absolute)."""
+        return Path(self.deployment.data_dir)
+
+    @property
+    def config(self) -> dict[str, Any]:
+        """The connector config (the onboarding result)."""
+        return dict(self.spec.connector_config)
+
+
+@attrs.frozen(eq=False)
+class ResolvedTarget:
+    """A resolved Max URL: its level and the live nodes down to it (§5.5)."""
+
+    url: MaxUrl
+    level: MaxLevel
+    workspace: WorkspaceMax | None = None
+    installation: InstallationMax | None = None
+
+
+@attrs.frozen
+class NodeHealth:
+    """A child node and its health, as listed by ``ls``/``status``."""
+
+    id: str
+    name: str
+    url: MaxUrl
+    health: HealthStatus
+    connector: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"id": self.id, "name": self.name, "url": str(self.url)}
+        if self.connector is not None:
+            out["connector"] = self.connector
+        out.update(self.health.to_json())
+        return out
+
+
+@attrs.frozen
+class SyncSummary:
+    """A past sync of an installation with its task counts (for ``status``)."""
+
+    id: str
+    status: SyncStatus
+    started_at: int
+    completed_at: int | None
+    tasks_completed: int
+    tasks_failed: int
+    tasks_total: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "syncId": self.id,
+            "status": self.status.value,
+            "startedAt": self.started_at,
+            "completedAt": self.completed_at,
+            "tasksCompleted": self.tasks_completed,
+            "tasksFailed": self.tasks_failed,
+            "tasksTotal": self.tasks_total,
+        }
+
+
+# -- the JSON form, registered on the shared converter ------------------------------------------
+
+
+def _unstructure_deployment(config: DeploymentConfig) -> dict[str, Any]:
+    return {"strategy": config.strategy, "dataDir": config.data_dir, **config.extra}
+
+
+def _structure_deployment(value: Any, _: type) -> DeploymentConfig:
+    if not isinstance(value, Mapping):
+        raise TypeError(f"expected an object, got {type(value).__name__}")
+    strategy = value.get("strategy")
+    data_dir = value.get("dataDir")
+    if not isinstance(strategy, str) or not strategy:
+        raise ValueError('"strategy" must be a non-empty string')
+    if not isinstance(data_dir, str) or not data_dir:
+        raise ValueError('"dataDir" must be a non-empty string')
+    extra = {k: v for k, v in value.items() if k not in ("strategy", "dataDir")}
+    return DeploymentConfig(data_dir=data_dir, strategy=strategy, extra=extra)
+
+
+converter.register_unstructure_hook(DeploymentConfig, _unstructure_deployment)
+converter.register_structure_hook(DeploymentConfig, _structure_deployment)
+
+
+def _camel_hooks(cls: type, **renames: str) -> None:
+    overrides = {name: override(rename=key) for name, key in renames.items()}
+    converter.register_unstructure_hook(
+        cls,
+        make_dict_unstructure_fn(cls, converter, **overrides),  # type: ignore[arg-type]
+    )
+    converter.register_structure_hook(
+        cls,
+        make_dict_structure_fn(cls, converter, **overrides),  # type: ignore[arg-type]
+    )
+
+
+_camel_hooks(WorkspaceSpec)
+_camel_hooks(WorkspaceInfo, connected_at="connectedAt")
+_camel_hooks(InstallationSpec, connector_config="connectorConfig")
+
+
+def _unstructure_installation(info: InstallationInfo) -> dict[str, Any]:
+    """The reference's key order; ``name`` is the entry's key in ``max.json``, not a field."""
+    return {
+        "id": info.id,
+        "connector": info.connector,
+        "connectedAt": info.connected_at,
+        "deployment": converter.unstructure(info.deployment),
+        "locator": info.locator,
+        "spec": converter.unstructure(info.spec),
+    }
+
+
+converter.register_structure_hook(
+    InstallationInfo,
+    make_dict_structure_fn(
+        InstallationInfo,
+        converter,
+        connected_at=override(rename="connectedAt"),
+    ),
+)
+converter.register_unstructure_hook(InstallationInfo, _unstructure_installation)
