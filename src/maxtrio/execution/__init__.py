@@ -27,6 +27,7 @@ from ._errors import (
     ErrNoCollectionLoader,
     ErrNoResolver,
     ErrPageWithoutCursor,
+    ErrSyncHasNoTasks,
     ErrSyncNotResumable,
 )
 from ._events import (
@@ -127,6 +128,7 @@ __all__ = [
     "ErrNoResolver",
     "ErrPageWithoutCursor",
     "ErrSyncExists",
+    "ErrSyncHasNoTasks",
     "ErrSyncNotFound",
     "ErrSyncNotResumable",
     "ErrTaskNotFound",

@@ -49,6 +49,13 @@ ErrSyncNotResumable = Execution.define(
     facets=[BadInput],
     message="Sync {syncId} is {status} and cannot be resumed",
 )
+ErrSyncHasNoTasks = Execution.define(
+    "sync_has_no_tasks",
+    facets=[BadInput],
+    message=(
+        "Sync {syncId} stopped before its tasks were stored and cannot be resumed; start a new sync"
+    ),
+)
 ErrExecutorNotStarted = Execution.define(
     "executor_not_started",
     facets=[InvariantViolated],

@@ -48,7 +48,7 @@ import trio
 
 from maxtrio.core import MaxError, SyncPlan
 
-from ._errors import ErrExecutorNotStarted, ErrSyncNotResumable
+from ._errors import ErrExecutorNotStarted, ErrSyncHasNoTasks, ErrSyncNotResumable
 from ._events import EventStream, SyncStarted
 from ._expand import PlanExpander
 from ._handle import SyncHandle, SyncStatistics
@@ -264,6 +264,14 @@ class SyncExecutor:
             raise ErrSyncNotResumable(syncId=sync_id, status=record.status.value)
         if joining and record.status is not SyncStatus.RUNNING:
             raise ErrSyncNotResumable(syncId=sync_id, status=record.status.value)
+        if (
+            not joining
+            and record.status is not SyncStatus.COMPLETED
+            and not await self.task_store.count_by_state(sync_id)
+        ):
+            # Stopped (killed, interrupted) between creating the record and storing the task
+            # graph: the plan is lost, and draining nothing would report it ``completed``.
+            raise ErrSyncHasNoTasks(syncId=sync_id)
 
     # -- one sync ----------------------------------------------------------------------------
 
