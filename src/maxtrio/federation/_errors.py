@@ -50,6 +50,11 @@ ErrInstallationValidationFailed = App.define(
     facets=[BadInput, HasConnector],
     message='Cannot connect {connector} as "{name}" — {reason}',
 )
+ErrInstallationUnavailable = App.define(
+    "installation_unavailable",
+    facets=[NotAvailable],
+    message='Installation "{installation}" could not be started — {reason}',
+)
 ErrInvariant = App.define(
     "invariant", facets=[InvariantViolated], message="Invariant violation: {detail}"
 )
@@ -69,7 +74,8 @@ ErrInstallationNotResolved = App.define(
 ErrWorkspaceAlreadyExists = App.define(
     "workspace_already_exists",
     facets=[BadInput],
-    message='A workspace named "{name}" is already registered at {existing}',
+    message='A workspace named "{name}" is already registered at {existing}; not registering '
+    "{requested}",
 )
 ErrWorkspaceDirectoryMissing = App.define(
     "workspace_directory_missing",

@@ -14,25 +14,69 @@
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from maxtrio.connector import ConnectorRegistry, HealthStatus
-from maxtrio.core import MaxUrl
+import trio
 
+from maxtrio.connector import ConnectorRegistry, HealthStatus
+from maxtrio.core import MaxError, MaxLevel, MaxUrl
+from maxtrio.execution import RetryPolicy
+
+from ._deployer import IN_PROCESS, InProcessDeployer, close_deployer
+from ._errors import (
+    ErrCannotInitialiseProject,
+    ErrInstallationNotResolved,
+    ErrRemoteUrlNotSupported,
+    ErrWorkspaceAlreadyExists,
+    ErrWorkspaceDirectoryMissing,
+    ErrWorkspaceHandleNotFound,
+    ErrWorkspaceNotResolved,
+)
+from ._health import DIRECTORY_MISSING, aggregate_health
 from ._home import MaxHome
-from ._records import NodeHealth, ResolvedTarget, WorkspaceInfo
-from ._resolve import cwd_context, target_url
+from ._provision import CONFIG_FILE_NAME, DATA_DIR_NAME, provision_workspace
+from ._records import (
+    DeploymentConfig,
+    NodeHealth,
+    ResolvedTarget,
+    WorkspaceInfo,
+    WorkspaceSpec,
+    now_iso,
+)
+from ._resolve import cwd_context, find_project_root, target_url
 from ._workspace import WorkspaceMax
-from ._workspace_registry import WorkspaceRegistry
+from ._workspace_registry import FileWorkspaceRegistry, WorkspaceRegistry
+
+UNREGISTERED_PROJECT_HINT = (
+    "this directory is a Max project but is not registered; run 'max init --force .'"
+)
+ALREADY_IN_PROJECT = "you are already in a max project! Use `force=true` to create one here anyway."
 
 
 class GlobalMax:
     """The global tier. Open with ``async with GlobalMax.open(home) as g``."""
 
-    home: MaxHome
-    registry: WorkspaceRegistry
+    def __init__(
+        self,
+        home: MaxHome,
+        *,
+        registry: WorkspaceRegistry,
+        deployer: InProcessDeployer,
+        connectors: ConnectorRegistry | None = None,
+        retry: RetryPolicy | None = None,
+    ) -> None:
+        self.home = home
+        self.registry = registry
+        self._deployer = deployer
+        self._connectors = connectors
+        self._retry = retry
+        self._workspaces: dict[str, WorkspaceMax] = {}
+
+    def __repr__(self) -> str:
+        return f"<GlobalMax {self.home.root}>"
 
     @classmethod
     @asynccontextmanager
@@ -42,25 +86,41 @@ class GlobalMax:
         *,
         connectors: ConnectorRegistry | None = None,
         registry: WorkspaceRegistry | None = None,
+        retry: RetryPolicy | None = None,
     ) -> AsyncIterator[GlobalMax]:
         """Open the machine's Max. ``connectors`` defaults to discovery (entry points +
-        ``<home>/collections``); ``registry`` to ``<home>/workspaces.json``."""
-        raise NotImplementedError
-        yield  # type: ignore[unreachable]
+        ``<home>/collections``, on first use); ``registry`` to ``<home>/workspaces.json``;
+        ``retry`` is the retry policy of every sync (the executor's default otherwise)."""
+        home = home if home is not None else MaxHome.from_env()
+        registry = registry if registry is not None else FileWorkspaceRegistry(home)
+        async with trio.open_nursery() as nursery:
+            deployer = InProcessDeployer(nursery)
+            try:
+                yield cls(
+                    home, registry=registry, deployer=deployer, connectors=connectors, retry=retry
+                )
+            finally:
+                await close_deployer(deployer, nursery)
 
     @property
     def url(self) -> MaxUrl:
         return MaxUrl.global_()
 
     def connectors(self) -> ConnectorRegistry:
-        """The connector registry (shared by every workspace of this process)."""
-        raise NotImplementedError
+        """The connector registry (discovered on first use, shared by every workspace)."""
+        if self._connectors is None:
+            self._connectors = ConnectorRegistry.discover(max_home=self.home.root)
+        return self._connectors
 
     # -- workspaces --------------------------------------------------------------------------
 
     async def list_workspaces(self) -> list[WorkspaceInfo]:
         """Registered workspaces, sorted by name."""
-        raise NotImplementedError
+        return await trio.to_thread.run_sync(self.registry.list)
+
+    async def find_workspace(self, name_or_id: str) -> WorkspaceInfo | None:
+        """Names first, then ids."""
+        return await trio.to_thread.run_sync(self.registry.find, name_or_id)
 
     async def create_workspace(
         self, directory: str | os.PathLike[str], *, force: bool = False
@@ -73,22 +133,79 @@ class GlobalMax:
         registered under the same name and not ``force`` (with ``force`` it is replaced).
         Re-initialising the same directory keeps its id.
         """
-        raise NotImplementedError
+        return await trio.to_thread.run_sync(self._create_workspace, Path(directory), force)
+
+    def _create_workspace(self, directory: Path, force: bool) -> WorkspaceInfo:
+        root = directory.expanduser().resolve()
+        if not force:
+            existing_root = find_project_root(root) if root.exists() else None
+            if existing_root is not None:
+                raise ErrCannotInitialiseProject(
+                    maxProjectRoot=str(existing_root), context=ALREADY_IN_PROJECT
+                )
+        name = root.name
+        if not name:
+            raise ErrCannotInitialiseProject(
+                maxProjectRoot=str(root), context="the file system root cannot be a project"
+            )
+        registered = next((w for w in self.registry.list() if w.name == name), None)
+        if registered is not None and registered.root != root and not force:
+            raise ErrWorkspaceAlreadyExists(
+                name=name,
+                existing=str(registered.root),
+                requested=str(root),
+                hint=f"run 'max init --force {root}' to register this directory instead",
+            )
+        same_place = registered is not None and registered.root == root
+        provision_workspace(root)
+        info = WorkspaceInfo(
+            id=registered.id if registered is not None and same_place else str(uuid.uuid4()),
+            name=name,
+            connected_at=now_iso(),
+            config=DeploymentConfig(str(root / DATA_DIR_NAME), IN_PROCESS),
+            spec=WorkspaceSpec(name),
+        )
+        self.registry.add(info)
+        return info
 
     async def workspace(self, name_or_id: str) -> WorkspaceMax:
         """The live workspace (name first, then id). Unknown →
         ``app.workspace_handle_not_found``; a missing directory →
         ``app.workspace_directory_missing``."""
-        raise NotImplementedError
+        info = await self.find_workspace(name_or_id)
+        if info is None:
+            raise ErrWorkspaceHandleNotFound(workspace=name_or_id)
+        return await self._live_workspace(info)
+
+    async def _live_workspace(self, info: WorkspaceInfo) -> WorkspaceMax:
+        live = self._workspaces.get(info.id)
+        if live is not None and live.info.root == info.root:
+            return live
+        if not await trio.Path(info.root / CONFIG_FILE_NAME).exists():
+            raise ErrWorkspaceDirectoryMissing(workspace=info.name, root=str(info.root))
+        workspace = WorkspaceMax(
+            info, connectors=self.connectors, deployer=self._deployer, retry=self._retry
+        )
+        self._workspaces[info.id] = workspace
+        return workspace
 
     async def workspace_health(self) -> list[NodeHealth]:
         """Each registered workspace with its health (``unhealthy (directory missing)`` when
-        its root is gone)."""
-        raise NotImplementedError
+        its root is gone; otherwise the aggregate of its open installations)."""
+        out: list[NodeHealth] = []
+        for info in await self.list_workspaces():
+            try:
+                workspace = await self._live_workspace(info)
+            except MaxError:
+                status = HealthStatus.unhealthy(DIRECTORY_MISSING)
+            else:
+                status = await workspace.health()
+            out.append(NodeHealth(info.id, info.name, self.url.child(info.name), status))
+        return out
 
     async def health(self) -> HealthStatus:
         """Aggregate of the workspaces (reason ``<n> workspace(s) checked``)."""
-        raise NotImplementedError
+        return aggregate_health([w.health for w in await self.workspace_health()], "workspace")
 
     # -- targeting ---------------------------------------------------------------------------
 
@@ -100,12 +217,36 @@ class GlobalMax:
         """§5.4; see :func:`maxtrio.federation.target_url`."""
         return target_url(value, cwd_url)
 
-    async def resolve(self, url: MaxUrl, *, cwd: Path | None = None) -> ResolvedTarget:
-        """Resolve ``url`` to live nodes (§5.5).
+    async def resolve(
+        self, url: MaxUrl, *, cwd: str | os.PathLike[str] | None = None
+    ) -> ResolvedTarget:
+        """Resolve ``url`` to live nodes (§5.5); installations are opened (once per id).
 
         Errors: ``app.remote_url_not_supported``; ``app.workspace_not_resolved`` (with
-        ``data["hint"]`` = ``this directory is a Max project but is not registered; run
-        'max init --force .'`` when ``cwd`` is inside an unregistered project of that name);
-        ``app.installation_not_resolved``.
+        ``data["hint"]`` when ``cwd`` is inside an unregistered project of that name);
+        ``app.installation_not_resolved``; ``app.workspace_directory_missing``;
+        ``app.installation_unavailable`` when the installation cannot start.
         """
-        raise NotImplementedError
+        if not url.is_local:
+            raise ErrRemoteUrlNotSupported(url=str(url))
+        segment = url.workspace
+        if segment is None:
+            return ResolvedTarget(url, MaxLevel.GLOBAL)
+        info = await self.find_workspace(segment)
+        if info is None:
+            data: dict[str, str] = {"segment": segment, "url": str(url)}
+            if cwd is not None:
+                root = await trio.to_thread.run_sync(find_project_root, cwd)
+                if root is not None and root.name == segment:
+                    data["hint"] = UNREGISTERED_PROJECT_HINT
+            raise ErrWorkspaceNotResolved(**data)
+        workspace = await self._live_workspace(info)
+        if url.installation is None:
+            return ResolvedTarget(url, MaxLevel.WORKSPACE, workspace)
+        found = await workspace.find_installation(url.installation)
+        if found is None:
+            raise ErrInstallationNotResolved(
+                segment=url.installation, workspace=workspace.name, url=str(url)
+            )
+        installation = await workspace.installation(found.id)
+        return ResolvedTarget(url, MaxLevel.INSTALLATION, workspace, installation)

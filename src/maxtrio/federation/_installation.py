@@ -3,12 +3,13 @@
 An installation node owns, for as long as it is open: its ``data.db``
 (:class:`~maxtrio.storage.InstallationStore`: entity engine, task store, sync store, sync meta
 on one file), its credential store (``credentials.json``, 0600), the connector's
-:class:`~maxtrio.connector.Installation` (started, background tasks running) and one
-:class:`~maxtrio.execution.FlowControllerProvider`, so every sync of the installation shares the
-connector's declared limits.
+:class:`~maxtrio.connector.Installation` (started, background tasks running), one
+:class:`~maxtrio.execution.FlowControllerProvider` (every sync of the installation shares the
+connector's declared limits) and a :class:`~maxtrio.execution.SyncExecutor` for background
+syncs (the RPC ``sync`` method).
 
-It is opened by :meth:`InstallationMax.open` (an async context manager; the workspace tier
-hosts it in the in-process deployer's nursery and opens it lazily, once per id).
+It is opened by :meth:`InstallationMax.open` (an async context manager); the workspace tier
+hosts it in the in-process deployer's nursery and opens it lazily, once per id.
 
 ``sync()`` runs in the caller's task: cancelling the caller (Ctrl-C) interrupts the sync,
 which stays ``interrupted`` in the store and is resumed with ``sync(resume=<id>)``.
@@ -16,24 +17,72 @@ which stays ``interrupted`` in the store and is resumed with ``sync(resume=<id>)
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
-from maxtrio.connector import ConnectorModule, HealthStatus
-from maxtrio.core import MaxUrl, Schema
-from maxtrio.execution import EventCallback, RetryPolicy, SyncHandle, SyncRecord, SyncResult
-from maxtrio.storage import SqliteEngine, SqliteSyncStore, SqliteTaskStore
+from maxtrio.connector import (
+    ConnectorModule,
+    FileCredentialStore,
+    HealthStatus,
+    Installation,
+    Platform,
+)
+from maxtrio.core import MaxError, MaxUrl, Schema, SeederEnv
+from maxtrio.execution import (
+    EventCallback,
+    FlowControllerProvider,
+    RetryPolicy,
+    SyncExecutor,
+    SyncHandle,
+    SyncRecord,
+    SyncResult,
+    SyncSetup,
+    TaskState,
+    resume_sync,
+    run_sync,
+)
+from maxtrio.storage import (
+    InstallationStore,
+    SqliteEngine,
+    SqliteSyncStore,
+    SqliteTaskStore,
+    open_installation_store,
+)
 
+from ._errors import ErrInstallationUnavailable
+from ._provision import provision_installation
 from ._records import InstallationInfo, SyncSummary
+
+CREDENTIALS_FILE_NAME = "credentials.json"
+DATA_FILE_NAME = "data.db"
 
 
 class InstallationMax:
     """A live installation. Get one from :meth:`WorkspaceMax.installation`."""
 
-    info: InstallationInfo
-    connector: ConnectorModule
-    workspace_name: str
+    def __init__(
+        self,
+        info: InstallationInfo,
+        connector: ConnectorModule,
+        *,
+        workspace_name: str,
+        store: InstallationStore,
+        installation: Installation[Any],
+        setup: SyncSetup,
+        executor: SyncExecutor,
+    ) -> None:
+        self.info = info
+        self.connector = connector
+        self.workspace_name = workspace_name
+        self._store = store
+        self._installation = installation
+        self._setup = setup
+        self._executor = executor
+        self._closer: Callable[[], Awaitable[None]] | None = None
+
+    def __repr__(self) -> str:
+        return f"<InstallationMax {self.url} ({self.info.connector})>"
 
     @classmethod
     @asynccontextmanager
@@ -44,11 +93,50 @@ class InstallationMax:
         *,
         workspace_name: str,
         retry: RetryPolicy | None = None,
+        limits: FlowControllerProvider | None = None,
     ) -> AsyncIterator[InstallationMax]:
-        """Open the store, read credentials, initialise and start the connector; close all
-        on exit (also on cancellation)."""
-        raise NotImplementedError
-        yield  # type: ignore[unreachable]
+        """Open the store, initialise and start the connector with the installation's
+        credentials; close everything on exit (also on cancellation).
+
+        A connector that rejects its config or cannot start (e.g. its credentials are gone)
+        raises ``app.installation_unavailable`` with the connector's error as cause.
+        """
+        definition = connector.definition
+        provision_installation(info.data_dir)
+        credentials = FileCredentialStore(info.data_dir / CREDENTIALS_FILE_NAME)
+        with _unavailable(info):
+            installation = connector.initialise(
+                info.config, Platform.for_connector(definition, credentials)
+            )
+        store = open_installation_store(info.data_dir / DATA_FILE_NAME, definition.schema)
+        try:
+            with _unavailable(info):
+                await installation.start()
+            async with installation.running():
+                setup = SyncSetup(
+                    engine=store.engine,
+                    resolvers=definition.resolvers,
+                    ctx=installation.context,
+                    task_store=store.task_store,
+                    sync_store=store.sync_store,
+                    limits=limits if limits is not None else FlowControllerProvider(),
+                    retry=retry if retry is not None else RetryPolicy(),
+                )
+                async with setup.executor() as executor:
+                    try:
+                        yield cls(
+                            info,
+                            connector,
+                            workspace_name=workspace_name,
+                            store=store,
+                            installation=installation,
+                            setup=setup,
+                            executor=executor,
+                        )
+                    finally:
+                        executor.shutdown()  # background syncs stop as ``interrupted``
+        finally:
+            store.close()
 
     # -- identity ----------------------------------------------------------------------------
 
@@ -72,19 +160,24 @@ class InstallationMax:
     @property
     def engine(self) -> SqliteEngine:
         """The query engine on this installation's ``data.db``."""
-        raise NotImplementedError
+        return self._store.engine
 
     @property
     def task_store(self) -> SqliteTaskStore:
-        raise NotImplementedError
+        return self._store.task_store
 
     @property
     def sync_store(self) -> SqliteSyncStore:
-        raise NotImplementedError
+        return self._store.sync_store
+
+    @property
+    def limits(self) -> FlowControllerProvider:
+        """The flow controllers every sync of this installation shares."""
+        return self._setup.limits
 
     def describe(self) -> dict[str, Any]:
         """``{"connector", "name", "id"}``."""
-        raise NotImplementedError
+        return {"connector": self.info.connector, "name": self.info.name, "id": self.info.id}
 
     # -- syncing -----------------------------------------------------------------------------
 
@@ -98,31 +191,63 @@ class InstallationMax:
         unknown ``resume`` id raises ``execution.sync_not_found``; a finished one
         ``execution.sync_not_resumable``.
         """
-        raise NotImplementedError
+        if resume is not None:
+            return await resume_sync(self._setup, resume, on_event=on_event)
+        return await run_sync(
+            self._setup, seeder=self.connector.definition.seeder, on_event=on_event
+        )
 
     async def start_sync(self, *, resume: str | None = None) -> SyncHandle:
         """Start (or resume) a sync in the node's own nursery and return its handle at once
         (what the RPC ``sync`` method uses). Closing the node interrupts it."""
-        raise NotImplementedError
+        if resume is not None:
+            return await self._executor.resume(resume)
+        env = SeederEnv(self._setup.ctx, self._setup.engine)
+        plan = await self.connector.definition.seeder.seed(env)
+        return await self._executor.execute(plan)
 
     def sync_handle(self, sync_id: str) -> SyncHandle | None:
         """A sync started by :meth:`start_sync` on this node, by id."""
-        raise NotImplementedError
+        return self._executor.syncs.get(sync_id)
 
     async def sync_history(self, limit: int = 10) -> list[SyncRecord]:
         """Past syncs, most recent first."""
-        raise NotImplementedError
+        return list(await self.sync_store.list(limit))
 
     async def last_sync(self) -> SyncSummary | None:
         """The most recent sync with its task counts, or None when never synced."""
-        raise NotImplementedError
+        records = await self.sync_store.list(1)
+        if not records:
+            return None
+        record = records[0]
+        counts = await self.task_store.count_by_state(record.id)
+        return SyncSummary(
+            id=record.id,
+            status=record.status,
+            started_at=record.started_at,
+            completed_at=record.completed_at,
+            tasks_completed=counts.get(TaskState.COMPLETED, 0),
+            tasks_failed=counts.get(TaskState.FAILED, 0),
+            tasks_total=sum(counts.values()),
+        )
 
-    # -- health ------------------------------------------------------------------------------
+    # -- health and lifecycle ------------------------------------------------------------------
 
     async def health(self) -> HealthStatus:
         """The connector's own ``health()`` (bounded by its timeout, 10 s by default)."""
-        raise NotImplementedError
+        return await self._installation.health()
 
     async def aclose(self) -> None:
         """Stop this node (its workspace opens a fresh one on next use)."""
-        raise NotImplementedError
+        if self._closer is not None:
+            await self._closer()
+
+
+@contextmanager
+def _unavailable(info: InstallationInfo) -> Iterator[None]:
+    """Turn a connector's failure to initialise or start into ``app.installation_unavailable``."""
+    try:
+        yield
+    except Exception as exc:
+        reason = exc.message if isinstance(exc, MaxError) else str(exc) or type(exc).__name__
+        raise ErrInstallationUnavailable(installation=info.name, reason=reason, cause=exc) from exc

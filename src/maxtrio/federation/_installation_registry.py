@@ -24,9 +24,20 @@ entry that does not fit raises ``app.file_invalid`` naming the file, the entry a
 
 from __future__ import annotations
 
+import builtins
+import os
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
+import attrs
+
+from maxtrio.core import MaxError, structure, unstructure
+
+from ._errors import ErrFileInvalid, ErrRegistryEntryAlreadyExists, ErrRegistryEntryNotFound
+from ._files import locked, read_json_object, write_json
+from ._names import installation_name_problem
+from ._provision import CONFIG_FILE_NAME, DATA_DIR_NAME
 from ._records import InstallationInfo
 
 
@@ -43,8 +54,12 @@ class InstallationRegistry(Protocol):
         """A name match first, else an id match (MAXTRIO: names before ids)."""
         ...
 
-    def add(self, info: InstallationInfo) -> None:
-        """Insert; an existing name raises ``registry.entry_already_exists``."""
+    def add(self, info: InstallationInfo, *, prepare: Callable[[], None] | None = None) -> None:
+        """Insert; an existing name raises ``registry.entry_already_exists``.
+
+        ``prepare`` runs under the registry's lock after the checks and before the entry is
+        written (e.g. writing the installation's files); if it raises, nothing is added.
+        """
         ...
 
     def remove(self, installation_id: str) -> InstallationInfo:
@@ -57,39 +72,135 @@ class FileInstallationRegistry:
 
     def __init__(self, root: Path) -> None:
         self.root = root
-        self.path = root / "max.json"
-        self.lock_path = root / ".max" / "max.json.lock"
+        self.path = root / CONFIG_FILE_NAME
+        self.lock_path = root / DATA_DIR_NAME / "max.json.lock"
+
+    def __repr__(self) -> str:
+        return f"FileInstallationRegistry({str(self.path)!r})"
 
     def list(self) -> list[InstallationInfo]:
-        raise NotImplementedError
+        return sorted(self._read()[1], key=lambda i: i.name)
 
     def get(self, installation_id: str) -> InstallationInfo | None:
-        raise NotImplementedError
+        return next((i for i in self._read()[1] if i.id == installation_id), None)
 
     def find(self, name_or_id: str) -> InstallationInfo | None:
-        raise NotImplementedError
+        return find_installation(self._read()[1], name_or_id)
 
-    def add(self, info: InstallationInfo) -> None:
-        raise NotImplementedError
+    def add(self, info: InstallationInfo, *, prepare: Callable[[], None] | None = None) -> None:
+        with locked(self.lock_path):
+            document, entries = self._read()
+            updated = add_installation(entries, info)
+            if prepare is not None:
+                prepare()
+            self._write(document, updated)
 
     def remove(self, installation_id: str) -> InstallationInfo:
-        raise NotImplementedError
+        with locked(self.lock_path):
+            document, entries = self._read()
+            removed, kept = remove_installation(entries, installation_id)
+            self._write(document, kept)
+            return removed
+
+    # -- the file --------------------------------------------------------------------------------
+
+    def _read(self) -> tuple[dict[str, Any], builtins.list[InstallationInfo]]:
+        document = read_json_object(self.path)
+        if document is None:
+            return {}, []
+        raw = document.get("installations", {})
+        if not isinstance(raw, dict):
+            raise self._invalid('"installations" must be an object')
+        return document, [self._entry(name, entry) for name, entry in raw.items()]
+
+    def _entry(self, name: str, entry: object) -> InstallationInfo:
+        problem = installation_name_problem(name)
+        if problem is not None:
+            raise self._invalid(f'installation name "{name}": {problem}')
+        if not isinstance(entry, dict):
+            raise self._invalid(f'installations["{name}"] must be an object')
+        missing = [key for key in REQUIRED_KEYS if key not in entry]
+        if missing:
+            raise self._invalid(
+                f'installations["{name}"] is malformed: expected at least the keys '
+                f"[{','.join(REQUIRED_KEYS)}], missing {', '.join(missing)}"
+            )
+        try:
+            info = structure({**entry, "name": name}, InstallationInfo)
+        except MaxError as err:
+            reason = err.data.get("reason", err.message)
+            raise self._invalid(f'installations["{name}"]: {reason}') from None
+        data_dir = os.path.normpath(self.root / info.deployment.data_dir)
+        return attrs.evolve(info, deployment=attrs.evolve(info.deployment, data_dir=data_dir))
+
+    def _write(self, document: dict[str, Any], entries: Sequence[InstallationInfo]) -> None:
+        installations: dict[str, Any] = {}
+        for info in entries:
+            data_dir = info.deployment.data_dir
+            if os.path.isabs(data_dir):
+                data_dir = os.path.relpath(data_dir, self.root)
+            stored = attrs.evolve(info, deployment=attrs.evolve(info.deployment, data_dir=data_dir))
+            installations[info.name] = unstructure(stored)
+        write_json(self.path, {**document, "installations": installations})
+
+    def _invalid(self, problem: str) -> MaxError:
+        return ErrFileInvalid(path=str(self.path), problem=problem)
 
 
 class InMemoryInstallationRegistry:
-    """The same contract in a dict."""
+    """The same contract in a list (ephemeral workspaces, tests)."""
+
+    def __init__(self, entries: Iterable[InstallationInfo] = ()) -> None:
+        self._entries: list[InstallationInfo] = []
+        for info in entries:
+            self.add(info)
 
     def list(self) -> list[InstallationInfo]:
-        raise NotImplementedError
+        return sorted(self._entries, key=lambda i: i.name)
 
     def get(self, installation_id: str) -> InstallationInfo | None:
-        raise NotImplementedError
+        return next((i for i in self._entries if i.id == installation_id), None)
 
     def find(self, name_or_id: str) -> InstallationInfo | None:
-        raise NotImplementedError
+        return find_installation(self._entries, name_or_id)
 
-    def add(self, info: InstallationInfo) -> None:
-        raise NotImplementedError
+    def add(self, info: InstallationInfo, *, prepare: Callable[[], None] | None = None) -> None:
+        updated = add_installation(self._entries, info)
+        if prepare is not None:
+            prepare()
+        self._entries = updated
 
     def remove(self, installation_id: str) -> InstallationInfo:
-        raise NotImplementedError
+        removed, self._entries = remove_installation(self._entries, installation_id)
+        return removed
+
+
+# -- the rules both share ---------------------------------------------------------------------
+
+REQUIRED_KEYS = ("spec", "deployment", "locator")
+
+
+def find_installation(
+    entries: Sequence[InstallationInfo], name_or_id: str
+) -> InstallationInfo | None:
+    by_name = next((i for i in entries if i.name == name_or_id), None)
+    return by_name or next((i for i in entries if i.id == name_or_id), None)
+
+
+def add_installation(
+    entries: Sequence[InstallationInfo], info: InstallationInfo
+) -> list[InstallationInfo]:
+    if any(i.name == info.name for i in entries):
+        raise ErrRegistryEntryAlreadyExists(name=info.name)
+    if any(i.id == info.id for i in entries):
+        raise ErrRegistryEntryAlreadyExists(name=info.id)
+    return [*entries, info]
+
+
+def remove_installation(
+    entries: Sequence[InstallationInfo], installation_id: str
+) -> tuple[InstallationInfo, list[InstallationInfo]]:
+    for index, existing in enumerate(entries):
+        if existing.id == installation_id:
+            return existing, [*entries[:index], *entries[index + 1 :]]
+    raise ErrRegistryEntryNotFound(registry="installation", id=installation_id)

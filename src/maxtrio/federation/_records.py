@@ -10,6 +10,7 @@ raises a ``core.invalid_wire_value`` naming the field.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -20,11 +21,16 @@ from maxtrio.connector import HealthStatus
 from maxtrio.core import MaxLevel, MaxUrl, converter
 from maxtrio.execution import SyncStatus
 
+from ._deployer import IN_PROCESS
+
 if TYPE_CHECKING:
     from ._installation import InstallationMax
     from ._workspace import WorkspaceMax
 
-IN_PROCESS = "in-process"
+
+def now_iso() -> str:
+    """Now as the reference writes it: ISO-8601 UTC with milliseconds, ``…T10:31:07.412Z``."""
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def _frozen_dict(value: Mapping[str, Any] | None) -> dict[str, Any]:

@@ -15,19 +15,59 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from maxtrio.core import MaxUrl
+from maxtrio.core import LOCAL_HOST, ErrInvalidMaxUrl, MaxUrl
+
+from ._provision import CONFIG_FILE_NAME, DATA_DIR_NAME
+
+INSTALLATIONS_DIR_NAME = "installations"
 
 
 def find_project_root(directory: str | os.PathLike[str]) -> Path | None:
     """The nearest directory at or above ``directory`` holding ``max.json`` and ``.max``."""
-    raise NotImplementedError
+    current = Path(directory).resolve()
+    for candidate in (current, *current.parents):
+        if (candidate / CONFIG_FILE_NAME).exists() and (candidate / DATA_DIR_NAME).exists():
+            return candidate
+    return None
 
 
 def cwd_context(directory: str | os.PathLike[str]) -> MaxUrl:
     """The Max URL a command run in ``directory`` targets by default (§5.3)."""
-    raise NotImplementedError
+    current = Path(directory).resolve()
+    root = find_project_root(current)
+    if root is None:
+        return MaxUrl.global_()
+    workspace = root.name
+    installation = _installation_segment(current.parts)
+    if installation is not None:
+        return MaxUrl.for_installation(workspace, installation)
+    return MaxUrl.for_workspace(workspace)
+
+
+def _installation_segment(parts: tuple[str, ...]) -> str | None:
+    for index in range(len(parts) - 2):
+        if parts[index] == DATA_DIR_NAME and parts[index + 1] == INSTALLATIONS_DIR_NAME:
+            return parts[index + 2]
+    return None
 
 
 def target_url(value: str, cwd_url: MaxUrl) -> MaxUrl:
-    """Convert a ``-t`` value to a URL (§5.4); errors are ``core.invalid_max_url``."""
-    raise NotImplementedError
+    """Convert a ``-t`` value to a URL (§5.4); errors are ``core.invalid_max_url``.
+
+    ``max://…``/``max+http://…`` are absolute; ``@`` is the local global node; anything else
+    is a relative path whose parts are applied as children of ``cwd_url`` (so from a workspace
+    cwd ``acme-1`` is that workspace's installation, and from an installation cwd every
+    relative target fails with ``Cannot add child below installation``).
+    """
+    text = value.strip()
+    if text.startswith(("max://", "max+http://")):
+        return MaxUrl.parse(text)
+    if text == LOCAL_HOST:
+        return MaxUrl.global_()
+    parts = [part for part in text.split("/") if part]
+    if not parts:
+        raise ErrInvalidMaxUrl(url=value, reason="A target is required")
+    url = cwd_url
+    for part in parts:
+        url = url.child(part)
+    return url

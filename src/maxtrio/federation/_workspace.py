@@ -12,24 +12,59 @@ connector with the given config and credentials *in memory*, starts it and asks 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import functools
+import os
+import shutil
+import uuid
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 import attrs
+import trio
 
 from maxtrio.connector import (
     ConnectorEntry,
+    ConnectorModule,
     ConnectorRegistry,
+    HealthState,
     HealthStatus,
+    InMemoryCredentialStore,
     OnboardingAnswers,
     OnboardingFlow,
+    Platform,
     Prompter,
+    run_onboarding,
+    write_private_file,
 )
-from maxtrio.core import MaxUrl, Schema
+from maxtrio.core import MaxError, MaxUrl, Schema
+from maxtrio.execution import RetryPolicy
 
-from ._installation import InstallationMax
-from ._records import InstallationInfo, NodeHealth, WorkspaceInfo
+from ._deployer import IN_PROCESS, IN_PROCESS_LOCATOR, InProcessDeployer, close_deployer
+from ._errors import (
+    ErrInstallationAlreadyExists,
+    ErrInstallationNotFound,
+    ErrInstallationUnavailable,
+    ErrInstallationValidationFailed,
+    ErrRegistryEntryAlreadyExists,
+)
+from ._files import dumps
+from ._health import DIRECTORY_MISSING, aggregate_health
+from ._installation import CREDENTIALS_FILE_NAME, InstallationMax
+from ._installation_registry import FileInstallationRegistry, InstallationRegistry
+from ._names import check_installation_name, derive_installation_name
+from ._provision import CONFIG_FILE_NAME, DATA_DIR_NAME, provision_installation
+from ._records import (
+    DeploymentConfig,
+    InstallationInfo,
+    InstallationSpec,
+    NodeHealth,
+    WorkspaceInfo,
+    WorkspaceSpec,
+    now_iso,
+)
+from ._resolve import INSTALLATIONS_DIR_NAME
 
 
 @attrs.frozen(repr=False)
@@ -46,9 +81,73 @@ class OnboardingResult:
 
 
 class WorkspaceMax:
-    """A live workspace. Get one from :meth:`GlobalMax.workspace` or ``resolve``."""
+    """A live workspace. Get one from :meth:`GlobalMax.workspace` (or ``resolve``), or open
+    one on its own with :meth:`WorkspaceMax.open`."""
 
-    info: WorkspaceInfo
+    def __init__(
+        self,
+        info: WorkspaceInfo,
+        *,
+        connectors: Callable[[], ConnectorRegistry],
+        deployer: InProcessDeployer,
+        registry: InstallationRegistry | None = None,
+        retry: RetryPolicy | None = None,
+    ) -> None:
+        self.info = info
+        self.registry: InstallationRegistry = (
+            registry if registry is not None else FileInstallationRegistry(info.root)
+        )
+        self._connectors = connectors
+        self._deployer = deployer
+        self._retry = retry
+        self._live: dict[str, InstallationMax] = {}
+        self._opening: dict[str, trio.Lock] = {}
+
+    def __repr__(self) -> str:
+        return f"<WorkspaceMax {self.url} at {self.root}>"
+
+    @classmethod
+    @asynccontextmanager
+    async def open(
+        cls,
+        root: str | os.PathLike[str],
+        *,
+        connectors: ConnectorRegistry | None = None,
+        registry: InstallationRegistry | None = None,
+        retry: RetryPolicy | None = None,
+    ) -> AsyncIterator[WorkspaceMax]:
+        """A workspace on its own (no global registry): ``root`` must hold ``max.json``.
+
+        The block owns the nursery its installations live in.
+        """
+        path = Path(await trio.Path(root).absolute())
+        info = WorkspaceInfo(
+            id=path.name,
+            name=path.name,
+            connected_at=now_iso(),
+            config=DeploymentConfig(str(path / DATA_DIR_NAME)),
+            spec=WorkspaceSpec(path.name),
+        )
+        registry_of_connectors = connectors
+
+        def connector_registry() -> ConnectorRegistry:
+            nonlocal registry_of_connectors
+            if registry_of_connectors is None:
+                registry_of_connectors = ConnectorRegistry.discover()
+            return registry_of_connectors
+
+        async with trio.open_nursery() as nursery:
+            deployer = InProcessDeployer(nursery)
+            try:
+                yield cls(
+                    info,
+                    connectors=connector_registry,
+                    deployer=deployer,
+                    registry=registry,
+                    retry=retry,
+                )
+            finally:
+                await close_deployer(deployer, nursery)
 
     # -- identity ----------------------------------------------------------------------------
 
@@ -78,18 +177,22 @@ class WorkspaceMax:
 
     def connectors(self) -> ConnectorRegistry:
         """The connector registry this workspace uses (entry points + collections)."""
-        raise NotImplementedError
+        return self._connectors()
 
     def connector_entry(self, connector: str) -> ConnectorEntry:
         """The registry entry (unknown → ``connector.connector_not_found``)."""
-        raise NotImplementedError
+        return self._connectors().entry(connector)
+
+    def connector_module(self, connector: str) -> ConnectorModule:
+        """The loaded connector (``app.connector_not_installed`` when its import fails)."""
+        return self._connectors().resolve(connector)
 
     def connector_schema(self, connector: str) -> Schema:
         """The connector's schema (loads it; ``app.connector_not_installed`` on import error)."""
-        raise NotImplementedError
+        return self.connector_module(connector).definition.schema
 
     def connector_onboarding(self, connector: str) -> OnboardingFlow:
-        raise NotImplementedError
+        return self.connector_module(connector).definition.onboarding
 
     async def onboard(
         self,
@@ -103,32 +206,68 @@ class WorkspaceMax:
         ``prompter`` None means non-interactive: every missing answer is an error listing
         what is still needed. Nothing is written.
         """
-        raise NotImplementedError
+        module = self.connector_module(connector)
+        store = InMemoryCredentialStore()
+        config = await run_onboarding(
+            module.definition.onboarding, credential_store=store, prompter=prompter, answers=answers
+        )
+        return OnboardingResult(module.name, config, store.to_dict())
 
     # -- installations -----------------------------------------------------------------------
 
     async def list_installations(self) -> list[InstallationInfo]:
         """Every installation of ``max.json``, sorted by name."""
-        raise NotImplementedError
+        return await trio.to_thread.run_sync(self.registry.list)
 
     async def find_installation(self, name_or_id: str) -> InstallationInfo | None:
         """Names first, then ids."""
-        raise NotImplementedError
+        return await trio.to_thread.run_sync(self.registry.find, name_or_id)
 
     async def installation(self, name_or_id: str) -> InstallationMax:
         """The live installation (opened on first use, once per id). Unknown →
-        ``app.installation_not_found``."""
-        raise NotImplementedError
+        ``app.installation_not_found``; one that cannot start →
+        ``app.installation_unavailable``."""
+        info = await self.find_installation(name_or_id)
+        if info is None:
+            raise ErrInstallationNotFound(installation=name_or_id)
+        lock = self._opening.setdefault(info.id, trio.Lock())
+        async with lock:
+            live = self._live.get(info.id)
+            if live is not None:
+                return live
+            module = self.connector_module(info.connector)
+            node = await self._deployer.deploy(
+                lambda: InstallationMax.open(
+                    info, module, workspace_name=self.name, retry=self._retry
+                ),
+                label=f"installation {self.name}/{info.name}",
+            )
+            node._closer = functools.partial(self._close_installation, info.id)
+            self._live[info.id] = node
+            return node
+
+    def live_installations(self) -> list[InstallationMax]:
+        """The installations open now."""
+        return list(self._live.values())
+
+    async def _close_installation(self, installation_id: str) -> None:
+        node = self._live.pop(installation_id, None)
+        if node is not None:
+            await self._deployer.stop(node)
 
     async def derive_installation_name(self, connector: str) -> str:
         """``<base>-1``, ``<base>-2``… the first free (base = ``x`` of ``@scope/connector-x``,
-        else the connector's canonical name)."""
-        raise NotImplementedError
+        else the connector's name)."""
+        taken = {i.name for i in await self.list_installations()}
+        return derive_installation_name(connector, taken)
 
     async def check_installation_name(self, connector: str, name: str) -> None:
         """Raise ``app.invalid_installation_name`` or ``app.installation_already_exists``
         when ``name`` cannot be used (call before prompting)."""
-        raise NotImplementedError
+        check_installation_name(name)
+        existing = next((i for i in await self.list_installations() if i.name == name), None)
+        if existing is not None:
+            raise ErrInstallationAlreadyExists(connector=existing.connector, name=name)
 
     async def create_installation(
         self,
@@ -141,26 +280,135 @@ class WorkspaceMax:
     ) -> InstallationInfo:
         """Validate, then persist a new installation (see the module docstring).
 
-        Errors: ``connector.connector_not_found``, ``app.invalid_installation_name``,
-        ``app.installation_already_exists``, ``app.installation_validation_failed`` (the
-        connector rejected the config, or its health check failed) — nothing written.
+        Errors: ``connector.connector_not_found``, ``app.connector_not_installed``,
+        ``app.invalid_installation_name``, ``app.installation_already_exists``,
+        ``app.installation_validation_failed`` (the connector rejected the config or its
+        health check failed) — in every case nothing is written.
         """
-        raise NotImplementedError
+        module = self.connector_module(connector)
+        canonical = module.name
+        if name is None:
+            name = await self.derive_installation_name(connector)
+        await self.check_installation_name(canonical, name)
+        config = dict(config)
+        credentials = dict(credentials)
+        if validate:
+            await _validate(module, name, config, credentials)
+        data_dir = self.data_dir / INSTALLATIONS_DIR_NAME / name
+        info = InstallationInfo(
+            id=str(uuid.uuid4()),
+            connector=canonical,
+            name=name,
+            connected_at=now_iso(),
+            deployment=DeploymentConfig(str(data_dir), IN_PROCESS),
+            locator=IN_PROCESS_LOCATOR,
+            spec=InstallationSpec(canonical, name, config),
+        )
+
+        created: list[Path] = []
+
+        def write_files() -> None:  # under the max.json lock, after the name check
+            if not data_dir.exists():
+                created.append(data_dir)
+            provision_installation(data_dir)
+            if credentials:
+                text = dumps(credentials, trailing_newline=False)
+                write_private_file(data_dir / CREDENTIALS_FILE_NAME, text)
+
+        try:
+            await trio.to_thread.run_sync(
+                functools.partial(self.registry.add, info, prepare=write_files)
+            )
+        except BaseException as exc:
+            for directory in created:
+                shutil.rmtree(directory, ignore_errors=True)
+            if ErrRegistryEntryAlreadyExists.matches(exc):
+                raise ErrInstallationAlreadyExists(connector=canonical, name=name) from None
+            raise
+        return info
 
     async def remove_installation(
         self, name_or_id: str, *, purge: bool = False
     ) -> InstallationInfo:
         """Stop it, remove its ``max.json`` entry and, with ``purge``, its data directory."""
-        raise NotImplementedError
+        info = await self.find_installation(name_or_id)
+        if info is None:
+            raise ErrInstallationNotFound(installation=name_or_id)
+        await self._close_installation(info.id)
+        removed = await trio.to_thread.run_sync(self.registry.remove, info.id)
+        if purge:
+            await trio.to_thread.run_sync(
+                functools.partial(shutil.rmtree, info.data_dir, ignore_errors=True)
+            )
+        return removed
 
     # -- health ------------------------------------------------------------------------------
 
     async def installation_health(self) -> list[NodeHealth]:
-        """Each installation with its health (opened if needed; errors → ``unhealthy``)."""
-        raise NotImplementedError
+        """Each installation with its health, checked concurrently (opened if needed; an
+        installation that cannot open is ``unhealthy`` with the reason)."""
+        infos = await self.list_installations()
+        results: list[HealthStatus | None] = [None] * len(infos)
 
-    async def health(self) -> HealthStatus:
-        """Aggregate: none or all healthy → healthy; all unhealthy → unhealthy; else
-        degraded (``<n> installation(s) checked``). A missing root → unhealthy
-        (``directory missing``)."""
-        raise NotImplementedError
+        async def check(index: int, info: InstallationInfo) -> None:
+            try:
+                node = await self.installation(info.id)
+                results[index] = await node.health()
+            except MaxError as err:
+                results[index] = HealthStatus.unhealthy(_reason(err))
+
+        async with trio.open_nursery() as nursery:
+            for index, info in enumerate(infos):
+                nursery.start_soon(check, index, info)
+        return [
+            NodeHealth(
+                info.id,
+                info.name,
+                self.url.child(info.name),
+                status or HealthStatus.unhealthy("unreachable"),
+                info.connector,
+            )
+            for info, status in zip(infos, results, strict=True)
+        ]
+
+    async def health(self, *, deep: bool = False) -> HealthStatus:
+        """Aggregate (§7.8): none or all healthy → healthy; all unhealthy → unhealthy; else
+        degraded (``<n> installation(s) checked``). By default only the installations open
+        now are asked (as the reference); ``deep`` opens and asks every one. A missing root
+        → ``unhealthy (directory missing)``."""
+        if not (self.root / CONFIG_FILE_NAME).exists():
+            return HealthStatus.unhealthy(DIRECTORY_MISSING)
+        if deep:
+            statuses = [h.health for h in await self.installation_health()]
+        else:
+            statuses = [await node.health() for node in self.live_installations()]
+        return aggregate_health(statuses, "installation")
+
+
+def _reason(err: MaxError) -> str:
+    """The connector's own words when an installation could not start."""
+    if ErrInstallationUnavailable.matches(err) and err.cause is not None:
+        return err.cause.message
+    return err.message
+
+
+async def _validate(
+    module: ConnectorModule, name: str, config: Mapping[str, Any], credentials: Mapping[str, str]
+) -> None:
+    """Initialise and start the connector in memory and ask its health; raise on failure."""
+
+    def failed(reason: str, cause: object = None) -> MaxError:
+        return ErrInstallationValidationFailed(
+            connector=module.name, name=name, reason=reason, cause=cause
+        )
+
+    platform = Platform.for_connector(module.definition, InMemoryCredentialStore(credentials))
+    try:
+        installation = module.initialise(config, platform)
+        async with installation.running():
+            status = await installation.health()
+    except Exception as exc:
+        reason = exc.message if isinstance(exc, MaxError) else str(exc) or type(exc).__name__
+        raise failed(reason, exc) from exc
+    if status.state is HealthState.UNHEALTHY:
+        raise failed(status.reason or "the connector reports it is unhealthy")

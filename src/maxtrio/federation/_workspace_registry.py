@@ -22,8 +22,15 @@ an exclusive ``flock`` on ``workspaces.json.lock`` with an atomic replace, so co
 
 from __future__ import annotations
 
-from typing import Protocol
+import builtins
+import os
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, Protocol
 
+from maxtrio.core import MaxError, structure, unstructure
+
+from ._errors import ErrFileInvalid, ErrRegistryEntryAlreadyExists, ErrRegistryEntryNotFound
+from ._files import locked, read_json_object, write_json
 from ._home import MaxHome
 from ._records import WorkspaceInfo
 
@@ -41,9 +48,10 @@ class WorkspaceRegistry(Protocol):
         """A name match first, else an id match."""
         ...
 
-    def add(self, info: WorkspaceInfo) -> None:
+    def add(self, info: WorkspaceInfo, *, prepare: Callable[[], None] | None = None) -> None:
         """Insert ``info``, replacing an entry with the same name; a duplicate id with another
-        name raises ``registry.entry_already_exists``."""
+        name raises ``registry.entry_already_exists``. ``prepare`` runs under the lock after
+        the checks, before the write (if it raises, nothing is added)."""
         ...
 
     def remove(self, workspace_id: str) -> WorkspaceInfo:
@@ -57,37 +65,116 @@ class FileWorkspaceRegistry:
     def __init__(self, home: MaxHome) -> None:
         self.home = home
         self.path = home.workspaces_file
+        self.lock_path = home.workspaces_lock
+
+    def __repr__(self) -> str:
+        return f"FileWorkspaceRegistry({str(self.path)!r})"
 
     def list(self) -> list[WorkspaceInfo]:
-        raise NotImplementedError
+        return sorted(self._read()[1], key=lambda w: w.name)
 
     def get(self, workspace_id: str) -> WorkspaceInfo | None:
-        raise NotImplementedError
+        return next((w for w in self._read()[1] if w.id == workspace_id), None)
 
     def find(self, name_or_id: str) -> WorkspaceInfo | None:
-        raise NotImplementedError
+        return find_workspace(self._read()[1], name_or_id)
 
-    def add(self, info: WorkspaceInfo) -> None:
-        raise NotImplementedError
+    def add(self, info: WorkspaceInfo, *, prepare: Callable[[], None] | None = None) -> None:
+        with locked(self.lock_path):
+            document, entries = self._read()
+            updated = add_workspace(entries, info)
+            if prepare is not None:
+                prepare()
+            self._write(document, updated)
 
     def remove(self, workspace_id: str) -> WorkspaceInfo:
-        raise NotImplementedError
+        with locked(self.lock_path):
+            document, entries = self._read()
+            removed, kept = remove_workspace(entries, workspace_id)
+            self._write(document, kept)
+            return removed
+
+    # -- the file --------------------------------------------------------------------------------
+
+    def _read(self) -> tuple[dict[str, Any], builtins.list[WorkspaceInfo]]:
+        document = read_json_object(self.path)
+        if document is None:
+            return {}, []
+        raw = document.get("workspaces", [])
+        if not isinstance(raw, list):
+            raise ErrFileInvalid(path=str(self.path), problem='"workspaces" must be an array')
+        entries: builtins.list[WorkspaceInfo] = []
+        for index, entry in enumerate(raw):
+            try:
+                info = structure(entry, WorkspaceInfo)
+            except MaxError as err:
+                problem = f"workspaces[{index}]: {err.data.get('reason', err.message)}"
+                raise ErrFileInvalid(path=str(self.path), problem=problem) from None
+            if not os.path.isabs(info.config.data_dir):
+                problem = f"workspaces[{index}].config.dataDir must be an absolute path"
+                raise ErrFileInvalid(path=str(self.path), problem=problem)
+            entries.append(info)
+        return document, entries
+
+    def _write(self, document: dict[str, Any], entries: Sequence[WorkspaceInfo]) -> None:
+        self.home.ensure()
+        document = {**document, "workspaces": [unstructure(w) for w in entries]}
+        write_json(self.path, document, private=True)
 
 
 class InMemoryWorkspaceRegistry:
-    """The same contract in a dict (ephemeral globals, tests)."""
+    """The same contract in a list (ephemeral globals, tests)."""
+
+    def __init__(self, entries: Iterable[WorkspaceInfo] = ()) -> None:
+        self._entries: list[WorkspaceInfo] = []
+        for info in entries:
+            self.add(info)
 
     def list(self) -> list[WorkspaceInfo]:
-        raise NotImplementedError
+        return sorted(self._entries, key=lambda w: w.name)
 
     def get(self, workspace_id: str) -> WorkspaceInfo | None:
-        raise NotImplementedError
+        return next((w for w in self._entries if w.id == workspace_id), None)
 
     def find(self, name_or_id: str) -> WorkspaceInfo | None:
-        raise NotImplementedError
+        return find_workspace(self._entries, name_or_id)
 
-    def add(self, info: WorkspaceInfo) -> None:
-        raise NotImplementedError
+    def add(self, info: WorkspaceInfo, *, prepare: Callable[[], None] | None = None) -> None:
+        updated = add_workspace(self._entries, info)
+        if prepare is not None:
+            prepare()
+        self._entries = updated
 
     def remove(self, workspace_id: str) -> WorkspaceInfo:
-        raise NotImplementedError
+        removed, self._entries = remove_workspace(self._entries, workspace_id)
+        return removed
+
+
+# -- the rules both share ---------------------------------------------------------------------
+
+
+def find_workspace(entries: Sequence[WorkspaceInfo], name_or_id: str) -> WorkspaceInfo | None:
+    by_name = next((w for w in entries if w.name == name_or_id), None)
+    return by_name or next((w for w in entries if w.id == name_or_id), None)
+
+
+def add_workspace(entries: Sequence[WorkspaceInfo], info: WorkspaceInfo) -> list[WorkspaceInfo]:
+    """A same-name entry is replaced in place; a same-id entry under another name is an error."""
+    if any(w.id == info.id and w.name != info.name for w in entries):
+        raise ErrRegistryEntryAlreadyExists(name=info.id)
+    out = list(entries)
+    for index, existing in enumerate(out):
+        if existing.name == info.name:
+            out[index] = info
+            return out
+    out.append(info)
+    return out
+
+
+def remove_workspace(
+    entries: Sequence[WorkspaceInfo], workspace_id: str
+) -> tuple[WorkspaceInfo, list[WorkspaceInfo]]:
+    for index, existing in enumerate(entries):
+        if existing.id == workspace_id:
+            return existing, [*entries[:index], *entries[index + 1 :]]
+    raise ErrRegistryEntryNotFound(registry="workspace", id=workspace_id)
