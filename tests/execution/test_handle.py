@@ -260,8 +260,9 @@ async def test_an_entered_executor_runs_syncs_in_its_nursery(make_harness: MakeH
         await api.wait_until(lambda: api.active == 1)
         stats = executor.statistics()
         assert (stats.running_tasks, stats.task_slots.total) == (1, 50)
-        # The running task holds a slot; the dispatcher may hold one while it looks for work.
-        assert 1 <= stats.task_slots.borrowed <= 2
+        # The running task holds a slot; while the dispatcher claims a batch it holds every
+        # other free slot (one per task it may get), and gives back what it did not use.
+        assert 1 <= stats.task_slots.borrowed <= stats.task_slots.total
         assert stats.syncs[0].sync_id == handle.id
         gate.set()
         result = await handle.completion()

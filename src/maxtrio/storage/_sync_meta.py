@@ -17,7 +17,13 @@ from datetime import timedelta
 
 import apsw
 
-from maxtrio.execution import FieldSyncEntry, FieldSyncRow, field_sync_rows, freshness_cutoff
+from maxtrio.execution import (
+    FieldSyncBatch,
+    FieldSyncEntry,
+    FieldSyncRow,
+    field_sync_rows,
+    freshness_cutoff,
+)
 
 from ._database import SqliteDatabase
 from ._execution_tables import ensure_execution_tables, fetch_all
@@ -32,6 +38,26 @@ _FRESH = (
 def insert_field_sync_rows(conn: apsw.Connection, rows: Iterable[FieldSyncRow]) -> None:
     """Upsert ``(ref_key, field, synced_at)`` rows on ``conn`` (the caller's transaction)."""
     conn.executemany(_UPSERT, rows)
+
+
+_UPSERT_BATCH = (
+    "INSERT OR REPLACE INTO _max_sync_meta (ref_key, field, synced_at) "
+    "SELECT k.value, f.value, ? FROM json_each(?) AS k, json_each(?) AS f"
+)
+
+
+def insert_field_sync_batches(conn: apsw.Connection, batches: Iterable[FieldSyncBatch]) -> None:
+    """Upsert every ``ref_key × field`` of each batch with one statement per batch.
+
+    The cross product is expanded by SQLite from two JSON arrays, so a page of a thousand
+    entities is one ``sqlite3_step`` — no per-row Python, and the GIL stays free for the event
+    loop while SQLite works.
+    """
+    for batch in batches:
+        if batch.ref_keys and batch.fields:
+            keys = json.dumps(list(batch.ref_keys), ensure_ascii=False)
+            fields = json.dumps(list(batch.fields), ensure_ascii=False)
+            conn.execute(_UPSERT_BATCH, (batch.synced_at, keys, fields))
 
 
 class SqliteSyncMeta:

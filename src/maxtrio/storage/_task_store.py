@@ -45,7 +45,7 @@ from maxtrio.execution import (
 
 from ._execution_tables import Row, ensure_execution_tables, fetch_all
 from ._sqlite_engine import SqliteEngine
-from ._sync_meta import insert_field_sync_rows
+from ._sync_meta import insert_field_sync_batches, insert_field_sync_rows
 from ._sync_store import mark_sync_cancelled, mark_sync_interrupted, mark_sync_resumed
 
 _COLUMNS = (
@@ -226,7 +226,8 @@ class SqliteTaskStore:
     async def finish(self, task: Task, outcome: TaskOutcome) -> FinishReport:
         task_id = task.id
         runs = self.engine.prepare_writes(outcome.entities) if outcome.entities else []
-        meta_rows = field_sync_rows(outcome.sync_entries, outcome.sync_batches)
+        meta_rows = field_sync_rows(outcome.sync_entries)
+        meta_batches = outcome.sync_batches
         children = [payload_to_json(p) for p in outcome.children]
         to = TaskState.AWAITING_CHILDREN if children else TaskState.COMPLETED
         now = self._clock()
@@ -239,6 +240,7 @@ class SqliteTaskStore:
             sync_id, parent_id = rows[0]
             SqliteEngine.apply_writes(conn, runs)
             insert_field_sync_rows(conn, meta_rows)
+            insert_field_sync_batches(conn, meta_batches)
             if not children:
                 return self._propagate(conn, task_id, parent_id, now)
             first = self._reserve_ids(conn, len(children))
