@@ -41,12 +41,18 @@ T = TypeVar("T")
 BUSY_TIMEOUT_MS = 5_000
 #: SQLite page cache per connection, in KiB (negative = KiB for ``PRAGMA cache_size``).
 CACHE_KIB = 32 * 1024
+#: WAL pages (4 KiB) before SQLite checkpoints after a commit. The default (1,000) checkpoints
+#: every few transactions of a bulk sync — each one copying pages into the file and syncing
+#: it — which costs a sync of 50k rows about a third of its time; 20,000 pages (~80 MiB) keeps
+#: checkpoints rare while bounding the WAL. Closing the last connection checkpoints it all.
+WAL_AUTOCHECKPOINT_PAGES = 20_000
 
 
 def _configure(conn: apsw.Connection, *, memory: bool) -> None:
     conn.set_busy_timeout(BUSY_TIMEOUT_MS)
     if not memory:
         conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute(f"PRAGMA wal_autocheckpoint = {WAL_AUTOCHECKPOINT_PAGES}")
     conn.execute("PRAGMA synchronous = NORMAL")
     conn.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
 
