@@ -25,7 +25,7 @@ from maxtrio.connector import ConnectorRegistry, HealthStatus
 from maxtrio.core import MaxError, MaxLevel, MaxUrl
 from maxtrio.execution import RetryPolicy
 
-from ._deployer import IN_PROCESS, InProcessDeployer, close_deployer
+from ._deployer import InProcessDeployer, close_deployer
 from ._errors import (
     ErrCannotInitialiseProject,
     ErrInstallationNotResolved,
@@ -162,7 +162,7 @@ class GlobalMax:
             id=registered.id if registered is not None and same_place else str(uuid.uuid4()),
             name=name,
             connected_at=now_iso(),
-            config=DeploymentConfig(str(root / DATA_DIR_NAME), IN_PROCESS),
+            config=DeploymentConfig.in_process(root / DATA_DIR_NAME),
             spec=WorkspaceSpec(name),
         )
         self.registry.add(info)

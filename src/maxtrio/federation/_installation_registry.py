@@ -32,13 +32,13 @@ from typing import Any, Protocol
 
 import attrs
 
-from maxtrio.core import MaxError, structure, unstructure
+from maxtrio.core import MaxError, unstructure
 
 from ._errors import ErrFileInvalid, ErrRegistryEntryAlreadyExists, ErrRegistryEntryNotFound
 from ._files import locked, read_json_object, write_json
 from ._names import installation_name_problem
 from ._provision import CONFIG_FILE_NAME, DATA_DIR_NAME
-from ._records import InstallationInfo
+from ._records import InstallationInfo, RecordProblem, structure_record
 
 
 class InstallationRegistry(Protocol):
@@ -126,10 +126,11 @@ class FileInstallationRegistry:
                 f"[{','.join(REQUIRED_KEYS)}], missing {', '.join(missing)}"
             )
         try:
-            info = structure({**entry, "name": name}, InstallationInfo)
-        except MaxError as err:
-            reason = err.data.get("reason", err.message)
-            raise self._invalid(f'installations["{name}"]: {reason}') from None
+            info = structure_record({**entry, "name": name}, InstallationInfo)
+        except RecordProblem as problem:
+            raise self._invalid(f'installations["{name}"]: {problem}') from None
+        if info.deployment.data_dir is None:
+            return info
         data_dir = os.path.normpath(self.root / info.deployment.data_dir)
         return attrs.evolve(info, deployment=attrs.evolve(info.deployment, data_dir=data_dir))
 
@@ -137,7 +138,7 @@ class FileInstallationRegistry:
         installations: dict[str, Any] = {}
         for info in entries:
             data_dir = info.deployment.data_dir
-            if os.path.isabs(data_dir):
+            if data_dir is not None and os.path.isabs(data_dir):
                 data_dir = os.path.relpath(data_dir, self.root)
             stored = attrs.evolve(info, deployment=attrs.evolve(info.deployment, data_dir=data_dir))
             installations[info.name] = unstructure(stored)

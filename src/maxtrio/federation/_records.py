@@ -9,12 +9,14 @@ raises a ``core.invalid_wire_value`` naming the field.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import os
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
+import cattrs
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
 from maxtrio.connector import HealthStatus
@@ -22,10 +24,13 @@ from maxtrio.core import MaxLevel, MaxUrl, converter
 from maxtrio.execution import SyncStatus
 
 from ._deployer import IN_PROCESS
+from ._errors import ErrInvariant
 
 if TYPE_CHECKING:
     from ._installation import InstallationMax
     from ._workspace import WorkspaceMax
+
+T = TypeVar("T")
 
 
 def now_iso() -> str:
@@ -45,9 +50,13 @@ class DeploymentConfig:
     ``max.json``. Keys this version does not know are kept in ``extra`` and written back.
     """
 
-    data_dir: str
     strategy: str = IN_PROCESS
+    data_dir: str | None = None
     extra: dict[str, Any] = attrs.field(factory=dict, converter=_frozen_dict)
+
+    @classmethod
+    def in_process(cls, data_dir: str | os.PathLike[str]) -> DeploymentConfig:
+        return cls(IN_PROCESS, os.fspath(data_dir))
 
 
 @attrs.frozen
@@ -68,6 +77,8 @@ class WorkspaceInfo:
     @property
     def data_dir(self) -> Path:
         """``<root>/.max``."""
+        if self.config.data_dir is None:
+            raise ErrInvariant(detail=f'workspace "{self.name}" has no dataDir')
         return Path(self.config.data_dir)
 
     @property
@@ -104,6 +115,8 @@ class InstallationInfo:
     @property
     def data_dir(self) -> Path:
         """``<root>/.max/installations/<name>`` (absolute)."""
+        if self.deployment.data_dir is None:
+            raise ErrInvariant(detail=f'installation "{self.name}" has no dataDir')
         return Path(self.deployment.data_dir)
 
     @property
@@ -168,7 +181,11 @@ class SyncSummary:
 
 
 def _unstructure_deployment(config: DeploymentConfig) -> dict[str, Any]:
-    return {"strategy": config.strategy, "dataDir": config.data_dir, **config.extra}
+    out: dict[str, Any] = {"strategy": config.strategy}
+    if config.data_dir is not None:
+        out["dataDir"] = config.data_dir
+    out.update(config.extra)
+    return out
 
 
 def _structure_deployment(value: Any, _: type) -> DeploymentConfig:
@@ -178,10 +195,12 @@ def _structure_deployment(value: Any, _: type) -> DeploymentConfig:
     data_dir = value.get("dataDir")
     if not isinstance(strategy, str) or not strategy:
         raise ValueError('"strategy" must be a non-empty string')
-    if not isinstance(data_dir, str) or not data_dir:
+    if data_dir is not None and (not isinstance(data_dir, str) or not data_dir):
         raise ValueError('"dataDir" must be a non-empty string')
+    if data_dir is None and strategy == IN_PROCESS:
+        raise ValueError('an in-process deployment needs a "dataDir"')
     extra = {k: v for k, v in value.items() if k not in ("strategy", "dataDir")}
-    return DeploymentConfig(data_dir=data_dir, strategy=strategy, extra=extra)
+    return DeploymentConfig(strategy, data_dir, extra)
 
 
 converter.register_unstructure_hook(DeploymentConfig, _unstructure_deployment)
@@ -196,8 +215,19 @@ def _camel_hooks(cls: type, **renames: str) -> None:
     )
     converter.register_structure_hook(
         cls,
-        make_dict_structure_fn(cls, converter, **overrides),  # type: ignore[arg-type]
+        _objects_only(make_dict_structure_fn(cls, converter, **overrides)),  # type: ignore[arg-type]
     )
+
+
+def _objects_only(hook: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
+    """A structure hook that says "expected an object" for anything but a mapping."""
+
+    def structure(value: Any, cls: Any) -> Any:
+        if not isinstance(value, Mapping):
+            raise TypeError("expected an object")
+        return hook(value, cls)
+
+    return structure
 
 
 _camel_hooks(WorkspaceSpec)
@@ -219,10 +249,53 @@ def _unstructure_installation(info: InstallationInfo) -> dict[str, Any]:
 
 converter.register_structure_hook(
     InstallationInfo,
-    make_dict_structure_fn(
-        InstallationInfo,
-        converter,
-        connected_at=override(rename="connectedAt"),
+    _objects_only(
+        make_dict_structure_fn(
+            InstallationInfo, converter, connected_at=override(rename="connectedAt")
+        )
     ),
 )
 converter.register_unstructure_hook(InstallationInfo, _unstructure_installation)
+
+
+class RecordProblem(ValueError):
+    """Why a JSON value is not a valid record, as ``<json path>: <problem>`` lines."""
+
+
+_JSON_NAMES = {"connected_at": "connectedAt", "connector_config": "connectorConfig"}
+_TYPE_WORDS = {str: "a string", int: "an integer", bool: "true or false", dict: "an object"}
+
+
+def structure_record(value: Any, cls: type[T]) -> T:
+    """Structure a record from JSON, or raise :class:`RecordProblem` naming the JSON path
+    (``spec.connectorConfig: expected an object``)."""
+    if not isinstance(value, Mapping):
+        raise RecordProblem("expected an object")
+    try:
+        return converter.structure(value, cls)
+    except cattrs.BaseValidationError as exc:
+        notes = cattrs.transform_error(exc, path="", format_exception=_format_problem)
+        raise RecordProblem("; ".join(_json_path(note) for note in notes)) from None
+    except (ValueError, TypeError) as exc:
+        raise RecordProblem(str(exc)) from None
+
+
+def _format_problem(exc: BaseException, type_: type | None) -> str:
+    if isinstance(exc, KeyError):
+        return "required field missing"
+    if isinstance(exc, AttributeError | TypeError) and getattr(type_, "__origin__", type_) in (
+        dict,
+        None,
+    ):
+        return "expected an object"
+    if type_ in _TYPE_WORDS and isinstance(exc, ValueError | TypeError):
+        return f"expected {_TYPE_WORDS[type_]}"
+    if isinstance(exc, ValueError | TypeError) and exc.args:
+        return str(exc.args[0])
+    return str(exc) or type(exc).__name__
+
+
+def _json_path(note: str) -> str:
+    problem, _, path = note.rpartition(" @ ")
+    parts = [_JSON_NAMES.get(p, p) for p in path.lstrip(".").split(".") if p]
+    return f"{'.'.join(parts)}: {problem}" if parts else problem

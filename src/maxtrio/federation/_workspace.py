@@ -41,8 +41,9 @@ from maxtrio.connector import (
 from maxtrio.core import MaxError, MaxUrl, Schema
 from maxtrio.execution import RetryPolicy
 
-from ._deployer import IN_PROCESS, IN_PROCESS_LOCATOR, InProcessDeployer, close_deployer
+from ._deployer import IN_PROCESS_LOCATOR, InProcessDeployer, close_deployer
 from ._errors import (
+    ErrDeployerNotAvailable,
     ErrInstallationAlreadyExists,
     ErrInstallationNotFound,
     ErrInstallationUnavailable,
@@ -125,7 +126,7 @@ class WorkspaceMax:
             id=path.name,
             name=path.name,
             connected_at=now_iso(),
-            config=DeploymentConfig(str(path / DATA_DIR_NAME)),
+            config=DeploymentConfig.in_process(path / DATA_DIR_NAME),
             spec=WorkspaceSpec(path.name),
         )
         registry_of_connectors = connectors
@@ -235,6 +236,10 @@ class WorkspaceMax:
             live = self._live.get(info.id)
             if live is not None:
                 return live
+            if info.deployment.strategy != self._deployer.kind:
+                raise ErrDeployerNotAvailable(
+                    platform="maxtrio", deployerKind=info.deployment.strategy
+                )
             module = self.connector_module(info.connector)
             node = await self._deployer.deploy(
                 lambda: InstallationMax.open(
@@ -300,7 +305,7 @@ class WorkspaceMax:
             connector=canonical,
             name=name,
             connected_at=now_iso(),
-            deployment=DeploymentConfig(str(data_dir), IN_PROCESS),
+            deployment=DeploymentConfig.in_process(data_dir),
             locator=IN_PROCESS_LOCATOR,
             spec=InstallationSpec(canonical, name, config),
         )
@@ -336,7 +341,7 @@ class WorkspaceMax:
             raise ErrInstallationNotFound(installation=name_or_id)
         await self._close_installation(info.id)
         removed = await trio.to_thread.run_sync(self.registry.remove, info.id)
-        if purge:
+        if purge and info.deployment.data_dir is not None:
             await trio.to_thread.run_sync(
                 functools.partial(shutil.rmtree, info.data_dir, ignore_errors=True)
             )

@@ -27,12 +27,12 @@ import os
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Protocol
 
-from maxtrio.core import MaxError, structure, unstructure
+from maxtrio.core import unstructure
 
 from ._errors import ErrFileInvalid, ErrRegistryEntryAlreadyExists, ErrRegistryEntryNotFound
 from ._files import locked, read_json_object, write_json
 from ._home import MaxHome
-from ._records import WorkspaceInfo
+from ._records import RecordProblem, WorkspaceInfo, structure_record
 
 
 class WorkspaceRegistry(Protocol):
@@ -106,11 +106,11 @@ class FileWorkspaceRegistry:
         entries: builtins.list[WorkspaceInfo] = []
         for index, entry in enumerate(raw):
             try:
-                info = structure(entry, WorkspaceInfo)
-            except MaxError as err:
-                problem = f"workspaces[{index}]: {err.data.get('reason', err.message)}"
-                raise ErrFileInvalid(path=str(self.path), problem=problem) from None
-            if not os.path.isabs(info.config.data_dir):
+                info = structure_record(entry, WorkspaceInfo)
+            except RecordProblem as bad:
+                text = f"workspaces[{index}]: {bad}"
+                raise ErrFileInvalid(path=str(self.path), problem=text) from None
+            if info.config.data_dir is not None and not os.path.isabs(info.config.data_dir):
                 problem = f"workspaces[{index}].config.dataDir must be an absolute path"
                 raise ErrFileInvalid(path=str(self.path), problem=problem)
             entries.append(info)
