@@ -13,7 +13,6 @@ Ordered queries over large tables get an index on ``(column, _id)`` the first ti
 from __future__ import annotations
 
 import itertools
-import json
 import operator
 import os
 from collections.abc import Sequence
@@ -56,9 +55,6 @@ from ._values import (
     is_utf8_text,
     printable,
 )
-
-#: Runs of at least this many rows are written as one JSON array that SQLite expands itself.
-JSON_RUN_MIN_ROWS = 16
 
 #: Ordered queries on tables with at least this many rows create an index on the order column.
 AUTO_INDEX_MIN_ROWS = 20_000
@@ -198,15 +194,7 @@ class SqliteEngine:
                     got=describe(bad.got),
                 ) from None
         # Every column has len(ids) values: built from the same list of inputs.
-        rows = list(zip(ids, *columns))  # noqa: B905
-        if len(rows) >= JSON_RUN_MIN_ROWS:
-            try:
-                text = json.dumps(rows, ensure_ascii=False, allow_nan=False, check_circular=False)
-            except ValueError:  # a NaN or an infinity: JSON cannot carry it, bind instead
-                pass
-            else:
-                return table.upsert_json_sql(fields), [(text,)]
-        return table.upsert_sql(fields), rows
+        return table.upsert_sql(fields), list(zip(ids, *columns))  # noqa: B905
 
     @staticmethod
     def apply_writes(

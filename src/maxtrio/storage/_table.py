@@ -65,7 +65,6 @@ class TableSpec:
         self.columns: tuple[Column, ...] = tuple(columns)
         self.by_field: Mapping[str, Column] = {c.field: c for c in columns}
         self._upsert_sql: dict[tuple[str, ...], str] = {}
-        self._upsert_json_sql: dict[tuple[str, ...], str] = {}
 
     @property
     def quoted(self) -> str:
@@ -106,29 +105,6 @@ class TableSpec:
                 tail = "ON CONFLICT(_id) DO NOTHING"
             sql = f"INSERT INTO {self.quoted} ({names}) VALUES ({marks}) {tail}"
             self._upsert_sql[fields] = sql
-        return sql
-
-    def upsert_json_sql(self, fields: tuple[str, ...]) -> str:
-        """:meth:`upsert_sql` reading its rows from one JSON array of ``[_id, *values]``.
-
-        SQLite expands the array itself, so a whole run is one statement step: no per-row
-        Python and no per-row trips through the GIL. Rows apply in array order.
-        """
-        sql = self._upsert_json_sql.get(fields)
-        if sql is None:
-            cols = [self.by_field[f].quoted for f in fields]
-            names = ", ".join(["_id", *cols])
-            values = ", ".join(f"value ->> {i}" for i in range(len(cols) + 1))
-            if cols:
-                updates = ", ".join(f"{c} = excluded.{c}" for c in cols)
-                tail = f"ON CONFLICT(_id) DO UPDATE SET {updates}"
-            else:
-                tail = "ON CONFLICT(_id) DO NOTHING"
-            sql = (
-                f"INSERT INTO {self.quoted} ({names}) "
-                f"SELECT {values} FROM json_each(?) WHERE true {tail}"
-            )
-            self._upsert_json_sql[fields] = sql
         return sql
 
     # -- reads -------------------------------------------------------------------------------
