@@ -6,7 +6,8 @@ times) when a person is answering, selects accept several numbers when ``multipl
 steps run under their timeout, and in non-interactive mode (answers from flags, files or an
 agent) every missing answer of a step is named in one error instead of a prompt.
 
-Answers given up front win over prompting; a given answer that does not fit fails at once.
+Answers given up front win over prompting; a given answer that does not fit fails at once. In
+non-interactive mode a select step with exactly one option takes it (and says so).
 Credentials go straight to the credential store and are never echoed, logged or returned.
 """
 
@@ -258,6 +259,10 @@ class _Runner:
             raise ErrOnboardingStepFailed(step=step.label, reason="there is nothing to choose from")
         if step.field in self.answers.config:
             value = _pick_by_value(step, options, self.answers.config[step.field])
+        elif len(options) == 1 and not self.prompter.interactive:
+            only = options[0]
+            await self.prompter.write(f"\n{step.label}: {only.label}\n")
+            value = [only.value] if step.multiple else only.value
         elif self.prompter.interactive:
             value = await self._ask_choice(step, options)
         else:
