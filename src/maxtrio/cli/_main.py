@@ -1,27 +1,109 @@
-"""The ``max`` entry point: the root asyncclick group that every command group joins.
+"""The ``max`` entry point: the root group and its command table.
 
-Command modules import only asyncclick at their top so that ``max --help`` and light commands
-start fast; heavy libraries are imported inside the commands that need them.
+Level-bound commands (spec §6) are registered with one asyncclick command per level they exist
+at; the rest (``acme``, ``flows``, ``help``, ``completion``) work anywhere. Command modules
+import only asyncclick and the standard library at their top so that ``max --help`` and light
+commands start fast; heavy libraries are imported inside the commands that need them.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import asyncclick as click
 
 from ._acme_commands import acme
+from ._cmd_completion import (
+    complete_connector,
+    complete_installation,
+    complete_target,
+    completion_command,
+)
+from ._cmd_connect import connect_command
+from ._cmd_help import help_command
+from ._cmd_init import init_command
+from ._cmd_install import install_command
+from ._cmd_llm_bootstrap import llm_bootstrap_command
+from ._cmd_ls import ls_global, ls_workspace
+from ._cmd_schema import schema_installation, schema_workspace
+from ._cmd_search import search_global, search_installation, search_workspace
+from ._cmd_status import status_global, status_installation, status_workspace
+from ._cmd_sync import sync_installation, sync_workspace
+from ._dispatch import MaxGroup
+from ._dispatch import main as run_main
 from ._flows_commands import flows
 
+EVERY_LEVEL = ("global", "workspace", "installation")
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+
+@click.group(
+    cls=MaxGroup,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
 @click.version_option(package_name="maxtrio", prog_name="max")
+@click.option(
+    "-t",
+    "--target",
+    metavar="TARGET",
+    expose_value=False,
+    shell_complete=complete_target,
+    help="Target node: max://@/<ws>[/<inst>], @ (this machine) or a path like ws/inst.",
+)
+@click.option("-g", "--global", "global_", is_flag=True, expose_value=False, help="Same as -t @.")
+@click.option("--debug", is_flag=True, expose_value=False, help="Tracebacks and error details.")
+@click.option(
+    "--color/--no-color",
+    default=None,
+    expose_value=False,
+    help="Force coloured output on or off (NO_COLOR always turns it off).",
+)
 def cli() -> None:
-    """Max: sync SaaS and local data into SQLite, then query it locally."""
+    """Max: sync SaaS and local data into SQLite, then query it locally.
+
+    Commands run against a target: the machine (global), a workspace (a directory made by
+    max init) or an installation (a connected source). The current directory decides, -t
+    and -g override it. Bare max is max status.
+
+    \b
+    Examples:
+      max init my-project && cd my-project
+      max connect acme
+      max sync acme-1
+      max search acme-1 AcmeTask --limit 10
+    """
 
 
+assert isinstance(cli, MaxGroup)
+cli.add_leveled("init", {"global": init_command, "workspace": init_command})
+cli.add_leveled("install", dict.fromkeys(EVERY_LEVEL, install_command))
+cli.add_leveled("connect", {"workspace": connect_command})
+cli.add_leveled("schema", {"workspace": schema_workspace, "installation": schema_installation})
+cli.add_leveled("sync", {"workspace": sync_workspace, "installation": sync_installation})
+cli.add_leveled(
+    "search",
+    {"global": search_global, "workspace": search_workspace, "installation": search_installation},
+)
+cli.add_leveled("ls", {"global": ls_global, "workspace": ls_workspace})
+cli.add_leveled(
+    "status",
+    {"global": status_global, "workspace": status_workspace, "installation": status_installation},
+)
+cli.add_leveled("llm-bootstrap", dict.fromkeys(EVERY_LEVEL, llm_bootstrap_command))
+cli.add_command(help_command)
+cli.add_command(completion_command)
 cli.add_command(acme)
 cli.add_command(flows)
 
+for _command in (search_workspace, sync_workspace):
+    for _param in _command.params:
+        if _param.name == "installation":
+            _param._custom_shell_complete = complete_installation
+for _command in (schema_workspace, connect_command):
+    for _param in _command.params:
+        if _param.name in ("connector", "source"):
+            _param._custom_shell_complete = complete_connector
 
-def main() -> None:
+
+def main(args: Sequence[str] | None = None) -> None:
     """Run the ``max`` command line (console script entry point)."""
-    cli(_anyio_backend="trio")
+    run_main(cli, args)

@@ -1,0 +1,284 @@
+"""``max connect <SOURCE>`` — connect a data source to this workspace (spec §7.3, §16).
+
+Runs the connector's onboarding flow, then creates the installation. Answers come from flags
+(``--config``, ``--config-file``, ``--credential``, ``--credentials-from-env``) and, when a
+person is at a terminal, from prompts (secrets without echo). With ``--no-input`` — implied
+when stdin is not a terminal — nothing is asked: every value still missing is listed in one
+error, with the flags that would supply it. A select step with a single option takes it.
+
+Order (MAXTRIO): the connector and the installation name are checked before any prompt; the
+validation steps run before anything is written; a failed validation writes nothing.
+Credentials go to ``.max/installations/<name>/credentials.json`` (0600) and are never printed.
+Level: workspace.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sys
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import asyncclick as click
+
+from ._printers import dumps_pretty
+from ._session import debug_option, output_option, session
+
+
+def _split_pair(value: str, option: str) -> tuple[str, str]:
+    key, sep, rest = value.partition("=")
+    if not sep or not key.strip():
+        raise click.BadParameter(f"expected KEY=VALUE, got {value!r}", param_hint=option)
+    return key.strip(), rest
+
+
+def _read_text(path: str, option: str) -> str:
+    try:
+        return Path(path).expanduser().read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise click.BadParameter(f"{path}: no such file", param_hint=option) from None
+    except IsADirectoryError:
+        raise click.BadParameter(f"{path}: is a directory", param_hint=option) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = getattr(exc, "strerror", None) or str(exc)
+        raise click.BadParameter(f"{path}: {reason}", param_hint=option) from None
+
+
+def config_answers(pairs: tuple[str, ...], config_file: str | None) -> dict[str, Any]:
+    """``--config-file`` (a JSON object) overlaid with ``--config KEY=VALUE`` flags."""
+    config: dict[str, Any] = {}
+    if config_file is not None:
+        text = _read_text(config_file, "--config-file")
+        try:
+            loaded = json.loads(text)
+        except ValueError as exc:
+            raise click.BadParameter(
+                f"{config_file}: not valid JSON ({exc})", param_hint="--config-file"
+            ) from None
+        if not isinstance(loaded, dict):
+            raise click.BadParameter(
+                f"{config_file}: expected a JSON object of config values",
+                param_hint="--config-file",
+            )
+        config.update(loaded)
+    for pair in pairs:
+        key, value = _split_pair(pair, "--config")
+        config[key] = value
+    return config
+
+
+def credential_answers(
+    pairs: tuple[str, ...],
+    env_prefix: str | None,
+    names: list[str],
+    environ: Mapping[str, str] | None = None,
+) -> dict[str, str]:
+    """``--credentials-from-env PREFIX`` (``PREFIX`` + the name upper-cased) overlaid with
+    ``--credential NAME=VALUE`` / ``NAME=@FILE`` flags."""
+    env = os.environ if environ is None else environ
+    credentials: dict[str, str] = {}
+    if env_prefix is not None:
+        for name in names:
+            value = env.get(f"{env_prefix}{name.upper()}")
+            if value:
+                credentials[name] = value
+    for pair in pairs:
+        name, value = _split_pair(pair, "--credential")
+        if value.startswith("@"):
+            value = _read_text(value[1:], "--credential").strip()
+        credentials[name] = value
+    return credentials
+
+
+def missing_inputs(
+    flow: Any, config: Mapping[str, Any], credentials: Mapping[str, str]
+) -> list[str]:
+    """What the unconditional input steps of ``flow`` need and the flags do not give."""
+    from maxtrio.connector import InputStep
+
+    missing: list[str] = []
+    for step in flow.steps:
+        if not isinstance(step, InputStep) or step.when is not None:
+            continue
+        for key, field in step.fields.items():
+            if key not in config and field.required and field.default is None:
+                missing.append(f"--config {key}=<{field.label}>")
+        for credential in step.credentials.values():
+            if credential.name not in credentials:
+                missing.append(f"--credential {credential.name}=<value>")
+    return missing
+
+
+def declared_credentials(flow: Any, definition: Any) -> list[str]:
+    from maxtrio.connector import InputStep, credential_names
+
+    names = credential_names(getattr(definition, "credentials", ()))
+    for step in flow.steps:
+        if isinstance(step, InputStep):
+            names += [c.name for c in step.credentials.values() if c.name not in names]
+    return names
+
+
+@click.command(name="connect")
+@click.argument("source")
+@click.option("-n", "--name", help="Installation name (auto-generated if omitted).")
+@click.option(
+    "--config",
+    "config_pairs",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="A config value of the onboarding flow (repeatable), e.g. baseUrl=https://….",
+)
+@click.option(
+    "--config-file",
+    metavar="FILE",
+    help="A JSON object of config values (--config flags win).",
+)
+@click.option(
+    "--credential",
+    "credential_pairs",
+    multiple=True,
+    metavar="NAME=VALUE|NAME=@FILE",
+    help="A credential (repeatable); @FILE reads it from a file. Never printed.",
+)
+@click.option(
+    "--credentials-from-env",
+    "env_prefix",
+    metavar="PREFIX",
+    help="Read each credential from $PREFIX<NAME> (e.g. ACME_ → $ACME_API_TOKEN).",
+)
+@click.option(
+    "--no-input",
+    is_flag=True,
+    help="Never prompt: fail with the list of missing values (implied when stdin is not a TTY).",
+)
+@output_option(("text", "json"))
+@debug_option
+async def connect_command(
+    source: str,
+    name: str | None,
+    config_pairs: tuple[str, ...],
+    config_file: str | None,
+    credential_pairs: tuple[str, ...],
+    env_prefix: str | None,
+    no_input: bool,
+    output: str,
+) -> None:
+    """Connect a new data source.
+
+    SOURCE is a connector name (see max connect --help at global level for how to install
+    more). The onboarding steps ask for what they need; flags answer them up front.
+
+    \b
+    Examples:
+      max connect acme
+      max connect acme --name acme-prod \\
+          --config baseUrl=http://127.0.0.1:4567 --config workspaceId=ws-1 \\
+          --credential api_token=@token.txt --no-input
+      ACME_API_TOKEN=… max connect acme --credentials-from-env ACME_ --config baseUrl=…
+    """
+    from maxtrio.connector import OnboardingAnswers
+
+    from ._prompter import NoInputPrompter, TerminalPrompter
+    from ._targeting import open_target
+
+    run = session()
+    config = config_answers(config_pairs, config_file)
+    interactive = not no_input and _stdin_is_terminal()
+    async with open_target(run.targeting) as target:
+        workspace = target.require_workspace()
+        entry = _connector_entry(workspace, source)
+        installation_name = name
+        if installation_name is not None:
+            await workspace.check_installation_name(source, installation_name)
+        else:
+            installation_name = await workspace.derive_installation_name(source)
+        flow = workspace.connector_onboarding(source)
+        module = workspace.connectors().resolve(entry.name)
+        credentials = credential_answers(
+            credential_pairs, env_prefix, declared_credentials(flow, module.definition)
+        )
+        if not interactive:
+            _fail_on_missing(source, missing_inputs(flow, config, credentials))
+        prompter = TerminalPrompter() if interactive else NoInputPrompter()
+        await prompter.write(f"Creating new installation: {installation_name} ...\n")
+        with _input_hint():
+            onboarded = await workspace.onboard(
+                source,
+                prompter=prompter,
+                answers=OnboardingAnswers(config=config, credentials=credentials),
+            )
+        info = await workspace.create_installation(
+            source,
+            name=installation_name,
+            config=onboarded.config,
+            credentials=onboarded.credentials,
+        )
+    url = workspace.url.child(info.name)
+    if output == "json":
+        document = {
+            "url": str(url),
+            "id": info.id,
+            "name": info.name,
+            "connector": info.connector,
+            "config": info.config,
+        }
+        run.lines([dumps_pretty(document)])
+        return
+    run.lines(
+        [
+            f"Connected {source} as installation {info.name} ({info.id})",
+            f"Next: max sync {info.name}",
+        ]
+    )
+
+
+def _stdin_is_terminal() -> bool:
+    try:
+        return sys.stdin is not None and sys.stdin.isatty()
+    except (ValueError, OSError):
+        return False
+
+
+def _connector_entry(workspace: Any, source: str) -> Any:
+    from maxtrio.connector import ErrConnectorNotFound
+
+    try:
+        return workspace.connector_entry(source)
+    except Exception as exc:
+        if ErrConnectorNotFound.matches(exc):
+            names = ", ".join(e.name for e in workspace.connectors().list()) or "none"
+            exc.data.setdefault(  # type: ignore[attr-defined]
+                "hint", f"Available connectors: {names} (max install adds more)"
+            )
+        raise
+
+
+@contextlib.contextmanager
+def _input_hint() -> Iterator[None]:
+    """Onboarding that stopped for a missing answer says which flag gives it."""
+    from maxtrio.connector import ErrOnboardingInputMissing
+
+    try:
+        yield
+    except Exception as exc:
+        if ErrOnboardingInputMissing.matches(exc):
+            exc.data.setdefault(  # type: ignore[attr-defined]
+                "hint", "pass it with --config KEY=VALUE (or --credential NAME=VALUE)"
+            )
+        raise
+
+
+def _fail_on_missing(source: str, missing: list[str]) -> None:
+    if not missing:
+        return
+    from ._errors import ErrMissingInput
+
+    raise ErrMissingInput(
+        connector=source,
+        missing=", ".join(missing),
+        hint="pass the values with these flags, or run max connect in a terminal to be asked",
+    )

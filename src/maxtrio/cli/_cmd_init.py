@@ -1,0 +1,77 @@
+"""``max init [DIRECTORY] [-f|--force]`` — make a directory a Max workspace (spec §7.1).
+
+Provisions ``DIRECTORY`` (``.max/`` 0700, ``max.json``, a ``.max`` line in ``.gitignore``) and
+registers it in ``$MAX_HOME/workspaces.json`` under its basename. Levels: global, workspace.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import asyncclick as click
+
+from ._printers import dumps_pretty
+from ._session import debug_option, output_option, session
+
+
+@click.command(name="init")
+@click.argument("directory", default=".", required=False, metavar="[DIRECTORY]")
+@click.option("-f", "--force", is_flag=True, help="Force creation of project.")
+@output_option(("text", "json"))
+@debug_option
+async def init_command(directory: str, force: bool, output: str) -> None:
+    """Initialize a new Max project.
+
+    DIRECTORY (default: the current directory) is created when missing, gets a .max/
+    directory for runtime state (gitignored) and a max.json listing its installations, and is
+    registered under its directory name.
+
+    \b
+    Examples:
+      max init my-project
+      max init .
+      max init --force nested/project     # inside another project, or re-register a name
+    """
+    from ._errors import ErrInvalidOption
+    from ._targeting import open_global
+
+    run = session()
+    if not str(directory).strip():
+        raise ErrInvalidOption(option="DIRECTORY", reason="must not be empty")
+    target = _directory(directory, run.targeting.cwd)
+    async with open_global() as global_max:
+        info = await global_max.create_workspace(target, force=force)
+        connectors = [entry.name for entry in global_max.connectors().list()]
+    if output == "json":
+        document: dict[str, Any] = {
+            "url": str(info.url),
+            "id": info.id,
+            "name": info.name,
+            "root": str(info.root),
+            "dataDir": str(info.data_dir),
+        }
+        run.lines([dumps_pretty(document)])
+        return
+    style = run.style
+    check = style.green("✓")
+    lines = [
+        f"{check} Initialized Max project in {info.root}",
+        f"{check} .gitignore updated to ignore .max",
+    ]
+    if len(connectors) <= 1:
+        lines += [
+            "",
+            f"{style.yellow('!')} Only the built-in connectors are installed "
+            f"({', '.join(connectors) or 'none'}); you may want to install more",
+            "  HINT: max install <connector package or directory>",
+        ]
+    go = "" if info.root == _directory(".", run.targeting.cwd) else f"cd {info.root} && "
+    example = "acme" if "acme" in connectors else "<connector>"
+    lines += ["", f"Next: {go}max connect {example}"]
+    run.lines(lines)
+
+
+def _directory(directory: str, cwd: Path) -> Path:
+    path = Path(directory).expanduser()
+    return (path if path.is_absolute() else cwd / path).resolve()

@@ -1,0 +1,203 @@
+"""``max search`` — query an installation's local data (spec §7.6, sync-engine §15).
+
+Three forms, one per level::
+
+    max -g search <WS/INST> <ENTITY> [options]     # global: a target installation
+    max search <INSTALLATION> <ENTITY> [options]   # workspace: an installation by name
+    max -t ws/inst search <ENTITY> [options]       # installation
+
+Checks, in the reference's order: the entity type (``cli.unknown_entity_type``), the filter
+(``query-parser.parse_failed`` / ``cli.filter_parse``), ``--fields`` groups
+(``cli.unknown_field_group``), ``--all`` with ``-o json`` (``cli.incompatible_flags``), then
+the engine (``--order-by`` and cursor errors). A filter that mixes ``AND`` and ``OR`` without
+parentheses prints a warning on stderr.
+
+``--all`` streams pages of ``--limit`` (default 100) rows and stops quietly when the reader of
+stdout goes away (``max search … --all | head``). Output formats: ``_search_output``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import asyncclick as click
+
+from ._output import PLAIN
+from ._search_output import SearchPage, SearchPrinter
+from ._session import Session, debug_option, output_option, session
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+SINGLE_PAGE_LIMIT = 1000
+STREAM_PAGE_LIMIT = 100
+
+
+def _check_limit(_ctx: Any, _param: Any, value: int | None) -> int | None:
+    if value is not None and value < 0:
+        raise click.BadParameter("limit must be ≥ 0")
+    return value
+
+
+def search_options(command: F) -> F:
+    """The options of every form of ``search``."""
+    for decorator in reversed(
+        [
+            click.option(
+                "-a",
+                "--all",
+                "all_pages",
+                is_flag=True,
+                help="Auto-paginate and stream all results.",
+            ),
+            click.option(
+                "-f",
+                "--filter",
+                "filter_text",
+                metavar="EXPR",
+                help='Filter expression (e.g. "name=Acme AND active=true").',
+            ),
+            click.option(
+                "--limit", type=int, callback=_check_limit, metavar="N", help="Maximum page size."
+            ),
+            click.option("--after", metavar="CURSOR", help="Cursor for next page."),
+            click.option(
+                "--order-by", metavar="FIELD[:DIR]", help='Sort field (e.g. "name:desc").'
+            ),
+            click.option("--fields", metavar="LIST", help="Comma-separated fields to select."),
+            output_option(),
+            debug_option,
+        ]
+    ):
+        command = decorator(command)
+    return command
+
+
+async def run_search(
+    run: Session,
+    installation: Any,
+    entity_type: str,
+    *,
+    filter_text: str | None,
+    limit: int | None,
+    after: str | None,
+    order_by: str | None,
+    fields: str | None,
+    all_pages: bool,
+    output: str,
+) -> None:
+    from maxtrio.core import EntityQuery, PageRequest, Projection
+    from maxtrio.query import parse_order_by, parse_where, select_fields
+
+    from ._errors import ErrIncompatibleFlags, ErrUnknownEntityType
+
+    schema = installation.schema
+    entity = schema.get_definition(entity_type)
+    if entity is None:
+        raise ErrUnknownEntityType(
+            entityType=entity_type,
+            available=list(schema.entity_types),
+            hint=f"max schema lists the entity types of {installation.name}",
+        )
+    parsed = parse_where(filter_text, entity)
+    selected = select_fields(fields, entity)
+    if all_pages and output == "json":
+        raise ErrIncompatibleFlags(
+            flags="--all with -o json",
+            reason="JSON output always returns a single page. Use -o ndjson for streaming, "
+            "or paginate with --after.",
+        )
+    if parsed.warning:
+        run.warn(parsed.warning)
+    ordering = parse_order_by(order_by) if order_by else None
+    query = EntityQuery(entity, parsed.where, ordering, Projection.all())
+    style = run.style if output in ("text", "table") else PLAIN
+    printer = SearchPrinter(output, style, streaming=all_pages)
+    engine = installation.engine
+    default_limit = STREAM_PAGE_LIMIT if all_pages else SINGLE_PAGE_LIMIT
+    page_limit = limit if limit is not None else default_limit
+    cursor = after or None
+    while True:
+        page = await engine.query(query, PageRequest(cursor, page_limit))
+        view = SearchPage(entity.name, page.items, page.has_more, page.cursor, selected)
+        run.lines(printer.page(view))
+        if not all_pages:
+            for hint in printer.hints(view):
+                run.note(hint)
+            return
+        if not page.has_more or not page.cursor or page_limit == 0:
+            return
+        cursor = page.cursor
+
+
+@click.command(name="search")
+@click.argument("target", metavar="WS/INST")
+@click.argument("entity_type", metavar="ENTITY")
+@search_options
+async def search_global(target: str, entity_type: str, **options: Any) -> None:
+    """Search entities in a target installation.
+
+    WS/INST names the installation (a path from here, or a max:// URL).
+
+    \b
+    Examples:
+      max -g search my-project/acme-1 AcmeTask --limit 10
+      max -g search max://@/my-project/acme-1 AcmeUser -f "role = admin" -o json
+    """
+    from ._errors import ErrTargetResolutionFailed
+    from ._targeting import open_target
+
+    run = session()
+    url = run.targeting.relative_url(target)
+    async with open_target(run.targeting, url) as resolved:
+        if resolved.installation is None:
+            raise ErrTargetResolutionFailed(
+                target=str(resolved.url),
+                reason="Expected an installation target (workspace/installation), got "
+                f"{resolved.level}",
+            )
+        await run_search(run, resolved.installation, entity_type, **options)
+
+
+@click.command(name="search")
+@click.argument("installation")
+@click.argument("entity_type", metavar="ENTITY")
+@search_options
+async def search_workspace(installation: str, entity_type: str, **options: Any) -> None:
+    """Search entities.
+
+    INSTALLATION is an installation of this workspace (max ls lists them); ENTITY an entity
+    type of its connector (max schema lists them).
+
+    \b
+    Examples:
+      max search acme-1 AcmeTask --limit 10
+      max search acme-1 AcmeTask -f 'status = todo AND priority >= 3' --order-by priority:desc
+      max search acme-1 AcmeUser --fields displayName,email -o csv
+      max search acme-1 AcmeTask --all -o ndjson | head -5
+    """
+    from ._targeting import open_target
+
+    run = session()
+    async with open_target(run.targeting) as resolved:
+        node = await resolved.require_workspace().installation(installation)
+        await run_search(run, node, entity_type, **options)
+
+
+@click.command(name="search")
+@click.argument("entity_type", metavar="ENTITY")
+@search_options
+async def search_installation(entity_type: str, **options: Any) -> None:
+    """Search entities.
+
+    \b
+    Examples:
+      max -t my-project/acme-1 search AcmeTask --limit 10
+      max search AcmeUser -f "active = true" --fields .all -o json
+      max search AcmeTask --after ein:AcmeTask:t-100
+    """
+    from ._targeting import open_target
+
+    run = session()
+    async with open_target(run.targeting) as resolved:
+        await run_search(run, resolved.require_installation(), entity_type, **options)

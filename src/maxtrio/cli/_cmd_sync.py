@@ -1,0 +1,246 @@
+"""``max sync`` — copy a source's data into its ``data.db`` (spec §7.5, §8).
+
+Workspace level: ``max sync <INSTALLATION> [--resume ID]`` or ``max sync --all``;
+installation level: ``max sync [--resume ID]``.
+
+While it runs, a live display on stderr (only when stderr is a terminal; nothing when piped).
+At the end::
+
+    Sync completed in 5321ms
+      Tasks completed: 1234
+      Tasks failed:    0
+
+(``Sync resumed completed in …`` after ``--resume``), or with ``-o json`` the ``SyncResult``
+object. Exit codes (MAXTRIO): 0 completed, 1 failed (the failures are listed on stderr),
+130 interrupted. Ctrl-C (or SIGTERM) cancels the sync cleanly: tasks that were running go back
+to pending, the sync is ``interrupted``, and the printed ``--resume`` command continues it.
+"""
+
+from __future__ import annotations
+
+import signal
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import asyncclick as click
+
+from ._printers import dumps_line, dumps_pretty
+from ._session import Session, debug_option, output_option, session
+
+SHOWN_FAILURES = 5
+
+
+class SyncInterrupted(Exception):
+    """The user stopped the sync (SIGINT/SIGTERM); it is resumable."""
+
+    def __init__(self, installation: str, sync_id: str | None) -> None:
+        super().__init__(installation)
+        self.installation = installation
+        self.sync_id = sync_id
+
+
+def _summary(result: Any, resumed: bool, prefix: str = "") -> list[str]:
+    verb = "Sync resumed" if resumed else "Sync"
+    return [
+        f"{prefix}{verb} {result.status.value} in {result.duration_ms}ms",
+        f"  Tasks completed: {result.tasks_completed}",
+        f"  Tasks failed:    {result.tasks_failed}",
+    ]
+
+
+def _failure_lines(result: Any) -> list[str]:
+    lines = []
+    for failure in result.failures[:SHOWN_FAILURES]:
+        lines.append(f"  {failure.entity_type} {failure.kind}: {failure.error} [{failure.code}]")
+    hidden = len(result.failures) - SHOWN_FAILURES
+    if hidden > 0:
+        lines.append(f"  … {hidden} more (max sync -o json lists them all)")
+    if result.error:
+        lines.append(f"  {result.error}")
+    return lines
+
+
+async def _sync_one(
+    run: Session, installation: Any, resume: str | None, show_progress: bool
+) -> Any:
+    """Run one sync with the progress display and Ctrl-C handling; returns the SyncResult."""
+    import trio
+
+    from ._progress import live_progress
+
+    started: dict[str, str] = {}
+
+    def remember(event: Any) -> None:
+        if getattr(event, "kind", None) == "sync-started":
+            started["id"] = event.sync_id
+
+    async def body(on_event: Callable[[Any], None]) -> Any:
+        with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+            result: Any = None
+            async with trio.open_nursery() as nursery:
+
+                async def stop_on_signal() -> None:
+                    async for _ in signals:
+                        nursery.cancel_scope.cancel()
+                        return
+
+                async def sync() -> None:
+                    nonlocal result
+                    result = await installation.sync(on_event=on_event, resume=resume)
+                    nursery.cancel_scope.cancel()
+
+                nursery.start_soon(stop_on_signal)
+                nursery.start_soon(sync)
+            if result is None:
+                raise SyncInterrupted(installation.name, started.get("id") or resume)
+            return result
+
+    if not show_progress:
+        return await body(remember)
+    async with live_progress(run.err_style) as state:
+
+        def both(event: Any) -> None:
+            remember(event)
+            state.on_event(event)
+
+        return await body(both)
+
+
+def _stderr_is_terminal() -> bool:
+    try:
+        return sys.stderr.isatty()
+    except (ValueError, OSError):
+        return False
+
+
+async def run_sync_command(
+    installation_name: str | None, resume: str | None, sync_all: bool, output: str
+) -> None:
+    from ._errors import EXIT_ERROR, EXIT_INTERRUPTED, ErrIncompatibleFlags, ErrInvalidOption
+    from ._targeting import open_target
+
+    run = session()
+    if sync_all and installation_name is not None:
+        raise ErrIncompatibleFlags(
+            flags="--all with an installation name", reason="use one or the other"
+        )
+    if sync_all and resume is not None:
+        raise ErrIncompatibleFlags(flags="--all with --resume", reason="resume one sync at a time")
+    if resume is not None and not resume.strip():
+        raise ErrInvalidOption(option="--resume", reason="the sync id must not be empty")
+    show_progress = _stderr_is_terminal()
+    results: list[tuple[str, Any]] = []
+    failed = False
+    async with open_target(run.targeting) as target:
+        if target.installation is not None:
+            installations = [target.installation]
+        else:
+            workspace = target.require_workspace()
+            if sync_all:
+                infos = await workspace.list_installations()
+                installations = [await workspace.installation(i.id) for i in infos]
+                if not installations:
+                    run.note("No installations to sync (max connect <connector> adds one).")
+            elif installation_name is None:
+                raise ErrInvalidOption(
+                    option="INSTALLATION",
+                    reason="name the installation to sync, or pass --all",
+                    hint="max ls lists the installations of this workspace",
+                )
+            else:
+                installations = [await workspace.installation(installation_name)]
+        for installation in installations:
+            try:
+                result = await _sync_one(run, installation, resume, show_progress)
+            except SyncInterrupted as stopped:
+                run.note(_interrupted_text(run, stopped, installation_level=target.installation))
+                raise click.exceptions.Exit(EXIT_INTERRUPTED) from None
+            results.append((installation.name, result))
+            failed = failed or result.status.value != "completed"
+            _print_result(run, installation.name, result, resume, output, many=sync_all)
+    if output == "json" and sync_all:
+        run.lines([dumps_pretty([_result_json(name, r) for name, r in results])])
+    if failed:
+        raise click.exceptions.Exit(EXIT_ERROR)
+
+
+def _result_json(name: str, result: Any) -> dict[str, Any]:
+    return {"installation": name, **result.to_json()}
+
+
+def _print_result(
+    run: Session, name: str, result: Any, resume: str | None, output: str, *, many: bool
+) -> None:
+    if result.status.value != "completed":
+        lines = _failure_lines(result)
+        if lines:
+            run.note(f"{name}: {len(result.failures)} task(s) failed:" if many else "Failures:")
+            for line in lines:
+                run.note(line)
+    if output == "json":
+        if not many:
+            run.lines([dumps_pretty(result.to_json())])
+        return
+    if output == "ndjson":
+        run.lines([dumps_line(_result_json(name, result))])
+        return
+    prefix = f"{name}: " if many else ""
+    run.lines(_summary(result, resume is not None, prefix))
+
+
+def _interrupted_text(run: Session, stopped: SyncInterrupted, installation_level: Any) -> str:
+    if stopped.sync_id is None:
+        return "Sync interrupted before it started; nothing to resume."
+    target = run.targeting.options.target
+    words = ["max"]
+    if target is not None:
+        words += ["-t", target]
+    words.append("sync")
+    if installation_level is None:
+        words.append(stopped.installation)
+    words += ["--resume", stopped.sync_id]
+    return f"Sync interrupted. Resume with: {' '.join(words)}"
+
+
+_RESUME_HELP = "Resume a previous sync by ID (e.g. sync-3)."
+
+
+@click.command(name="sync")
+@click.argument("installation", required=False)
+@click.option("--resume", metavar="SYNC_ID", help=_RESUME_HELP)
+@click.option("--all", "sync_all", is_flag=True, help="Sync every installation of this workspace.")
+@output_option(("text", "json", "ndjson"))
+@debug_option
+async def sync_workspace(
+    installation: str | None, resume: str | None, sync_all: bool, output: str
+) -> None:
+    """Sync data from a connected source.
+
+    Copies the source's data into its local data.db; later syncs update it. Progress is shown
+    on stderr when it is a terminal. Exit code 1 when the sync failed, 130 when interrupted
+    (Ctrl-C) — the printed --resume command continues it.
+
+    \b
+    Examples:
+      max sync acme-1
+      max sync acme-1 -o json
+      max sync acme-1 --resume sync-3
+      max sync --all
+    """
+    await run_sync_command(installation, resume, sync_all, output)
+
+
+@click.command(name="sync")
+@click.option("--resume", metavar="SYNC_ID", help=_RESUME_HELP)
+@output_option(("text", "json", "ndjson"))
+@debug_option
+async def sync_installation(resume: str | None, output: str) -> None:
+    """Sync data from this installation.
+
+    \b
+    Examples:
+      max -t my-project/acme-1 sync
+      max sync --resume sync-3 -o json
+    """
+    await run_sync_command(None, resume, False, output)

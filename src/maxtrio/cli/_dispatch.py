@@ -1,0 +1,238 @@
+"""Command dispatch (spec cli-federation §6): the level-gated root group and the process entry.
+
+Every invocation targets one node — the machine (``global``), a workspace or an installation —
+and each command exists at some of those levels, sometimes with different arguments per level
+(``search <INSTALLATION> <ENTITY>`` in a workspace, ``search <ENTITY>`` in an installation).
+:class:`MaxGroup` holds one table, command name → level → asyncclick command, and offers only
+the current level's commands:
+
+* a command that exists at other levels →
+  ``Error: sync is not available at the global level.`` / ``  Try: max -t <workspace> sync``
+  (or ``  Available at: …`` when it exists at several), exit 2;
+* a word that is no command → ``Error: Unknown command bogus.`` /
+  ``  Available commands: …`` / ``  Run max -h for help.``, exit 2;
+* no command word → ``status`` (bare ``max`` is ``max status``), unless ``-h`` asks for help;
+* ``-h`` anywhere after a command word → that command's help.
+
+:func:`run` is the process: it parses and runs the command inside ``trio.run``, renders every
+error once (``_errors``), exits 0 quietly when the reader of stdout went away, and 130 on
+Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import asyncclick as click
+
+from ._output import ReaderGone, Style, decide_color, silence_stdout
+from ._targeting import LEVELS, GlobalOptions, MissingTargetValue, Targeting, preparse, wants_debug
+
+_ONE_LEVEL_HINT = {
+    "global": "Try: max -g {command}",
+    "workspace": "Try: max -t <workspace> {command}",
+    "installation": "Try: max -t <workspace>/<installation> {command}",
+}
+_LEVEL_FORMS = {
+    "global": "global (max -g)",
+    "workspace": "workspace (max -t <workspace>)",
+    "installation": "installation (max -t <ws>/<inst>)",
+}
+
+
+class CliUsageError(click.UsageError):
+    """A usage error with the reference's exact wording and its indented follow-up lines."""
+
+    def __init__(self, message: str, extra: Sequence[str] = (), ctx: Any = None) -> None:
+        super().__init__(message, ctx)
+        self.extra = list(extra)
+
+
+def level_error(command: str, level: str, levels: Sequence[str]) -> CliUsageError:
+    message = f"{command} is not available at the {level} level."
+    if len(levels) == 1:
+        hint = _ONE_LEVEL_HINT[levels[0]].format(command=command)
+    else:
+        hint = "Available at: " + ", ".join(_LEVEL_FORMS[lv] for lv in levels)
+    return CliUsageError(message, [f"  {hint}"])
+
+
+def targeting_of(ctx: click.Context) -> Targeting:
+    """The invocation's :class:`Targeting` (made by the root group's ``parse_args``)."""
+    found = ctx.find_object(Targeting)
+    if found is None:
+        found = Targeting(GlobalOptions())
+        ctx.find_root().obj = found
+    return found
+
+
+class MaxGroup(click.Group):
+    """The root ``max`` group: level-bound commands plus level-free ones (``acme``, ``help``…)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.leveled: dict[str, dict[str, click.Command]] = {}
+
+    def add_leveled(self, name: str, variants: Mapping[str, click.Command]) -> None:
+        """Register ``name`` with one command per level it exists at (declaration order)."""
+        self.leveled[name] = {lv: variants[lv] for lv in LEVELS if lv in variants}
+
+    def levels_of(self, name: str) -> list[str]:
+        return list(self.leveled.get(name, {}))
+
+    # -- lookup ------------------------------------------------------------------------------
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self.commands:
+            return self.commands[cmd_name]
+        variants = self.leveled.get(cmd_name)
+        if variants is None:
+            return None
+        return variants.get(targeting_of(ctx).level)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        level = targeting_of(ctx).level
+        here = [name for name, variants in self.leveled.items() if level in variants]
+        return here + [name for name in self.commands if name not in here]
+
+    async def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        name = args[0]
+        command = self.get_command(ctx, name)
+        if command is not None or ctx.resilient_parsing or name.startswith("-"):
+            return await super().resolve_command(ctx, args)
+        if name in self.leveled:
+            raise level_error(name, targeting_of(ctx).level, self.levels_of(name))
+        raise CliUsageError(
+            f"Unknown command {name}.",
+            [
+                f"  Available commands: {', '.join(self.list_commands(ctx))}",
+                "  Run max -h for help.",
+            ],
+        )
+
+    # -- parsing -----------------------------------------------------------------------------
+
+    async def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        try:
+            options, rest = preparse(args)
+        except MissingTargetValue as exc:
+            raise CliUsageError(str(exc), ["  Run max -h for help."]) from None
+        ctx.obj = Targeting(options)
+        word = _first_word(rest)
+        if word is None:
+            if not options.help and not ctx.resilient_parsing and "--version" not in rest:
+                rest = [*rest, "status"]
+        elif options.help and word in (*self.leveled, *self.commands):
+            # ``max -h search`` → the help of ``search``, as the reference does
+            helps = [t for t in rest[: rest.index(word)] if t in ("-h", "--help")]
+            before = [t for t in rest[: rest.index(word)] if t not in ("-h", "--help")]
+            rest = [*before, word, *helps, *rest[rest.index(word) + 1 :]]
+        return await super().parse_args(ctx, rest)
+
+    def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        super().format_epilog(ctx, formatter)
+        try:
+            url = str(targeting_of(ctx).url)
+        except Exception:
+            return
+        formatter.write_paragraph()
+        formatter.write_text(f"Target: {url}  [{targeting_of(ctx).level}]")
+
+
+def _first_word(args: Sequence[str]) -> str | None:
+    for token in args:
+        if token == "--":
+            return None
+        if not token.startswith("-"):
+            return token
+    return None
+
+
+# -- the process ----------------------------------------------------------------------------------
+
+
+def main(cli: click.Group, args: Sequence[str] | None = None) -> None:
+    """Run ``cli`` as the ``max`` process and exit with its code."""
+    import trio
+
+    argv = list(sys.argv[1:] if args is None else args)
+    code = trio.run(run, cli, argv)
+    sys.exit(code)
+
+
+async def run(cli: click.Group, argv: list[str]) -> int:
+    """Parse and run one invocation; returns the exit code (errors already on stderr)."""
+    from ._errors import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
+
+    debug = wants_debug(argv)
+    style = _stderr_style(argv)
+    try:
+        result = await cli.main(args=argv, prog_name="max", standalone_mode=False)
+    except ReaderGone:
+        silence_stdout()
+        return EXIT_OK
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except click.exceptions.Abort:
+        _stderr_lines(["Interrupted."])
+        return EXIT_INTERRUPTED
+    except CliUsageError as exc:
+        _stderr_lines(_usage_lines(style, exc.format_message(), exc.extra))
+        return EXIT_USAGE
+    except click.UsageError as exc:
+        _stderr_lines(_usage_lines(style, exc.format_message(), [_help_hint(exc.ctx)]))
+        return EXIT_USAGE
+    except click.ClickException as exc:
+        _stderr_lines(_usage_lines(style, exc.format_message(), []))
+        return exc.exit_code
+    except KeyboardInterrupt:
+        _stderr_lines(["Interrupted."])
+        return EXIT_INTERRUPTED
+    except BaseException as exc:
+        from ._errors import error_lines, leaf_exception
+
+        leaf = leaf_exception(exc)
+        if isinstance(leaf, ReaderGone | BrokenPipeError):
+            silence_stdout()
+            return EXIT_OK
+        if isinstance(leaf, KeyboardInterrupt):
+            _stderr_lines(["Interrupted."])
+            return EXIT_INTERRUPTED
+        if isinstance(leaf, SystemExit):
+            raise
+        if not isinstance(leaf, Exception):
+            raise
+        _stderr_lines(error_lines(leaf, style, debug=debug))
+        return EXIT_ERROR
+    return result if isinstance(result, int) else EXIT_OK
+
+
+def _help_hint(ctx: click.Context | None) -> str:
+    path = ctx.command_path if ctx is not None else "max"
+    return f"  Run {path} -h for help."
+
+
+def _stderr_style(argv: Sequence[str]) -> Style:
+    flag = None
+    try:
+        options, _ = preparse(argv)
+        flag = options.color
+    except MissingTargetValue:
+        pass
+    return Style(decide_color(sys.stderr, flag))
+
+
+def _usage_lines(style: Style, message: str, extra: Sequence[str]) -> list[str]:
+    return [f"{style.red('Error')}: {message}", *extra]
+
+
+def _stderr_lines(lines: Sequence[str]) -> None:
+    try:
+        sys.stderr.write("".join(f"{line}\n" for line in lines))
+        sys.stderr.flush()
+    except (BrokenPipeError, OSError):
+        pass

@@ -1,0 +1,101 @@
+"""The CLI's errors (domain ``cli``, spec cli-federation §9.5) and how every error is shown.
+
+One renderer for every failure (MAXTRIO §9.4), on stderr:
+
+* a usage error (bad flag, unknown command, command at the wrong level): ``Error: <message>``
+  then the reference's indented lines (``  Try: max -g install``, ``  Available commands: …``);
+  exit **2**;
+* a ``MaxError`` (bad filter, unknown installation, failed validation …): ``Error: <message>``
+  and, when the error carries ``data["hint"]``, ``  Hint: <hint>``; exit **1**;
+* anything else (a bug): ``Error: <ExceptionType>: <message>`` and a hint to rerun with
+  ``--debug``; exit 1.
+
+``--debug`` adds the error's data and cause chain (``MaxError.pretty``) and the traceback.
+``Error`` is red when stderr is a terminal and colour is allowed. Messages never contain
+credential values (the connector layer keeps them out of every error).
+
+Importing this module imports ``maxtrio.core`` — commands import it inside their bodies.
+"""
+
+from __future__ import annotations
+
+import traceback
+from collections.abc import Mapping
+from typing import Any
+
+from maxtrio.core import BadInput, Boundary, MaxError
+
+from ._output import Style
+
+CliBoundary = Boundary("cli")
+
+ErrTargetResolutionFailed = CliBoundary.define(
+    "target_resolution_failed",
+    facets=[BadInput],
+    message='Cannot resolve target "{target}" — {reason}',
+)
+
+
+def _unknown_entity_type(data: Mapping[str, Any]) -> str:
+    available = ", ".join(data.get("available", ()))
+    return f'Unknown entity type "{data["entityType"]}". Available: {available}'
+
+
+ErrUnknownEntityType = CliBoundary.define(
+    "unknown_entity_type", facets=[BadInput], message=_unknown_entity_type
+)
+ErrIncompatibleFlags = CliBoundary.define(
+    "incompatible_flags", facets=[BadInput], message="{flags} — {reason}"
+)
+ErrInvalidOption = CliBoundary.define(
+    "invalid_option", facets=[BadInput], message="{option} — {reason}"
+)
+ErrCollectionCommandFailed = CliBoundary.define(
+    "collection_command_failed",
+    facets=[BadInput],
+    message="Collection command failed ({command}): {detail}",
+)
+ErrMissingInput = CliBoundary.define(
+    "missing_input",
+    facets=[BadInput],
+    message="Cannot connect {connector} without prompting — missing: {missing}",
+)
+ErrNotInstallable = CliBoundary.define(
+    "not_installable", facets=[BadInput], message='Cannot install "{source}" — {reason}'
+)
+
+EXIT_OK = 0
+EXIT_ERROR = 1
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+
+
+def leaf_exception(exc: BaseException) -> BaseException:
+    """The one meaningful exception inside nested exception groups (trio nurseries wrap what
+    their tasks raise); a MaxError is preferred when a group holds several."""
+    while isinstance(exc, BaseExceptionGroup):
+        inner = exc.exceptions
+        max_errors = [e for e in inner if isinstance(leaf_exception(e), MaxError)]
+        exc = max_errors[0] if max_errors else inner[0]
+    return exc
+
+
+def error_lines(exc: BaseException, style: Style, *, debug: bool) -> list[str]:
+    """The stderr lines for a failed command (see the module docstring)."""
+    error = style.red("Error")
+    if isinstance(exc, MaxError):
+        lines = [f"{error}: {exc.message}"]
+        hint = exc.data.get("hint")
+        if isinstance(hint, str) and hint:
+            lines.append(f"  Hint: {hint}")
+        if debug:
+            lines.append(exc.pretty(color=style.enabled))
+    else:
+        text = str(exc).strip().splitlines()
+        detail = f": {text[0]}" if text else ""
+        lines = [f"{error}: {type(exc).__name__}{detail}"]
+        if not debug:
+            lines.append("  Hint: this is a bug in max; run again with --debug for the traceback")
+    if debug:
+        lines.append("".join(traceback.format_exception(exc)).rstrip())
+    return lines

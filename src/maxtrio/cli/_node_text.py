@@ -1,0 +1,51 @@
+"""Text pieces shared by ``ls`` and ``status`` (spec §9.3): the context header, health labels,
+and when a sync happened.
+
+* header: ``Node: <url>  [<level>]`` (``Node:`` yellow, the URL bold, ``[level]`` dim);
+* health: ``● healthy`` (green), ``● degraded (<reason>)`` (yellow), ``○ not connected``
+  (yellow), ``● unhealthy (<reason>)`` (red; the reason dim).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from typing import Any
+
+from ._output import Style
+
+
+def context_header(url: Any, level: str, style: Style) -> str:
+    return f"{style.yellow('Node:')} {style.bold(str(url))}  {style.dim(f'[{level}]')}"
+
+
+def health_label(health: Any, style: Style) -> str:
+    status = health.state.value
+    reason = health.reason
+    if status == "unhealthy" and reason == "not connected":
+        return f"{style.yellow('○')} {style.yellow(reason)}"
+    detail = style.dim(f" ({reason})") if reason else ""
+    if status == "healthy":
+        return f"{style.green('●')} {style.green(status)}"
+    if status == "degraded":
+        return f"{style.yellow('●')} {style.yellow(status)}{detail}"
+    return f"{style.red('●')} {style.red(status)}{detail}"
+
+
+def health_json(health: Any) -> dict[str, Any]:
+    """``{"status", "reason"?}``."""
+    return dict(health.to_json())
+
+
+def when(epoch_ms: int | None) -> str:
+    """An epoch-milliseconds time as ``2026-03-12T10:35:44Z`` (UTC, seconds)."""
+    if epoch_ms is None:
+        return "-"
+    moment = _dt.datetime.fromtimestamp(epoch_ms / 1000, _dt.UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def last_sync_text(summary: Any) -> str:
+    """``<when> (<status>, <n> tasks)`` or ``never``."""
+    if summary is None:
+        return "never"
+    return f"{when(summary.started_at)} ({summary.status.value}, {summary.tasks_total} tasks)"
