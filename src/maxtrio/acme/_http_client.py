@@ -23,9 +23,10 @@ from urllib.parse import urlencode
 
 import httpx
 
+from maxtrio.connector import ConnectionSlots
+
 from . import _model as m
 from ._client import EntityMethods, ListPage, keep_asked_for
-from ._connections import ConnectionSlots
 from ._errors import ErrRequestFailed
 from ._schema import KINDS
 from ._wire import camel, from_json, to_json

@@ -49,6 +49,7 @@ from ._errors import (
     ErrOnboardingValidationFailed,
     ErrUnknownCredentialRef,
 )
+from ._http_slots import ConnectionSlots
 from ._installation import (
     DEFAULT_HEALTH_TIMEOUT,
     ConnectorModule,
@@ -95,6 +96,7 @@ __all__ = [
     "ENTRY_POINT_GROUP",
     "AnyCredential",
     "Config",
+    "ConnectionSlots",
     "ConnectorBoundary",
     "ConnectorDef",
     "ConnectorEntry",

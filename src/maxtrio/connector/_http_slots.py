@@ -1,5 +1,8 @@
 """A pool of single-connection httpx clients, for many concurrent requests to one server.
 
+Part of the connector SDK: any connector that calls one API with many concurrent requests can
+use it (the acme connector does, and so does the Acme fake's own HTTP client).
+
 httpx's own connection pool re-examines every queued request against every connection
 whenever one of them changes state: O(requests × connections) work per event. At 50 concurrent
 list requests that bookkeeping costs more CPU than receiving the answers (about twice the
@@ -12,24 +15,46 @@ created on first need and share one TLS context.
 from __future__ import annotations
 
 import ssl
+from collections.abc import Callable
 from typing import Any
 
 import httpx
 import trio
 
+#: Builds one client; it is given the limits of one connection and a shared TLS context.
+ClientFactory = Callable[[httpx.Limits, ssl.SSLContext], httpx.AsyncClient]
+
+
+def _plain_client(timeout: float | httpx.Timeout) -> ClientFactory:
+    def make(limits: httpx.Limits, tls: ssl.SSLContext) -> httpx.AsyncClient:
+        return httpx.AsyncClient(limits=limits, timeout=timeout, verify=tls)
+
+    return make
+
 
 class ConnectionSlots:
-    """At most ``size`` concurrent requests, each on its own reused connection."""
+    """At most ``size`` concurrent requests, each on its own reused connection.
 
-    def __init__(self, size: int, *, timeout: float) -> None:
+    ``make_client`` builds each slot's client (base URL, headers, transport…); by default a
+    plain client with ``timeout``.
+    """
+
+    def __init__(
+        self,
+        size: int,
+        *,
+        timeout: float | httpx.Timeout = 30.0,
+        make_client: ClientFactory | None = None,
+    ) -> None:
         if size < 1:
             raise ValueError("size must be at least 1")
         self.size = size
-        self.timeout = timeout
+        self._make_client = make_client or _plain_client(timeout)
         self._slots = trio.Semaphore(size)
         self._idle: list[httpx.AsyncClient] = []
         self._all: list[httpx.AsyncClient] = []
         self._tls: ssl.SSLContext | None = None
+        self.is_closed = False
 
     def statistics(self) -> dict[str, int]:
         """``connections`` opened so far and requests ``waiting`` for a free slot."""
@@ -40,7 +65,7 @@ class ConnectionSlots:
         if self._tls is None:
             self._tls = ssl.create_default_context()
         one = httpx.Limits(max_connections=1, max_keepalive_connections=1)
-        client = httpx.AsyncClient(limits=one, timeout=self.timeout, verify=self._tls)
+        client = self._make_client(one, self._tls)
         self._all.append(client)
         return client
 
@@ -54,6 +79,7 @@ class ConnectionSlots:
                 self._idle.append(client)
 
     async def aclose(self) -> None:
+        self.is_closed = True
         for client in self._all:
             await client.aclose()
         self._all.clear()
