@@ -41,7 +41,11 @@ def test_parse_remote_hosts() -> None:
     assert not url.is_local
     assert url.scheme == "max"
     plain = MaxUrl.parse("max+http://localhost:7433/ws/inst")
-    assert (plain.scheme, plain.host, plain.segments) == ("max+http", "localhost:7433", ("ws", "inst"))
+    assert (plain.scheme, plain.host, plain.segments) == (
+        "max+http",
+        "localhost:7433",
+        ("ws", "inst"),
+    )
     assert not plain.is_local
 
 

@@ -19,7 +19,10 @@ from maxtrio.federation._files import dumps, read_json_object, write_json, write
 
 def test_dumps_is_json_stringify_with_two_spaces() -> None:
     value = {"a": [1, {"b": "é"}], "c": {}, "d": []}
-    assert dumps(value) == '{\n  "a": [\n    1,\n    {\n      "b": "é"\n    }\n  ],\n  "c": {},\n  "d": []\n}\n'
+    assert (
+        dumps(value)
+        == '{\n  "a": [\n    1,\n    {\n      "b": "é"\n    }\n  ],\n  "c": {},\n  "d": []\n}\n'
+    )
     assert dumps({}, trailing_newline=False) == "{}"
 
 
@@ -83,7 +86,10 @@ def test_an_error_mid_write_removes_the_temp_file(
 @pytest.mark.parametrize(
     ("content", "problem"),
     [
-        (b"{not json", "not valid JSON: Expecting property name enclosed in double quotes (line 1, column 2)"),
+        (
+            b"{not json",
+            "not valid JSON: Expecting property name enclosed in double quotes (line 1, column 2)",
+        ),
         (b'{"a": 1,\n  "b": }', "not valid JSON: Expecting value (line 2, column 8)"),
         (b"", "it is empty (expected a JSON object)"),
         (b"  \n", "it is empty (expected a JSON object)"),

@@ -272,7 +272,8 @@ def test_a_failed_prepare_adds_nothing(tmp_path: Path) -> None:
 ADD_MANY = """
 import sys
 from pathlib import Path
-from maxtrio.federation import FileInstallationRegistry, DeploymentConfig, InstallationInfo, InstallationSpec
+from maxtrio.federation import (
+    DeploymentConfig, FileInstallationRegistry, InstallationInfo, InstallationSpec)
 root, worker, count = Path(sys.argv[1]), sys.argv[2], int(sys.argv[3])
 registry = FileInstallationRegistry(root)
 for n in range(count):
@@ -397,7 +398,8 @@ def test_a_corrupt_workspaces_json(home: MaxHome, content: str, problem: str) ->
 ADD_WORKSPACES = """
 import sys
 from pathlib import Path
-from maxtrio.federation import FileWorkspaceRegistry, MaxHome, WorkspaceInfo, DeploymentConfig, WorkspaceSpec
+from maxtrio.federation import (
+    DeploymentConfig, FileWorkspaceRegistry, MaxHome, WorkspaceInfo, WorkspaceSpec)
 worker, count = sys.argv[1], int(sys.argv[2])
 registry = FileWorkspaceRegistry(MaxHome.from_env())
 for n in range(count):

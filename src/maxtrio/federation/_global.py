@@ -138,7 +138,7 @@ class GlobalMax:
     def _create_workspace(self, directory: Path, force: bool) -> WorkspaceInfo:
         root = directory.expanduser().resolve()
         if not force:
-            existing_root = find_project_root(root) if root.exists() else None
+            existing_root = find_project_root(root)
             if existing_root is not None:
                 raise ErrCannotInitialiseProject(
                     maxProjectRoot=str(existing_root), context=ALREADY_IN_PROJECT
