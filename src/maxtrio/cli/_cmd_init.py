@@ -33,6 +33,8 @@ async def init_command(directory: str, force: bool, output: str) -> None:
       max init .
       max init --force nested/project     # inside another project, or re-register a name
     """
+    from maxtrio.core import MaxError
+
     from ._errors import ErrInvalidOption
     from ._targeting import open_global
 
@@ -41,7 +43,13 @@ async def init_command(directory: str, force: bool, output: str) -> None:
         raise ErrInvalidOption(option="DIRECTORY", reason="must not be empty")
     target = _directory(directory, run.targeting.cwd)
     async with open_global() as global_max:
-        info = await global_max.create_workspace(target, force=force)
+        try:
+            info = await global_max.create_workspace(target, force=force)
+        except MaxError as err:
+            if err.code == "bun-platform.cannot_initialise_project":
+                root = err.data.get("maxProjectRoot", "an existing project")
+                err.data.setdefault("hint", f"inside {root}; pass --force to create one anyway")
+            raise
         connectors = [entry.name for entry in global_max.connectors().list()]
     if output == "json":
         document: dict[str, Any] = {

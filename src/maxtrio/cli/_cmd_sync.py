@@ -25,6 +25,7 @@ from typing import Any
 
 import asyncclick as click
 
+from ._dispatch import EXIT_ERROR, EXIT_INTERRUPTED
 from ._printers import dumps_line, dumps_pretty
 from ._session import Session, debug_option, output_option, session
 
@@ -117,7 +118,7 @@ def _stderr_is_terminal() -> bool:
 async def run_sync_command(
     installation_name: str | None, resume: str | None, sync_all: bool, output: str
 ) -> None:
-    from ._errors import EXIT_ERROR, EXIT_INTERRUPTED, ErrIncompatibleFlags, ErrInvalidOption
+    from ._errors import ErrIncompatibleFlags, ErrInvalidOption
     from ._targeting import open_target
 
     run = session()

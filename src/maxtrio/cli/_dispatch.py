@@ -30,6 +30,11 @@ import asyncclick as click
 from ._output import ReaderGone, Style, decide_color, silence_stdout
 from ._targeting import LEVELS, GlobalOptions, MissingTargetValue, Targeting, preparse, wants_debug
 
+EXIT_OK = 0
+EXIT_ERROR = 1  # a command failed (bad input it could not use, a failed sync …)
+EXIT_USAGE = 2  # bad flags, unknown command, command at the wrong level
+EXIT_INTERRUPTED = 130  # Ctrl-C
+
 _ONE_LEVEL_HINT = {
     "global": "Try: max -g {command}",
     "workspace": "Try: max -t <workspace> {command}",
@@ -166,49 +171,49 @@ def main(cli: click.Group, args: Sequence[str] | None = None) -> None:
 
 async def run(cli: click.Group, argv: list[str]) -> int:
     """Parse and run one invocation; returns the exit code (errors already on stderr)."""
-    from ._errors import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
-
     debug = wants_debug(argv)
     style = _stderr_style(argv)
     try:
         result = await cli.main(args=argv, prog_name="max", standalone_mode=False)
-    except ReaderGone:
+    except BaseException as exc:  # the one place every failure is rendered
+        return _failure(leaf_exception(exc), style, debug)
+    return result if isinstance(result, int) else EXIT_OK
+
+
+def leaf_exception(exc: BaseException) -> BaseException:
+    """The one meaningful exception inside nested exception groups (trio nurseries wrap what
+    their tasks raise); an error with a code (``MaxError``) is preferred among several."""
+    while isinstance(exc, BaseExceptionGroup):
+        inner = exc.exceptions
+        coded = [e for e in inner if hasattr(leaf_exception(e), "facet_names")]
+        exc = coded[0] if coded else inner[0]
+    return exc
+
+
+def _failure(exc: BaseException, style: Style, debug: bool) -> int:
+    if isinstance(exc, ReaderGone | BrokenPipeError):
         silence_stdout()
         return EXIT_OK
-    except click.exceptions.Exit as exc:
+    if isinstance(exc, click.exceptions.Exit):
         return exc.exit_code
-    except click.exceptions.Abort:
+    if isinstance(exc, click.exceptions.Abort | KeyboardInterrupt):
         _stderr_lines(["Interrupted."])
         return EXIT_INTERRUPTED
-    except CliUsageError as exc:
+    if isinstance(exc, CliUsageError):
         _stderr_lines(_usage_lines(style, exc.format_message(), exc.extra))
         return EXIT_USAGE
-    except click.UsageError as exc:
+    if isinstance(exc, click.UsageError):
         _stderr_lines(_usage_lines(style, exc.format_message(), [_help_hint(exc.ctx)]))
         return EXIT_USAGE
-    except click.ClickException as exc:
+    if isinstance(exc, click.ClickException):
         _stderr_lines(_usage_lines(style, exc.format_message(), []))
         return exc.exit_code
-    except KeyboardInterrupt:
-        _stderr_lines(["Interrupted."])
-        return EXIT_INTERRUPTED
-    except BaseException as exc:
-        from ._errors import error_lines, leaf_exception
+    if not isinstance(exc, Exception):
+        raise exc  # SystemExit and the like
+    from ._errors import error_lines
 
-        leaf = leaf_exception(exc)
-        if isinstance(leaf, ReaderGone | BrokenPipeError):
-            silence_stdout()
-            return EXIT_OK
-        if isinstance(leaf, KeyboardInterrupt):
-            _stderr_lines(["Interrupted."])
-            return EXIT_INTERRUPTED
-        if isinstance(leaf, SystemExit):
-            raise
-        if not isinstance(leaf, Exception):
-            raise
-        _stderr_lines(error_lines(leaf, style, debug=debug))
-        return EXIT_ERROR
-    return result if isinstance(result, int) else EXIT_OK
+    _stderr_lines(error_lines(exc, style, debug=debug))
+    return EXIT_ERROR
 
 
 def _help_hint(ctx: click.Context | None) -> str:

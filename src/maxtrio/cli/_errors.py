@@ -64,21 +64,6 @@ ErrNotInstallable = CliBoundary.define(
     "not_installable", facets=[BadInput], message='Cannot install "{source}" — {reason}'
 )
 
-EXIT_OK = 0
-EXIT_ERROR = 1
-EXIT_USAGE = 2
-EXIT_INTERRUPTED = 130
-
-
-def leaf_exception(exc: BaseException) -> BaseException:
-    """The one meaningful exception inside nested exception groups (trio nurseries wrap what
-    their tasks raise); a MaxError is preferred when a group holds several."""
-    while isinstance(exc, BaseExceptionGroup):
-        inner = exc.exceptions
-        max_errors = [e for e in inner if isinstance(leaf_exception(e), MaxError)]
-        exc = max_errors[0] if max_errors else inner[0]
-    return exc
-
 
 def error_lines(exc: BaseException, style: Style, *, debug: bool) -> list[str]:
     """The stderr lines for a failed command (see the module docstring)."""

@@ -11,7 +11,8 @@ written, ``TaskFailed`` adds a failure, ``SyncCompleted`` ends the display. A fr
 * the bar is the reference's animation (totals are unknown): each completed task moves it one
   step, cell *i* shows level ``clamp(phase − 5i, 0, 4)`` of ``·░▒▓█``, 25 steps per cycle;
 * the count is entities written (the reference counted events);
-* the rate is entities per second over the last 10 events (``—`` until there are two);
+* the rate is entities written per second since the sync started (``—`` in the first 0.1 s;
+  the reference's 10-event window jumps wildly when one page brings thousands of rows);
 * failures in red, then a rule and the elapsed time.
 
 Only when stderr is a terminal (the command decides): nothing at all is drawn when piped.
@@ -22,7 +23,6 @@ Redraws are driven by a trio task in :func:`live_progress`'s nursery, 10 times a
 from __future__ import annotations
 
 import contextlib
-from collections import deque
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -33,7 +33,7 @@ from ._output import Style
 BAR_LEVELS = "·░▒▓█"
 BAR_CELLS = 5
 PHASES = 25
-RATE_WINDOW = 10
+MIN_RATE_SECONDS = 0.1
 NAME_WIDTH = 20
 RULE = "─" * 46
 REFRESH_SECONDS = 0.1
@@ -44,7 +44,7 @@ class _TypeProgress:
         self.count = 0
         self.failed = 0
         self.phase = 0
-        self.window: deque[tuple[float, int]] = deque(maxlen=RATE_WINDOW)
+        self.events = 0
 
 
 class ProgressState:
@@ -63,12 +63,12 @@ class ProgressState:
         entry = self._type(entity_type)
         entry.count += count
         entry.phase = (entry.phase + 1) % PHASES
-        entry.window.append((self._clock(), count))
+        entry.events += 1
 
     def failed(self, entity_type: str) -> None:
         entry = self._type(entity_type)
         entry.failed += 1
-        entry.window.append((self._clock(), 0))
+        entry.events += 1
 
     def on_event(self, event: Any) -> None:
         """Feed one executor event (``sync-started`` … ``sync-completed``)."""
@@ -86,7 +86,7 @@ class ProgressState:
             bar = "".join(
                 _bar_cell(max(0, min(4, entry.phase - 5 * i)), style) for i in range(BAR_CELLS)
             )
-            line = f"  {name:<{NAME_WIDTH}} {bar} {entry.count:>7}  {_rate(entry)}"
+            line = f"  {name:<{NAME_WIDTH}} {bar} {entry.count:>7}  {self._rate(entry)}"
             if entry.failed:
                 line += "  " + style.red(f"{entry.failed} failed")
             out.append(line)
@@ -94,21 +94,16 @@ class ProgressState:
         out.append(f"  {self._clock() - self.started:.1f}s elapsed")
         return out
 
+    def _rate(self, entry: _TypeProgress) -> str:
+        elapsed = self._clock() - self.started
+        if not entry.events or elapsed < MIN_RATE_SECONDS:
+            return f"{'—':>9}"
+        return f"{entry.count / elapsed:>7.1f}/s"
+
 
 def _bar_cell(level: int, style: Style) -> str:
     char = BAR_LEVELS[level]
     return style.dim(char) if level == 0 else char
-
-
-def _rate(entry: _TypeProgress) -> str:
-    window = entry.window
-    if len(window) < 2:
-        return f"{'—':>7}  "
-    span = window[-1][0] - window[0][0]
-    if span < 0.001:
-        return f"{'—':>7}  "
-    entities = sum(count for _, count in list(window)[1:])
-    return f"{entities / span:>7.1f}/s"
 
 
 @contextlib.asynccontextmanager
