@@ -190,7 +190,7 @@ def test_schema_description_round_trip() -> None:
     assert converter.structure(wire, SchemaDescription) == described
 
 
-# -- dispatchers and proxies over the real tiers -------------------------------------------------
+# -- dispatchers and proxies over the real tiers ----------------------------------------
 
 
 @pytest.fixture
