@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import attrs
+
 from maxtrio.connectors.acme import AcmeSchema, connector
-from maxtrio.execution import RetryPolicy, SyncResult, run_sync
+from maxtrio.core import SeederEnv, SyncPlan
+from maxtrio.execution import RetryPolicy, SyncResult, SyncSetup, run_sync
 from maxtrio.storage import open_installation_store
 
 from .sync_worker import acme_installation, sync_setup
@@ -23,3 +28,24 @@ async def sync_into(db: Path, url: str, api_key: str, **options: Any) -> SyncRes
     ):
         setup = sync_setup(store, installation, **options)
         return await run_sync(setup, seeder=connector.definition.seeder)
+
+
+@attrs.frozen(eq=False)
+class Sync:
+    """A sync ready to start: ``setup.executor().running(plan)`` runs it."""
+
+    setup: SyncSetup
+    plan: SyncPlan
+
+
+@asynccontextmanager
+async def prepared_sync(db: Path, url: str, api_key: str, **options: Any) -> AsyncIterator[Sync]:
+    """The acme sync of ``url`` into ``db``, seeded (root stored, plan made) but not started,
+    for tests that need its handle."""
+    async with (
+        acme_installation(url, api_key) as installation,
+        open_installation_store(db, AcmeSchema) as store,
+    ):
+        setup = sync_setup(store, installation, **options)
+        plan = await connector.definition.seeder.seed(SeederEnv(setup.ctx, setup.engine))
+        yield Sync(setup, plan)

@@ -7,8 +7,6 @@ files; the executor runs three tasks at a time so a stop always catches work in 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 
 import attrs
@@ -17,24 +15,20 @@ import trio
 import trio.testing
 
 from maxtrio.acme import FaultInjection, SeedOptions
-from maxtrio.connectors.acme import AcmeSchema, connector
-from maxtrio.core import MaxError, SeederEnv, SyncPlan
+from maxtrio.core import MaxError
 from maxtrio.execution import (
     ErrSyncHasNoTasks,
     ErrSyncNotResumable,
     SyncHandle,
-    SyncSetup,
     SyncStatus,
     TaskCompleted,
     TaskState,
     resume_sync,
 )
-from maxtrio.storage import open_installation_store
 
 from .conftest import StartAcme
 from .data_db import TASK_TABLE, USER_TABLE, Upstream, entity_tables, expected_tables
-from .sync_worker import acme_installation, sync_setup
-from .syncing import sync_into
+from .syncing import Sync, prepared_sync, sync_into
 
 SEED = SeedOptions(
     workspaces=1, users_per_workspace=59, projects_per_workspace=16, tasks_per_project=20
@@ -55,24 +49,6 @@ AFTER_ONE_USER_BATCH = StopPoint("AcmeUser", "load-fields", 1)
 AFTER_FOUR_TASK_PAGES = StopPoint("AcmeTask", "load-collection", 4)
 STOP_POINTS = [AFTER_ONE_USER_BATCH, AFTER_FOUR_TASK_PAGES]
 STOP_IDS = ["after-one-user-batch", "after-four-task-pages"]
-
-
-@attrs.frozen(eq=False)
-class Sync:
-    setup: SyncSetup
-    plan: SyncPlan
-
-
-@asynccontextmanager
-async def prepared_sync(db: Path, url: str, api_key: str) -> AsyncIterator[Sync]:
-    """The acme sync of ``url`` into ``db``, seeded (root stored, plan made) but not started."""
-    async with (
-        acme_installation(url, api_key) as installation,
-        open_installation_store(db, AcmeSchema) as store,
-    ):
-        setup = sync_setup(store, installation, task_concurrency=3)
-        plan = await connector.definition.seeder.seed(SeederEnv(setup.ctx, setup.engine))
-        yield Sync(setup, plan)
 
 
 async def reached(handle: SyncHandle, stop: StopPoint) -> None:
@@ -130,7 +106,7 @@ async def test_cancel_mid_sync_then_forced_resume_gives_the_same_rows(
 ) -> None:
     url, api_key, upstream, reference_db = reference
     db = tmp_path / "data.db"
-    async with prepared_sync(db, url, api_key) as sync:
+    async with prepared_sync(db, url, api_key, task_concurrency=3) as sync:
         async with sync.setup.executor().running(sync.plan) as handle:
             await reached(handle, stop)
             await handle.cancel()
@@ -160,7 +136,7 @@ async def test_interrupt_mid_sync_then_resume_gives_the_same_rows(
 ) -> None:
     url, api_key, upstream, reference_db = reference
     db = tmp_path / "data.db"
-    async with prepared_sync(db, url, api_key) as sync:
+    async with prepared_sync(db, url, api_key, task_concurrency=3) as sync:
         async with trio.open_nursery() as process:  # stands for the process being stopped
             handle: SyncHandle = await process.start(run_in_block, sync)
             await reached(handle, stop)
@@ -194,7 +170,7 @@ async def test_interrupted_before_its_task_graph_was_stored_a_sync_is_not_resume
 ) -> None:
     url, api_key, upstream, reference_db = reference
     db = tmp_path / "data.db"
-    async with prepared_sync(db, url, api_key) as sync:
+    async with prepared_sync(db, url, api_key, task_concurrency=3) as sync:
         writer = sync.setup.engine.database.write_limiter  # type: ignore[attr-defined]
         async with trio.open_nursery() as process:
             handle: SyncHandle = await process.start(run_with_writer_held, sync, writer)
