@@ -11,114 +11,235 @@ registries / provisioners     ``workspaces.json`` and ``max.json`` (atomic, floc
 RPC                           envelope, messages, dispatchers and client proxies between tiers
 ============================  ====================================================================
 
+Names are loaded on first use (PEP 562): ``from maxtrio.federation import MaxHome,
+FileWorkspaceRegistry`` reads the registry without importing the execution and storage stacks.
 See ``docs/federation.md``.
 """
 
-from ._deployer import IN_PROCESS_LOCATOR, InProcessDeployer
-from ._errors import (
-    App,
-    ErrCannotInitialiseProject,
-    ErrDeployerNotAvailable,
-    ErrFileInvalid,
-    ErrInstallationAlreadyExists,
-    ErrInstallationHandleNotFound,
-    ErrInstallationNotFound,
-    ErrInstallationNotResolved,
-    ErrInstallationUnavailable,
-    ErrInstallationValidationFailed,
-    ErrInvalidInstallationName,
-    ErrInvalidRpcMessage,
-    ErrInvariant,
-    ErrNodeNotFound,
-    ErrRegistryEntryAlreadyExists,
-    ErrRegistryEntryNotFound,
-    ErrRemoteUrlNotSupported,
-    ErrSyncHandleNotFound,
-    ErrTransportClosed,
-    ErrUnknownMethod,
-    ErrUnknownTarget,
-    ErrWorkspaceAlreadyExists,
-    ErrWorkspaceDirectoryMissing,
-    ErrWorkspaceHandleNotFound,
-    ErrWorkspaceNotResolved,
-    Registry,
-    Rpc,
-)
-from ._global import GlobalMax
-from ._home import MAX_HOME_ENV, MaxHome
-from ._installation import InstallationMax
-from ._installation_registry import (
-    FileInstallationRegistry,
-    InMemoryInstallationRegistry,
-    InstallationRegistry,
-)
-from ._provision import WorkspaceProvisioning, provision_installation, provision_workspace
-from ._records import (
-    DeploymentConfig,
-    InstallationInfo,
-    InstallationSpec,
-    NodeHealth,
-    ResolvedTarget,
-    SyncSummary,
-    WorkspaceInfo,
-    WorkspaceSpec,
-)
-from ._resolve import cwd_context, find_project_root, target_url
-from ._rpc import (
-    Dispatcher,
-    LoopbackTransport,
-    RpcCancel,
-    RpcEvent,
-    RpcMessage,
-    RpcRequest,
-    RpcResponse,
-    RpcScope,
-    ScopedTransport,
-    Transport,
-    decode,
-    decode_request,
-    decode_response,
-    encode,
-)
-from ._rpc_clients import (
-    EngineClient,
-    GlobalClient,
-    InstallationClient,
-    RemoteSyncHandle,
-    WorkspaceClient,
-)
-from ._rpc_dispatch import (
-    GlobalDispatcher,
-    InstallationDispatcher,
-    WorkspaceDispatcher,
-    event_to_wire,
-)
-from ._rpc_messages import (
-    CreateInstallationArgs,
-    CreateWorkspaceArgs,
-    EntityDescription,
-    FieldDescription,
-    LifecycleResult,
-    OnboardingFieldInfo,
-    OnboardingStepInfo,
-    PageMessage,
-    QueryMessage,
-    RelationshipDescription,
-    SchemaDescription,
-    SyncResultMessage,
-    SyncStartedMessage,
-    describe_onboarding,
-    installation_to_wire,
-    item_to_wire,
-    where_from_wire,
-    where_to_wire,
-)
-from ._workspace import OnboardingResult, WorkspaceMax
-from ._workspace_registry import (
-    FileWorkspaceRegistry,
-    InMemoryWorkspaceRegistry,
-    WorkspaceRegistry,
-)
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ._deployer import InProcessDeployer
+    from ._errors import (
+        App,
+        ErrCannotInitialiseProject,
+        ErrDeployerNotAvailable,
+        ErrFileInvalid,
+        ErrInstallationAlreadyExists,
+        ErrInstallationHandleNotFound,
+        ErrInstallationNotFound,
+        ErrInstallationNotResolved,
+        ErrInstallationUnavailable,
+        ErrInstallationValidationFailed,
+        ErrInvalidInstallationName,
+        ErrInvalidRpcMessage,
+        ErrInvariant,
+        ErrNodeNotFound,
+        ErrRegistryEntryAlreadyExists,
+        ErrRegistryEntryNotFound,
+        ErrRemoteUrlNotSupported,
+        ErrSyncHandleNotFound,
+        ErrTransportClosed,
+        ErrUnknownMethod,
+        ErrUnknownTarget,
+        ErrWorkspaceAlreadyExists,
+        ErrWorkspaceDirectoryMissing,
+        ErrWorkspaceHandleNotFound,
+        ErrWorkspaceNotResolved,
+        Registry,
+        Rpc,
+    )
+    from ._global import GlobalMax
+    from ._home import (
+        MAX_HOME_ENV,
+        MaxHome,
+    )
+    from ._installation import InstallationMax
+    from ._installation_registry import (
+        FileInstallationRegistry,
+        InMemoryInstallationRegistry,
+        InstallationRegistry,
+    )
+    from ._provision import (
+        WorkspaceProvisioning,
+        provision_installation,
+        provision_workspace,
+    )
+    from ._records import (
+        IN_PROCESS_LOCATOR,
+        DeploymentConfig,
+        InstallationInfo,
+        InstallationSpec,
+        ResolvedTarget,
+        WorkspaceInfo,
+        WorkspaceSpec,
+    )
+    from ._resolve import (
+        cwd_context,
+        find_project_root,
+        target_url,
+    )
+    from ._rpc import (
+        Dispatcher,
+        LoopbackTransport,
+        RpcCancel,
+        RpcEvent,
+        RpcMessage,
+        RpcRequest,
+        RpcResponse,
+        RpcScope,
+        ScopedTransport,
+        Transport,
+        decode,
+        decode_request,
+        decode_response,
+        encode,
+    )
+    from ._rpc_clients import (
+        EngineClient,
+        GlobalClient,
+        InstallationClient,
+        RemoteSyncHandle,
+        WorkspaceClient,
+    )
+    from ._rpc_dispatch import (
+        GlobalDispatcher,
+        InstallationDispatcher,
+        WorkspaceDispatcher,
+        event_to_wire,
+    )
+    from ._rpc_messages import (
+        CreateInstallationArgs,
+        CreateWorkspaceArgs,
+        EntityDescription,
+        FieldDescription,
+        LifecycleResult,
+        OnboardingFieldInfo,
+        OnboardingStepInfo,
+        PageMessage,
+        QueryMessage,
+        RelationshipDescription,
+        SchemaDescription,
+        SyncResultMessage,
+        SyncStartedMessage,
+        describe_onboarding,
+        installation_to_wire,
+        item_to_wire,
+        where_from_wire,
+        where_to_wire,
+    )
+    from ._status import NodeHealth, SyncSummary
+    from ._workspace import (
+        OnboardingResult,
+        WorkspaceMax,
+    )
+    from ._workspace_registry import (
+        FileWorkspaceRegistry,
+        InMemoryWorkspaceRegistry,
+        WorkspaceRegistry,
+    )
+
+_SOURCES = {
+    "App": "._errors",
+    "CreateInstallationArgs": "._rpc_messages",
+    "CreateWorkspaceArgs": "._rpc_messages",
+    "DeploymentConfig": "._records",
+    "Dispatcher": "._rpc",
+    "EngineClient": "._rpc_clients",
+    "EntityDescription": "._rpc_messages",
+    "ErrCannotInitialiseProject": "._errors",
+    "ErrDeployerNotAvailable": "._errors",
+    "ErrFileInvalid": "._errors",
+    "ErrInstallationAlreadyExists": "._errors",
+    "ErrInstallationHandleNotFound": "._errors",
+    "ErrInstallationNotFound": "._errors",
+    "ErrInstallationNotResolved": "._errors",
+    "ErrInstallationUnavailable": "._errors",
+    "ErrInstallationValidationFailed": "._errors",
+    "ErrInvalidInstallationName": "._errors",
+    "ErrInvalidRpcMessage": "._errors",
+    "ErrInvariant": "._errors",
+    "ErrNodeNotFound": "._errors",
+    "ErrRegistryEntryAlreadyExists": "._errors",
+    "ErrRegistryEntryNotFound": "._errors",
+    "ErrRemoteUrlNotSupported": "._errors",
+    "ErrSyncHandleNotFound": "._errors",
+    "ErrTransportClosed": "._errors",
+    "ErrUnknownMethod": "._errors",
+    "ErrUnknownTarget": "._errors",
+    "ErrWorkspaceAlreadyExists": "._errors",
+    "ErrWorkspaceDirectoryMissing": "._errors",
+    "ErrWorkspaceHandleNotFound": "._errors",
+    "ErrWorkspaceNotResolved": "._errors",
+    "FieldDescription": "._rpc_messages",
+    "FileInstallationRegistry": "._installation_registry",
+    "FileWorkspaceRegistry": "._workspace_registry",
+    "GlobalClient": "._rpc_clients",
+    "GlobalDispatcher": "._rpc_dispatch",
+    "GlobalMax": "._global",
+    "IN_PROCESS_LOCATOR": "._records",
+    "InMemoryInstallationRegistry": "._installation_registry",
+    "InMemoryWorkspaceRegistry": "._workspace_registry",
+    "InProcessDeployer": "._deployer",
+    "InstallationClient": "._rpc_clients",
+    "InstallationDispatcher": "._rpc_dispatch",
+    "InstallationInfo": "._records",
+    "InstallationMax": "._installation",
+    "InstallationRegistry": "._installation_registry",
+    "InstallationSpec": "._records",
+    "LifecycleResult": "._rpc_messages",
+    "LoopbackTransport": "._rpc",
+    "MAX_HOME_ENV": "._home",
+    "MaxHome": "._home",
+    "NodeHealth": "._status",
+    "OnboardingFieldInfo": "._rpc_messages",
+    "OnboardingResult": "._workspace",
+    "OnboardingStepInfo": "._rpc_messages",
+    "PageMessage": "._rpc_messages",
+    "QueryMessage": "._rpc_messages",
+    "Registry": "._errors",
+    "RelationshipDescription": "._rpc_messages",
+    "RemoteSyncHandle": "._rpc_clients",
+    "ResolvedTarget": "._records",
+    "Rpc": "._errors",
+    "RpcCancel": "._rpc",
+    "RpcEvent": "._rpc",
+    "RpcMessage": "._rpc",
+    "RpcRequest": "._rpc",
+    "RpcResponse": "._rpc",
+    "RpcScope": "._rpc",
+    "SchemaDescription": "._rpc_messages",
+    "ScopedTransport": "._rpc",
+    "SyncResultMessage": "._rpc_messages",
+    "SyncStartedMessage": "._rpc_messages",
+    "SyncSummary": "._status",
+    "Transport": "._rpc",
+    "WorkspaceClient": "._rpc_clients",
+    "WorkspaceDispatcher": "._rpc_dispatch",
+    "WorkspaceInfo": "._records",
+    "WorkspaceMax": "._workspace",
+    "WorkspaceProvisioning": "._provision",
+    "WorkspaceRegistry": "._workspace_registry",
+    "WorkspaceSpec": "._records",
+    "cwd_context": "._resolve",
+    "decode": "._rpc",
+    "decode_request": "._rpc",
+    "decode_response": "._rpc",
+    "describe_onboarding": "._rpc_messages",
+    "encode": "._rpc",
+    "event_to_wire": "._rpc_dispatch",
+    "find_project_root": "._resolve",
+    "installation_to_wire": "._rpc_messages",
+    "item_to_wire": "._rpc_messages",
+    "provision_installation": "._provision",
+    "provision_workspace": "._provision",
+    "target_url": "._resolve",
+    "where_from_wire": "._rpc_messages",
+    "where_to_wire": "._rpc_messages",
+}
 
 __all__ = [
     "IN_PROCESS_LOCATOR",
@@ -218,3 +339,16 @@ __all__ = [
     "where_from_wire",
     "where_to_wire",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    source = _SOURCES.get(name)
+    if source is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(source, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

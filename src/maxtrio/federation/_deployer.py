@@ -19,12 +19,11 @@ from typing import Any, TypeVar
 import attrs
 import trio
 
+from ._records import IN_PROCESS, IN_PROCESS_LOCATOR
+
 T = TypeVar("T")
 
 log = logging.getLogger("maxtrio.federation")
-
-IN_PROCESS = "in-process"
-IN_PROCESS_LOCATOR = '{"strategy":"in-process"}'
 
 
 @attrs.define(eq=False)

@@ -6,6 +6,7 @@
   file gets mode 0644 (0600 with ``private=True``); an existing file keeps its mode.
 * :func:`locked` holds an exclusive ``fcntl.flock`` on a lock file for a read-modify-write, so
   two processes adding entries at once both land (no long-lived in-memory copy anywhere).
+* :func:`make_private_dirs` creates the 0700 directories of ``~/.max`` and ``.max/``.
 * :func:`read_json_object` reads a JSON object; a file that cannot be read or parsed, or is not
   an object, raises ``app.file_invalid`` naming the file and the problem in one line.
 
@@ -23,12 +24,27 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from maxtrio.connector import make_private_dirs
-
 from ._errors import ErrFileInvalid
 
 PUBLIC_FILE_MODE = 0o644
 PRIVATE_FILE_MODE = 0o600
+PRIVATE_DIR_MODE = 0o700
+
+
+def make_private_dirs(directory: Path) -> None:
+    """Create ``directory`` and its missing parents with mode 0700 (whatever the umask);
+    directories that already exist are left as they are."""
+    missing: list[Path] = []
+    current = directory
+    while not current.exists():
+        missing.append(current)
+        current = current.parent
+    for path in reversed(missing):
+        try:
+            path.mkdir(mode=PRIVATE_DIR_MODE)
+        except FileExistsError:
+            continue
+        path.chmod(PRIVATE_DIR_MODE)
 
 
 def dumps(value: Any, *, trailing_newline: bool = True) -> str:

@@ -40,13 +40,13 @@ from ._home import MaxHome
 from ._provision import CONFIG_FILE_NAME, DATA_DIR_NAME, provision_workspace
 from ._records import (
     DeploymentConfig,
-    NodeHealth,
     ResolvedTarget,
     WorkspaceInfo,
     WorkspaceSpec,
     now_iso,
 )
 from ._resolve import cwd_context, find_project_root, target_url
+from ._status import NodeHealth
 from ._workspace import WorkspaceMax
 from ._workspace_registry import FileWorkspaceRegistry, WorkspaceRegistry
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import attrs
 
-from maxtrio.connector import default_max_home, make_private_dirs
+from ._files import make_private_dirs
 
 MAX_HOME_ENV = "MAX_HOME"
 
@@ -30,7 +30,9 @@ class MaxHome:
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> MaxHome:
         """``$MAX_HOME`` when set (made absolute), else ``~/.max``."""
-        return cls(Path(os.path.abspath(default_max_home(environ))))
+        env = os.environ if environ is None else environ
+        value = env.get(MAX_HOME_ENV)
+        return cls(Path(os.path.abspath(value if value else Path.home() / ".max")))
 
     @property
     def workspaces_file(self) -> Path:

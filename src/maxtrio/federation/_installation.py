@@ -52,7 +52,8 @@ from maxtrio.storage import (
 
 from ._errors import ErrInstallationUnavailable
 from ._provision import provision_installation
-from ._records import InstallationInfo, SyncSummary
+from ._records import InstallationInfo
+from ._status import SyncSummary
 
 CREDENTIALS_FILE_NAME = "credentials.json"
 DATA_FILE_NAME = "data.db"

@@ -14,9 +14,7 @@ from pathlib import Path
 
 import attrs
 
-from maxtrio.connector import make_private_dirs
-
-from ._files import PUBLIC_FILE_MODE, write_text_atomic
+from ._files import PUBLIC_FILE_MODE, make_private_dirs, write_text_atomic
 
 DATA_DIR_NAME = ".max"
 CONFIG_FILE_NAME = "max.json"

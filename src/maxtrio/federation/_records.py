@@ -19,11 +19,8 @@ import attrs
 import cattrs
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
-from maxtrio.connector import HealthStatus
 from maxtrio.core import MaxLevel, MaxUrl, converter
-from maxtrio.execution import SyncStatus
 
-from ._deployer import IN_PROCESS
 from ._errors import ErrInvariant
 
 if TYPE_CHECKING:
@@ -31,6 +28,9 @@ if TYPE_CHECKING:
     from ._workspace import WorkspaceMax
 
 T = TypeVar("T")
+
+IN_PROCESS = "in-process"
+IN_PROCESS_LOCATOR = '{"strategy":"in-process"}'
 
 
 def now_iso() -> str:
@@ -135,48 +135,6 @@ class ResolvedTarget:
     installation: InstallationMax | None = None
 
 
-@attrs.frozen
-class NodeHealth:
-    """A child node and its health, as listed by ``ls``/``status``."""
-
-    id: str
-    name: str
-    url: MaxUrl
-    health: HealthStatus
-    connector: str | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"id": self.id, "name": self.name, "url": str(self.url)}
-        if self.connector is not None:
-            out["connector"] = self.connector
-        out.update(self.health.to_json())
-        return out
-
-
-@attrs.frozen
-class SyncSummary:
-    """A past sync of an installation with its task counts (for ``status``)."""
-
-    id: str
-    status: SyncStatus
-    started_at: int
-    completed_at: int | None
-    tasks_completed: int
-    tasks_failed: int
-    tasks_total: int
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "syncId": self.id,
-            "status": self.status.value,
-            "startedAt": self.started_at,
-            "completedAt": self.completed_at,
-            "tasksCompleted": self.tasks_completed,
-            "tasksFailed": self.tasks_failed,
-            "tasksTotal": self.tasks_total,
-        }
-
-
 # -- the JSON form, registered on the shared converter ------------------------------------------
 
 
@@ -207,7 +165,7 @@ converter.register_unstructure_hook(DeploymentConfig, _unstructure_deployment)
 converter.register_structure_hook(DeploymentConfig, _structure_deployment)
 
 
-def _camel_hooks(cls: type, **renames: str) -> None:
+def camel_hooks(cls: type, **renames: str) -> None:
     overrides = {name: override(rename=key) for name, key in renames.items()}
     converter.register_unstructure_hook(
         cls,
@@ -230,9 +188,9 @@ def _objects_only(hook: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
     return structure
 
 
-_camel_hooks(WorkspaceSpec)
-_camel_hooks(WorkspaceInfo, connected_at="connectedAt")
-_camel_hooks(InstallationSpec, connector_config="connectorConfig")
+camel_hooks(WorkspaceSpec)
+camel_hooks(WorkspaceInfo, connected_at="connectedAt")
+camel_hooks(InstallationSpec, connector_config="connectorConfig")
 
 
 def _unstructure_installation(info: InstallationInfo) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from maxtrio.connector import HealthStatus
 from maxtrio.core import EntityQuery, PageRequest, Projection
 from maxtrio.execution import SyncRecord, SyncStatus
 
-from ._records import InstallationInfo, NodeHealth, SyncSummary, WorkspaceInfo
+from ._records import InstallationInfo, WorkspaceInfo
 from ._rpc import EmitEvent, RpcScope, ScopedTransport, Transport, call
 from ._rpc_messages import (
     CreateInstallationArgs,
@@ -31,6 +31,7 @@ from ._rpc_messages import (
     from_wire,
     to_wire,
 )
+from ._status import NodeHealth, SyncSummary
 
 
 class EngineClient:

@@ -30,8 +30,6 @@ import cattrs
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
 from maxtrio.connector import (
-    HealthState,
-    HealthStatus,
     InputStep,
     OnboardingFlow,
     SelectStep,
@@ -43,7 +41,6 @@ from maxtrio.core import (
     EntityResult,
     FieldKind,
     MaxError,
-    MaxUrl,
     Op,
     Ordering,
     PageRequest,
@@ -57,10 +54,10 @@ from maxtrio.core import (
     converter,
     parse_ref_key,
 )
-from maxtrio.execution import SyncRecord, SyncResult, SyncStatus
+from maxtrio.execution import SyncResult, SyncStatus
 
 from ._errors import ErrInvalidRpcMessage
-from ._records import InstallationInfo, NodeHealth, RecordProblem, SyncSummary, structure_record
+from ._records import InstallationInfo, RecordProblem, structure_record
 
 T = TypeVar("T")
 
@@ -96,19 +93,6 @@ def _camel(cls: type, **renames: str) -> None:
 # -- health and lifecycle ------------------------------------------------------------------------
 
 
-def _structure_health(value: Any, _: type) -> HealthStatus:
-    if not isinstance(value, Mapping):
-        raise TypeError("expected an object")
-    reason = value.get("reason")
-    if reason is not None and not isinstance(reason, str):
-        raise ValueError('"reason" must be a string')
-    return HealthStatus(HealthState(str(value.get("status"))), reason)
-
-
-converter.register_unstructure_hook(HealthStatus, lambda status: status.to_json())
-converter.register_structure_hook(HealthStatus, _structure_health)
-
-
 @attrs.frozen
 class LifecycleResult:
     """``{"outcome": "started" | "already_running" | "stopped" | "already_stopped" | …}``."""
@@ -117,48 +101,9 @@ class LifecycleResult:
     reason: str | None = None
 
 
-def _unstructure_node_health(node: NodeHealth) -> dict[str, Any]:
-    return node.to_json()
-
-
-def _structure_node_health(value: Any, _: type) -> NodeHealth:
-    if not isinstance(value, Mapping):
-        raise TypeError("expected an object")
-    return NodeHealth(
-        id=str(value["id"]),
-        name=str(value["name"]),
-        url=MaxUrl.parse(str(value["url"])),
-        health=_structure_health(value, HealthStatus),
-        connector=value.get("connector"),
-    )
-
-
-converter.register_unstructure_hook(NodeHealth, _unstructure_node_health)
-converter.register_structure_hook(NodeHealth, _structure_node_health)
-
-
 def installation_to_wire(info: InstallationInfo) -> dict[str, Any]:
     """An installation record with its ``name`` (``max.json`` keeps the name as the key)."""
     return {"name": info.name, **to_wire(info)}
-
-
-def _structure_summary(value: Any, _: type) -> SyncSummary:
-    if not isinstance(value, Mapping):
-        raise TypeError("expected an object")
-    return SyncSummary(
-        id=str(value["syncId"]),
-        status=SyncStatus(value["status"]),
-        started_at=int(value["startedAt"]),
-        completed_at=None if value.get("completedAt") is None else int(value["completedAt"]),
-        tasks_completed=int(value["tasksCompleted"]),
-        tasks_failed=int(value["tasksFailed"]),
-        tasks_total=int(value["tasksTotal"]),
-    )
-
-
-converter.register_unstructure_hook(SyncSummary, lambda summary: summary.to_json())
-converter.register_structure_hook(SyncSummary, _structure_summary)
-_camel(SyncRecord, started_at="startedAt", completed_at="completedAt")
 
 
 # -- syncs ---------------------------------------------------------------------------------------

@@ -41,7 +41,7 @@ from maxtrio.connector import (
 from maxtrio.core import MaxError, MaxUrl, Schema
 from maxtrio.execution import RetryPolicy
 
-from ._deployer import IN_PROCESS_LOCATOR, InProcessDeployer, close_deployer
+from ._deployer import InProcessDeployer, close_deployer
 from ._errors import (
     ErrDeployerNotAvailable,
     ErrInstallationAlreadyExists,
@@ -57,15 +57,16 @@ from ._installation_registry import FileInstallationRegistry, InstallationRegist
 from ._names import check_installation_name, derive_installation_name
 from ._provision import CONFIG_FILE_NAME, DATA_DIR_NAME, provision_installation
 from ._records import (
+    IN_PROCESS_LOCATOR,
     DeploymentConfig,
     InstallationInfo,
     InstallationSpec,
-    NodeHealth,
     WorkspaceInfo,
     WorkspaceSpec,
     now_iso,
 )
 from ._resolve import INSTALLATIONS_DIR_NAME
+from ._status import NodeHealth
 
 
 @attrs.frozen(repr=False)

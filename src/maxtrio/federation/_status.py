@@ -1,0 +1,113 @@
+"""Health and sync summaries as the tiers report them, with their JSON forms.
+
+``NodeHealth`` is a child node and its health (what ``ls``/``status`` list); ``SyncSummary`` is
+the last sync of an installation with its task counts. Their JSON forms, and those of
+``HealthStatus`` (``{"status", "reason"?}``) and ``SyncRecord``, live on the shared converter.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import attrs
+
+from maxtrio.connector import HealthState, HealthStatus
+from maxtrio.core import MaxUrl, converter
+from maxtrio.execution import SyncRecord, SyncStatus
+
+from ._records import camel_hooks
+
+
+@attrs.frozen
+class SyncSummary:
+    """A past sync of an installation with its task counts (for ``status``)."""
+
+    id: str
+    status: SyncStatus
+    started_at: int
+    completed_at: int | None
+    tasks_completed: int
+    tasks_failed: int
+    tasks_total: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "syncId": self.id,
+            "status": self.status.value,
+            "startedAt": self.started_at,
+            "completedAt": self.completed_at,
+            "tasksCompleted": self.tasks_completed,
+            "tasksFailed": self.tasks_failed,
+            "tasksTotal": self.tasks_total,
+        }
+
+
+@attrs.frozen
+class NodeHealth:
+    """A child node and its health, as listed by ``ls``/``status``."""
+
+    id: str
+    name: str
+    url: MaxUrl
+    health: HealthStatus
+    connector: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"id": self.id, "name": self.name, "url": str(self.url)}
+        if self.connector is not None:
+            out["connector"] = self.connector
+        out.update(self.health.to_json())
+        return out
+
+
+def _structure_health(value: Any, _: type) -> HealthStatus:
+    if not isinstance(value, Mapping):
+        raise TypeError("expected an object")
+    reason = value.get("reason")
+    if reason is not None and not isinstance(reason, str):
+        raise ValueError('"reason" must be a string')
+    return HealthStatus(HealthState(str(value.get("status"))), reason)
+
+
+converter.register_unstructure_hook(HealthStatus, lambda status: status.to_json())
+converter.register_structure_hook(HealthStatus, _structure_health)
+
+
+def _unstructure_node_health(node: NodeHealth) -> dict[str, Any]:
+    return node.to_json()
+
+
+def _structure_node_health(value: Any, _: type) -> NodeHealth:
+    if not isinstance(value, Mapping):
+        raise TypeError("expected an object")
+    return NodeHealth(
+        id=str(value["id"]),
+        name=str(value["name"]),
+        url=MaxUrl.parse(str(value["url"])),
+        health=_structure_health(value, HealthStatus),
+        connector=value.get("connector"),
+    )
+
+
+converter.register_unstructure_hook(NodeHealth, _unstructure_node_health)
+converter.register_structure_hook(NodeHealth, _structure_node_health)
+
+
+def _structure_summary(value: Any, _: type) -> SyncSummary:
+    if not isinstance(value, Mapping):
+        raise TypeError("expected an object")
+    return SyncSummary(
+        id=str(value["syncId"]),
+        status=SyncStatus(value["status"]),
+        started_at=int(value["startedAt"]),
+        completed_at=None if value.get("completedAt") is None else int(value["completedAt"]),
+        tasks_completed=int(value["tasksCompleted"]),
+        tasks_failed=int(value["tasksFailed"]),
+        tasks_total=int(value["tasksTotal"]),
+    )
+
+
+converter.register_unstructure_hook(SyncSummary, lambda summary: summary.to_json())
+converter.register_structure_hook(SyncSummary, _structure_summary)
+camel_hooks(SyncRecord, started_at="startedAt", completed_at="completedAt")
