@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from maxtrio.core import MaxError
-from maxtrio.federation import ErrFileInvalid
+from maxtrio.federation import ErrFileInvalid, ErrFileWriteFailed
 from maxtrio.federation._files import dumps, read_json_object, write_json, write_text_atomic
 
 
@@ -43,6 +43,23 @@ def test_private_write_is_0600_in_0700_dirs(tmp_path: Path) -> None:
     assert path.stat().st_mode & 0o777 == 0o600
     assert (tmp_path / "a").stat().st_mode & 0o777 == 0o700
     assert (tmp_path / "a" / "b").stat().st_mode & 0o777 == 0o700
+
+
+def test_a_private_write_over_a_public_file_makes_it_private(tmp_path: Path) -> None:
+    path = tmp_path / "credentials.json"
+    path.write_text("{}")
+    path.chmod(0o644)
+    write_json(path, {"api_token": "x"}, private=True)
+    assert path.stat().st_mode & 0o777 == 0o600
+
+
+def test_writing_where_a_directory_cannot_be_is_one_line(tmp_path: Path) -> None:
+    (tmp_path / "blocker").write_text("a file")
+    path = tmp_path / "blocker" / "max.json"
+    with pytest.raises(MaxError) as info:
+        write_json(path, {})
+    assert ErrFileWriteFailed.matches(info.value)
+    assert str(info.value) == f"Cannot write {path} — File exists"
 
 
 def test_a_crash_mid_write_leaves_the_old_file(tmp_path: Path) -> None:
@@ -77,8 +94,10 @@ def test_an_error_mid_write_removes_the_temp_file(
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(os, "replace", broken)
-    with pytest.raises(OSError, match="No space"):
+    with pytest.raises(MaxError) as info:
         write_text_atomic(path, "new")
+    assert ErrFileWriteFailed.matches(info.value)
+    assert str(info.value) == f"Cannot write {path} — No space left on device"
     assert path.read_text() == "old"
     assert [p.name for p in tmp_path.iterdir()] == ["x.json"]
 

@@ -100,6 +100,17 @@ async def test_a_second_directory_with_the_same_name(gmax: GlobalMax, tmp_path: 
     assert (await gmax.workspace("proj")).root == tmp_path / "b" / "proj"
 
 
+async def test_init_where_no_directory_can_be(gmax: GlobalMax, tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("not a directory")
+    with pytest.raises(MaxError) as info:
+        await gmax.create_workspace(tmp_path / "file" / "proj")
+    assert ErrCannotInitialiseProject.matches(info.value)
+    assert str(info.value) == (
+        f"Cannot initialise Max project — Not a directory: {tmp_path / 'file' / 'proj'}"
+    )
+    assert await gmax.list_workspaces() == []
+
+
 async def test_unknown_and_missing_workspaces(gmax: GlobalMax, tmp_path: Path) -> None:
     with pytest.raises(MaxError) as info:
         await gmax.workspace("ghost")

@@ -90,6 +90,9 @@ ErrDeployerNotAvailable = App.define(
 ErrFileInvalid = App.define(
     "file_invalid", facets=[BadInput], message="Invalid file {path} — {problem}"
 )
+ErrFileWriteFailed = App.define(
+    "file_write_failed", facets=[NotAvailable], message="Cannot write {path} — {reason}"
+)
 ErrCannotInitialiseProject = define_error(
     "bun-platform.cannot_initialise_project",
     facets=[BadInput],

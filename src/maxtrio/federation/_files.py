@@ -3,7 +3,8 @@
 * :func:`write_json` writes the reference's format (2-space indent, keys in insertion order,
   non-ASCII kept, a trailing newline) to a temp file in the same directory, fsyncs it and
   ``os.replace``\\ s it over the target, so a crash mid-write leaves the old file whole. A new
-  file gets mode 0644 (0600 with ``private=True``); an existing file keeps its mode.
+  file gets mode 0644 and an existing one keeps its mode; ``private=True`` files are always
+  0600 in 0700 directories.
 * :func:`locked` holds an exclusive ``fcntl.flock`` on a lock file for a read-modify-write, so
   two processes adding entries at once both land (no long-lived in-memory copy anywhere).
 * :func:`make_private_dirs` creates the 0700 directories of ``~/.max`` and ``.max/``.
@@ -24,7 +25,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from ._errors import ErrFileInvalid
+from ._errors import ErrFileInvalid, ErrFileWriteFailed
 
 PUBLIC_FILE_MODE = 0o644
 PRIVATE_FILE_MODE = 0o600
@@ -54,16 +55,33 @@ def dumps(value: Any, *, trailing_newline: bool = True) -> str:
 
 
 def write_text_atomic(path: Path, text: str, *, private: bool = False) -> None:
-    """Replace ``path`` with ``text`` atomically (temp file + fsync + rename + dir fsync)."""
+    """Replace ``path`` with ``text`` atomically (temp file + fsync + rename + dir fsync).
+
+    An OS error (permissions, a full disk…) is ``app.file_write_failed`` naming the file.
+    """
+    try:
+        _write_text_atomic(path, text, private=private)
+    except OSError as exc:
+        raise ErrFileWriteFailed(path=str(path), reason=_os_reason(exc)) from exc
+
+
+def _os_reason(exc: OSError) -> str:
+    return exc.strerror or str(exc) or type(exc).__name__
+
+
+def _write_text_atomic(path: Path, text: str, *, private: bool) -> None:
     directory = path.parent
     if private:
         make_private_dirs(directory)
     else:
         directory.mkdir(parents=True, exist_ok=True)
-    try:
-        mode = path.stat().st_mode & 0o777
-    except FileNotFoundError:
-        mode = PRIVATE_FILE_MODE if private else PUBLIC_FILE_MODE
+    if private:
+        mode = PRIVATE_FILE_MODE  # always, even over a file a reference checkout left 0644
+    else:
+        try:
+            mode = path.stat().st_mode & 0o777
+        except FileNotFoundError:
+            mode = PUBLIC_FILE_MODE
     fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
     try:
         os.fchmod(fd, mode)
@@ -97,7 +115,7 @@ def read_json_object(path: Path) -> dict[str, Any] | None:
     except IsADirectoryError:
         raise ErrFileInvalid(path=str(path), problem="it is a directory") from None
     except OSError as exc:
-        raise ErrFileInvalid(path=str(path), problem=exc.strerror or str(exc)) from None
+        raise ErrFileInvalid(path=str(path), problem=_os_reason(exc)) from None
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
@@ -118,11 +136,14 @@ def read_json_object(path: Path) -> dict[str, Any] | None:
 @contextlib.contextmanager
 def locked(lock_path: Path, *, private: bool = True) -> Iterator[None]:
     """Hold an exclusive advisory lock on ``lock_path`` (created if missing) for the block."""
-    if private:
-        make_private_dirs(lock_path.parent)
-    else:
-        lock_path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, PRIVATE_FILE_MODE)
+    try:
+        if private:
+            make_private_dirs(lock_path.parent)
+        else:
+            lock_path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, PRIVATE_FILE_MODE)
+    except OSError as exc:
+        raise ErrFileWriteFailed(path=str(lock_path), reason=_os_reason(exc)) from exc
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
         yield

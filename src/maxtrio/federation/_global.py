@@ -157,7 +157,13 @@ class GlobalMax:
                 hint=f"run 'max init --force {root}' to register this directory instead",
             )
         same_place = registered is not None and registered.root == root
-        provision_workspace(root)
+        try:
+            provision_workspace(root)
+        except OSError as exc:
+            reason = f"{exc.strerror or exc}: {exc.filename or root}"
+            raise ErrCannotInitialiseProject(
+                maxProjectRoot=str(root), context=reason, cause=exc
+            ) from exc
         info = WorkspaceInfo(
             id=registered.id if registered is not None and same_place else str(uuid.uuid4()),
             name=name,

@@ -36,7 +36,6 @@ from maxtrio.connector import (
     Platform,
     Prompter,
     run_onboarding,
-    write_private_file,
 )
 from maxtrio.core import MaxError, MaxUrl, Schema
 from maxtrio.execution import RetryPolicy
@@ -44,13 +43,14 @@ from maxtrio.execution import RetryPolicy
 from ._deployer import InProcessDeployer, close_deployer
 from ._errors import (
     ErrDeployerNotAvailable,
+    ErrFileWriteFailed,
     ErrInstallationAlreadyExists,
     ErrInstallationNotFound,
     ErrInstallationUnavailable,
     ErrInstallationValidationFailed,
     ErrRegistryEntryAlreadyExists,
 )
-from ._files import dumps
+from ._files import dumps, write_text_atomic
 from ._health import DIRECTORY_MISSING, aggregate_health
 from ._installation import CREDENTIALS_FILE_NAME, InstallationMax
 from ._installation_registry import FileInstallationRegistry, InstallationRegistry
@@ -316,10 +316,15 @@ class WorkspaceMax:
         def write_files() -> None:  # under the max.json lock, after the name check
             if not data_dir.exists():
                 created.append(data_dir)
-            provision_installation(data_dir)
+            try:
+                provision_installation(data_dir)
+            except OSError as exc:
+                raise ErrFileWriteFailed(
+                    path=str(data_dir), reason=exc.strerror or str(exc)
+                ) from exc
             if credentials:
                 text = dumps(credentials, trailing_newline=False)
-                write_private_file(data_dir / CREDENTIALS_FILE_NAME, text)
+                write_text_atomic(data_dir / CREDENTIALS_FILE_NAME, text, private=True)
 
         try:
             await trio.to_thread.run_sync(
