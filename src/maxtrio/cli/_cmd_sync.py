@@ -25,7 +25,7 @@ from typing import Any
 
 import asyncclick as click
 
-from ._dispatch import EXIT_ERROR, EXIT_INTERRUPTED
+from ._dispatch import EXIT_ERROR, EXIT_INTERRUPTED, CliUsageError
 from ._printers import dumps_line, dumps_pretty
 from ._session import Session, debug_option, output_option, session
 
@@ -144,10 +144,9 @@ async def run_sync_command(
                 if not installations:
                     run.note("No installations to sync (max connect <connector> adds one).")
             elif installation_name is None:
-                raise ErrInvalidOption(
-                    option="INSTALLATION",
-                    reason="name the installation to sync, or pass --all",
-                    hint="max ls lists the installations of this workspace",
+                raise CliUsageError(
+                    "Missing argument 'INSTALLATION' (or pass --all).",
+                    ["  max ls lists the installations of this workspace."],
                 )
             else:
                 installations = [await workspace.installation(installation_name)]

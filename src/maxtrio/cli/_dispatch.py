@@ -125,7 +125,11 @@ class MaxGroup(click.Group):
         try:
             options, rest = preparse(args)
         except MissingTargetValue as exc:
-            raise CliUsageError(str(exc), ["  Run max -h for help."]) from None
+            if not ctx.resilient_parsing:
+                raise CliUsageError(str(exc), ["  Run max -h for help."]) from None
+            # completing the value of a trailing -t: keep it for asyncclick's completion
+            options, rest = preparse(args[:-1])
+            rest.append(args[-1])
         ctx.obj = Targeting(options)
         word = _first_word(rest)
         if word is None:
@@ -210,6 +214,16 @@ def _failure(exc: BaseException, style: Style, debug: bool) -> int:
         return exc.exit_code
     if not isinstance(exc, Exception):
         raise exc  # SystemExit and the like
+    if isinstance(exc, OSError) and exc.strerror:
+        # the machine said no (a file in the way, no permission, disk full …): not a bug
+        where = f": {exc.filename}" if exc.filename else ""
+        lines = _usage_lines(style, f"{exc.strerror}{where}", [])
+        if debug:
+            import traceback
+
+            lines.append("".join(traceback.format_exception(exc)).rstrip())
+        _stderr_lines(lines)
+        return EXIT_ERROR
     from ._errors import error_lines
 
     _stderr_lines(error_lines(exc, style, debug=debug))

@@ -1,7 +1,9 @@
 """Prompters for ``max connect``: the terminal (a person answers) and none (flags answer).
 
 Both write the onboarding conversation — descriptions, ``Verify credentials... done`` — to
-stderr, so stdout carries only the command's result (and ``-o json`` stays parseable).
+stderr, so stdout carries only the command's result (and ``-o json`` stays parseable). Without
+a person (``--no-input``) the conversation is shown only when stderr is a terminal: a script
+or an agent sees just the result, or one ``Error:`` line.
 
 :class:`TerminalPrompter` reads answers from the terminal in a worker thread (``input`` /
 ``getpass``, which turns echo off for secrets); the thread is abandoned if the command is
@@ -22,8 +24,9 @@ class NoInputPrompter:
 
     interactive = False
 
-    def __init__(self, stream: TextIO | None = None) -> None:
+    def __init__(self, stream: TextIO | None = None, *, quiet: bool | None = None) -> None:
         self.stream = stream if stream is not None else sys.stderr
+        self.quiet = not _is_terminal(self.stream) if quiet is None else quiet
 
     async def ask(self, message: str, *, secret: bool = False) -> str:
         from maxtrio.connector import ErrInputRequired
@@ -31,6 +34,8 @@ class NoInputPrompter:
         raise ErrInputRequired(prompt=message.strip().rstrip(":"))
 
     async def write(self, text: str) -> None:
+        if self.quiet:
+            return
         self.stream.write(text)
         self.stream.flush()
 
@@ -39,6 +44,9 @@ class TerminalPrompter(NoInputPrompter):
     """A person at a terminal answers; secrets are read without echo."""
 
     interactive = True
+
+    def __init__(self, stream: TextIO | None = None) -> None:
+        super().__init__(stream, quiet=False)
 
     async def ask(self, message: str, *, secret: bool = False) -> str:
         import trio
@@ -60,3 +68,10 @@ class TerminalPrompter(NoInputPrompter):
 
             raise ErrInputRequired(prompt=message.strip().rstrip(":"))
         return answer
+
+
+def _is_terminal(stream: TextIO) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError, OSError):
+        return False
