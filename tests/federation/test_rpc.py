@@ -352,6 +352,8 @@ async def test_workspace_dispatcher_routes_by_scope(
     first = client.installation(created.id)
     assert (await first.health()).is_healthy
     assert (await first.describe())["name"] == "acme-1"
+    both = RpcRequest.create("health", scope=RpcScope("any-workspace", created.id))
+    assert await transport.call(both) == {"status": "healthy"}  # installationId consumed
     handle = await first.sync()
     assert (await handle.completion()).status is SyncStatus.COMPLETED
     assert await first.engine.count("AcmeTask") == 30
