@@ -1,129 +1,131 @@
-"""``make demo``: the main job on an embedded default.
+"""``make demo``: the main job on an embedded default, with real ``max`` commands.
 
-For now (foundation issue): create a temporary ``data.db``, store a small Acme-shaped data set
-through the entity engine, and run three searches in the filter language, printing the
-results. Later issues replace this with the real path (Acme fake → connect → sync → search).
+In a temporary directory (with its own ``MAX_HOME``), it runs what a new user runs, printing
+each command before its output:
+
+1. ``max acme create`` and ``max acme seed`` — a fake Acme tenant (1 workspace, 10 users,
+   5 projects × 200 tasks), then ``max acme start --port 0 -o json`` in the background on
+   loopback;
+2. ``max init demo-project``;
+3. ``max connect acme`` without prompts (``--config baseUrl=… --config workspaceId=…
+   --credential api_token=@token.txt``);
+4. ``max sync acme-1`` — with the live progress display when the terminal is one;
+5. two ``max search`` queries;
+
+and finally stops the fake with SIGTERM (also on error or Ctrl-C). Every command is a real
+subprocess of the ``max`` console script.
 """
 
 from __future__ import annotations
 
+import json
+import os
+import shlex
+import signal
+import subprocess
+import sys
 import tempfile
+import urllib.request
 from pathlib import Path
 
-import trio
-
-from maxtrio.core import (
-    EntityDef,
-    EntityQuery,
-    EntityResult,
-    Field,
-    PageRequest,
-    Projection,
-    Schema,
-)
-from maxtrio.query import parse_order_by, parse_where
-from maxtrio.storage import SqliteEngine
-
-User = EntityDef.create(
-    "AcmeUser",
-    {
-        "displayName": Field.string(),
-        "email": Field.string(),
-        "role": Field.string(),
-        "active": Field.boolean(),
-    },
-)
-Task = EntityDef.create(
-    "AcmeTask",
-    {
-        "title": Field.string(),
-        "status": Field.string(),
-        "priority": Field.number(),
-        "assignee": Field.ref(User),
-    },
-)
-SCHEMA = Schema.create("acme", [User, Task])
-
-USERS = [
-    ("u1", "Alice Martin", "alice@acme.test", "admin", True),
-    ("u2", "Bob Chen", "bob@acme.test", "member", False),
-    ("u3", "Charlie Diaz", "charlie@acme.test", "admin", True),
-    ("u4", "Dana Ito", "dana@acme.test", "member", True),
-]
-TASKS = [
-    ("t1", "Write the launch post", "todo", 3, "u1"),
-    ("t2", "Fix login redirect (50% of users)", "in_progress", 5, "u3"),
-    ("t3", "Renew TLS certificates", "done", 4, "u2"),
-    ("t4", "Quarterly report", "todo", 2, "u4"),
-    ("t5", "Migrate search to SQLite", "in_progress", 5, "u1"),
-    ("t6", "Clean up old branches", "todo", 1, None),
-]
-
+SEED = ["--workspaces", "1", "--users-per-workspace", "10"]
+SEED += ["--projects-per-workspace", "5", "--tasks-per-project", "200"]
 SEARCHES = [
-    (User, "active = true AND role = admin", None),
-    (Task, "status != done", "priority:desc"),
-    (Task, 'title ~= "50%" OR assignee = ein:AcmeUser:u1', "title"),
-]
+    [
+        "search", "acme-1", "AcmeTask",
+        "--filter", "status = todo AND priority = high",
+        "--fields", "title,status,priority", "--order-by", "title", "--limit", "5",
+    ],
+    ["search", "acme-1", "AcmeUser", "--fields", "displayName,email,role", "--order-by", "email"],
+]  # fmt: skip
 
 
-def _render(entity: EntityDef, items: list[EntityResult]) -> str:
-    names = ["_id", *entity.stored_field_names]
-    rows = [[_cell(item.maybe_get(n)) for n in names] for item in items]
-    widths = [
-        max(len(n), *(len(r[i]) for r in rows)) if rows else len(n) for i, n in enumerate(names)
-    ]
-    lines = ["  " + "  ".join(n.ljust(w) for n, w in zip(names, widths, strict=True)).rstrip()]
-    lines += [
-        "  " + "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows
-    ]
-    return "\n".join(lines)
+def max_command() -> list[str]:
+    """The ``max`` console script next to this interpreter, else ``python -m maxtrio.cli``."""
+    script = Path(sys.executable).parent / "max"
+    return [str(script)] if script.exists() else [sys.executable, "-m", "maxtrio.cli"]
 
 
-def _cell(value: object) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
+class Demo:
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.env = dict(os.environ, MAX_HOME=str(directory / "max-home"))
+        self.env.pop("MAX_TARGET", None)
 
+    def show(self, args: list[str], cwd: Path, *, background: bool = False) -> None:
+        where = "" if cwd == self.directory else f"{cwd.relative_to(self.directory)}"
+        prompt = f"{where}$ " if where else "$ "
+        print(f"\n{prompt}max {shlex.join(args)}{' &' if background else ''}", flush=True)
 
-async def run_demo(directory: Path) -> None:
-    path = directory / "data.db"
-    async with SqliteEngine.open(path, SCHEMA) as engine:
-        await engine.store_many(
-            [User.input(i, displayName=n, email=e, role=r, active=a) for i, n, e, r, a in USERS]
+    def run(self, args: list[str], cwd: Path | None = None) -> None:
+        """Print ``max ARGS`` and run it with the terminal as its stdout and stderr."""
+        directory = cwd or self.directory
+        self.show(args, directory)
+        done = subprocess.run([*max_command(), *args], cwd=directory, env=self.env, check=False)
+        if done.returncode != 0:
+            raise SystemExit(f"demo: `max {shlex.join(args)}` exited with {done.returncode}")
+
+    def start_fake(self) -> tuple[subprocess.Popen[bytes], dict[str, str]]:
+        args = ["acme", "start", "--tenant", "demo", "--data-dir", "tenants", "--port", "0"]
+        args += ["-o", "json"]
+        self.show(args, self.directory, background=True)
+        process = subprocess.Popen(
+            [*max_command(), *args], cwd=self.directory, env=self.env, stdout=subprocess.PIPE
         )
-        await engine.store_many(
+        assert process.stdout is not None
+        line = process.stdout.readline().decode()
+        if not line:
+            process.wait()
+            raise SystemExit("demo: the Acme fake did not start")
+        print(line, end="", flush=True)
+        return process, json.loads(line)
+
+
+def first_workspace(url: str, api_key: str) -> str:
+    request = urllib.request.Request(
+        f"{url}/api/workspaces", headers={"Authorization": f"Bearer {api_key}"}
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return str(json.load(response)[0]["id"])
+
+
+def run_demo(directory: Path) -> None:
+    demo = Demo(directory)
+    demo.run(["acme", "create", "--tenant", "demo", "--data-dir", "tenants"])
+    demo.run(["acme", "seed", "--tenant", "demo", "--data-dir", "tenants", *SEED])
+    fake, started = demo.start_fake()
+    try:
+        token = directory / "token.txt"
+        token.write_text(started["apiKey"])
+        token.chmod(0o600)
+        demo.run(["init", "demo-project"])
+        project = directory / "demo-project"
+        workspace = first_workspace(started["url"], started["apiKey"])
+        demo.run(
             [
-                Task.input(i, title=t, status=s, priority=p, assignee=User.ref(a) if a else None)
-                for i, t, s, p, a in TASKS
-            ]
-        )
-        print(f"Stored {len(USERS)} users and {len(TASKS)} tasks in {path}\n")
-        for entity, text, order in SEARCHES:
-            parsed = parse_where(text, entity)
-            query = EntityQuery(
-                entity,
-                parsed.where,
-                parse_order_by(order) if order else None,
-                Projection.all(),
-            )
-            page = await engine.query(query, PageRequest(limit=20))
-            items = [i for i in page.items if isinstance(i, EntityResult)]
-            flags = f" --order-by {order}" if order else ""
-            print(f"$ max search {entity.name} --filter '{text}'{flags}")
-            print(f"  {entity.name}: {len(items)} result(s)\n")
-            print(_render(entity, items))
-            if parsed.warning:
-                print(f"  warning: {parsed.warning}")
-            print()
+                "connect", "acme",
+                "--config", f"baseUrl={started['url']}",
+                "--config", f"workspaceId={workspace}",
+                "--credential", "api_token=@../token.txt",
+            ],
+            cwd=project,
+        )  # fmt: skip
+        demo.run(["sync", "acme-1"], cwd=project)
+        for search in SEARCHES:
+            demo.run(search, cwd=project)
+    finally:
+        fake.send_signal(signal.SIGTERM)
+        fake.wait(timeout=15)
+        print("\n(stopped the Acme fake)", flush=True)
 
 
 def main() -> None:
     with tempfile.TemporaryDirectory(prefix="maxtrio-demo-") as tmp:
-        trio.run(run_demo, Path(tmp))
+        try:
+            run_demo(Path(tmp))
+        except KeyboardInterrupt:
+            print("\ndemo interrupted", file=sys.stderr)
+            raise SystemExit(130) from None
 
 
 if __name__ == "__main__":
