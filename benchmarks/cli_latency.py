@@ -1,0 +1,128 @@
+"""``max`` start-to-exit latency in direct mode, against the interpreter's own start. JSON lines.
+
+Set-up (not timed): a temp directory with its own ``MAX_HOME``, an Acme tenant (1 workspace,
+10 users, 5 projects × 200 tasks) served by ``max acme start`` on loopback, then
+``max init``, ``max connect acme --name acme …`` and ``max sync acme`` — real processes.
+
+Timed: each command ``--runs`` times (after ``--warmup`` untimed runs), run from the workspace
+directory with stdout to ``/dev/null``, wall time from spawn to exit, with bytecode caching on
+(``PYTHONPYCACHEPREFIX`` in the temp directory — an installed ``max`` has its ``.pyc`` files;
+without them every run recompiles maxtrio's sources, ≈ +130 ms):
+
+* ``floor``: ``python -c pass`` (the same interpreter) — measured in the same run;
+* ``max ls``, ``max status``, ``max search acme AcmeTask --limit 10`` (the issue's three);
+* ``max --version``: the command-line layer alone (asyncclick and the command modules, none of
+  the federation/storage/connector stack), to show where the rest of the time goes.
+
+One line per command: ``{"name", "mode": "direct", "median_ms", "p90_ms", "floor_ms"}`` (plus
+``ratio`` = median / floor median). The target for direct mode is ≤ 4× the floor.
+
+    python benchmarks/cli_latency.py [--runs 20] [--warmup 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from maxtrio.acme import SeedOptions, create_tenant
+
+MAX = str(Path(sys.executable).parent / "max")
+COMMANDS = {
+    "max --version": ["--version"],  # the CLI layer alone (asyncclick, no federation stack)
+    "max ls": ["ls"],
+    "max status": ["status"],
+    "max search acme AcmeTask --limit 10": ["search", "acme", "AcmeTask", "--limit", "10"],
+}
+
+
+def run(argv: list[str], cwd: Path, env: dict[str, str]) -> None:
+    done = subprocess.run(
+        argv, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, check=False
+    )
+    if done.returncode != 0:
+        raise SystemExit(f"{argv} failed: {done.stderr.decode()}")
+
+
+def timed(argv: list[str], cwd: Path, env: dict[str, str], runs: int, warmup: int) -> list[float]:
+    for _ in range(warmup):
+        run(argv, cwd, env)
+    samples = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        run(argv, cwd, env)
+        samples.append((time.perf_counter() - started) * 1000)
+    return samples
+
+
+def p90(samples: list[float]) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, round(0.9 * (len(ordered) - 1)))]
+
+
+def set_up(directory: Path, env: dict[str, str]) -> tuple[subprocess.Popen[bytes], Path]:
+    seed = SeedOptions(users_per_workspace=10, projects_per_workspace=5, tasks_per_project=200)
+    with create_tenant("bench", directory / "tenants") as tenant:
+        tenant.seed(seed)
+    start = ["acme", "start", "--tenant", "bench", "--data-dir", "tenants", "--port", "0"]
+    server = subprocess.Popen(
+        [MAX, *start, "-o", "json"],
+        cwd=directory,
+        env=env,
+        stdout=subprocess.PIPE,
+    )
+    assert server.stdout is not None
+    started = json.loads(server.stdout.readline())
+    project = directory / "bench-project"
+    run([MAX, "init", str(project)], directory, env)
+    connect = ["connect", "acme", "--name", "acme", "--config", f"baseUrl={started['url']}"]
+    run([MAX, *connect, "--credential", f"api_token={started['apiKey']}"], project, env)
+    run([MAX, "sync", "acme"], project, env)
+    return server, project
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument("--warmup", type=int, default=2)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="maxtrio-cli-latency-") as tmp:
+        directory = Path(tmp)
+        env = dict(os.environ, MAX_HOME=str(directory / "home"))
+        env.pop("MAX_TARGET", None)
+        # Measure what an installed max does: with cached bytecode. The cache goes to the temp
+        # directory, not into the checkout; the warm-up runs fill it.
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        env["PYTHONPYCACHEPREFIX"] = str(directory / "pycache")
+        server, project = set_up(directory, env)
+        try:
+            floor = statistics.median(
+                timed([sys.executable, "-c", "pass"], project, env, args.runs, args.warmup)
+            )
+            for name, command in COMMANDS.items():
+                samples = timed([MAX, *command], project, env, args.runs, args.warmup)
+                median = statistics.median(samples)
+                line = {
+                    "name": name,
+                    "mode": "direct",
+                    "median_ms": round(median, 1),
+                    "p90_ms": round(p90(samples), 1),
+                    "floor_ms": round(floor, 1),
+                    "ratio": round(median / floor, 1),
+                }
+                print(json.dumps(line), flush=True)
+        finally:
+            server.send_signal(signal.SIGTERM)
+            server.wait(timeout=15)
+
+
+if __name__ == "__main__":
+    main()
