@@ -8,6 +8,11 @@ from pathlib import Path
 
 import pytest
 
+# `max` is the launcher: without this, every test that runs it would start a workspace daemon
+# (and leave it running until its idle timeout). Daemon tests (tests/daemon, tests/launcher)
+# remove it for the processes they start.
+os.environ["MAX_NO_DAEMON"] = "1"
+
 
 @pytest.fixture(autouse=True)
 def _isolated_max_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:

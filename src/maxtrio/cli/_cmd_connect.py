@@ -16,14 +16,13 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import sys
 from collections.abc import Iterator, Mapping
-from pathlib import Path
 from typing import Any
 
 import asyncclick as click
 
+from ._invocation import current_environ, resolve_path
 from ._printers import dumps_pretty
 from ._session import debug_option, output_option, session
 
@@ -37,7 +36,7 @@ def _split_pair(value: str, option: str) -> tuple[str, str]:
 
 def _read_text(path: str, option: str) -> str:
     try:
-        return Path(path).expanduser().read_text(encoding="utf-8")
+        return resolve_path(path).read_text(encoding="utf-8")
     except FileNotFoundError:
         raise click.BadParameter(f"{path}: no such file", param_hint=option) from None
     except IsADirectoryError:
@@ -78,7 +77,7 @@ def credential_answers(
 ) -> dict[str, str]:
     """``--credentials-from-env PREFIX`` (``PREFIX`` + the name upper-cased) overlaid with
     ``--credential NAME=VALUE`` / ``NAME=@FILE`` flags."""
-    env = os.environ if environ is None else environ
+    env = current_environ() if environ is None else environ
     credentials: dict[str, str] = {}
     if env_prefix is not None:
         for name in names:

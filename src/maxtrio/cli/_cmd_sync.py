@@ -18,7 +18,6 @@ to pending, the sync is ``interrupted``, and the printed ``--resume`` command co
 
 from __future__ import annotations
 
-import signal
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -26,6 +25,7 @@ from typing import Any
 import asyncclick as click
 
 from ._dispatch import EXIT_ERROR, EXIT_INTERRUPTED, CliUsageError
+from ._invocation import interrupt_requests
 from ._printers import dumps_line, dumps_pretty
 from ._session import Session, debug_option, output_option, session
 
@@ -77,7 +77,7 @@ async def _sync_one(
             started["id"] = event.sync_id
 
     async def body(on_event: Callable[[Any], None]) -> Any:
-        with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+        with interrupt_requests() as signals:
             result: Any = None
             async with trio.open_nursery() as nursery:
 

@@ -20,6 +20,7 @@ from ._cmd_completion import (
     completion_command,
 )
 from ._cmd_connect import connect_command
+from ._cmd_daemon import daemon_group
 from ._cmd_help import help_command
 from ._cmd_init import init_command
 from ._cmd_install import install_command
@@ -31,6 +32,7 @@ from ._cmd_status import status_global, status_installation, status_workspace
 from ._cmd_sync import sync_installation, sync_workspace
 from ._dispatch import MaxGroup
 from ._dispatch import main as run_main
+from ._dispatch import run as run_invocation
 from ._flows_commands import flows
 
 EVERY_LEVEL = ("global", "workspace", "installation")
@@ -93,6 +95,7 @@ cli.add_command(help_command)
 cli.add_command(completion_command)
 cli.add_command(acme)
 cli.add_command(flows)
+cli.add_command(daemon_group)
 
 for _command in (search_workspace, sync_workspace):
     for _param in _command.params:
@@ -105,5 +108,16 @@ for _command in (schema_workspace, connect_command):
 
 
 def main(args: Sequence[str] | None = None) -> None:
-    """Run the ``max`` command line (console script entry point)."""
+    """Run the ``max`` command line (``python -m maxtrio.cli``; direct mode)."""
     run_main(cli, args)
+
+
+async def run_args(args: Sequence[str]) -> int:
+    """One ``max`` invocation in the running trio loop: the exit code (errors already on
+    stderr). The workspace daemon runs every command through here."""
+    return await run_invocation(cli, list(args))
+
+
+def root_group() -> click.Group:
+    """The root ``max`` group (its command table), e.g. for shell completion."""
+    return cli

@@ -21,6 +21,8 @@ import sys
 from collections.abc import Mapping
 from typing import TextIO
 
+from ._invocation import current_environ
+
 _RESET = "\x1b[0m"
 _CODES = {
     "bold": "\x1b[1m",
@@ -41,7 +43,7 @@ def decide_color(
     stream: TextIO, flag: bool | None, environ: Mapping[str, str] | None = None
 ) -> bool:
     """Whether to colour ``stream``; ``flag`` is ``--color`` (True), ``--no-color`` (False)."""
-    env = os.environ if environ is None else environ
+    env = current_environ() if environ is None else environ
     if "NO_COLOR" in env or env.get("TERM") == "dumb":
         return False
     if flag is not None:

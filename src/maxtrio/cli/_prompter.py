@@ -51,6 +51,17 @@ class TerminalPrompter(NoInputPrompter):
     async def ask(self, message: str, *, secret: bool = False) -> str:
         import trio
 
+        from ._invocation import current_invocation
+
+        invocation = current_invocation()
+        if invocation is not None and invocation.ask is not None:
+            remote = await invocation.ask(message, secret=secret)
+            if remote is None:
+                from maxtrio.connector import ErrInputRequired
+
+                raise ErrInputRequired(prompt=message.strip().rstrip(":"))
+            return remote
+
         def read() -> str | None:
             if secret:
                 try:

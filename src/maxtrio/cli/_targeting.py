@@ -30,6 +30,8 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ._invocation import current_cwd, current_environ, current_invocation
+
 if TYPE_CHECKING:
     from maxtrio.core import MaxUrl
     from maxtrio.federation import GlobalMax, InstallationMax, WorkspaceMax
@@ -63,7 +65,7 @@ class GlobalOptions:
             return self.target
         if self.global_:
             return "@"
-        env = os.environ if environ is None else environ
+        env = current_environ() if environ is None else environ
         return env.get(TARGET_ENV) or None
 
 
@@ -131,7 +133,7 @@ class Targeting:
 
     def __init__(self, options: GlobalOptions, cwd: Path | None = None) -> None:
         self.options = options
-        self.cwd = cwd if cwd is not None else Path(os.getcwd())
+        self.cwd = cwd if cwd is not None else current_cwd()
         self._cwd_url: MaxUrl | None = None
         self._url: MaxUrl | None = None
         self._error: BaseException | None = None
@@ -212,6 +214,10 @@ async def open_global() -> AsyncIterator[GlobalMax]:
     """The machine's Max (``$MAX_HOME`` or ``~/.max``) for the duration of a command."""
     from maxtrio.federation import GlobalMax, MaxHome
 
+    invocation = current_invocation()
+    if invocation is not None and invocation.global_max is not None:
+        yield invocation.global_max  # the daemon's, kept warm between commands
+        return
     home = MaxHome.from_env()
     add_site_packages(home.root)
     async with GlobalMax.open(home) as global_max:
