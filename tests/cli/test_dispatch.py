@@ -105,7 +105,7 @@ async def test_unknown_command_lists_the_commands_of_the_level(shared_home: Sync
     assert result.err.splitlines() == [
         "Error: Unknown command bogus.",
         "  Available commands: init, install, search, ls, status, llm-bootstrap, help, "
-        "completion, acme, flows",
+        "completion, acme, flows, daemon",
         "  Run max -h for help.",
     ]
     workspace = await invoke("bogus", cwd=shared_home.root)
