@@ -208,3 +208,26 @@ async def test_bad_config_files(project: Path, tmp_path: Path, content: str, mes
     config.write_text(content)
     result = await _connect(project, "--config-file", str(config))
     assert_one_line_error(result, contains=f"{config}: {message}", code=2)
+
+
+async def test_two_connects_at_once_both_land(tmp_path: Path, acme: AcmeServer) -> None:
+    """Two real ``max connect`` processes at the same time: max.json keeps both."""
+    from .conftest import max_proc
+
+    home = tmp_path / "home"
+    project = tmp_path / "busy"
+    assert (await max_proc("init", str(project), cwd=tmp_path, home=home)).code == 0
+    flags = ["--config", f"baseUrl={acme.url}", "--credential", f"api_token={acme.api_key}"]
+    results: dict[str, Result] = {}
+
+    async def connect(name: str) -> None:
+        results[name] = await max_proc(
+            "connect", "acme", "--name", name, *flags, cwd=project, home=home
+        )
+
+    async with trio.open_nursery() as nursery:
+        for name in ("left", "right"):
+            nursery.start_soon(connect, name)
+    assert all(r.code == 0 for r in results.values()), results
+    installations = json.loads((project / "max.json").read_text())["installations"]
+    assert sorted(installations) == ["left", "right"]

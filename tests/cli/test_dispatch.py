@@ -4,6 +4,7 @@ every way a target resolves or fails. Ports the reference's ``cli.smoke.test.ts`
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -208,6 +209,15 @@ def _directory(synced: Synced, kind: str) -> Path:
     if kind == "workspace":
         return synced.root
     return synced.root / ".max" / "installations" / "acme-1"
+
+
+async def test_targets_by_id(shared_home: Synced) -> None:
+    ids = json.loads((await invoke("-g", "ls", "-o", "json")).out)
+    workspace_id = ids["workspaces"][0]["id"]
+    by_id = await invoke("-t", f"max://@/{workspace_id}", "ls", "-o", "json")
+    installation_id = json.loads(by_id.out)["installations"][0]["id"]
+    status = await invoke("-t", f"max://@/{workspace_id}/{installation_id}", "status", "-o", "json")
+    assert json.loads(status.out)["name"] == "acme-1"
 
 
 async def test_installation_directory_is_the_installation_level(shared_home: Synced) -> None:

@@ -84,12 +84,16 @@ async def test_from_nothing_to_answers(tmp_path: Path, acme_service: AcmeService
     # -- what is on disk ------------------------------------------------------------------
     credentials = project / ".max" / "installations" / "acme-1" / "credentials.json"
     assert _mode(credentials) == 0o600
-    assert json.loads(credentials.read_text()) == {"api_token": acme_service.api_key}
+    # byte-compatible with the reference: 2-space indent, no trailing newline
+    assert credentials.read_text() == f'{{\n  "api_token": "{acme_service.api_key}"\n}}'
+
     for directory in (home, project / ".max", credentials.parent):
         assert _mode(directory) == 0o700, directory
     assert (credentials.parent / "data.db").is_file()
     max_json = (project / "max.json").read_text()
     assert acme_service.api_key not in max_json
+    assert max_json.startswith('{\n  "installations": {\n    "acme-1": {\n      "id": "')
+    assert max_json.endswith("}\n")
     entry = json.loads(max_json)["installations"]["acme-1"]
     assert entry["connector"] == "acme"
     assert entry["spec"]["connectorConfig"]["baseUrl"] == acme_service.url
