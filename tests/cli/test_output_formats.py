@@ -208,3 +208,32 @@ async def test_init_and_connect_json(tmp_path: Path, acme_service: AcmeService) 
     document = json.loads(connect.out)
     assert list(document) == ["url", "id", "name", "connector", "config"]
     assert document["config"]["baseUrl"] == acme_service.url
+
+
+async def test_a_failed_sync_exits_1_and_lists_its_failures(tmp_path: Path) -> None:
+    import trio
+
+    from maxtrio.acme import AcmeServer, Tenant, serve_acme
+
+    root = tmp_path / "failing"
+    assert (await invoke("init", str(root), cwd=tmp_path)).code == 0
+    with Tenant.in_memory() as tenant:
+        tenant.seed()
+        async with trio.open_nursery() as upstream:
+            server: AcmeServer = await upstream.start(serve_acme, tenant)
+            connected = await invoke(
+                "connect", "acme", "--config", f"baseUrl={server.url}",
+                "--credential", f"api_token={server.api_key}", cwd=root,
+            )  # fmt: skip
+            assert connected.code == 0, connected
+            upstream.cancel_scope.cancel()  # the source goes away before the sync
+    result = await invoke("sync", "acme-1", "-o", "json", cwd=root)
+    assert result.code == 1
+    document = json.loads(result.out)
+    assert document["status"] == "failed" and document["tasksFailed"] >= 1
+    assert document["failures"][0]["code"] == "connector-acme.connection_failed"
+    assert result.err.splitlines()[0] == "Failures:"
+    assert "Could not reach Acme" in result.err and "Traceback" not in result.err
+    status = json.loads((await invoke("status", "-o", "json", cwd=root)).out)
+    assert status["installations"][0]["lastSync"]["status"] == "failed"
+    assert status["installations"][0]["status"] == "unhealthy"
