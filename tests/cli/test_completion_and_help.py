@@ -47,6 +47,14 @@ async def test_completion_values(shared_home: Synced, monkeypatch: pytest.Monkey
     assert inside == ["acme-1"]
     relative = await _complete(monkeypatch, shared_home.root, ["-t", "a"])
     assert relative == ["acme-1"]
+    entities = await _complete(monkeypatch, shared_home.root, ["search", "acme-1", "AcmeT"])
+    assert entities == ["AcmeTask"]
+    everywhere = await _complete(monkeypatch, outside, ["-g", "search", "shared-ws/acme-1", ""])
+    assert everywhere == ["AcmeUser", "AcmeWorkspace", "AcmeRoot", "AcmeProject", "AcmeTask"]
+    installation = await _complete(
+        monkeypatch, outside, ["-t", "shared-ws/acme-1", "search", "AcmeU"]
+    )
+    assert installation == ["AcmeUser"]
 
 
 def test_target_suggestions_by_level(shared_home: Synced) -> None:

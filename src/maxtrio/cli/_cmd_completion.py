@@ -8,6 +8,7 @@ option names and the values below:
   ``max://@/<ws>/<inst>`` and relative ``<ws>``, ``<ws>/<inst>`` or (inside a workspace)
   ``<inst>``;
 * installation arguments: the workspace's installation names (``<connector>:<name>``);
+* entity arguments of ``search``: the entity types of the installation named so far;
 * connector arguments: the registry's connector names.
 
 Install: ``eval "$(max completion bash)"`` in ``~/.bashrc`` (zsh: ``~/.zshrc``), or
@@ -154,3 +155,31 @@ def complete_connector(ctx: click.Context, param: click.Parameter, incomplete: s
     except Exception:
         return []
     return [n for n in names if n.startswith(incomplete)]
+
+
+def complete_entity(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[Any]:
+    """Entity types of the installation the command line names so far."""
+    from asyncclick.shell_completion import CompletionItem
+
+    from ._dispatch import targeting_of
+
+    try:
+        targeting = targeting_of(ctx)
+        named = ctx.params.get("target")
+        url = targeting.relative_url(named) if named else targeting.url
+        workspace = url.workspace
+        installation = ctx.params.get("installation") or url.installation
+        found = [i for i in _installations(workspace) if i.name == installation]
+        if not found:
+            return []
+        from maxtrio.connector import ConnectorRegistry
+
+        connector = found[0].connector
+        schema = ConnectorRegistry.discover().resolve(connector).definition.schema
+    except Exception:
+        return []
+    return [
+        CompletionItem(name, help=connector)
+        for name in schema.entity_types
+        if name.startswith(incomplete)
+    ]

@@ -15,6 +15,7 @@ import asyncclick as click
 from ._acme_commands import acme
 from ._cmd_completion import (
     complete_connector,
+    complete_entity,
     complete_installation,
     complete_target,
     completion_command,
@@ -101,6 +102,10 @@ for _command in (search_workspace, sync_workspace):
     for _param in _command.params:
         if _param.name == "installation":
             _param._custom_shell_complete = complete_installation
+for _command in (search_global, search_workspace, search_installation):
+    for _param in _command.params:
+        if _param.name == "entity_type":
+            _param._custom_shell_complete = complete_entity
 for _command in (schema_workspace, connect_command):
     for _param in _command.params:
         if _param.name in ("connector", "source"):
