@@ -168,8 +168,9 @@ async def connect_command(
 ) -> None:
     """Connect a new data source.
 
-    SOURCE is a connector name (see max connect --help at global level for how to install
-    more). The onboarding steps ask for what they need; flags answer them up front.
+    SOURCE is a connector name (acme is built in; max install adds more). The onboarding
+    steps ask for what they need; flags answer them up front, and without a terminal every
+    missing value is listed instead of asked.
 
     \b
     Examples:

@@ -172,7 +172,7 @@ async def search_workspace(installation: str, entity_type: str, **options: Any) 
     \b
     Examples:
       max search acme-1 AcmeTask --limit 10
-      max search acme-1 AcmeTask -f 'status = todo AND priority >= 3' --order-by priority:desc
+      max search acme-1 AcmeTask -f 'status = todo AND priority = high' --order-by title:desc
       max search acme-1 AcmeUser --fields displayName,email -o csv
       max search acme-1 AcmeTask --all -o ndjson | head -5
     """
