@@ -21,7 +21,7 @@ import sys
 
 from ._conversation import STALE, ConnectionLost, converse
 from ._home import DaemonPaths, connect, max_home
-from ._request import build_request
+from ._request import COMPLETE_VAR, build_request
 from ._route import route
 
 TYPE_CHECKING = False
@@ -50,11 +50,18 @@ def main(argv: list[str] | None = None) -> int:
     except OSError:
         run_direct(args)  # the CLI reports the vanished directory
     home = max_home(environ)
-    plan = route(args, cwd, environ, home)
+    shell: str | None = None
+    if COMPLETE_VAR in environ:  # a completion script asks: answer for the cwd's workspace
+        shell, _, action = environ[COMPLETE_VAR].partition("_")
+        if action != "complete":
+            run_direct(args)
+        plan = route([], cwd, environ, home)
+    else:
+        plan = route(args, cwd, environ, home)
     if plan.root is None:
-        run_direct(plan.argv)
+        run_direct(plan.argv if shell is None else args)
     paths = DaemonPaths.for_root(plan.root, home)
-    request = build_request(plan.argv, cwd, environ)
+    request = build_request(plan.argv, cwd, environ, shell=shell)
     for _attempt in (1, 2):
         sock = connect(paths)
         if sock is None:

@@ -33,6 +33,9 @@ ENV_ALLOW = (
     "MAXTRIO_CONNECTORS_DIR",
 )
 CREDENTIALS_FROM_ENV = "--credentials-from-env"
+#: Set by the completion scripts ``max completion <shell>`` prints: ``<shell>_complete``.
+COMPLETE_VAR = "_MAX_COMPLETE"
+COMPLETION_ENV = ("COMP_WORDS", "COMP_CWORD")
 
 
 def _isatty(fd: int) -> bool:
@@ -67,7 +70,11 @@ def credentials_prefix(argv: Sequence[str]) -> str | None:
     return None
 
 
-def build_request(argv: list[str], cwd: str, environ: Mapping[str, str]) -> dict[str, object]:
+def build_request(
+    argv: list[str], cwd: str, environ: Mapping[str, str], *, shell: str | None = None
+) -> dict[str, object]:
+    """A ``run`` request — or, with ``shell``, a ``complete`` request whose words are the
+    ``COMP_WORDS``/``COMP_CWORD`` the shell's completion script set (sent in ``env``)."""
     tty = {"stdin": _isatty(0), "stdout": _isatty(1), "stderr": _isatty(2)}
     env = {name: environ[name] for name in ENV_ALLOW if name in environ}
     if "COLUMNS" not in env:
@@ -82,8 +89,8 @@ def build_request(argv: list[str], cwd: str, environ: Mapping[str, str]) -> dict
     prefix = credentials_prefix(argv)
     if prefix is not None:
         env.update({k: v for k, v in environ.items() if k.startswith(prefix)})
-    return {
-        "kind": "run",
+    request: dict[str, object] = {
+        "kind": "run" if shell is None else "complete",
         "version": launcher_version(),
         "argv": argv,
         "cwd": cwd,
@@ -91,3 +98,7 @@ def build_request(argv: list[str], cwd: str, environ: Mapping[str, str]) -> dict
         "env": env,
         "tty": tty,
     }
+    if shell is not None:
+        request["shell"] = shell
+        env.update({k: environ[k] for k in COMPLETION_ENV if k in environ})
+    return request

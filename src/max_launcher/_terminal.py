@@ -1,52 +1,59 @@
 """Answering the daemon's prompts from this terminal.
 
 The prompt text goes to stderr (as in direct mode, so stdout stays the command's result); the
-answer is one line of stdin. Secret prompts turn the terminal's echo off (``termios``) and
-always turn it back on — also when Ctrl-C interrupts the prompt. End of input gives ``None``
-(the daemon's command then reports the missing value).
+answer is one line of stdin. For a secret prompt the terminal's echo is turned off (``termios``)
+before the prompt is shown, and always turned back on — also when Ctrl-C interrupts the
+prompt. End of input gives ``None`` (the daemon's command then reports the missing value).
 """
 
 from __future__ import annotations
 
 import sys
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import TextIO
+
 
 def ask(message: str, *, secret: bool) -> str | None:
-    err = sys.stderr
-    if err is not None:
-        err.write(message)
-        err.flush()
-    stdin = sys.stdin
+    stdin, err = sys.stdin, sys.stderr
     if stdin is None:
+        _show(err, message)
         return None
     if secret and _isatty(stdin):
-        line = _read_without_echo(stdin)
-        if err is not None:
-            err.write("\n")
-            err.flush()
+        line = _read_without_echo(stdin, err, message)
     else:
+        _show(err, message)
         line = stdin.readline()
     if not line:
         return None
     return line.rstrip("\r\n")
 
 
-def _isatty(stream: object) -> bool:
+def _show(stream: TextIO | None, text: str) -> None:
+    if stream is not None:
+        stream.write(text)
+        stream.flush()
+
+
+def _isatty(stream: TextIO) -> bool:
     try:
-        return bool(stream.isatty())  # type: ignore[attr-defined]
+        return stream.isatty()
     except (AttributeError, ValueError, OSError):
         return False
 
 
-def _read_without_echo(stdin: object) -> str:
+def _read_without_echo(stdin: TextIO, err: TextIO | None, message: str) -> str:
     import termios
 
-    fd = stdin.fileno()  # type: ignore[attr-defined]
+    fd = stdin.fileno()
     saved = termios.tcgetattr(fd)
     quiet = list(saved)
     quiet[3] = quiet[3] & ~termios.ECHO
     termios.tcsetattr(fd, termios.TCSADRAIN, quiet)
     try:
-        return str(stdin.readline())  # type: ignore[attr-defined]
+        _show(err, message)
+        return stdin.readline()
     finally:
         termios.tcsetattr(fd, termios.TCSADRAIN, saved)
+        _show(err, "\n")

@@ -119,12 +119,12 @@ class Outbox:
             self.put(Write(chunk, "stderr" if stream == STDERR else "stdout"))
 
     def finish(self, final: DaemonMessage | None) -> None:
-        """Queue the last message (if the connection still works) and close."""
-        if not self.closed:
-            if final is not None:
-                self._send.send_nowait(final)
-            self.closed = True
-            self._send.close()
+        """Queue the last message (if the connection still works) and close: the sender
+        ends once everything queued has left (or the socket broke)."""
+        if not self.closed and final is not None:
+            self._send.send_nowait(final)
+        self.closed = True
+        self._send.close()
 
     async def run_sender(self, stream: trio.abc.SendStream) -> None:
         async with self._receive:
@@ -288,7 +288,13 @@ class Connection:
     def describe(self) -> dict[str, Any]:
         request = self.request
         word = next((a for a in request.argv if not a.startswith("-")), "") if request else ""
-        return {"command": word}
+        return {
+            "command": word,
+            "gone": self.client_gone,
+            "cancel": self.cancel_requested,
+            "closed": self.outbox.closed,
+            "broken": self.outbox.broken,
+        }
 
 
 def _usage_response(error: MaxError) -> Response:

@@ -135,6 +135,7 @@ class WorkspaceDaemon:
                     if not self.retired:
                         self._release_files()
                         for connection in list(self.connections):
+                            log.info("stopping %s", connection.describe())
                             connection.interrupt()
                         connections.cancel_scope.deadline = (
                             trio.current_time() + SHUTDOWN_GRACE_SECONDS
