@@ -14,10 +14,13 @@ without them every run recompiles maxtrio's sources, ≈ +130 ms):
 * ``max --version``: the command-line layer alone (asyncclick and the command modules, none of
   the federation/storage/connector stack), to show where the rest of the time goes.
 
-One line per command: ``{"name", "mode": "direct", "median_ms", "p90_ms", "floor_ms"}`` (plus
-``ratio`` = median / floor median). The target for direct mode is ≤ 4× the floor.
+Two modes: ``direct`` (``MAX_NO_DAEMON=1``: the launcher execs the full CLI, which imports
+what the command needs and runs it) and ``daemon`` (the launcher forwards the command to the
+workspace's daemon, started by the warm-up runs and stopped at the end). One line per command
+and mode: ``{"name", "mode", "median_ms", "p90_ms", "floor_ms"}`` (plus ``ratio`` = median /
+floor median). The target for direct mode is ≤ 4× the floor.
 
-    python benchmarks/cli_latency.py [--runs 20] [--warmup 2]
+    python benchmarks/cli_latency.py [--runs 20] [--warmup 2] [--mode direct|daemon|both]
 """
 
 from __future__ import annotations
@@ -93,33 +96,47 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--warmup", type=int, default=2)
+    parser.add_argument("--mode", choices=["direct", "daemon", "both"], default="both")
     args = parser.parse_args()
+    modes = ["direct", "daemon"] if args.mode == "both" else [args.mode]
     with tempfile.TemporaryDirectory(prefix="maxtrio-cli-latency-") as tmp:
         directory = Path(tmp)
         env = dict(os.environ, MAX_HOME=str(directory / "home"))
         env.pop("MAX_TARGET", None)
+        env.pop("MAX_NO_DAEMON", None)
         # Measure what an installed max does: with cached bytecode. The cache goes to the temp
         # directory, not into the checkout; the warm-up runs fill it.
         env.pop("PYTHONDONTWRITEBYTECODE", None)
         env["PYTHONPYCACHEPREFIX"] = str(directory / "pycache")
-        server, project = set_up(directory, env)
+        server, project = set_up(directory, {**env, "MAX_NO_DAEMON": "1"})
         try:
             floor = statistics.median(
                 timed([sys.executable, "-c", "pass"], project, env, args.runs, args.warmup)
             )
-            for name, command in COMMANDS.items():
-                samples = timed([MAX, *command], project, env, args.runs, args.warmup)
-                median = statistics.median(samples)
-                line = {
-                    "name": name,
-                    "mode": "direct",
-                    "median_ms": round(median, 1),
-                    "p90_ms": round(p90(samples), 1),
-                    "floor_ms": round(floor, 1),
-                    "ratio": round(median / floor, 1),
-                }
-                print(json.dumps(line), flush=True)
+            for mode in modes:
+                mode_env = {**env, "MAX_NO_DAEMON": "1"} if mode == "direct" else env
+                for name, command in COMMANDS.items():
+                    samples = timed([MAX, *command], project, mode_env, args.runs, args.warmup)
+                    median = statistics.median(samples)
+                    line = {
+                        "name": name,
+                        "mode": mode,
+                        "median_ms": round(median, 1),
+                        "p90_ms": round(p90(samples), 1),
+                        "floor_ms": round(floor, 1),
+                        "ratio": round(median / floor, 1),
+                    }
+                    print(json.dumps(line), flush=True)
         finally:
+            if "daemon" in modes:
+                subprocess.run(
+                    [MAX, "daemon", "stop"],
+                    cwd=project,
+                    env=env,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                    check=False,
+                )
             server.send_signal(signal.SIGTERM)
             server.wait(timeout=15)
 
