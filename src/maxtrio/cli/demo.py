@@ -12,8 +12,9 @@ each command before its output:
 4. ``max sync acme-1`` — with the live progress display when the terminal is one;
 5. two ``max search`` queries;
 
-and finally stops the fake with SIGTERM (also on error or Ctrl-C). Every command is a real
-subprocess of the ``max`` console script.
+and finally stops the workspace's daemon (if the launcher started one) and the fake with
+SIGTERM (also on error or Ctrl-C). Every command is a real subprocess of the ``max`` console
+script.
 """
 
 from __future__ import annotations
@@ -65,6 +66,18 @@ class Demo:
         if done.returncode != 0:
             raise SystemExit(f"demo: `max {shlex.join(args)}` exited with {done.returncode}")
 
+    def stop_daemon(self, project: Path) -> None:
+        """The launcher may have started the workspace's daemon: stop it with the directory."""
+        if project.is_dir():
+            subprocess.run(
+                [*max_command(), "daemon", "stop"],
+                cwd=project,
+                env=self.env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                check=False,
+            )
+
     def start_fake(self) -> tuple[subprocess.Popen[bytes], dict[str, str]]:
         args = ["acme", "start", "--tenant", "demo", "--data-dir", "tenants", "--port", "0"]
         args += ["-o", "json"]
@@ -114,6 +127,7 @@ def run_demo(directory: Path) -> None:
         for search in SEARCHES:
             demo.run(search, cwd=project)
     finally:
+        demo.stop_daemon(directory / "demo-project")
         fake.send_signal(signal.SIGTERM)
         fake.wait(timeout=15)
         print("\n(stopped the Acme fake)", flush=True)
