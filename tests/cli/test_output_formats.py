@@ -237,3 +237,19 @@ async def test_a_failed_sync_exits_1_and_lists_its_failures(tmp_path: Path) -> N
     status = json.loads((await invoke("status", "-o", "json", cwd=root)).out)
     assert status["installations"][0]["lastSync"]["status"] == "failed"
     assert status["installations"][0]["status"] == "unhealthy"
+
+
+async def test_colour_only_when_asked_and_never_with_no_color(
+    shared_home: Synced, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    plain = await invoke(*INST, "search", "AcmeUser", "--limit", "1")
+    assert "\x1b[" not in plain.out  # stdout is not a terminal
+    forced = await invoke(*INST, "search", "AcmeUser", "--limit", "1", "--color")
+    assert forced.out.startswith("\x1b[4mAcmeUser\x1b[0m: 1 result, more available")
+    as_json = await invoke(*INST, "search", "AcmeUser", "--limit", "1", "--color", "-o", "json")
+    assert "\x1b[" not in as_json.out  # JSON never carries ANSI codes
+    error = await invoke(*INST, "search", "Nope", "--color")
+    assert error.err.startswith("\x1b[31mError\x1b[0m: Unknown entity type")
+    monkeypatch.setenv("NO_COLOR", "1")
+    refused = await invoke(*INST, "search", "AcmeUser", "--limit", "1", "--color")
+    assert "\x1b[" not in refused.out + refused.err
