@@ -5,13 +5,14 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 SOURCES := src tests benchmarks $(wildcard launcher)
 
-.PHONY: help venv test check lint format demo bench clean
+.PHONY: help venv test check lint format demo bench pyz clean
 
 help:
 	@echo "make demo   - set up .venv and run the main job on an embedded default"
 	@echo "make test   - set up .venv and run the whole test suite"
 	@echo "make check  - ruff, ruff format --check, mypy --strict on src/, import-linter"
 	@echo "make bench  - run every benchmark in benchmarks/ (prints JSON lines)"
+	@echo "make pyz    - build dist/max.pyz, the single-file max (shiv; any Python >= 3.11)"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +42,9 @@ demo: $(STAMP)
 
 bench: $(STAMP)
 	@set -e; for f in benchmarks/*.py; do echo "# $$f" >&2; $(BIN)/python $$f; done
+
+pyz: $(STAMP)
+	$(BIN)/python launcher/build_pyz.py -o dist/max.pyz
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info src/*.egg-info
