@@ -55,6 +55,7 @@ BAD_INVOCATIONS: list[tuple[list[str], str, int]] = [
     ([*SEARCH, "--order-by", "_ref"], "_ref", 1),
     ([*SEARCH, "--limit", "-1"], "Invalid value for '--limit': limit must be ≥ 0", 2),
     ([*SEARCH, "--limit", "ten"], "'ten' is not a valid integer", 2),
+    ([*SEARCH, "--limit", "1" + "0" * 27], "limit must be ≤ 1000000000", 2),
     ([*SEARCH, "--after", "garbage"], "garbage", 1),
     ([*SEARCH, "-o", "xml"], "Invalid value for '-o' / '--output'", 2),
     # sync
@@ -106,6 +107,11 @@ async def test_init_errors(tmp_path: Path) -> None:
     assert (await invoke("init", "--force", "inner", cwd=tmp_path / "proj")).code == 0
     clash = await invoke("init", str(tmp_path / "other" / "proj"), cwd=tmp_path)
     assert_one_line_error(clash, contains='A workspace named "proj" is already registered at ')
+    control = await invoke("init", "bad\nname", cwd=tmp_path)
+    assert_one_line_error(control, contains="DIRECTORY 'bad\\nname' — the name has a control")
+    assert not (tmp_path / "bad\nname").exists()
+    at = await invoke("init", "@", cwd=tmp_path)
+    assert_one_line_error(at, contains="@ is the name of this machine")
     a_file = tmp_path / "file"
     a_file.write_text("x")
     on_file = await invoke("init", str(a_file), cwd=tmp_path)

@@ -42,6 +42,7 @@ async def init_command(directory: str, force: bool, output: str) -> None:
     if not str(directory).strip():
         raise ErrInvalidOption(option="DIRECTORY", reason="must not be empty")
     target = _directory(directory, run.targeting.cwd)
+    _check_name(target.name)
     async with open_global() as global_max:
         try:
             info = await global_max.create_workspace(target, force=force)
@@ -83,3 +84,16 @@ async def init_command(directory: str, force: bool, output: str) -> None:
 def _directory(directory: str, cwd: Path) -> Path:
     path = Path(directory).expanduser()
     return (path if path.is_absolute() else cwd / path).resolve()
+
+
+def _check_name(name: str) -> None:
+    """The directory's name becomes the workspace's name and a Max URL segment."""
+    from ._errors import ErrInvalidOption
+
+    if any(ord(c) < 32 or 127 <= ord(c) < 160 for c in name):
+        raise ErrInvalidOption(
+            option=f"DIRECTORY {name!r}",
+            reason="the name has a control character; it names the workspace",
+        )
+    if name == "@":
+        raise ErrInvalidOption(option="DIRECTORY '@'", reason="@ is the name of this machine")

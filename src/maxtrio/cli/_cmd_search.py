@@ -33,9 +33,14 @@ SINGLE_PAGE_LIMIT = 1000
 STREAM_PAGE_LIMIT = 100
 
 
+MAX_LIMIT = 1_000_000_000
+
+
 def _check_limit(_ctx: Any, _param: Any, value: int | None) -> int | None:
     if value is not None and value < 0:
         raise click.BadParameter("limit must be ≥ 0")
+    if value is not None and value > MAX_LIMIT:
+        raise click.BadParameter(f"limit must be ≤ {MAX_LIMIT} (use --all to stream more)")
     return value
 
 
