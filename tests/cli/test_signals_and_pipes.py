@@ -190,3 +190,29 @@ async def test_progress_is_drawn_on_a_terminal_only(synced: Synced, tmp_path: Pa
     assert "\x1b[" in text and "AcmeTask" in text and "elapsed" in text
     assert bytes(out).decode().startswith("Sync completed in ")
     assert b"\x1b[" not in out  # stdout is a pipe: no colour there
+
+
+async def test_closed_stdout_and_a_deleted_directory(synced: Synced, tmp_path: Path) -> None:
+    closed = await trio.run_process(
+        f"'{MAX}' ls >&-",
+        shell=True,
+        cwd=str(synced.root),
+        env=max_env(synced.home),
+        capture_stderr=True,
+        check=False,
+    )
+    assert (closed.returncode, closed.stderr) == (0, b"")
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    deleted = await trio.run_process(
+        f"cd '{gone}' && rmdir '{gone}' && '{MAX}' status",
+        shell=True,
+        env=max_env(synced.home),
+        capture_stdout=True,
+        capture_stderr=True,
+        check=False,
+    )
+    assert deleted.returncode == 1 and deleted.stdout == b""
+    assert deleted.stderr.decode() == (
+        "Error: The current directory no longer exists (cd to an existing one)\n"
+    )

@@ -121,7 +121,7 @@ def pad(text: str, width: int) -> str:
 class Sink:
     """A text stream the CLI writes whole chunks to; each chunk ends with one newline."""
 
-    def __init__(self, stream: TextIO) -> None:
+    def __init__(self, stream: TextIO | None) -> None:
         self.stream = stream
 
     def line(self, text: str = "") -> None:
@@ -129,6 +129,8 @@ class Sink:
         self.write(f"{text}\n")
 
     def write(self, text: str) -> None:
+        if self.stream is None:  # started with the descriptor closed (max ls >&-)
+            raise ReaderGone()
         try:
             self.stream.write(text)
             self.stream.flush()

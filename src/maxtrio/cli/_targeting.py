@@ -23,6 +23,7 @@ URL to live nodes for a command body.
 
 from __future__ import annotations
 
+import errno
 import os
 import sys
 from collections.abc import AsyncIterator, Mapping, Sequence
@@ -133,7 +134,7 @@ class Targeting:
 
     def __init__(self, options: GlobalOptions, cwd: Path | None = None) -> None:
         self.options = options
-        self.cwd = cwd if cwd is not None else current_cwd()
+        self.cwd = cwd if cwd is not None else _working_directory()
         self._cwd_url: MaxUrl | None = None
         self._url: MaxUrl | None = None
         self._error: BaseException | None = None
@@ -173,6 +174,15 @@ class Targeting:
         from maxtrio.federation import target_url
 
         return target_url(value, self.url)
+
+
+def _working_directory() -> Path:
+    try:
+        return current_cwd()
+    except FileNotFoundError:
+        raise FileNotFoundError(
+            errno.ENOENT, "The current directory no longer exists (cd to an existing one)"
+        ) from None
 
 
 class Target:
