@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -25,6 +26,14 @@ def _isolated_max_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Non
         os.environ.pop("MAX_HOME", None)
     else:
         os.environ["MAX_HOME"] = old
+
+
+@pytest.fixture(autouse=True)
+def _restore_sys_path() -> Iterator[None]:
+    """In-process CLI runs may append connector roots to ``sys.path``; keep tests apart."""
+    saved = list(sys.path)
+    yield
+    sys.path[:] = saved
 
 
 @pytest.fixture
