@@ -14,13 +14,18 @@ without them every run recompiles maxtrio's sources, ≈ +130 ms):
 * ``max --version``: the command-line layer alone (asyncclick and the command modules, none of
   the federation/storage/connector stack), to show where the rest of the time goes.
 
-Two modes: ``direct`` (``MAX_NO_DAEMON=1``: the launcher execs the full CLI, which imports
-what the command needs and runs it) and ``daemon`` (the launcher forwards the command to the
-workspace's daemon, started by the warm-up runs and stopped at the end). One line per command
-and mode: ``{"name", "mode", "median_ms", "p90_ms", "floor_ms"}`` (plus ``ratio`` = median /
-floor median). The target for direct mode is ≤ 4× the floor.
+Three modes: ``direct`` (``MAX_NO_DAEMON=1``: the launcher execs the full CLI, which imports
+what the command needs and runs it), ``daemon`` (the launcher forwards the command to the
+workspace's daemon, started by the warm-up runs and stopped at the end) and ``pyz-daemon``
+(``python max.pyz …`` — ``--pyz PATH``, else built into the temp directory with
+``launcher/build_pyz.py`` — through the daemon it starts; shiv extracts into the temp
+directory in the warm-up). One line per command and mode: ``{"name", "mode", "median_ms",
+"p90_ms", "floor_ms"}`` (plus ``ratio`` = median / floor median). Targets: direct ≤ 4× the
+floor, daemon ≤ 2×, pyz-daemon ≤ 2.5×. A last line gives the launcher's own import time
+(``python -X importtime -c "import max_launcher"``, median of the runs, in µs).
 
-    python benchmarks/cli_latency.py [--runs 20] [--warmup 2] [--mode direct|daemon|both]
+    python benchmarks/cli_latency.py [--runs 20] [--warmup 2] [--mode direct|daemon|pyz-daemon|all]
+                                     [--pyz dist/max.pyz]
 """
 
 from __future__ import annotations
@@ -39,6 +44,8 @@ from pathlib import Path
 from maxtrio.acme import SeedOptions, create_tenant
 
 MAX = str(Path(sys.executable).parent / "max")
+ROOT = Path(__file__).resolve().parent.parent
+MODES = ("direct", "daemon", "pyz-daemon")
 COMMANDS = {
     "max --version": ["--version"],  # the CLI layer alone (asyncclick, no federation stack)
     "max ls": ["ls"],
@@ -92,13 +99,42 @@ def set_up(directory: Path, env: dict[str, str]) -> tuple[subprocess.Popen[bytes
     return server, project
 
 
+def build_pyz(directory: Path) -> Path:
+    output = directory / "max.pyz"
+    subprocess.run(
+        [sys.executable, str(ROOT / "launcher" / "build_pyz.py"), "-o", str(output)],
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    return output
+
+
+def launcher_import_us(env: dict[str, str], runs: int) -> tuple[int, int]:
+    """Median cumulative import time of ``max_launcher`` (µs) and of its own modules."""
+    totals, own = [], []
+    for _ in range(runs):
+        done = subprocess.run(
+            [sys.executable, "-X", "importtime", "-c", "import max_launcher"],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        rows = [line.split("|") for line in done.stderr.splitlines()[1:]]
+        totals += [int(r[1]) for r in rows if r[2].strip() == "max_launcher"]
+        own.append(sum(int(r[0].split(":")[1]) for r in rows if "max_launcher" in r[2]))
+    return round(statistics.median(totals)), round(statistics.median(own))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--warmup", type=int, default=2)
-    parser.add_argument("--mode", choices=["direct", "daemon", "both"], default="both")
+    parser.add_argument("--mode", choices=[*MODES, "both", "all"], default="all")
+    parser.add_argument("--pyz", type=Path, default=None, help="a built max.pyz to measure")
     args = parser.parse_args()
-    modes = ["direct", "daemon"] if args.mode == "both" else [args.mode]
+    modes = {"all": list(MODES), "both": ["direct", "daemon"]}.get(args.mode, [args.mode])
     with tempfile.TemporaryDirectory(prefix="maxtrio-cli-latency-") as tmp:
         directory = Path(tmp)
         env = dict(os.environ, MAX_HOME=str(directory / "home"))
@@ -115,8 +151,14 @@ def main() -> None:
             )
             for mode in modes:
                 mode_env = {**env, "MAX_NO_DAEMON": "1"} if mode == "direct" else env
+                program = [MAX]
+                if mode == "pyz-daemon":
+                    pyz = args.pyz.resolve() if args.pyz else build_pyz(directory)
+                    program = [sys.executable, str(pyz)]
+                    mode_env = {**env, "SHIV_ROOT": str(directory / "shiv")}
                 for name, command in COMMANDS.items():
-                    samples = timed([MAX, *command], project, mode_env, args.runs, args.warmup)
+                    argv = [*program, *command]
+                    samples = timed(argv, project, mode_env, args.runs, args.warmup)
                     median = statistics.median(samples)
                     line = {
                         "name": name,
@@ -127,8 +169,11 @@ def main() -> None:
                         "ratio": round(median / floor, 1),
                     }
                     print(json.dumps(line), flush=True)
+            total_us, own_us = launcher_import_us(env, args.runs)
+            imports = {"name": "import max_launcher", "mode": "importtime"}
+            print(json.dumps({**imports, "cumulative_us": total_us, "own_modules_us": own_us}))
         finally:
-            if "daemon" in modes:
+            if "daemon" in modes or "pyz-daemon" in modes:
                 subprocess.run(
                     [MAX, "daemon", "stop"],
                     cwd=project,

@@ -11,9 +11,11 @@
    downloaded and their extension modules added beside the build interpreter's — each
    interpreter loads the ``*.cpython-3XY-*.so`` that matches it. A version whose wheels cannot
    be fetched is left out (with a line on stderr); the build interpreter's always works;
-3. ``shiv --site-packages <tmp>/site-packages -e max_launcher:pyz_main --compile-pyc
+3. files only installers and type checkers read are left out (console scripts, ``*.pyi``,
+   ``RECORD``…, trio's own test suite): fewer zip entries, a faster start;
+4. ``shiv --site-packages <tmp>/site-packages -e max_launcher:pyz_main --compile-pyc
    -p "/usr/bin/env python3" -o dist/max.pyz``;
-4. shiv's ``__main__.py`` is replaced by ``launcher/pyz_main.py``, which skips shiv's bootstrap
+5. shiv's ``__main__.py`` is replaced by ``launcher/pyz_main.py``, which skips shiv's bootstrap
    (≈ 25 ms of imports) when the packages are already extracted and calls it otherwise.
 
 At its first run, ``max.pyz`` extracts its packages to ``~/.shiv/max.pyz_<build id>/``
@@ -68,7 +70,10 @@ def replace_main(archive: Path) -> None:
         out.write(shebang)
         with zipfile.ZipFile(out, "w") as new:
             for info in old.infolist():
-                new.writestr(info, main if info.filename == "__main__.py" else old.read(info))
+                fresh = zipfile.ZipInfo(info.filename, info.date_time)
+                fresh.external_attr = info.external_attr
+                fresh.compress_type = info.compress_type
+                new.writestr(fresh, main if info.filename == "__main__.py" else old.read(info))
     rewritten.chmod(archive.stat().st_mode)
     rewritten.replace(archive)
 
@@ -123,6 +128,30 @@ def add_abis(site_packages: Path, abis: list[str], scratch: Path) -> list[str]:
     return covered
 
 
+#: ``*.dist-info`` files nothing reads at run time (metadata, entry points and licences stay).
+_UNUSED_METADATA = ("RECORD", "INSTALLER", "REQUESTED", "WHEEL", "top_level.txt", "direct_url.json")
+
+
+def prune(site_packages: Path) -> int:
+    """Drop what only installers and type checkers read: every file is an entry of the zip,
+    and Python reads the zip's whole directory at each start (≈ 5 µs an entry)."""
+    removed = 0
+    doomed: list[Path] = [site_packages / "bin"]
+    doomed += site_packages.glob("**/*.pyi")
+    doomed += site_packages.glob("**/py.typed")
+    doomed += site_packages.glob("*/_tests")
+    for name in _UNUSED_METADATA:
+        doomed += site_packages.glob(f"*.dist-info/{name}")
+    for path in doomed:
+        if path.is_dir():
+            removed += sum(1 for p in path.rglob("*") if p.is_file())
+            shutil.rmtree(path)
+        elif path.exists():
+            removed += 1
+            path.unlink()
+    return removed
+
+
 def build(output: Path, abis: list[str]) -> None:
     output.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="max-pyz-") as tmp:
@@ -130,6 +159,7 @@ def build(output: Path, abis: list[str]) -> None:
         install(site_packages, Path(tmp))
         covered = add_abis(site_packages, abis, Path(tmp) / "wheels")
         log(f"compiled modules for Python {', '.join(covered)}")
+        log(f"left out {prune(site_packages)} files nothing reads at run time")
         shiv = Path(sys.executable).parent / "shiv"
         run(
             str(shiv) if shiv.exists() else "shiv",

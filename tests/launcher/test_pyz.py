@@ -7,6 +7,7 @@ import os
 import re
 import subprocess
 import sys
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -49,6 +50,9 @@ def pyz(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         check=False,
     )
     assert done.returncode == 0, done.stderr[-3000:]
+    with zipfile.ZipFile(output) as archive:  # a sound zip: every entry where it says
+        assert archive.testzip() is None
+        assert archive.read("__main__.py") == (ROOT / "launcher" / "pyz_main.py").read_bytes()
     yield output
 
 
