@@ -140,13 +140,19 @@ def stop_daemon(paths: DaemonPaths, *, timeout: float = 10.0) -> bool:
     import time
 
     state = daemon_state(paths)
+    deadline = time.monotonic() + timeout
+    while state.status == STARTING and time.monotonic() < deadline:  # PID not written yet
+        time.sleep(0.02)
+        state = daemon_state(paths)
     stopped = False
     if state.running and state.pid is not None:
         os.kill(state.pid, signal.SIGTERM)
-        deadline = time.monotonic() + timeout
         while lock_is_held(paths) and time.monotonic() < deadline:
             time.sleep(0.02)
-        if lock_is_held(paths) and process_is_daemon(state.pid, state.root):
+        # it lets go of the lock first, then finishes its commands (≤ 5 s) and exits
+        while process_is_daemon(state.pid, state.root) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        if process_is_daemon(state.pid, state.root):
             os.kill(state.pid, signal.SIGKILL)
             while lock_is_held(paths) and time.monotonic() < deadline + 2:
                 time.sleep(0.02)

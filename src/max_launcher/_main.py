@@ -19,7 +19,7 @@ from __future__ import annotations
 import os
 import sys
 
-from ._conversation import STALE, ConnectionLost, converse
+from ._conversation import EXIT_INTERRUPTED, STALE, ConnectionLost, converse
 from ._home import DaemonPaths, connect, max_home
 from ._request import COMPLETE_VAR, build_request
 from ._route import route
@@ -43,7 +43,13 @@ def run_direct(argv: list[str]) -> NoReturn:
 
 def main(argv: list[str] | None = None) -> int:
     """The console script: returns (or ``exec``s into) the command's exit code."""
-    args = sys.argv[1:] if argv is None else list(argv)
+    try:
+        return _launch(sys.argv[1:] if argv is None else list(argv))
+    except KeyboardInterrupt:  # Ctrl-C while starting a daemon: no traceback
+        return EXIT_INTERRUPTED
+
+
+def _launch(args: list[str]) -> int:
     environ = os.environ
     try:
         cwd = os.getcwd()
