@@ -302,3 +302,20 @@ def test_a_command_waiting_at_a_prompt_does_not_block_others(
         terminal.type("\x03")
         code, _ = terminal.finish()
     assert code == 130
+
+
+def test_a_sync_drawing_progress_on_a_terminal_keeps_to_its_own_connection(
+    machine: Machine, slow_acme: Acme
+) -> None:
+    root = connected(machine, slow_acme)
+    expected = machine.direct("ls", cwd=root)
+    terminal = Terminal(machine, root, "sync", "acme-1")
+    try:
+        terminal.expect("elapsed")  # the live display is being drawn on the terminal
+        for _ in range(3):
+            beside = machine.run("ls", cwd=root)
+            assert (beside.code, beside.out, beside.err) == (0, expected.out, ""), beside
+    finally:
+        code, screen = terminal.finish(timeout=120)
+    assert code == 0, screen
+    assert "AcmeTask" in screen and "Sync completed in " in screen

@@ -122,7 +122,16 @@ async def live_progress(style: Style) -> AsyncIterator[ProgressState]:
         return Text.from_ansi("\n".join(state.lines(style)))
 
     console = Console(stderr=True, force_terminal=True, no_color=not style.enabled)
-    live = Live(frame(), console=console, auto_refresh=False, transient=False)
+    # No redirection of sys.stdout/sys.stderr: they are process-wide, and the workspace daemon
+    # runs other commands beside this sync (their output would land in this display).
+    live = Live(
+        frame(),
+        console=console,
+        auto_refresh=False,
+        transient=False,
+        redirect_stdout=False,
+        redirect_stderr=False,
+    )
     live.start()
     try:
         async with trio.open_nursery() as nursery:
