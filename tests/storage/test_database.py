@@ -273,3 +273,63 @@ class TestOpenFailures:
 def _file(path: Path) -> Path:
     path.write_text("not a directory")
     return path
+
+
+class TestGroupCommitCancellation:
+    async def test_a_leader_cancelled_before_its_transaction_does_not_strand_later_writes(
+        self, db_path: Path
+    ) -> None:
+        """A leads; B and C queue behind it; B is handed the lead with C in its group, but the
+        writer is busy; then C and B are cancelled. Neither ran, and a later write still runs
+        (it used to wait forever: C was handed the lead while unwinding and never took it)."""
+        database = SqliteDatabase(db_path)
+        database.write_sync(lambda conn: conn.execute("CREATE TABLE t (v)"))
+
+        def insert(value: str) -> Callable[[apsw.Connection], None]:
+            return lambda conn: conn.execute("INSERT INTO t VALUES (?)", (value,))
+
+        gate = threading.Event()
+        a_done = trio.Event()
+
+        def blocked_insert(conn: apsw.Connection) -> None:
+            gate.wait()
+            insert("a")(conn)
+
+        async def write_a() -> None:
+            await database.write(blocked_insert)
+            a_done.set()
+
+        async def write_cancellable(value: str, scope: trio.CancelScope) -> None:
+            with scope:
+                await database.write(insert(value))
+
+        b_scope, c_scope = trio.CancelScope(), trio.CancelScope()
+        busy = object()
+        try:
+            async with trio.open_nursery() as nursery:
+                nursery.start_soon(write_a)
+                await trio.testing.wait_all_tasks_blocked()
+                nursery.start_soon(write_cancellable, "b", b_scope)
+                await trio.testing.wait_all_tasks_blocked()
+                nursery.start_soon(write_cancellable, "c", c_scope)
+                await trio.testing.wait_all_tasks_blocked()
+                nursery.start_soon(database.write_limiter.acquire_on_behalf_of, busy)
+                await trio.testing.wait_all_tasks_blocked()
+                gate.set()
+                await a_done.wait()
+                await trio.testing.wait_all_tasks_blocked()
+                assert database.write_limiter.statistics().tasks_waiting == 1  # B, leading
+                c_scope.cancel()
+                await trio.testing.wait_all_tasks_blocked()
+                b_scope.cancel()
+                await trio.testing.wait_all_tasks_blocked()
+                database.write_limiter.release_on_behalf_of(busy)
+                with trio.fail_after(10):
+                    await database.write(insert("d"))
+            assert b_scope.cancelled_caught and c_scope.cancelled_caught
+            assert [v for (v,) in database.reader.execute("SELECT v FROM t ORDER BY v")] == [
+                "a",
+                "d",
+            ]
+        finally:
+            database.close()

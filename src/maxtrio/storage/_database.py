@@ -174,6 +174,9 @@ class SqliteDatabase:
                     raise
                 with trio.CancelScope(shield=True):  # started: its transaction finishes first
                     await write.done.wait()
+                if write.lead:  # its leader was cancelled first and requeued it: withdraw
+                    self._queue.remove(write)
+                    self._hand_on_lead()
                 raise
             if not write.lead:
                 assert write.result is not None
