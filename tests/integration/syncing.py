@@ -12,7 +12,7 @@ import attrs
 from maxtrio.connectors.acme import AcmeSchema, connector
 from maxtrio.core import SeederEnv, SyncPlan
 from maxtrio.execution import RetryPolicy, SyncResult, SyncSetup, run_sync
-from maxtrio.storage import open_installation_store
+from maxtrio.storage import InstallationStore, open_installation_store
 
 from .sync_worker import acme_installation, sync_setup
 
@@ -32,10 +32,11 @@ async def sync_into(db: Path, url: str, api_key: str, **options: Any) -> SyncRes
 
 @attrs.frozen(eq=False)
 class Sync:
-    """A sync ready to start: ``setup.executor().running(plan)`` runs it."""
+    """A sync ready to start (``setup.executor().running(plan)``) and the store it writes to."""
 
     setup: SyncSetup
     plan: SyncPlan
+    store: InstallationStore
 
 
 @asynccontextmanager
@@ -48,4 +49,4 @@ async def prepared_sync(db: Path, url: str, api_key: str, **options: Any) -> Asy
     ):
         setup = sync_setup(store, installation, **options)
         plan = await connector.definition.seeder.seed(SeederEnv(setup.ctx, setup.engine))
-        yield Sync(setup, plan)
+        yield Sync(setup, plan, store)

@@ -3,6 +3,9 @@ then resuming it gives the same entity rows as a sync that was never stopped.
 
 Real Acme over loopback HTTP (2 ms per request so the sync has a middle), real ``data.db``
 files; the executor runs three tasks at a time so a stop always catches work in flight.
+
+A sync stopped before it even stored its task graph has nothing to resume: that is refused with
+a clear error (it used to "complete" with nothing done), and a new sync does the job.
 """
 
 from __future__ import annotations
@@ -171,7 +174,7 @@ async def test_interrupted_before_its_task_graph_was_stored_a_sync_is_not_resume
     url, api_key, upstream, reference_db = reference
     db = tmp_path / "data.db"
     async with prepared_sync(db, url, api_key, task_concurrency=3) as sync:
-        writer = sync.setup.engine.database.write_limiter  # type: ignore[attr-defined]
+        writer = sync.store.database.write_limiter
         async with trio.open_nursery() as process:
             handle: SyncHandle = await process.start(run_with_writer_held, sync, writer)
             await trio.testing.wait_all_tasks_blocked()
