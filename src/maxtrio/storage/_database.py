@@ -18,7 +18,7 @@ No background task runs the queue: the caller that finds no transaction running 
 runs one transaction holding every queued write in a worker thread, then hands the lead to the
 oldest write that queued meanwhile. Thread calls are not abandoned on cancellation: a
 transaction that started always finishes (commit or rollback) before the cancelled task
-unwinds, so the file never holds half a write; a write cancelled before its transaction started
+unwinds, so the file never holds half a write; a write cancelled before its transaction ran it
 is withdrawn and never runs.
 """
 
@@ -65,6 +65,7 @@ class _Write:
     done: trio.Event = attrs.field(factory=trio.Event)
     result: outcome.Outcome[Any] | None = None
     lead: bool = False  # set with ``done`` when this write is handed the lead
+    withdrawn: bool = False  # its caller was cancelled after a leader took it: skip if not run
 
 
 class SqliteDatabase:
@@ -132,6 +133,9 @@ class SqliteDatabase:
                 write.result = failed
             return
         for write in group:
+            if write.withdrawn:  # read under the GIL: either skipped here or run in full
+                write.result = outcome.Error(RuntimeError("withdrawn: its caller was cancelled"))
+                continue
             conn.execute("SAVEPOINT write")
             try:
                 value = write.fn(conn)
@@ -172,11 +176,11 @@ class SqliteDatabase:
                     if write.lead:
                         self._hand_on_lead()
                     raise
-                with trio.CancelScope(shield=True):  # started: its transaction finishes first
+                # A leader took it: the transaction skips it unless it already ran it, and
+                # either way ends before the cancellation goes on.
+                write.withdrawn = True
+                with trio.CancelScope(shield=True):
                     await write.done.wait()
-                if write.lead:  # its leader was cancelled first and requeued it: withdraw
-                    self._queue.remove(write)
-                    self._hand_on_lead()
                 raise
             if not write.lead:
                 assert write.result is not None
@@ -194,9 +198,11 @@ class SqliteDatabase:
             ran = True
         finally:
             if not ran:  # cancelled before the thread started: requeue the others
-                self._queue[:0] = [w for w in group if w is not write and w.result is None]
+                self._queue[:0] = [
+                    w for w in group if w is not write and w.result is None and not w.withdrawn
+                ]
             for other in group:
-                if other is not write and other.result is not None:
+                if other is not write and (other.result is not None or other.withdrawn):
                     other.done.set()
             self._hand_on_lead()
         assert write.result is not None
