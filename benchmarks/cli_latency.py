@@ -9,7 +9,8 @@ directory with stdout to ``/dev/null``, wall time from spawn to exit, with bytec
 (``PYTHONPYCACHEPREFIX`` in the temp directory — an installed ``max`` has its ``.pyc`` files;
 without them every run recompiles maxtrio's sources, ≈ +130 ms):
 
-* ``floor``: ``python -c pass`` (the same interpreter) — measured in the same run;
+* ``floor``: ``python -c pass`` (the same interpreter) — measured in the same run, one floor
+  run before each timed run of the command (so load on the shared machine hits both alike);
 * ``max ls``, ``max status``, ``max search acme AcmeTask --limit 10`` (the issue's three);
 * ``max --version``: the command-line layer alone (asyncclick and the command modules, none of
   the federation/storage/connector stack), to show where the rest of the time goes.
@@ -62,15 +63,24 @@ def run(argv: list[str], cwd: Path, env: dict[str, str]) -> None:
         raise SystemExit(f"{argv} failed: {done.stderr.decode()}")
 
 
-def timed(argv: list[str], cwd: Path, env: dict[str, str], runs: int, warmup: int) -> list[float]:
+FLOOR = [sys.executable, "-c", "pass"]
+
+
+def timed_with_floor(
+    argv: list[str], cwd: Path, env: dict[str, str], runs: int, warmup: int
+) -> tuple[list[float], list[float]]:
+    """Samples of ``argv`` and of the floor, run alternately: a busy machine (the 2 cores are
+    shared) slows both alike, so their ratio stays meaningful."""
     for _ in range(warmup):
         run(argv, cwd, env)
-    samples = []
+    samples: list[float] = []
+    floors: list[float] = []
     for _ in range(runs):
-        started = time.perf_counter()
-        run(argv, cwd, env)
-        samples.append((time.perf_counter() - started) * 1000)
-    return samples
+        for command, into in ((FLOOR, floors), (argv, samples)):
+            started = time.perf_counter()
+            run(command, cwd, env)
+            into.append((time.perf_counter() - started) * 1000)
+    return samples, floors
 
 
 def p90(samples: list[float]) -> float:
@@ -146,9 +156,6 @@ def main() -> None:
         env["PYTHONPYCACHEPREFIX"] = str(directory / "pycache")
         server, project = set_up(directory, {**env, "MAX_NO_DAEMON": "1"})
         try:
-            floor = statistics.median(
-                timed([sys.executable, "-c", "pass"], project, env, args.runs, args.warmup)
-            )
             for mode in modes:
                 mode_env = {**env, "MAX_NO_DAEMON": "1"} if mode == "direct" else env
                 program = [MAX]
@@ -158,8 +165,10 @@ def main() -> None:
                     mode_env = {**env, "SHIV_ROOT": str(directory / "shiv")}
                 for name, command in COMMANDS.items():
                     argv = [*program, *command]
-                    samples = timed(argv, project, mode_env, args.runs, args.warmup)
-                    median = statistics.median(samples)
+                    samples, floors = timed_with_floor(
+                        argv, project, mode_env, args.runs, args.warmup
+                    )
+                    median, floor = statistics.median(samples), statistics.median(floors)
                     line = {
                         "name": name,
                         "mode": mode,
