@@ -36,7 +36,7 @@ import httpx
 import trio
 
 from maxtrio.acme import AcmeHttpClient, SeedOptions, Tenant, WorkspaceInput, create_tenant
-from maxtrio.acme._connections import ConnectionSlots
+from maxtrio.connector import ConnectionSlots
 
 
 def emit(record: dict[str, Any]) -> None:
