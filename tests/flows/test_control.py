@@ -17,12 +17,13 @@ FAIL_ONCE = '[ -e "$MARK" ] && exit 0\ntouch "$MARK"\nexit 1\n'
 
 
 def alive(pid: int) -> bool:
+    """True while ``pid`` exists and is not a zombie (it may vanish between the two looks)."""
     try:
         os.kill(pid, 0)
-    except ProcessLookupError:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except (ProcessLookupError, FileNotFoundError):
         return False
-    with open(f"/proc/{pid}/stat") as stat:
-        return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
 
 
 def wait_pids(path: Path, count: int = 2) -> list[int]:
