@@ -40,7 +40,7 @@ T = TypeVar("T")
 
 BUSY_TIMEOUT_MS = 5_000
 #: SQLite page cache per connection, in KiB (negative = KiB for ``PRAGMA cache_size``).
-CACHE_KIB = 32 * 1024
+CACHE_KIB = 8 * 1024
 #: WAL pages (4 KiB) before SQLite checkpoints after a commit. The default (1,000) checkpoints
 #: every few transactions of a bulk sync — each one copying pages into the file and syncing
 #: it — which costs a sync of 50k rows about a third of its time; 20,000 pages (~80 MiB) keeps
