@@ -47,6 +47,7 @@ from ._errors import (
     define_error,
 )
 from ._fields import SQL_TYPES, Field, FieldKind, TargetSpec
+from ._json_types import json_kind
 from ._loader import (
     AnyLoader,
     AnySource,
@@ -272,6 +273,7 @@ __all__ = [
     "is_valid_ref_key",
     "is_workspace",
     "iter_leaves",
+    "json_kind",
     "key_of",
     "or_",
     "parse_ref_key",

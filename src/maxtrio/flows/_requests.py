@@ -18,6 +18,8 @@ import cattrs
 from cattrs.errors import AttributeValidationNote
 from cattrs.gen import make_dict_structure_fn, override
 
+from maxtrio.core import json_kind
+
 T = TypeVar("T")
 
 NonEmptyStr = NewType("NonEmptyStr", str)
@@ -100,7 +102,9 @@ class AddLogBody:
 def parse_body(value: Any, cls: type[T]) -> T:
     """Structure a decoded JSON body into ``cls``; raise :class:`InvalidBody`."""
     if not isinstance(value, dict):
-        raise InvalidBody([{"path": [], "message": f"Expected object, received {_kind(value)}"}])
+        raise InvalidBody(
+            [{"path": [], "message": f"Expected object, received {json_kind(value)}"}]
+        )
     try:
         return _converter.structure(value, cls)
     except (cattrs.BaseValidationError, ValueError, TypeError, KeyError) as exc:
@@ -110,25 +114,10 @@ def parse_body(value: Any, cls: type[T]) -> T:
 # -- the strict converter ------------------------------------------------------------------------
 
 
-def _kind(value: Any) -> str:
-    """JSON type name of a decoded value, as validation messages say it."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int | float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "array"
-    return "object"
-
-
 def _expect(kind: str, check: Callable[[Any], bool]) -> Callable[[Any, Any], Any]:
     def structure(value: Any, _: Any) -> Any:
         if not check(value):
-            raise ValueError(f"Expected {kind}, received {_kind(value)}")
+            raise ValueError(f"Expected {kind}, received {json_kind(value)}")
         return value
 
     return structure
@@ -136,7 +125,7 @@ def _expect(kind: str, check: Callable[[Any], bool]) -> Callable[[Any, Any], Any
 
 def _non_empty_str(value: Any, _: Any) -> str:
     if not isinstance(value, str):
-        raise ValueError(f"Expected string, received {_kind(value)}")
+        raise ValueError(f"Expected string, received {json_kind(value)}")
     if not value:
         raise ValueError("String must contain at least 1 character(s)")
     return value
@@ -155,7 +144,7 @@ def _non_negative_int(value: Any, _: Any) -> int:
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     if not isinstance(value, int) or isinstance(value, bool):
-        raise ValueError(f"Expected integer, received {_kind(value)}")
+        raise ValueError(f"Expected integer, received {json_kind(value)}")
     if value < 0:
         raise ValueError("Number must be greater than or equal to 0")
     if value > MAX_RETRIES:
@@ -202,7 +191,7 @@ def _make_converter() -> cattrs.Converter:
 
         def structure(value: Any, _: Any) -> Any:
             if not isinstance(value, list):
-                raise ValueError(f"Expected array, received {_kind(value)}")
+                raise ValueError(f"Expected array, received {json_kind(value)}")
             return items(value, cls)
 
         return structure
@@ -212,7 +201,7 @@ def _make_converter() -> cattrs.Converter:
 
         def structure(value: Any, _: Any) -> Any:
             if not isinstance(value, dict):
-                raise ValueError(f"Expected object, received {_kind(value)}")
+                raise ValueError(f"Expected object, received {json_kind(value)}")
             return entries(value, cls)
 
         return structure

@@ -32,8 +32,8 @@ from maxtrio.core import (
 from ._cursor import (
     KeysetPosition,
 )
+from ._engine_reads import DerivedReads
 from ._errors import (
-    ErrCollectionNotSupported,
     ErrEntityNotFound,
     ErrEntityNotRegistered,
     ErrInvalidValue,
@@ -49,7 +49,7 @@ Row = dict[str, Any]
 _ALL_PROJECTION = Projection.all()
 
 
-class InMemoryEngine:
+class InMemoryEngine(DerivedReads):
     """Entities in dictionaries; same semantics as the SQLite engine, no I/O."""
 
     def __init__(self, schema: Schema) -> None:
@@ -124,26 +124,8 @@ class InMemoryEngine:
         columns = table.known_columns(None if selector.is_all else selector.fields)
         return self._result(table, ref.id, columns)
 
-    async def load_field(self, ref: Ref, field: str) -> Any:
-        table = self.table(ref.entity_def)
-        table.column(field)  # storage.field_not_found for unknown and collection fields
-        return (await self.load(ref, FieldSelector.select(field))).get(field)
-
-    async def load_collection(
-        self, ref: Ref, field: str, page: PageRequest | None = None
-    ) -> Page[Ref]:
-        raise ErrCollectionNotSupported()
-
     async def count(self, entity: EntityDef) -> int:
         return len(self._rows[self.table(entity).entity.name])
-
-    async def load_page(
-        self,
-        entity: EntityDef,
-        projection: Projection = _ALL_PROJECTION,
-        page: PageRequest | None = None,
-    ) -> Page[QueryItem]:
-        return await self.query(EntityQuery(entity, projection=projection), page)
 
     async def query(self, query: EntityQuery, page: PageRequest | None = None) -> Page[QueryItem]:
         table = self.table(query.entity)

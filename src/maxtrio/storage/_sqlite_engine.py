@@ -37,8 +37,8 @@ from maxtrio.core import (
 )
 
 from ._database import SqliteDatabase
+from ._engine_reads import DerivedReads
 from ._errors import (
-    ErrCollectionNotSupported,
     ErrEntityNotFound,
     ErrEntityNotRegistered,
     ErrInvalidValue,
@@ -62,7 +62,7 @@ AUTO_INDEX_MIN_ROWS = 20_000
 _ALL_PROJECTION = Projection.all()
 
 
-class SqliteEngine:
+class SqliteEngine(DerivedReads):
     """Entity storage in one SQLite database (a file, or ``:memory:``)."""
 
     def __init__(self, database: SqliteDatabase, schema: Schema) -> None:
@@ -218,17 +218,6 @@ class SqliteEngine:
             raise ErrEntityNotFound(entityType=ref.entity_type, entityId=printable(ref.id))
         return table.row_reader(columns)(rows[0])
 
-    async def load_field(self, ref: Ref, field: str) -> Any:
-        table = self.table(ref.entity_def)
-        table.column(field)  # storage.field_not_found for unknown and collection fields
-        result = await self.load(ref, FieldSelector.select(field))
-        return result.get(field)
-
-    async def load_collection(
-        self, ref: Ref, field: str, page: PageRequest | None = None
-    ) -> Page[Ref]:
-        raise ErrCollectionNotSupported()
-
     async def count(self, entity: EntityDef) -> int:
         table = self.table(entity)
         sql = f"SELECT count(*) FROM {table.quoted}"
@@ -236,14 +225,6 @@ class SqliteEngine:
         return int(rows[0][0])
 
     # -- pages and queries -------------------------------------------------------------------
-
-    async def load_page(
-        self,
-        entity: EntityDef,
-        projection: Projection = _ALL_PROJECTION,
-        page: PageRequest | None = None,
-    ) -> Page[QueryItem]:
-        return await self.query(EntityQuery(entity, projection=projection), page)
 
     async def query(self, query: EntityQuery, page: PageRequest | None = None) -> Page[QueryItem]:
         table = self.table(query.entity)

@@ -28,7 +28,7 @@ import attrs
 import httpx
 
 from maxtrio.connector import ConnectionSlots
-from maxtrio.core import MaxError
+from maxtrio.core import MaxError, json_kind
 
 from ._errors import (
     ErrConnectionFailed,
@@ -247,23 +247,6 @@ def parse_retry_after(value: str | None) -> float | None:
     if moment.tzinfo is None:
         return None
     return max(0.0, moment.timestamp() - time.time())
-
-
-def json_kind(value: object) -> str:
-    """How a JSON value is called in messages: object, array, string, number, boolean, null."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int | float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "array"
-    if isinstance(value, dict):
-        return "object"
-    return type(value).__name__
 
 
 def _looks_like_html(response: httpx.Response) -> bool:

@@ -21,9 +21,9 @@ from typing import Any
 
 import attrs
 
-from maxtrio.core import EntityDef, EntityInput, Ref
+from maxtrio.core import EntityDef, EntityInput, Ref, json_kind
 
-from ._client import AcmeResponse, json_kind
+from ._client import AcmeResponse
 from ._entities import AcmeTask, AcmeUser
 from ._errors import bad_response
 
