@@ -2,9 +2,10 @@
 
 Identity (``name``, ``display_name``, ``description``, ``icon``, ``version``, ``scopes``), the
 schema, the onboarding flow, the seeder, the resolvers, the operations and the credentials it
-declares. Built with :meth:`ConnectorDef.create`, which checks what can be checked without
-running anything: a slug-like name, resolvers on entities of the schema (one per entity),
-unique operation names prefixed with the connector name, and unique credential names.
+declares, and its change feed when the source has one. Built with :meth:`ConnectorDef.create`,
+which checks what can be checked without running anything: a slug-like name, resolvers on
+entities of the schema (one per entity), unique operation names prefixed with the connector
+name, and unique credential names.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any
 
 import attrs
 
-from maxtrio.core import EntityDef, Operation, Resolver, Schema, Seeder
+from maxtrio.core import ChangeFeed, EntityDef, Operation, Resolver, Schema, Seeder
 
 from ._credentials import AnyCredential, credential_names
 from ._errors import ErrInvalidConnectorDef
@@ -38,6 +39,7 @@ class ConnectorDef:
     credentials: tuple[AnyCredential, ...] = ()
     icon: str = ""
     scopes: tuple[str, ...] = ()
+    change_feed: ChangeFeed[Any] | None = None
 
     @classmethod
     def create(
@@ -55,6 +57,7 @@ class ConnectorDef:
         credentials: Iterable[AnyCredential] = (),
         icon: str = "",
         scopes: Iterable[str] = (),
+        change_feed: ChangeFeed[Any] | None = None,
     ) -> ConnectorDef:
         definition = cls(
             name=name,
@@ -69,6 +72,7 @@ class ConnectorDef:
             credentials=tuple(credentials),
             icon=icon,
             scopes=tuple(scopes),
+            change_feed=change_feed,
         )
         definition._check()
         return definition

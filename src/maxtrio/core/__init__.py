@@ -6,6 +6,7 @@ the error system (``MaxError``) and the cattrs converter for wire boundaries.
 """
 
 from ._batch import Batch, BatchKey, Keyable, key_of
+from ._change_feed import DEFAULT_MAX_CHANGES, ChangeFeed, ChangeSet, ErrFeedCursorExpired
 from ._context import LoaderEnv, SeederEnv, build_context
 from ._core_errors import (
     Core,
@@ -141,6 +142,7 @@ from ._wire import ErrInvalidWireValue, converter, structure, unstructure
 
 __all__ = [
     "ALL",
+    "DEFAULT_MAX_CHANGES",
     "DEFAULT_META_FIELDS",
     "DEFAULT_PAGE_LIMIT",
     "EMPTY_WHERE",
@@ -157,6 +159,8 @@ __all__ = [
     "BatchKey",
     "BatchedLoader",
     "Boundary",
+    "ChangeFeed",
+    "ChangeSet",
     "CollectionLoader",
     "ConcurrentGroup",
     "Core",
@@ -172,6 +176,7 @@ __all__ = [
     "ErrBatchKeyMissing",
     "ErrCircularDependency",
     "ErrContextBuildFailed",
+    "ErrFeedCursorExpired",
     "ErrFieldNotLoaded",
     "ErrInvalidEntityDef",
     "ErrInvalidLimit",

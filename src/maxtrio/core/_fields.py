@@ -41,6 +41,12 @@ class Field:
 
     kind: FieldKind
     target_spec: TargetSpec | None = None
+    via: str | None = None
+    """For a collection: the child's ref field that points back at the parent, if any.
+
+    With it, membership is answered from the child rows (``AcmeProject.tasks`` is every
+    ``AcmeTask`` whose ``project`` is that project) and a complete listing of the collection
+    knows which local rows it covers (so rows it did not see can be removed)."""
 
     @property
     def is_stored(self) -> bool:
@@ -105,9 +111,12 @@ class Field:
         return Field(FieldKind.REF, target)
 
     @staticmethod
-    def collection(target: TargetSpec) -> Field:
-        """A one-to-many relationship; populated by collection loaders, no column."""
-        return Field(FieldKind.COLLECTION, target)
+    def collection(target: TargetSpec, *, via: str | None = None) -> Field:
+        """A one-to-many relationship; populated by collection loaders, no column.
+
+        ``via`` names the ref field of ``target`` that points back at the parent
+        (``Field.collection(AcmeTask, via="project")``)."""
+        return Field(FieldKind.COLLECTION, target, via)
 
     def __repr__(self) -> str:
         if self.target_spec is None:

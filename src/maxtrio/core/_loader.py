@@ -115,6 +115,9 @@ class CollectionLoader(_Assignable, Generic[C]):
     load: Callable[[Ref, PageRequest, Any], Awaitable[Page[EntityInput]]]
     strategy: LoaderStrategy = LoaderStrategy.AUTOLOAD
     depends_on: tuple[Dependency, ...] = ()
+    complete: bool = False
+    """True when the loader's pages, read to the end, list *every* member of the collection:
+    a sync that lists it completely removes the local members it did not see."""
 
     def __repr__(self) -> str:
         return f"CollectionLoader({self.name})"
@@ -209,8 +212,15 @@ class Loader:
         *,
         strategy: LoaderStrategy = LoaderStrategy.AUTOLOAD,
         depends_on: Sequence[Dependency] = (),
+        complete: bool = False,
     ) -> CollectionLoader[Any]:
-        return CollectionLoader(name, entity, target, load, strategy, tuple(depends_on))
+        """A loader of one page of ``entity``'s collection of ``target``.
+
+        ``complete=True`` declares that the pages, read to the end, list every member, so a
+        sync that read them all removes the local members it did not see (deletions)."""
+        return CollectionLoader(
+            name, entity, target, load, strategy, tuple(depends_on), complete=complete
+        )
 
     @staticmethod
     def paginated_source(
