@@ -55,6 +55,8 @@ def test_connect_sync_and_search_through_the_daemon_match_direct_mode(
     assert sync.out.splitlines()[1:] == [
         f"  Tasks completed: {sync.out.split('Tasks completed: ')[1].split()[0]}",
         "  Tasks failed:    0",
+        f"  Mode:            full ({sync.out.split('full (')[1].split()[0]} requests)",
+        "  Rows removed:    0",
     ]
     assert sync.out.startswith("Sync completed in ")
     for args in (

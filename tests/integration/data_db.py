@@ -35,8 +35,22 @@ def _connect(path: Path) -> apsw.Connection:
     return apsw.Connection(str(path), flags=apsw.SQLITE_OPEN_READWRITE)
 
 
+#: The sync-state columns every entity table ends with (when and which sync wrote the row).
+SYNC_STATE_COLUMNS = ("_synced_at", "_synced_mask", "_seen")
+
+
+def entity_columns(conn: apsw.Connection, table: str) -> list[str]:
+    """The entity columns of ``table`` (``_id`` first), without the sync-state columns."""
+    return [
+        row[1]
+        for row in conn.execute(f'PRAGMA table_info("{table}")')
+        if row[1] not in SYNC_STATE_COLUMNS
+    ]
+
+
 def entity_tables(path: Path) -> Tables:
-    """Every row of every entity table of ``path``, by table and id (``_max_*`` left out)."""
+    """Every row of every entity table of ``path``, by table and id, entity columns only
+    (``_max_*`` tables and the rows' sync-state columns left out)."""
     conn = _connect(path)
     try:
         names = [
@@ -46,10 +60,12 @@ def entity_tables(path: Path) -> Tables:
             )
             if not name.startswith("_max_") and not name.startswith("sqlite_")
         ]
-        return {
-            name: {row[0]: tuple(row) for row in conn.execute(f'SELECT * FROM "{name}"')}
-            for name in names
-        }
+        out: Tables = {}
+        for name in names:
+            columns = ", ".join(f'"{c}"' for c in entity_columns(conn, name))
+            rows = conn.execute(f'SELECT {columns} FROM "{name}"')
+            out[name] = {row[0]: tuple(row) for row in rows}
+        return out
     finally:
         conn.close()
 

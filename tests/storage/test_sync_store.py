@@ -111,20 +111,44 @@ CREATE TABLE IF NOT EXISTS _max_sync (
 """
 
 
-async def test_sync_table_is_the_reference_ddl(sqlite_stores: Stores) -> None:
+async def test_sync_table_is_the_reference_ddl_plus_our_columns(sqlite_stores: Stores) -> None:
     reference = apsw.Connection(":memory:")
     reference.execute(REFERENCE_SYNC_DDL)
     assert sqlite_stores.installation is not None
 
     shape = table_shape(sqlite_stores.installation.database.writer, "_max_sync")
 
-    assert shape == table_shape(reference, "_max_sync")
-    assert [c[:4] for c in shape[0]] == [
+    ours = [c[:4] for c in shape[0]]
+    assert [c[:4] for c in table_shape(reference, "_max_sync")[0]] == ours[:4]
+    assert ours == [
         ("id", "TEXT", 0, None),
         ("status", "TEXT", 1, None),
         ("started_at", "INTEGER", 1, None),
         ("completed_at", "INTEGER", 0, None),
+        ("mode", "TEXT", 0, None),
+        ("feed_cursor", "TEXT", 0, None),
+        ("removed", "INTEGER", 0, None),
+        ("requests", "INTEGER", 0, None),
     ]
+
+
+async def test_a_reference_sync_table_gains_our_columns(db_path: Path) -> None:
+    reference = apsw.Connection(str(db_path))
+    reference.execute(REFERENCE_SYNC_DDL)
+    reference.execute("INSERT INTO _max_sync VALUES ('sync-1', 'completed', 1, 2)")
+    reference.close()
+
+    stores = open_sqlite_stores(db_path)
+    try:
+        record = await stores.syncs.get("sync-1")
+        cursor = await stores.syncs.feed_cursor()
+    finally:
+        assert stores.installation is not None
+        stores.installation.close()
+
+    assert record is not None and record.status.value == "completed"
+    assert record.mode.value == "full" and record.feed_cursor is None
+    assert cursor is None
 
 
 async def test_a_reopened_store_continues_the_sync_numbers(db_path: Path) -> None:

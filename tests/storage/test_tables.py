@@ -22,8 +22,16 @@ from .conftest import OpenEngine
 from .entities import ACME, all_ids, ids_of, raises_max
 
 
+SYNC_STATE = ("_synced_at", "_synced_mask", "_seen")
+
+
 def columns_of(path: Path, table: str) -> list[tuple[str, str]]:
-    """``(name, declared type)`` of a table's columns, read through a connection of our own."""
+    """``(name, declared type)`` of a table's entity columns (the sync-state columns every
+    entity table carries are checked on their own), read through a connection of our own."""
+    return [c for c in all_columns_of(path, table) if c[0] not in SYNC_STATE]
+
+
+def all_columns_of(path: Path, table: str) -> list[tuple[str, str]]:
     conn = apsw.Connection(str(path))
     try:
         return [(row[1], row[2]) for row in conn.execute(f"PRAGMA table_info({quote(table)})")]
@@ -98,6 +106,8 @@ async def test_acme_tables_have_the_documented_layout(db_path: Path) -> None:
         ("owner", "TEXT"),
     ]
     assert columns_of(db_path, "_acme_workspace") == [("_id", "TEXT")]
+    # Every entity table ends with the sync state a sync writes on the row.
+    assert all_columns_of(db_path, "_acme_project")[-3:] == [(c, "INTEGER") for c in SYNC_STATE]
     conn = apsw.Connection(str(db_path))
     ((ddl,),) = conn.execute("SELECT sql FROM sqlite_master WHERE name = '_acme_project'")
     conn.close()

@@ -1,7 +1,7 @@
 """``max sync`` — copy a source's data into its ``data.db`` (spec §7.5, §8).
 
-Workspace level: ``max sync <INSTALLATION> [--resume ID]`` or ``max sync --all``;
-installation level: ``max sync [--resume ID]``.
+Workspace level: ``max sync <INSTALLATION> [--resume ID] [--full] [--max-age D]`` or
+``max sync --all``; installation level: ``max sync [--resume ID] [--full] [--max-age D]``.
 
 While it runs, a live display on stderr (only when stderr is a terminal; nothing when piped).
 At the end::
@@ -9,6 +9,8 @@ At the end::
     Sync completed in 5321ms
       Tasks completed: 1234
       Tasks failed:    0
+      Mode:            full (57 requests)
+      Rows removed:    0
 
 (``Sync resumed completed in …`` after ``--resume``), or with ``-o json`` the ``SyncResult``
 object. Exit codes (MAXTRIO): 0 completed, 1 failed (the failures are listed on stderr),
@@ -18,11 +20,14 @@ to pending, the sync is ``interrupted``, and the printed ``--resume`` command co
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 import asyncclick as click
+import attrs
 
 from ._dispatch import EXIT_ERROR, EXIT_INTERRUPTED, CliUsageError
 from ._invocation import interrupt_requests
@@ -47,6 +52,8 @@ def _summary(result: Any, resumed: bool, prefix: str = "") -> list[str]:
         f"{prefix}{verb} {result.status.value} in {result.duration_ms}ms",
         f"  Tasks completed: {result.tasks_completed}",
         f"  Tasks failed:    {result.tasks_failed}",
+        f"  Mode:            {result.mode.value} ({result.requests} requests)",
+        f"  Rows removed:    {result.removed}",
     ]
 
 
@@ -62,8 +69,17 @@ def _failure_lines(result: Any) -> list[str]:
     return lines
 
 
+@attrs.frozen
+class SyncChoice:
+    """What kind of sync the user asked for: ``--resume``, ``--full``, ``--max-age``."""
+
+    resume: str | None = None
+    full: bool = False
+    max_age: timedelta | None = None
+
+
 async def _sync_one(
-    run: Session, installation: Any, resume: str | None, show_progress: bool
+    run: Session, installation: Any, choice: SyncChoice, show_progress: bool
 ) -> Any:
     """Run one sync with the progress display and Ctrl-C handling; returns the SyncResult."""
     import trio
@@ -88,13 +104,18 @@ async def _sync_one(
 
                 async def sync() -> None:
                     nonlocal result
-                    result = await installation.sync(on_event=on_event, resume=resume)
+                    result = await installation.sync(
+                        on_event=on_event,
+                        resume=choice.resume,
+                        full=choice.full,
+                        max_age=choice.max_age,
+                    )
                     nursery.cancel_scope.cancel()
 
                 nursery.start_soon(stop_on_signal)
                 nursery.start_soon(sync)
             if result is None:
-                raise SyncInterrupted(installation.name, started.get("id") or resume)
+                raise SyncInterrupted(installation.name, started.get("id") or choice.resume)
             return result
 
     if not show_progress:
@@ -116,12 +137,22 @@ def _stderr_is_terminal() -> bool:
 
 
 async def run_sync_command(
-    installation_name: str | None, resume: str | None, sync_all: bool, output: str
+    installation_name: str | None,
+    resume: str | None,
+    sync_all: bool,
+    output: str,
+    *,
+    full: bool = False,
+    max_age: str | None = None,
 ) -> None:
     from ._errors import ErrIncompatibleFlags, ErrInvalidOption
     from ._targeting import open_target
 
     run = session()
+    if resume is not None and full:
+        raise ErrIncompatibleFlags(flags="--full with --resume", reason="a resume continues a sync")
+    age = parse_duration("--max-age", max_age) if max_age is not None else None
+    choice = SyncChoice(resume, full, age)
     if sync_all and installation_name is not None:
         raise ErrIncompatibleFlags(
             flags="--all with an installation name", reason="use one or the other"
@@ -152,7 +183,7 @@ async def run_sync_command(
                 installations = [await workspace.installation(installation_name)]
         for installation in installations:
             try:
-                result = await _sync_one(run, installation, resume, show_progress)
+                result = await _sync_one(run, installation, choice, show_progress)
             except SyncInterrupted as stopped:
                 run.note(_interrupted_text(run, stopped, installation_level=target.installation))
                 raise click.exceptions.Exit(EXIT_INTERRUPTED) from None
@@ -204,43 +235,82 @@ def _interrupted_text(run: Session, stopped: SyncInterrupted, installation_level
 
 
 _RESUME_HELP = "Resume a previous sync by ID (e.g. sync-3)."
+_FULL_HELP = "List everything again instead of reading the source's change feed."
+_MAX_AGE_HELP = (
+    "Skip what a sync wrote less than DURATION ago (e.g. 30m, 12h, 7d): fields still fresh, "
+    "collections listed completely since. For sources without a change feed."
+)
+_DURATION = re.compile(r"(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?")
+
+
+def parse_duration(option: str, text: str) -> timedelta:
+    """``90s``, ``15m``, ``1h30m``, ``7d`` → a timedelta; a bad value is a one-line error."""
+    from ._errors import ErrInvalidOption
+
+    match = _DURATION.fullmatch(text.strip())
+    if not text.strip() or match is None or not any(match.groups()):
+        raise ErrInvalidOption(
+            option=option, reason=f"{text!r} is not a duration (use e.g. 30s, 15m, 12h, 7d)"
+        )
+    days, hours, minutes, seconds = (int(g or 0) for g in match.groups())
+    try:
+        return timedelta(days=days, hours=hours, minutes=minutes, seconds=seconds)
+    except OverflowError:
+        raise ErrInvalidOption(option=option, reason=f"{text!r} is too long") from None
 
 
 @click.command(name="sync")
 @click.argument("installation", required=False)
 @click.option("--resume", metavar="SYNC_ID", help=_RESUME_HELP)
 @click.option("--all", "sync_all", is_flag=True, help="Sync every installation of this workspace.")
+@click.option("--full", is_flag=True, help=_FULL_HELP)
+@click.option("--max-age", metavar="DURATION", help=_MAX_AGE_HELP)
 @output_option(("text", "json", "ndjson"))
 @debug_option
 async def sync_workspace(
-    installation: str | None, resume: str | None, sync_all: bool, output: str
+    installation: str | None,
+    resume: str | None,
+    sync_all: bool,
+    full: bool,
+    max_age: str | None,
+    output: str,
 ) -> None:
     """Sync data from a connected source.
 
-    Copies the source's data into its local data.db; later syncs update it. Progress is shown
-    on stderr when it is a terminal. Exit code 1 when the sync failed, 130 when interrupted
+    Copies the source's data into its local data.db; later syncs bring it up to date. The
+    first sync lists everything. After that, a source with a change feed (acme) is synced
+    incrementally: only what changed since the last sync is fetched, deletions included;
+    --full lists everything again. A full sync removes the rows its complete listings no
+    longer contain; a failed or interrupted sync removes nothing. Progress is shown on
+    stderr when it is a terminal. Exit code 1 when the sync failed, 130 when interrupted
     (Ctrl-C) — the printed --resume command continues it.
 
     \b
     Examples:
       max sync acme-1
       max sync acme-1 -o json
+      max sync acme-1 --full
       max sync acme-1 --resume sync-3
       max sync --all
     """
-    await run_sync_command(installation, resume, sync_all, output)
+    await run_sync_command(installation, resume, sync_all, output, full=full, max_age=max_age)
 
 
 @click.command(name="sync")
 @click.option("--resume", metavar="SYNC_ID", help=_RESUME_HELP)
+@click.option("--full", is_flag=True, help=_FULL_HELP)
+@click.option("--max-age", metavar="DURATION", help=_MAX_AGE_HELP)
 @output_option(("text", "json", "ndjson"))
 @debug_option
-async def sync_installation(resume: str | None, output: str) -> None:
-    """Sync data from this installation.
+async def sync_installation(
+    resume: str | None, full: bool, max_age: str | None, output: str
+) -> None:
+    """Sync data from this installation (incremental when the source has a change feed).
 
     \b
     Examples:
       max -t my-project/acme-1 sync
+      max -t my-project/acme-1 sync --full
       max sync --resume sync-3 -o json
     """
-    await run_sync_command(None, resume, False, output)
+    await run_sync_command(None, resume, False, output, full=full, max_age=max_age)

@@ -35,6 +35,10 @@ class Engine(Protocol):
         """Merge-upsert a batch in one transaction (all or nothing), in input order."""
         ...
 
+    async def delete_many(self, refs: Sequence[Ref]) -> int:
+        """Delete these entities (unknown ones are ignored); returns how many were removed."""
+        ...
+
     async def load(self, ref: Ref, selector: FieldSelector = ...) -> EntityResult:
         """One entity with the selected fields; ``storage.entity_not_found`` if absent."""
         ...

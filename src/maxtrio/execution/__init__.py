@@ -45,6 +45,7 @@ from ._executor import (
     ExecutorStatistics,
     LimiterStatistics,
     SyncExecutor,
+    SyncOptions,
 )
 from ._expand import PlanExpander, step_payload
 from ._field_sync import FieldSyncRow, field_sync_rows, freshness_cutoff
@@ -71,6 +72,7 @@ from ._runner import (
     TaskRunnerFactory,
 )
 from ._stores import (
+    CompleteListing,
     ErrSyncExists,
     ErrSyncNotFound,
     FieldSyncBatch,
@@ -78,6 +80,7 @@ from ._stores import (
     FinishReport,
     Progress,
     SyncMeta,
+    SyncMode,
     SyncRecord,
     SyncStatus,
     SyncStore,
@@ -111,6 +114,7 @@ __all__ = [
     "DEFAULT_TASK_CONCURRENCY",
     "CallNext",
     "Clock",
+    "CompleteListing",
     "CompositeController",
     "ConcurrencyController",
     "CountingMiddleware",
@@ -171,6 +175,8 @@ __all__ = [
     "SyncGroupPayload",
     "SyncHandle",
     "SyncMeta",
+    "SyncMode",
+    "SyncOptions",
     "SyncRecord",
     "SyncResult",
     "SyncRunner",

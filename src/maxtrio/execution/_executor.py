@@ -53,7 +53,7 @@ from ._events import EventStream, SyncStarted
 from ._expand import PlanExpander
 from ._handle import SyncHandle, SyncStatistics
 from ._runner import RunnerFactory, SyncRunner
-from ._stores import ErrSyncNotFound, SyncStatus, SyncStore, TaskStore
+from ._stores import ErrSyncNotFound, SyncMode, SyncRecord, SyncStatus, SyncStore, TaskStore
 from ._task import ErrInvalidTransition, Task, TaskTemplate
 from ._timestamps import Clock, wall_clock_ms
 
@@ -84,6 +84,18 @@ class _Slot:
 
 
 @attrs.frozen
+class SyncOptions:
+    """How a new sync is recorded: its ``mode``, the change-feed position read before it
+    listed anything (``feed_cursor``, full syncs of a connector with a feed), and the requests
+    made for it before the run began (``requests_before``: the feed's head, an incremental
+    attempt that fell back to this full sync)."""
+
+    mode: SyncMode = SyncMode.FULL
+    feed_cursor: str | None = None
+    requests_before: int = 0
+
+
+@attrs.frozen
 class _Start:
     """How a sync run begins: a new plan, a resume, or joining another executor's run."""
 
@@ -91,10 +103,11 @@ class _Start:
     sync_id: str | None = None
     force: bool = False
     joining: bool = False
+    options: SyncOptions = SyncOptions()
 
     @classmethod
-    def plan_of(cls, plan: SyncPlan, sync_id: str | None) -> _Start:
-        return cls(plan, sync_id)
+    def plan_of(cls, plan: SyncPlan, sync_id: str | None, options: SyncOptions) -> _Start:
+        return cls(plan, sync_id, options=options)
 
 
 @attrs.frozen(eq=False)
@@ -172,9 +185,12 @@ class SyncExecutor:
 
     # -- entry points ------------------------------------------------------------------------
 
-    async def execute(self, plan: SyncPlan, *, sync_id: str | None = None) -> SyncHandle:
+    async def execute(
+        self, plan: SyncPlan, *, sync_id: str | None = None, options: SyncOptions | None = None
+    ) -> SyncHandle:
         """Start ``plan`` in the executor's nursery and return its handle at once."""
-        return await self._start_in_own_nursery(_Start.plan_of(plan, sync_id))
+        start = _Start.plan_of(plan, sync_id, options or SyncOptions())
+        return await self._start_in_own_nursery(start)
 
     async def resume(self, sync_id: str, *, force: bool = False) -> SyncHandle:
         """Continue a stopped sync in the executor's nursery (spec §18.3).
@@ -194,10 +210,11 @@ class SyncExecutor:
 
     @contextlib.asynccontextmanager
     async def running(
-        self, plan: SyncPlan, *, sync_id: str | None = None
+        self, plan: SyncPlan, *, sync_id: str | None = None, options: SyncOptions | None = None
     ) -> AsyncIterator[SyncHandle]:
         """Run ``plan`` inside this block; leaving it waits for the sync to end."""
-        async with self._started_here(_Start.plan_of(plan, sync_id)) as handle:
+        start = _Start.plan_of(plan, sync_id, options or SyncOptions())
+        async with self._started_here(start) as handle:
             yield handle
 
     @contextlib.asynccontextmanager
@@ -229,14 +246,18 @@ class SyncExecutor:
     async def _prepare(self, start: _Start) -> _Run:
         """Create (or reopen) the sync in the stores and its handle; nothing runs yet."""
         templates: list[TaskTemplate] | None = None
+        options = start.options
         if start.plan is not None:
             templates = self._expander.expand(start.plan)
             sync_id = start.sync_id or await self.sync_store.next_id()
-            await self.sync_store.create(sync_id, self._now_ms())
+            await self.sync_store.create(
+                sync_id, self._now_ms(), mode=options.mode, feed_cursor=options.feed_cursor
+            )
         else:
             assert start.sync_id is not None
             sync_id = start.sync_id
-            await self._check_resumable(sync_id, force=start.force, joining=start.joining)
+            record = await self._check_resumable(sync_id, force=start.force, joining=start.joining)
+            options = SyncOptions(mode=record.mode)
             if not start.joining:
                 await self.task_store.prepare_resume(sync_id, force=start.force)
                 await self.sync_store.set_status(sync_id, SyncStatus.RUNNING, self._now_ms())
@@ -247,6 +268,8 @@ class SyncExecutor:
             events=EventStream(self.event_buffer),
             now_ms=self._now_ms,
         )
+        handle.mode = options.mode
+        handle.requests_before = options.requests_before
         self._handles[sync_id] = handle
         return _Run(handle, self.runner.for_sync(sync_id), templates)
 
@@ -255,7 +278,7 @@ class SyncExecutor:
             self._drive, run.handle, run.runner, run.templates, name=f"sync {run.handle.id}"
         )
 
-    async def _check_resumable(self, sync_id: str, *, force: bool, joining: bool) -> None:
+    async def _check_resumable(self, sync_id: str, *, force: bool, joining: bool) -> SyncRecord:
         record = await self.sync_store.get(sync_id)
         if record is None:
             raise ErrSyncNotFound(syncId=sync_id)
@@ -274,6 +297,7 @@ class SyncExecutor:
             # Stopped (killed, interrupted) between creating the record and storing the task
             # graph: the plan is lost, and draining nothing would report it ``completed``.
             raise ErrSyncHasNoTasks(syncId=sync_id)
+        return record
 
     # -- one sync ----------------------------------------------------------------------------
 

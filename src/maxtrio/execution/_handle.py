@@ -38,7 +38,7 @@ from ._events import (
     TaskFailed,
 )
 from ._result import SyncResult, TaskFailure
-from ._stores import FinishReport, SyncStatus, SyncStore, TaskOutcome, TaskStore
+from ._stores import FinishReport, SyncMode, SyncStatus, SyncStore, TaskOutcome, TaskStore
 from ._task import LoadCollectionPayload, LoadFieldsPayload, SyncStepPayload, Task, TaskState
 from ._timestamps import Clock
 
@@ -103,6 +103,8 @@ class SyncHandle:
         self.tasks_completed = 0
         self.tasks_lost = 0
         self._failures: list[TaskFailure] = []
+        self.mode = SyncMode.FULL  # how the executor recorded the sync
+        self.requests_before = 0  # operation calls made for it before the run began
 
     def __repr__(self) -> str:
         return f"SyncHandle({self.id}, {self._status.value})"
@@ -238,6 +240,8 @@ class SyncHandle:
         return SyncResult(
             sync_id=self.id,
             status=status,
+            mode=self.mode,
+            requests=operations.total + self.requests_before,
             tasks_completed=self.tasks_completed,
             tasks_failed=len(self._failures),
             duration=trio.current_time() - self.started_at,
@@ -278,8 +282,16 @@ class SyncHandle:
             for state in (TaskState.NEW, TaskState.AWAITING_CHILDREN, TaskState.PAUSED)
         )
         failed = bool(self._failures) or stranded > 0
-        status = SyncStatus.FAILED if failed else SyncStatus.COMPLETED
-        return await self._end(self._result_of(status, operations, stranded))
+        if failed:
+            return await self._end(self._result_of(SyncStatus.FAILED, operations, stranded))
+        try:  # every task completed: remove what complete listings did not see
+            removed = await self._task_store.complete_sync(
+                self.id, self._now_ms(), operations.total + self.requests_before
+            )
+        except Exception as exc:
+            return await self.finish_broken(operations, exc)
+        result = self._result_of(SyncStatus.COMPLETED, operations, stranded)
+        return await self._end(attrs.evolve(result, removed=removed))
 
     async def finish_cancelled(self, operations: OperationCounts) -> SyncResult:
         """Every non-terminal task → ``cancelled``; the sync is ``cancelled``."""

@@ -27,15 +27,17 @@ from typing import Any
 import attrs
 import trio
 
-from maxtrio.core import Engine, MaxError
+from maxtrio.core import ChangeSet, Engine, MaxError, PageRequest, Projection, Ref
 
 from ._field_sync import FieldSyncRow, field_sync_rows, freshness_cutoff
 from ._stores import (
+    CompleteListing,
     ErrSyncExists,
     ErrSyncNotFound,
     FieldSyncEntry,
     FinishReport,
     SyncMeta,
+    SyncMode,
     SyncRecord,
     SyncStatus,
     TaskOutcome,
@@ -50,20 +52,29 @@ _NON_TERMINAL_STATES = frozenset(s for s in TaskState if not s.is_terminal)
 
 
 class InMemorySyncMeta:
-    """Per-field sync times in a dict: RefKey → field → ``synced_at`` (ms)."""
+    """Sync state in a dict: RefKey → (fields synced, one ``synced_at``), with the rule of the
+    rows' sync state in ``data.db``: recording a subset of the fields already synced keeps the
+    older time, so a field never reads fresher than it is."""
 
     def __init__(self) -> None:
-        self._times: dict[str, dict[str, int]] = {}
+        self._state: dict[str, tuple[frozenset[str], int]] = {}
+        self._listed: dict[tuple[str, str, str], int] = {}  # (type, field, id) → listed at
+
+    def record_listing(self, listing: CompleteListing, at: int) -> None:
+        """A collection was listed completely at ``at`` (no checkpoint)."""
+        self._listed[(listing.parent_type, listing.field, listing.parent_id)] = at
 
     def record_rows(self, rows: Iterable[FieldSyncRow]) -> None:
-        """Upsert ``(ref_key, field, synced_at)`` rows, last write wins (no checkpoint)."""
-        times = self._times
+        """Record ``(ref_key, field, synced_at)`` rows (no checkpoint)."""
+        batch: dict[str, tuple[set[str], int]] = {}
         for ref_key, field, synced_at in rows:
-            fields = times.get(ref_key)
-            if fields is None:
-                times[ref_key] = {field: synced_at}
-            else:
-                fields[field] = synced_at
+            fields, oldest = batch.setdefault(ref_key, (set(), synced_at))
+            fields.add(field)
+            batch[ref_key] = (fields, min(oldest, synced_at))
+        for ref_key, (fields, at) in batch.items():
+            known, old_at = self._state.get(ref_key, (frozenset(), at))
+            keep_older = bool(known - fields)
+            self._state[ref_key] = (known | fields, min(old_at, at) if keep_older else at)
 
     async def record_field_sync_batch(self, entries: Sequence[FieldSyncEntry]) -> None:
         await trio.lowlevel.checkpoint()
@@ -71,28 +82,45 @@ class InMemorySyncMeta:
 
     async def get_field_sync_time(self, ref_key: str, field: str) -> int | None:
         await trio.lowlevel.checkpoint()
-        return self._times.get(ref_key, {}).get(field)
+        fields, at = self._state.get(ref_key, (frozenset(), 0))
+        return at if field in fields else None
 
     async def stale_fields(
         self, ref_key: str, fields: Sequence[str], max_age: timedelta, now_ms: int
     ) -> list[str]:
         await trio.lowlevel.checkpoint()
-        cutoff = freshness_cutoff(now_ms, max_age)
-        times = self._times.get(ref_key, {})
-        return [f for f in fields if (t := times.get(f)) is None or t < cutoff]
+        known, at = self._state.get(ref_key, (frozenset(), 0))
+        if at < freshness_cutoff(now_ms, max_age):
+            return list(fields)
+        return [f for f in fields if f not in known]
 
     async def invalidate_fields(self, ref_key: str, fields: Sequence[str] | None = None) -> None:
         await trio.lowlevel.checkpoint()
+        state = self._state.get(ref_key)
+        if state is None:
+            return
         if fields is None:
-            self._times.pop(ref_key, None)
+            del self._state[ref_key]
             return
-        times = self._times.get(ref_key)
-        if times is None:
-            return
-        for field in fields:
-            times.pop(field, None)
-        if not times:
-            del self._times[ref_key]
+        self._state[ref_key] = (state[0] - set(fields), state[1])
+
+    async def fresh_ids(
+        self, entity_type: str, ids: Sequence[str], fields: Sequence[str], since_ms: int
+    ) -> set[str]:
+        await trio.lowlevel.checkpoint()
+        out = set()
+        for id_ in ids:
+            known, at = self._state.get(f"ein:{entity_type}:{id_}", (frozenset(), 0))
+            if at >= since_ms and known.issuperset(fields):
+                out.add(id_)
+        return out
+
+    async def listed_ids(
+        self, parent_type: str, field: str, ids: Sequence[str], since_ms: int
+    ) -> set[str]:
+        await trio.lowlevel.checkpoint()
+        listed = self._listed
+        return {i for i in ids if listed.get((parent_type, field, i), since_ms - 1) >= since_ms}
 
 
 class InMemorySyncStore:
@@ -107,16 +135,52 @@ class InMemorySyncStore:
         self._last_number += 1
         return f"sync-{self._last_number}"
 
-    async def create(self, sync_id: str, started_at: int) -> SyncRecord:
+    async def create(
+        self,
+        sync_id: str,
+        started_at: int,
+        *,
+        mode: SyncMode = SyncMode.FULL,
+        feed_cursor: str | None = None,
+    ) -> SyncRecord:
         await trio.lowlevel.checkpoint()
-        if sync_id in self._records:
-            raise ErrSyncExists(syncId=sync_id)
-        record = SyncRecord(sync_id, SyncStatus.RUNNING, started_at)
-        self._records[sync_id] = record
-        number = _SYNC_NUMBER.match(sync_id)
+        return self.insert(
+            SyncRecord(sync_id, SyncStatus.RUNNING, started_at, mode=mode, feed_cursor=feed_cursor)
+        )
+
+    def insert(self, record: SyncRecord) -> SyncRecord:
+        """Add a record (no checkpoint); an existing id raises ``execution.sync_exists``."""
+        if record.id in self._records:
+            raise ErrSyncExists(syncId=record.id)
+        self._records[record.id] = record
+        number = _SYNC_NUMBER.match(record.id)
         if number:
             self._last_number = max(self._last_number, int(number.group(1)))
         return record
+
+    async def feed_cursor(self) -> str | None:
+        await trio.lowlevel.checkpoint()
+        done = [
+            r
+            for r in self._records.values()
+            if r.status is SyncStatus.COMPLETED
+            and r.feed_cursor is not None
+            and r.mode in (SyncMode.FULL, SyncMode.INCREMENTAL)
+        ]
+        if not done:
+            return None
+        return max(enumerate(done), key=lambda x: (x[1].completed_at or 0, x[0]))[1].feed_cursor
+
+    def mark_completed(self, sync_id: str, at: int, removed: int, requests: int) -> None:
+        record = self._records.get(sync_id)
+        if record is not None:
+            self._records[sync_id] = attrs.evolve(
+                record,
+                status=SyncStatus.COMPLETED,
+                completed_at=at,
+                removed=removed,
+                requests=requests,
+            )
 
     async def set_status(self, sync_id: str, status: SyncStatus, at: int) -> None:
         await trio.lowlevel.checkpoint()
@@ -191,6 +255,9 @@ class InMemoryTaskStore:
         self._dependents: dict[str, list[str]] = {}  # blocker → tasks blocked by it
         self._ready: dict[str, list[int]] = {}  # sync → heap of pending ids (lazy deletion)
         self._delayed: dict[str, dict[str, None]] = {}  # sync → pending ids with not_before
+        self._seen: dict[tuple[str, str], str] = {}  # (type, id) → last sync that wrote it
+        # (parent type, field, parent id) → the latest complete listing of that collection
+        self._listings: dict[tuple[str, str, str], tuple[CompleteListing, str, int]] = {}
 
     # -- bookkeeping (never checkpoints) -----------------------------------------------------
 
@@ -352,6 +419,14 @@ class InMemoryTaskStore:
                 await self.sync_meta.record_field_sync_batch(entries)
         current = self._require_running(task.id, to)  # again: the awaits may have yielded
         now = self._clock()
+        if outcome.synced_at is not None:
+            for entity in outcome.entities:
+                self._seen[(entity.ref.entity_type, entity.ref.id)] = current.sync_id
+        for listing in outcome.listings:
+            key = (listing.parent_type, listing.field, listing.parent_id)
+            self._listings[key] = (listing, current.sync_id, now)
+            if isinstance(self.sync_meta, InMemorySyncMeta):
+                self.sync_meta.record_listing(listing, now)
         if outcome.children:
             for payload in outcome.children:
                 self._insert(
@@ -455,3 +530,75 @@ class InMemoryTaskStore:
                 self._set_state(task, to, **changes)
                 moved += 1
         return moved
+
+    # -- the mirror: removals and change sets ------------------------------------------------
+
+    async def _unseen(self, sync_id: str) -> list[Ref]:
+        """Rows in the scope of ``sync_id``'s complete listings that it did not see."""
+        scopes: dict[tuple[str, str | None], set[str]] = {}
+        for listing, owner, _ in self._listings.values():
+            if owner == sync_id:
+                scopes.setdefault((listing.entity_type, listing.via), set()).add(listing.parent_id)
+        doomed: list[Ref] = []
+        schema_types = {e.name: e for e in self.engine.schema.entities}
+        for (type_name, via), parents in scopes.items():
+            entity = schema_types.get(type_name)
+            if entity is None:
+                continue
+            projection = Projection.select(via) if via is not None else Projection.refs()
+            cursor: str | None = None
+            while True:
+                page = await self.engine.load_page(entity, projection, PageRequest(cursor, 1000))
+                for item in page.items:
+                    ref = item if isinstance(item, Ref) else item.ref
+                    if self._seen.get((type_name, ref.id)) == sync_id:
+                        continue
+                    if via is not None:
+                        parent = item.values.get(via) if not isinstance(item, Ref) else None
+                        parent_id = parent.id if isinstance(parent, Ref) else parent
+                        if parent_id not in parents:
+                            continue
+                    doomed.append(ref)
+                if not page.has_more:
+                    break
+                cursor = page.cursor
+        return doomed
+
+    async def complete_sync(self, sync_id: str, at: int, requests: int = 0) -> int:
+        await trio.lowlevel.checkpoint()
+        removed = await self.engine.delete_many(await self._unseen(sync_id))
+        if self._sync_store is not None:
+            self._sync_store.mark_completed(sync_id, at, removed, requests)
+        return removed
+
+    async def apply_changes(
+        self,
+        sync_id: str,
+        changes: ChangeSet,
+        *,
+        started_at: int,
+        at: int,
+        requests: int = 0,
+    ) -> int:
+        await trio.lowlevel.checkpoint()
+        deleted = {(ref.entity_type, ref.id) for ref in changes.deletes}
+        upserts = [e for e in changes.upserts if (e.ref.entity_type, e.ref.id) not in deleted]
+        if self._sync_store is not None:
+            self._sync_store.insert(
+                SyncRecord(
+                    sync_id,
+                    SyncStatus.COMPLETED,
+                    started_at,
+                    at,
+                    mode=SyncMode.INCREMENTAL,
+                    feed_cursor=changes.cursor,
+                    requests=requests,
+                )
+            )
+        await self.engine.store_many(upserts)
+        for entity in upserts:
+            self._seen[(entity.ref.entity_type, entity.ref.id)] = sync_id
+        removed = await self.engine.delete_many(changes.deletes)
+        if self._sync_store is not None:
+            self._sync_store.mark_completed(sync_id, at, removed, requests)
+        return removed

@@ -7,7 +7,7 @@ from typing import Any
 import attrs
 
 from ._dispatch import OperationCounts
-from ._stores import SyncStatus
+from ._stores import SyncMode, SyncStatus
 
 
 @attrs.frozen
@@ -42,6 +42,10 @@ class SyncResult:
     children are not counted), ``tasks_failed`` tasks that raised. ``stranded`` is how many
     tasks were left ``new``/``awaiting_children``/``paused`` behind failures. ``duration`` is
     in seconds on the trio clock; ``operations`` counts the operation calls of this run.
+    ``mode`` says what kind of sync ran (full, incremental, partial), ``requests`` the operation
+    calls made for it (a full sync's include the feed's head and any incremental attempt that
+    fell back to it), ``removed`` the rows it removed (unseen by complete listings, or deleted
+    upstream according to the change feed).
     """
 
     sync_id: str
@@ -53,6 +57,9 @@ class SyncResult:
     failures: tuple[TaskFailure, ...] = ()
     stranded: int = 0
     error: str | None = None
+    mode: SyncMode = SyncMode.FULL
+    requests: int = 0  # operation calls made for the sync (the run's, and any before it)
+    removed: int = 0  # rows removed: unseen by complete listings, or deleted upstream
 
     @property
     def duration_ms(self) -> int:
@@ -68,6 +75,9 @@ class SyncResult:
             "operations": self.operations.to_json(),
             "failures": [f.to_json() for f in self.failures],
             "stranded": self.stranded,
+            "mode": self.mode.value,
+            "requests": self.requests,
+            "removed": self.removed,
         }
         if self.error is not None:
             out["error"] = self.error

@@ -23,7 +23,10 @@ payload                            action
 
 Sync-meta entries (MAXTRIO, deviating from the reference's "requested fields only"): every
 stored field present in each stored input is recorded against that input's own ref — what the
-loader actually delivered is what is fresh. Progress ``count``: refs that produced an input
+loader actually delivered is what is fresh; the outcome carries the write's ``synced_at``. The
+last page of a collection whose loader is declared ``complete`` reports a
+:class:`~maxtrio.execution.CompleteListing`, so the sync can remove, when it completes, the
+members it did not see. Progress ``count``: refs that produced an input
 (loading fields) or items of the target type on the page (collections; for a derivation only
 the triggering one's). Fan-out steps report no progress.
 """
@@ -31,6 +34,7 @@ the triggering one's). Fan-out steps report no progress.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import timedelta
 from typing import Any, Protocol
 
 import attrs
@@ -65,7 +69,7 @@ from ._dispatch import (
 )
 from ._errors import ErrInvalidLoaderResult, ErrNoCollectionLoader, ErrPageWithoutCursor
 from ._registry import ExecutionRegistry
-from ._stores import FieldSyncBatch, Progress, TaskOutcome
+from ._stores import CompleteListing, FieldSyncBatch, Progress, TaskOutcome
 from ._task import (
     ErrInvalidPayload,
     LoadCollectionPayload,
@@ -101,6 +105,22 @@ class SyncRunner(Protocol):
     def operation_counts(self) -> OperationCounts: ...
 
 
+class Freshness(Protocol):
+    """What ``--max-age`` asks of the sync state (one query per page of refs)."""
+
+    async def fresh_ids(
+        self, entity_type: str, ids: Sequence[str], fields: Sequence[str], since_ms: int
+    ) -> set[str]:
+        """The ids whose ``fields`` were all synced at or after ``since_ms``."""
+        ...
+
+    async def listed_ids(
+        self, parent_type: str, field: str, ids: Sequence[str], since_ms: int
+    ) -> set[str]:
+        """The parent ids whose collection ``field`` was listed completely since then."""
+        ...
+
+
 class RunnerFactory(Protocol):
     """Makes the runner of each sync (its own operation counts and dependency memo)."""
 
@@ -123,6 +143,8 @@ class TaskRunnerFactory:
         dispatcher: OperationDispatcher | None = None,
         tuning: RunnerTuning | None = None,
         now_ms: Clock = wall_clock_ms,
+        max_age: timedelta | None = None,
+        freshness: Freshness | None = None,
     ) -> None:
         self.engine = engine
         self.registry = registry
@@ -130,19 +152,28 @@ class TaskRunnerFactory:
         self.dispatcher = dispatcher or OperationDispatcher()
         self.tuning = tuning or RunnerTuning()
         self.now_ms = now_ms
+        self.max_age = max_age
+        self.freshness = freshness
 
-    def for_sync(self, sync_id: str) -> TaskRunner:
+    def operation_env(self) -> tuple[LoaderEnv[Any], CountingMiddleware]:
+        """A loader env whose operation calls go through the dispatcher and are counted."""
         counting = CountingMiddleware()
         ops = DispatchingOperationExecutor(
             self.dispatcher.with_outer(counting), OperationEnv(self.ctx)
         )
+        return LoaderEnv(self.ctx, ops), counting
+
+    def for_sync(self, sync_id: str) -> TaskRunner:
+        env, counting = self.operation_env()
         return TaskRunner(
             engine=self.engine,
             registry=self.registry,
-            env=LoaderEnv(self.ctx, ops),
+            env=env,
             tuning=self.tuning,
             counting=counting,
             now_ms=self.now_ms,
+            max_age=self.max_age,
+            freshness=self.freshness,
         )
 
 
@@ -157,6 +188,7 @@ class _Writes:
     def __init__(self, synced_at: int) -> None:
         self.synced_at = synced_at
         self.entities: list[EntityInput] = []
+        self.listings: list[CompleteListing] = []
         self._by_fields: dict[tuple[str, ...], list[str]] = {}
         self._stored_fields: dict[tuple[int, tuple[str, ...]], tuple[str, ...]] = {}
 
@@ -189,6 +221,8 @@ class _Writes:
             children=tuple(children),
             progress=progress,
             sync_batches=batches,
+            synced_at=self.synced_at,
+            listings=tuple(self.listings),
         )
 
 
@@ -204,6 +238,8 @@ class TaskRunner:
         tuning: RunnerTuning | None = None,
         counting: CountingMiddleware | None = None,
         now_ms: Clock = wall_clock_ms,
+        max_age: timedelta | None = None,
+        freshness: Freshness | None = None,
     ) -> None:
         self.engine = engine
         self.registry = registry
@@ -212,6 +248,14 @@ class TaskRunner:
         self.dependencies = DependencyMemo(env)
         self._counting = counting
         self._now_ms = now_ms
+        self._max_age_ms = None if max_age is None else max_age // timedelta(milliseconds=1)
+        self._freshness = freshness
+
+    def _fresh_since(self) -> int | None:
+        """The oldest sync time that ``--max-age`` still counts as fresh, or None."""
+        if self._max_age_ms is None or self._freshness is None:
+            return None
+        return self._now_ms() - self._max_age_ms
 
     def operation_counts(self) -> OperationCounts:
         return self._counting.counts() if self._counting is not None else OperationCounts()
@@ -279,8 +323,16 @@ class TaskRunner:
         page = await self._ref_page(step.target, entity)
         if not page.items:
             return TaskOutcome()
+        refs = page.items
+        since = self._fresh_since()
+        if since is not None and self._freshness is not None:
+            fields = step.operation.fields
+            fresh = await self._freshness.fresh_ids(
+                entity.name, [r.id for r in refs], fields, since
+            )
+            refs = [r for r in refs if r.id not in fresh]
         size = self.tuning.load_fields_batch_size
-        keys = [ref.to_key() for ref in page.items]
+        keys = [ref.to_key() for ref in refs]
         children: list[TaskPayload] = [
             LoadFieldsPayload(entity.name, tuple(keys[i : i + size]), step.operation.fields)
             for i in range(0, len(keys), size)
@@ -294,9 +346,16 @@ class TaskRunner:
             return TaskOutcome()
         field = step.operation.field or ""
         loader = self._collection_loader(entity, field)
+        refs = page.items
+        since = self._fresh_since()
+        if since is not None and self._freshness is not None:
+            listed = await self._freshness.listed_ids(
+                entity.name, field, [r.id for r in refs], since
+            )
+            refs = [r for r in refs if r.id not in listed]
         children: list[TaskPayload] = [
             LoadCollectionPayload(entity.name, ref.to_key(), field, loader.target.name)
-            for ref in page.items
+            for ref in refs
         ]
         children.extend(self._continuation(step, page))
         return TaskOutcome(children=tuple(children))
@@ -416,6 +475,11 @@ class TaskRunner:
             source_name = source.name
         progress = Progress(loader.target.name, "load-collection", count)
         if not has_more:
+            if isinstance(loader, CollectionLoader) and loader.complete:
+                via = entity.fields[field].via
+                writes.listings.append(
+                    CompleteListing(entity.name, parent.id, field, loader.target.name, via)
+                )
             return progress, None
         if not next_cursor or next_cursor == cursor:
             raise ErrPageWithoutCursor(source=source_name, refKey=parent_key)

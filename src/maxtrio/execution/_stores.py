@@ -18,7 +18,7 @@ from typing import Literal, Protocol
 
 import attrs
 
-from maxtrio.core import BadInput, EntityInput, MaxError, NotFound
+from maxtrio.core import BadInput, ChangeSet, EntityInput, MaxError, NotFound
 
 from ._task import Execution, Task, TaskPayload, TaskState, TaskTemplate
 
@@ -76,14 +76,34 @@ class Progress:
 
 
 @attrs.frozen
+class CompleteListing:
+    """A collection a task finished listing completely (its last page, from a loader declared
+    ``complete``): the parent's ``field`` lists every ``entity_type`` whose ``via`` ref names
+    the parent (every row of the type when ``via`` is None)."""
+
+    parent_type: str
+    parent_id: str
+    field: str
+    entity_type: str
+    via: str | None
+
+
+@attrs.frozen
 class TaskOutcome:
-    """What running a task produced; committed atomically by :meth:`TaskStore.finish`."""
+    """What running a task produced; committed atomically by :meth:`TaskStore.finish`.
+
+    ``synced_at`` marks ``entities`` as a sync's write at that time: the store records their
+    freshness and that the sync saw them (rows a complete listing did not see are removed when
+    the sync completes). ``sync_entries``/``sync_batches`` record freshness explicitly (stores
+    derive it from ``entities`` when ``synced_at`` is set)."""
 
     entities: Sequence[EntityInput] = ()
     sync_entries: Sequence[FieldSyncEntry] = ()
     children: Sequence[TaskPayload] = ()
     progress: Progress | None = None
     sync_batches: Sequence[FieldSyncBatch] = ()  # recorded like ``sync_entries``
+    synced_at: int | None = None
+    listings: Sequence[CompleteListing] = ()
 
 
 @attrs.frozen
@@ -95,12 +115,22 @@ class FinishReport:
     unblocked: int = 0  # tasks moved new → pending
 
 
+class SyncMode(enum.StrEnum):
+    FULL = "full"  # the connector's whole plan: listings may remove rows, the feed cursor moves
+    INCREMENTAL = "incremental"  # the change feed since the stored cursor
+    PARTIAL = "partial"  # a plan given by the user: removes what it listed, cursor unchanged
+
+
 @attrs.frozen
 class SyncRecord:
     id: str
     status: SyncStatus
     started_at: int
     completed_at: int | None = None
+    mode: SyncMode = SyncMode.FULL
+    feed_cursor: str | None = None
+    removed: int = 0
+    requests: int = 0
 
 
 class TaskStore(Protocol):
@@ -161,6 +191,26 @@ class TaskStore(Protocol):
         """Every non-terminal task of the sync → ``cancelled``. Returns how many."""
         ...
 
+    async def complete_sync(self, sync_id: str, at: int, requests: int = 0) -> int:
+        """The sync drained with every task completed: in one transaction, remove the rows its
+        complete listings did not see, and mark the sync ``completed`` (with ``requests``).
+        Returns how many rows were removed."""
+        ...
+
+    async def apply_changes(
+        self,
+        sync_id: str,
+        changes: ChangeSet,
+        *,
+        started_at: int,
+        at: int,
+        requests: int = 0,
+    ) -> int:
+        """An incremental sync: in one transaction, create the sync record (``completed``,
+        mode ``incremental``, ``feed_cursor = changes.cursor``), write ``changes.upserts`` as
+        the sync's rows and delete ``changes.deletes``. Returns how many rows were removed."""
+        ...
+
 
 class SyncStore(Protocol):
     """Sync records (``_max_sync``)."""
@@ -169,8 +219,23 @@ class SyncStore(Protocol):
         """``sync-<n>``, continuing after the highest stored number."""
         ...
 
-    async def create(self, sync_id: str, started_at: int) -> SyncRecord:
-        """A new ``running`` record; an existing id raises ``execution.sync_exists``."""
+    async def create(
+        self,
+        sync_id: str,
+        started_at: int,
+        *,
+        mode: SyncMode = SyncMode.FULL,
+        feed_cursor: str | None = None,
+    ) -> SyncRecord:
+        """A new ``running`` record; an existing id raises ``execution.sync_exists``.
+
+        ``feed_cursor`` is the change-feed position a full sync read before listing anything;
+        once the sync completes it is where the next incremental sync starts."""
+        ...
+
+    async def feed_cursor(self) -> str | None:
+        """Where the next incremental sync starts: the cursor of the latest completed full or
+        incremental sync, or None (never completed one: the next sync is full)."""
         ...
 
     async def set_status(self, sync_id: str, status: SyncStatus, at: int) -> None:

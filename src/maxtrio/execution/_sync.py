@@ -4,36 +4,59 @@ For the layers above (installations, the CLI)::
 
     result = await run_sync(
         SyncSetup(engine=engine, resolvers=connector.resolvers, ctx=ctx,
-                  task_store=task_store, sync_store=sync_store, limits=installation.limits),
+                  task_store=task_store, sync_store=sync_store, limits=installation.limits,
+                  change_feed=connector.change_feed, freshness=sync_meta),
         seeder=connector.seeder,
         on_event=render,
     )
 
-``run_sync`` calls the seeder (which stores the roots and returns the plan), builds the
-registry, the dispatcher (retry + per-``Limit`` flow control, shared through ``limits``) and a
-:class:`SyncExecutor`, runs the plan to its end and returns the :class:`SyncResult`. Events are
-handed to ``on_event`` (a plain callback, called in order) while the sync runs.
+Which kind of sync runs:
+
+* **incremental** — the connector has a change feed, no ``plan`` is given, ``full`` is not
+  asked for, and a full or incremental sync completed before (the sync store knows the feed
+  cursor): the changes since that cursor are applied in one transaction
+  (:mod:`._incremental`). A cursor the feed no longer knows, or too many changes, falls back
+  to a full sync;
+* **full** — the seeder's plan. With a change feed, the feed's head is read first and
+  recorded, so the next sync can be incremental. Complete listings remove what they did not
+  see when the sync completes;
+* **partial** — a ``plan`` the caller gives (``max sync --plan``). It removes what its complete
+  listings did not see but leaves the feed cursor alone.
+
+``max_age`` (no feed needed) skips what a sync wrote more recently than that: refs whose
+requested fields are fresh and collections listed completely since then.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from datetime import timedelta
 from typing import Any
 
 import attrs
 import trio
 
-from maxtrio.core import Engine, Resolver, Seeder, SeederEnv, SyncPlan
+from maxtrio.core import (
+    DEFAULT_MAX_CHANGES,
+    ChangeFeed,
+    Engine,
+    Resolver,
+    Seeder,
+    SeederEnv,
+    SyncPlan,
+)
 
 from ._dispatch import RetryPolicy, default_dispatcher
 from ._events import SyncEvent
-from ._executor import DEFAULT_EVENT_BUFFER, DEFAULT_TASK_CONCURRENCY, SyncExecutor
+from ._executor import DEFAULT_EVENT_BUFFER, DEFAULT_TASK_CONCURRENCY, SyncExecutor, SyncOptions
 from ._flow import FlowControllerProvider
 from ._handle import SyncHandle
+from ._incremental import run_incremental
 from ._registry import ExecutionRegistry
 from ._result import SyncResult
-from ._runner import RunnerTuning, TaskRunnerFactory
-from ._stores import SyncStore, TaskStore
+from ._runner import Freshness, RunnerTuning, TaskRunnerFactory
+from ._stores import SyncMode, SyncStore, TaskStore
+from ._timestamps import wall_clock_ms
 
 EventCallback = Callable[[SyncEvent], None]
 
@@ -52,15 +75,23 @@ class SyncSetup:
     task_concurrency: int = DEFAULT_TASK_CONCURRENCY
     tuning: RunnerTuning = attrs.field(factory=RunnerTuning)
     event_buffer: int = DEFAULT_EVENT_BUFFER
+    change_feed: ChangeFeed[Any] | None = None
+    freshness: Freshness | None = None
+    max_changes: int = DEFAULT_MAX_CHANGES
 
-    def executor(self) -> SyncExecutor:
-        runner = TaskRunnerFactory(
+    def runner_factory(self, max_age: timedelta | None = None) -> TaskRunnerFactory:
+        return TaskRunnerFactory(
             engine=self.engine,
             registry=ExecutionRegistry(self.resolvers),
             ctx=self.ctx,
             dispatcher=default_dispatcher(self.limits, self.retry),
             tuning=self.tuning,
+            max_age=max_age,
+            freshness=self.freshness,
         )
+
+    def executor(self, max_age: timedelta | None = None) -> SyncExecutor:
+        runner = self.runner_factory(max_age)
         return SyncExecutor(
             runner=runner,
             task_store=self.task_store,
@@ -77,22 +108,58 @@ async def run_sync(
     plan: SyncPlan | None = None,
     on_event: EventCallback | None = None,
     sync_id: str | None = None,
+    full: bool = False,
+    max_age: timedelta | None = None,
 ) -> SyncResult:
-    """Seed (unless ``plan`` is given), then run the plan to its end."""
+    """Run one sync to its end: incremental when possible, else the seeder's plan (or
+    ``plan``, a partial sync); see the module docstring. ``full`` skips the change feed."""
+    feed = setup.change_feed if plan is None else None
+    requests_before = 0
+    if feed is not None and not full:
+        cursor = await setup.sync_store.feed_cursor()
+        if cursor is not None:
+            env, counting = setup.runner_factory().operation_env()
+            result = await run_incremental(
+                feed,
+                cursor,
+                env=env,
+                counting=counting,
+                task_store=setup.task_store,
+                sync_store=setup.sync_store,
+                max_changes=setup.max_changes,
+                now_ms=wall_clock_ms,
+                sync_id=sync_id,
+                on_event=on_event,
+            )
+            if result is not None:
+                return result
+            requests_before = counting.counts().total
+    mode = SyncMode.FULL if plan is None else SyncMode.PARTIAL
+    if seeder is not None:
+        seeded = await seeder.seed(SeederEnv(setup.ctx, setup.engine))
+        plan = plan or seeded
     if plan is None:
-        if seeder is None:
-            raise TypeError("run_sync needs a seeder or a plan")
-        plan = await seeder.seed(SeederEnv(setup.ctx, setup.engine))
-    executor = setup.executor()
-    async with executor.running(plan, sync_id=sync_id) as handle:
+        raise TypeError("run_sync needs a seeder or a plan")
+    head: str | None = None
+    if feed is not None:  # read the feed's position before listing anything
+        env, counting = setup.runner_factory().operation_env()
+        head = await feed.head(env)
+        requests_before += counting.counts().total
+    options = SyncOptions(mode=mode, feed_cursor=head, requests_before=requests_before)
+    executor = setup.executor(max_age)
+    async with executor.running(plan, sync_id=sync_id, options=options) as handle:
         return await _follow(handle, on_event)
 
 
 async def resume_sync(
-    setup: SyncSetup, sync_id: str, *, on_event: EventCallback | None = None
+    setup: SyncSetup,
+    sync_id: str,
+    *,
+    on_event: EventCallback | None = None,
+    max_age: timedelta | None = None,
 ) -> SyncResult:
     """Continue a stopped sync (interrupted, failed, paused or crashed) to its end."""
-    async with setup.executor().resuming(sync_id) as handle:
+    async with setup.executor(max_age).resuming(sync_id) as handle:
         return await _follow(handle, on_event)
 
 

@@ -17,9 +17,13 @@ which stays ``interrupted`` in the store and is resumed with ``sync(resume=<id>)
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
+from datetime import timedelta
 from typing import Any
+
+import trio
 
 from maxtrio.connector import (
     ConnectorModule,
@@ -28,13 +32,14 @@ from maxtrio.connector import (
     Installation,
     Platform,
 )
-from maxtrio.core import MaxError, MaxUrl, Schema, SeederEnv
+from maxtrio.core import MaxError, MaxUrl, Schema, SeederEnv, SyncPlan
 from maxtrio.execution import (
     EventCallback,
     FlowControllerProvider,
     RetryPolicy,
     SyncExecutor,
     SyncHandle,
+    SyncOptions,
     SyncRecord,
     SyncResult,
     SyncSetup,
@@ -122,6 +127,8 @@ class InstallationMax:
                     sync_store=store.sync_store,
                     limits=limits if limits is not None else FlowControllerProvider(),
                     retry=retry if retry is not None else RetryPolicy(),
+                    change_feed=definition.change_feed,
+                    freshness=store.sync_meta,
                 )
                 async with setup.executor() as executor:
                     try:
@@ -183,20 +190,40 @@ class InstallationMax:
     # -- syncing -----------------------------------------------------------------------------
 
     async def sync(
-        self, *, on_event: EventCallback | None = None, resume: str | None = None
+        self,
+        *,
+        on_event: EventCallback | None = None,
+        resume: str | None = None,
+        full: bool = False,
+        max_age: timedelta | None = None,
+        plan: SyncPlan | None = None,
     ) -> SyncResult:
-        """Seed and run a sync to its end (or resume sync ``resume``, without seeding).
+        """Run a sync to its end (or resume sync ``resume``, without seeding).
 
+        Incremental when the connector has a change feed and a sync completed before, unless
+        ``full``; ``plan`` runs a partial sync instead of the connector's plan; ``max_age``
+        skips what was synced more recently than that (see ``maxtrio.execution.run_sync``).
         ``on_event`` receives every :class:`~maxtrio.execution.SyncEvent` in order. Runs in
         the caller's task: cancellation leaves the sync ``interrupted`` and resumable. An
         unknown ``resume`` id raises ``execution.sync_not_found``; a finished one
         ``execution.sync_not_resumable``.
         """
-        if resume is not None:
-            return await resume_sync(self._setup, resume, on_event=on_event)
-        return await run_sync(
-            self._setup, seeder=self.connector.definition.seeder, on_event=on_event
-        )
+        try:
+            if resume is not None:
+                return await resume_sync(self._setup, resume, on_event=on_event, max_age=max_age)
+            return await run_sync(
+                self._setup,
+                seeder=self.connector.definition.seeder,
+                on_event=on_event,
+                full=full,
+                max_age=max_age,
+                plan=plan,
+            )
+        finally:
+            # However it ended, data.db alone holds every committed row (a portable file).
+            # Best effort: the rows are committed either way.
+            with trio.CancelScope(shield=True), contextlib.suppress(Exception):
+                await self._store.database.checkpoint()
 
     async def start_sync(self, *, resume: str | None = None) -> SyncHandle:
         """Start (or resume) a sync in the node's own nursery and return its handle at once
@@ -205,7 +232,13 @@ class InstallationMax:
             return await self._executor.resume(resume)
         env = SeederEnv(self._setup.ctx, self._setup.engine)
         plan = await self.connector.definition.seeder.seed(env)
-        return await self._executor.execute(plan)
+        options = SyncOptions()
+        feed = self._setup.change_feed
+        if feed is not None:  # a full sync: record where the feed stands before listing
+            loader_env, counting = self._setup.runner_factory().operation_env()
+            head = await feed.head(loader_env)
+            options = SyncOptions(feed_cursor=head, requests_before=counting.counts().total)
+        return await self._executor.execute(plan, options=options)
 
     def sync_handle(self, sync_id: str) -> SyncHandle | None:
         """A sync started by :meth:`start_sync` on this node, by id."""

@@ -77,6 +77,7 @@ class SqliteDatabase:
         try:
             if not self.memory:
                 Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+                _owner_only(self.path)
             self.writer = apsw.Connection(self.path)
             _configure(self.writer, memory=self.memory)
             if self.memory:
@@ -217,6 +218,21 @@ class SqliteDatabase:
         else:
             self._leading = False
 
+    def checkpoint_sync(self) -> tuple[int, int, int]:
+        """Copy the whole WAL into the database file and truncate the WAL (worker thread).
+
+        Returns SQLite's ``(busy, wal pages, pages checkpointed)``; ``busy`` is 1 when a reader
+        of another connection kept part of the WAL alive past the busy timeout."""
+        if self.memory:
+            return (0, 0, 0)
+        row = next(iter(self.writer.execute("PRAGMA wal_checkpoint(TRUNCATE)")))
+        return (int(row[0]), int(row[1]), int(row[2]))
+
+    async def checkpoint(self) -> tuple[int, int, int]:
+        """:meth:`checkpoint_sync` off the event loop, between write transactions: afterwards
+        ``data.db`` alone holds every committed row (copying it copies the data)."""
+        return await trio.to_thread.run_sync(self.checkpoint_sync, limiter=self.write_limiter)
+
     async def read(self, fn: Callable[[apsw.Connection], T]) -> T:
         """Run ``fn(reader)`` off the event loop."""
         return await trio.to_thread.run_sync(self.read_sync, fn, limiter=self.read_limiter)
@@ -238,6 +254,18 @@ class SqliteDatabase:
         if self.reader is not self.writer:
             self.reader.close()
         self.writer.close()
+
+
+def _owner_only(path: str) -> None:
+    """Create ``path`` readable and writable by its owner only (SQLite gives ``-wal`` and
+    ``-shm`` the same mode), or take group and other access away from an existing file."""
+    try:
+        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+    except FileExistsError:
+        if os.stat(path).st_mode & 0o077:
+            os.chmod(path, 0o600)
+        return
+    os.close(fd)
 
 
 def _reason(exc: BaseException) -> str:

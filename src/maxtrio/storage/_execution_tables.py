@@ -1,11 +1,13 @@
-"""The execution tables of ``data.db``: ``_max_tasks``, ``_max_sync``, ``_max_sync_meta``.
+"""The execution tables of ``data.db``: ``_max_tasks``, ``_max_sync``, ``_max_listings``.
 
-The DDL below is the reference's, word for word (spec sync-engine §8.5, §9.7, §12.3), so any
-tool that reads a reference ``data.db`` reads ours. maxtrio adds two columns to ``_max_tasks``
-(:data:`TASK_EXTRA_COLUMNS`): ``attempts`` (how often a resume retried a failed task, §18.3)
-and ``error_json`` (the failure as a serialised ``MaxError``, §9.5 — ``error`` keeps the
-message). They are added by migration, so a file written by the reference (or by an older
-maxtrio) gains them on open and keeps its rows.
+``_max_tasks`` and ``_max_sync`` start from the reference's DDL, word for word (spec
+sync-engine §8.5, §9.7), so a tool that reads a reference ``data.db`` reads ours; maxtrio adds
+columns by migration (:data:`TASK_EXTRA_COLUMNS`: ``attempts``, how often a resume retried a
+failed task, and ``error_json``, the failure as a serialised ``MaxError``;
+``SYNC_EXTRA_COLUMNS`` of ``_sync_state``: the sync's mode, change-feed cursor, removals and
+requests). A file written by the reference or an older maxtrio gains them on open and keeps
+its rows. The reference's ``_max_sync_meta`` (one row per entity and field) is gone: sync state
+lives on the entity rows and in ``_max_listings`` (``_sync_state``).
 
 :func:`ensure_execution_tables` is the one "ensure execution tables" step; every execution
 store runs it (it is idempotent and cheap) inside its opening transaction. :func:`fetch_all`
@@ -20,6 +22,7 @@ from typing import Any
 import apsw
 
 from ._naming import quote
+from ._sync_state import LISTINGS_DDL, SYNC_EXTRA_COLUMNS
 
 TASKS_DDL = """\
 CREATE TABLE IF NOT EXISTS _max_tasks (
@@ -48,14 +51,6 @@ CREATE TABLE IF NOT EXISTS _max_sync (
 );
 """
 
-SYNC_META_DDL = """\
-CREATE TABLE IF NOT EXISTS _max_sync_meta (
-  ref_key     TEXT NOT NULL,      -- RefKey, e.g. ein:AcmeUser:u1
-  field       TEXT NOT NULL,      -- schema field name (camelCase, not the column name)
-  synced_at   INTEGER NOT NULL,   -- ms
-  PRIMARY KEY (ref_key, field)
-);
-"""
 
 #: Columns maxtrio adds to ``_max_tasks``: ``(name, declaration)``, added when missing.
 TASK_EXTRA_COLUMNS: tuple[tuple[str, str], ...] = (
@@ -74,14 +69,15 @@ def fetch_all(conn: apsw.Connection, sql: str, params: Sequence[Any] = ()) -> li
 
 
 def ensure_execution_tables(conn: apsw.Connection) -> None:
-    """Create the three tables and their indexes if absent; add missing extra columns.
+    """Create the tables and their indexes if absent; add missing extra columns.
 
     Runs inside the caller's transaction.
     """
     conn.execute(TASKS_DDL)
     conn.execute(SYNC_DDL)
-    conn.execute(SYNC_META_DDL)
-    present = {row[1] for row in conn.execute("PRAGMA table_info(_max_tasks)")}
-    for name, declaration in TASK_EXTRA_COLUMNS:
-        if name not in present:
-            conn.execute(f"ALTER TABLE _max_tasks ADD COLUMN {quote(name)} {declaration}")
+    conn.execute(LISTINGS_DDL)
+    for table, extra in (("_max_tasks", TASK_EXTRA_COLUMNS), ("_max_sync", SYNC_EXTRA_COLUMNS)):
+        present = {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
+        for name, declaration in extra:
+            if name not in present:
+                conn.execute(f"ALTER TABLE {table} ADD COLUMN {quote(name)} {declaration}")

@@ -57,7 +57,7 @@ def open_installation_store(
             engine,
             SqliteTaskStore(engine, clock=clock),
             SqliteSyncStore(database),
-            SqliteSyncMeta(database),
+            SqliteSyncMeta(engine),
         )
     except BaseException:
         database.close()

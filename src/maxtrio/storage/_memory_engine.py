@@ -110,6 +110,15 @@ class InMemoryEngine(DerivedReads):
             row = self._rows[type_name].setdefault(id_, {})
             row.update(values)
 
+    async def delete_many(self, refs: Sequence[Ref]) -> int:
+        """Delete the rows of ``refs`` (missing ones are ignored); returns how many went."""
+        removed = 0
+        for ref in refs:
+            rows = self._rows[self.table(ref.entity_def).entity.name]
+            if rows.pop(ref.id, None) is not None:
+                removed += 1
+        return removed
+
     # -- reads -------------------------------------------------------------------------------
 
     def _result(self, table: TableSpec, id_: str, columns: tuple[Column, ...]) -> EntityResult:

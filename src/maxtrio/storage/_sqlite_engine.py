@@ -46,7 +46,8 @@ from ._errors import (
 from ._naming import quote
 from ._page_plan import plan_page
 from ._sql import CompiledQuery, compile_query
-from ._table import Column, TableSpec, table_specs
+from ._sync_state import fold_legacy_sync_meta
+from ._table import Column, SyncStamp, TableSpec, table_specs
 from ._values import (
     TEXT_EXPECTED,
     BadValue,
@@ -70,7 +71,9 @@ class SqliteEngine(DerivedReads):
         self.schema = schema
         self._tables = table_specs(schema)
         self._indexed: set[str] = set()
-        database.write_sync(self._migrate)
+        if database.write_sync(self._migrate) and not database.memory:
+            # The old one-row-per-field table was folded and dropped: give its pages back.
+            database.writer.execute("VACUUM")
 
     @classmethod
     def open(cls, path: str | os.PathLike[str], schema: Schema) -> SqliteEngine:
@@ -84,9 +87,10 @@ class SqliteEngine(DerivedReads):
 
     # -- registration ------------------------------------------------------------------------
 
-    def _migrate(self, conn: apsw.Connection) -> None:
-        for table in self._tables.values():
-            table.migrate(conn)
+    def _migrate(self, conn: apsw.Connection) -> bool:
+        """Bring every table up to the schema; True when a v1 sync-meta table was folded."""
+        upgraded = [table for table in self._tables.values() if table.migrate(conn)]
+        return bool(upgraded) and fold_legacy_sync_meta(conn, upgraded)
 
     def table(self, entity: EntityDef | str) -> TableSpec:
         name = entity if isinstance(entity, str) else entity.name
@@ -99,16 +103,25 @@ class SqliteEngine(DerivedReads):
     def tables(self) -> tuple[TableSpec, ...]:
         return tuple(self._tables.values())
 
+    @property
+    def tables_by_type(self) -> dict[str, TableSpec]:
+        """Every table by entity type name (a copy)."""
+        return dict(self._tables)
+
     # -- writes ------------------------------------------------------------------------------
 
     async def store(self, entity: EntityInput) -> Ref:
         await self.store_many([entity])
         return Ref(entity.ref.entity_def, entity.ref.id)
 
-    async def store_many(self, entities: Sequence[EntityInput]) -> None:
+    async def store_many(
+        self, entities: Sequence[EntityInput], stamp: SyncStamp | None = None
+    ) -> None:
+        """Merge-upsert ``entities`` in one transaction; with a ``stamp``, as a sync's write
+        (the rows' sync state is updated too)."""
         if not entities:
             return
-        batches = self.prepare_writes(entities)
+        batches = self.prepare_writes(entities, stamp)
         try:
             await self.database.write(lambda conn: self.apply_writes(conn, batches))
         except UnicodeEncodeError:
@@ -134,7 +147,7 @@ class SqliteEngine(DerivedReads):
         raise AssertionError("UnicodeEncodeError without unencodable text")  # pragma: no cover
 
     def prepare_writes(
-        self, entities: Sequence[EntityInput]
+        self, entities: Sequence[EntityInput], stamp: SyncStamp | None = None
     ) -> list[tuple[str, list[tuple[Any, ...]]]]:
         """Validate and convert a batch into ``(sql, rows)`` runs, in input order.
 
@@ -154,17 +167,22 @@ class SqliteEngine(DerivedReads):
             and all(map(self.table(refs[0].entity_def).by_field.__contains__, first))
         ):
             try:
-                return [self._prepare_run(refs, fields_list, tuple(first))]
+                return [self._prepare_run(refs, fields_list, tuple(first), stamp)]
             except KeyError:
                 pass  # same sizes, different keys: take the general path
         out = []
         for (_, keys), run in itertools.groupby(entities, key=_run_key):
             items = list(run)
-            out.append(self._prepare_run(list(map(_REF, items)), list(map(_FIELDS, items)), keys))
+            refs_of_run = list(map(_REF, items))
+            out.append(self._prepare_run(refs_of_run, list(map(_FIELDS, items)), keys, stamp))
         return out
 
     def _prepare_run(
-        self, refs: list[Ref], fields_list: list[Any], keys: tuple[str, ...]
+        self,
+        refs: list[Ref],
+        fields_list: list[Any],
+        keys: tuple[str, ...],
+        stamp: SyncStamp | None,
     ) -> tuple[str, list[tuple[Any, ...]]]:
         type_name = refs[0].entity_def.name
         table = self.table(type_name)
@@ -194,7 +212,7 @@ class SqliteEngine(DerivedReads):
                     got=describe(bad.got),
                 ) from None
         # Every column has len(ids) values: built from the same list of inputs.
-        return table.upsert_sql(fields), list(zip(ids, *columns))  # noqa: B905
+        return table.upsert_sql(fields, stamp), list(zip(ids, *columns))  # noqa: B905
 
     @staticmethod
     def apply_writes(
@@ -203,6 +221,27 @@ class SqliteEngine(DerivedReads):
         """Execute prepared runs on ``conn`` (the caller holds the transaction)."""
         for sql, rows in batches:
             conn.executemany(sql, rows)
+
+    def prepare_deletes(self, refs: Sequence[Ref]) -> list[tuple[str, list[tuple[Any, ...]]]]:
+        """``(sql, rows)`` runs deleting ``refs`` (one statement per type), for
+        :meth:`apply_writes`."""
+        by_table: dict[str, list[tuple[Any, ...]]] = {}
+        for ref in refs:
+            table = self.table(ref.entity_def)
+            if is_utf8_text(ref.id):  # never stored otherwise
+                by_table.setdefault(table.quoted, []).append((ref.id,))
+        return [(f"DELETE FROM {name} WHERE _id = ?", rows) for name, rows in by_table.items()]
+
+    async def delete_many(self, refs: Sequence[Ref]) -> int:
+        """Delete the rows of ``refs`` (missing ones are ignored); returns how many went."""
+        runs = self.prepare_deletes(refs)
+
+        def delete(conn: apsw.Connection) -> int:
+            before = conn.total_changes()
+            self.apply_writes(conn, runs)
+            return int(conn.total_changes() - before)
+
+        return await self.database.write(delete) if runs else 0
 
     # -- single-entity reads -----------------------------------------------------------------
 

@@ -1,103 +1,152 @@
-"""``SqliteSyncMeta``: per-field sync times in ``_max_sync_meta`` (spec sync-engine §12).
+"""``SqliteSyncMeta``: the ``SyncMeta`` protocol over the sync-state columns of the rows.
 
-One row per (RefKey, field) holding the ms time it was last synced; writes are
-``INSERT OR REPLACE`` (last write wins), one ``executemany`` per batch. A task's rows are
-normally written by ``SqliteTaskStore.finish`` in the task's own transaction through
-:func:`insert_field_sync_rows`; this class is the ``SyncMeta`` face of the same table.
+Freshness lives on each entity row (``_synced_at``, ``_synced_mask``; see ``_table``), written
+by a sync in the same upsert as the fields. This class is the per-(RefKey, field) face of those
+columns, for callers that ask about one entity:
 
-Freshness: a field is stale iff it has no row or its ``synced_at`` is older than
-``now − max_age`` (a field synced exactly ``max_age`` ago is fresh).
+* a field is **fresh** when its bit is set and ``_synced_at >= now − max_age`` (a field synced
+  exactly ``max_age`` ago is fresh); anything else — no row, no bit, an older time — is stale;
+* one row has one time: recording a subset of the fields already synced keeps the older time,
+  so a field never reads fresher than it is (it may read older than it is);
+* RefKeys outside the installation scope (``ews:…``, ``egl:…``) and entities that have no row
+  have no sync state: recording for them is a no-op and they read as never synced.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import timedelta
 
 import apsw
 
-from maxtrio.execution import (
-    FieldSyncBatch,
-    FieldSyncEntry,
-    FieldSyncRow,
-    field_sync_rows,
-    freshness_cutoff,
-)
+from maxtrio.core import INSTALLATION, try_parse_ref_key
+from maxtrio.execution import FieldSyncEntry, FieldSyncRow, field_sync_rows, freshness_cutoff
 
-from ._database import SqliteDatabase
-from ._execution_tables import ensure_execution_tables, fetch_all
-
-_UPSERT = "INSERT OR REPLACE INTO _max_sync_meta (ref_key, field, synced_at) VALUES (?, ?, ?)"
-_FRESH = (
-    "SELECT field FROM _max_sync_meta WHERE ref_key = ? "
-    "AND field IN (SELECT value FROM json_each(?)) AND synced_at >= ?"
-)
+from ._sqlite_engine import SqliteEngine
+from ._sync_state import last_listed
+from ._table import SYNCED_AT, SYNCED_MASK, TableSpec
 
 
-def insert_field_sync_rows(conn: apsw.Connection, rows: Iterable[FieldSyncRow]) -> None:
-    """Upsert ``(ref_key, field, synced_at)`` rows on ``conn`` (the caller's transaction)."""
-    conn.executemany(_UPSERT, rows)
+def _locate(tables: Mapping[str, TableSpec], ref_key: str) -> tuple[TableSpec, str] | None:
+    parsed = try_parse_ref_key(ref_key)
+    if parsed is None or parsed.scope != INSTALLATION:
+        return None
+    table = tables.get(parsed.entity_type)
+    return (table, parsed.entity_id) if table is not None else None
 
 
-_UPSERT_BATCH = (
-    "INSERT OR REPLACE INTO _max_sync_meta (ref_key, field, synced_at) "
-    "SELECT k.value, f.value, ? FROM json_each(?) AS k, json_each(?) AS f"
-)
-
-
-def insert_field_sync_batches(conn: apsw.Connection, batches: Iterable[FieldSyncBatch]) -> None:
-    """Upsert every ``ref_key × field`` of each batch with one statement per batch.
-
-    The cross product is expanded by SQLite from two JSON arrays, so a page of a thousand
-    entities is one ``sqlite3_step`` — no per-row Python, and the GIL stays free for the event
-    loop while SQLite works.
-    """
-    for batch in batches:
-        if batch.ref_keys and batch.fields:
-            keys = json.dumps(list(batch.ref_keys), ensure_ascii=False)
-            fields = json.dumps(list(batch.fields), ensure_ascii=False)
-            conn.execute(_UPSERT_BATCH, (batch.synced_at, keys, fields))
+def apply_field_sync_rows(
+    conn: apsw.Connection, tables: Mapping[str, TableSpec], rows: Iterable[FieldSyncRow]
+) -> None:
+    """Record ``(ref_key, field, synced_at)`` rows on the entities' own rows (the caller's
+    transaction): per entity, the fields' bits are set and the time follows the rule above
+    (the oldest time given for it in this call)."""
+    per_ref: dict[str, tuple[int, int]] = {}  # ref_key → (mask, oldest time)
+    for ref_key, field, synced_at in rows:
+        located = _locate(tables, ref_key)
+        if located is None:
+            continue
+        bit = located[0].mask_of((field,))
+        mask, oldest = per_ref.get(ref_key, (0, synced_at))
+        per_ref[ref_key] = (mask | bit, min(oldest, synced_at))
+    for ref_key, (mask, at) in per_ref.items():
+        located = _locate(tables, ref_key)
+        assert located is not None
+        table, entity_id = located
+        conn.execute(
+            f"UPDATE {table.quoted} SET {SYNCED_AT} = CASE WHEN "
+            f"coalesce({SYNCED_MASK}, 0) & ~?1 = 0 OR {SYNCED_AT} IS NULL THEN ?2 "
+            f"ELSE min({SYNCED_AT}, ?2) END, {SYNCED_MASK} = coalesce({SYNCED_MASK}, 0) | ?1 "
+            "WHERE _id = ?3",
+            (mask, at, entity_id),
+        )
 
 
 class SqliteSyncMeta:
-    """The ``SyncMeta`` protocol over ``_max_sync_meta`` in one ``SqliteDatabase``."""
+    """The ``SyncMeta`` protocol over the rows of one ``SqliteEngine``."""
 
-    def __init__(self, database: SqliteDatabase) -> None:
-        self.database = database
-        database.write_sync(ensure_execution_tables)
+    def __init__(self, engine: SqliteEngine) -> None:
+        self.engine = engine
+        self.database = engine.database
+
+    async def _state(self, ref_key: str) -> tuple[TableSpec, int | None, int] | None:
+        """The row's table, ``_synced_at`` and mask; None when it has no row."""
+        located = _locate(self.engine.tables_by_type, ref_key)
+        if located is None:
+            return None
+        table, entity_id = located
+        sql = f"SELECT {SYNCED_AT}, {SYNCED_MASK} FROM {table.quoted} WHERE _id = ?"
+        rows = await self.database.read(lambda conn: list(conn.execute(sql, (entity_id,))))
+        if not rows:
+            return None
+        at, mask = rows[0]
+        return table, at, int(mask or 0)
 
     async def record_field_sync_batch(self, entries: Sequence[FieldSyncEntry]) -> None:
         if not entries:
             return
         rows = list(field_sync_rows(entries))
-        await self.database.write(lambda conn: insert_field_sync_rows(conn, rows))
+        tables = self.engine.tables_by_type
+        await self.database.write(lambda conn: apply_field_sync_rows(conn, tables, rows))
 
     async def get_field_sync_time(self, ref_key: str, field: str) -> int | None:
-        sql = "SELECT synced_at FROM _max_sync_meta WHERE ref_key = ? AND field = ?"
-        rows = await self.database.read(lambda conn: fetch_all(conn, sql, (ref_key, field)))
-        return int(rows[0][0]) if rows else None
+        state = await self._state(ref_key)
+        if state is None:
+            return None
+        table, at, mask = state
+        bit = table.mask_of((field,))
+        return int(at) if at is not None and bit and mask & bit else None
 
     async def stale_fields(
         self, ref_key: str, fields: Sequence[str], max_age: timedelta, now_ms: int
     ) -> list[str]:
         if not fields:
             return []
-        params = (ref_key, json.dumps(list(fields)), freshness_cutoff(now_ms, max_age))
-        rows = await self.database.read(lambda conn: fetch_all(conn, _FRESH, params))
-        fresh = {row[0] for row in rows}
-        return [f for f in fields if f not in fresh]
+        state = await self._state(ref_key)
+        if state is None:
+            return list(fields)
+        table, at, mask = state
+        if at is None or at < freshness_cutoff(now_ms, max_age):
+            return list(fields)
+        return [f for f in fields if not (mask & table.mask_of((f,)))]
 
     async def invalidate_fields(self, ref_key: str, fields: Sequence[str] | None = None) -> None:
-        if fields is None:
-            sql = "DELETE FROM _max_sync_meta WHERE ref_key = ?"
-            params: tuple[str, ...] = (ref_key,)
-        elif not fields:
+        located = _locate(self.engine.tables_by_type, ref_key)
+        if located is None or (fields is not None and not fields):
             return
-        else:
-            sql = (
-                "DELETE FROM _max_sync_meta WHERE ref_key = ? "
-                "AND field IN (SELECT value FROM json_each(?))"
-            )
-            params = (ref_key, json.dumps(list(fields)))
-        await self.database.write(lambda conn: conn.execute(sql, params))
+        table, entity_id = located
+        keep = 0 if fields is None else ~table.mask_of(tuple(fields))
+        sql = (
+            f"UPDATE {table.quoted} SET {SYNCED_MASK} = coalesce({SYNCED_MASK}, 0) & ? "
+            "WHERE _id = ?"
+        )
+        await self.database.write(lambda conn: conn.execute(sql, (keep, entity_id)))
+
+    # -- what ``--max-age`` asks: one query per page of refs -------------------------------------
+
+    async def fresh_ids(
+        self, entity_type: str, ids: Sequence[str], fields: Sequence[str], since_ms: int
+    ) -> set[str]:
+        table = self.engine.tables_by_type.get(entity_type)
+        if table is None or not ids:
+            return set()
+        wanted = tuple(f for f in fields if f in table.by_field)
+        mask = table.mask_of(wanted)
+        if len(wanted) != len(fields) or mask.bit_count() != len(wanted):
+            return set()  # a field without freshness (a collection, beyond the bits) is stale
+        sql = (
+            f"SELECT _id FROM {table.quoted} WHERE _id IN (SELECT value FROM json_each(?)) "
+            f"AND {SYNCED_AT} >= ? AND coalesce({SYNCED_MASK}, 0) & ? = ?"
+        )
+        params = (json.dumps(list(ids)), since_ms, mask, mask)
+        rows = await self.database.read(lambda conn: list(conn.execute(sql, params)))
+        return {row[0] for row in rows}
+
+    async def listed_ids(
+        self, parent_type: str, field: str, ids: Sequence[str], since_ms: int
+    ) -> set[str]:
+        listed = await self.database.read(
+            lambda conn: last_listed(conn, parent_type, field, list(ids))
+        )
+        return {parent for parent, at in listed.items() if at >= since_ms}

@@ -1,8 +1,11 @@
 """``SqliteSyncStore``: sync records in ``_max_sync`` (spec sync-engine §9.7).
 
-Ids are ``sync-<n>``; :meth:`SqliteSyncStore.next_id` continues after the highest number in the
-table (and after every id it handed out, so two calls in a row never collide). Terminal
-statuses set ``completed_at``; the others clear it.
+Each record also says how the sync ran (``mode``: full, incremental, partial), the change-feed
+cursor it brings the copy to, and, once completed, how many rows it removed and how many
+requests it made; :meth:`SqliteSyncStore.feed_cursor` is where the next incremental sync
+starts. Ids are ``sync-<n>``; :meth:`SqliteSyncStore.next_id` continues after the highest
+number in the table (and after every id it handed out, so two calls in a row never collide).
+Terminal statuses set ``completed_at``; the others clear it.
 
 The ``mark_sync_*`` functions are the sync-record half of the task store's sync-wide
 transitions (interrupt, cancel, resume), run on the task store's connection so both halves
@@ -15,12 +18,18 @@ from collections.abc import Sequence
 
 import apsw
 
-from maxtrio.execution import ErrSyncExists, ErrSyncNotFound, SyncRecord, SyncStatus
+from maxtrio.execution import ErrSyncExists, ErrSyncNotFound, SyncMode, SyncRecord, SyncStatus
 
 from ._database import SqliteDatabase
 from ._execution_tables import Row, ensure_execution_tables, fetch_all
 
 _TERMINAL = "('completed', 'failed', 'cancelled')"
+_RECORD_COLUMNS = "id, status, started_at, completed_at, mode, feed_cursor, removed, requests"
+_MODES = {m.value for m in SyncMode}
+_FEED_CURSOR = (
+    "SELECT feed_cursor FROM _max_sync WHERE status = 'completed' AND feed_cursor IS NOT NULL "
+    "AND mode IN ('full', 'incremental') ORDER BY completed_at DESC, rowid DESC LIMIT 1"
+)
 _MAX_NUMBER = (
     "SELECT coalesce(max(CAST(substr(id, 6) AS INTEGER)), 0) FROM _max_sync WHERE id LIKE 'sync-%'"
 )
@@ -39,17 +48,26 @@ class SqliteSyncStore:
         self._last_number = max(self._last_number, int(stored[0][0])) + 1
         return f"sync-{self._last_number}"
 
-    async def create(self, sync_id: str, started_at: int) -> SyncRecord:
-        def insert(conn: apsw.Connection) -> None:
-            if fetch_all(conn, "SELECT 1 FROM _max_sync WHERE id = ?", (sync_id,)):
-                raise ErrSyncExists(syncId=sync_id)
-            conn.execute(
-                "INSERT INTO _max_sync (id, status, started_at) VALUES (?, ?, ?)",
-                (sync_id, SyncStatus.RUNNING.value, started_at),
+    async def create(
+        self,
+        sync_id: str,
+        started_at: int,
+        *,
+        mode: SyncMode = SyncMode.FULL,
+        feed_cursor: str | None = None,
+    ) -> SyncRecord:
+        await self.database.write(
+            lambda conn: insert_sync_record(
+                conn, sync_id, started_at, mode=mode, feed_cursor=feed_cursor
             )
+        )
+        return SyncRecord(
+            sync_id, SyncStatus.RUNNING, started_at, mode=mode, feed_cursor=feed_cursor
+        )
 
-        await self.database.write(insert)
-        return SyncRecord(sync_id, SyncStatus.RUNNING, started_at)
+    async def feed_cursor(self) -> str | None:
+        rows = await self.database.read(lambda conn: fetch_all(conn, _FEED_CURSOR))
+        return str(rows[0][0]) if rows else None
 
     async def set_status(self, sync_id: str, status: SyncStatus, at: int) -> None:
         completed_at = at if status.is_terminal else None
@@ -65,22 +83,53 @@ class SqliteSyncStore:
         await self.database.write(update)
 
     async def get(self, sync_id: str) -> SyncRecord | None:
-        sql = "SELECT id, status, started_at, completed_at FROM _max_sync WHERE id = ?"
+        sql = f"SELECT {_RECORD_COLUMNS} FROM _max_sync WHERE id = ?"
         rows = await self.database.read(lambda conn: fetch_all(conn, sql, (sync_id,)))
         return _record(rows[0]) if rows else None
 
     async def list(self, limit: int = 10) -> Sequence[SyncRecord]:
         sql = (
-            "SELECT id, status, started_at, completed_at FROM _max_sync "
-            "ORDER BY started_at DESC, rowid DESC LIMIT ?"
+            f"SELECT {_RECORD_COLUMNS} FROM _max_sync ORDER BY started_at DESC, rowid DESC LIMIT ?"
         )
         rows = await self.database.read(lambda conn: fetch_all(conn, sql, (max(limit, 0),)))
         return [_record(row) for row in rows]
 
 
 def _record(row: Row) -> SyncRecord:
-    sync_id, status, started_at, completed_at = row
-    return SyncRecord(sync_id, SyncStatus(status), started_at, completed_at)
+    sync_id, status, started_at, completed_at, mode, cursor, removed, requests = row
+    return SyncRecord(
+        sync_id,
+        SyncStatus(status),
+        started_at,
+        completed_at,
+        mode=SyncMode(mode) if mode in _MODES else SyncMode.FULL,
+        feed_cursor=cursor,
+        removed=int(removed or 0),
+        requests=int(requests or 0),
+    )
+
+
+def insert_sync_record(
+    conn: apsw.Connection,
+    sync_id: str,
+    started_at: int,
+    *,
+    mode: SyncMode,
+    feed_cursor: str | None,
+    status: str = SyncStatus.RUNNING.value,
+    completed_at: int | None = None,
+) -> int:
+    """Insert a sync record (the caller's transaction); returns its number (rowid).
+
+    An existing id raises ``execution.sync_exists``."""
+    if fetch_all(conn, "SELECT 1 FROM _max_sync WHERE id = ?", (sync_id,)):
+        raise ErrSyncExists(syncId=sync_id)
+    conn.execute(
+        "INSERT INTO _max_sync (id, status, started_at, completed_at, mode, feed_cursor) "
+        "VALUES (?, ?, ?, ?, ?, ?)",
+        (sync_id, status, started_at, completed_at, mode.value, feed_cursor),
+    )
+    return int(conn.last_insert_rowid())
 
 
 def mark_sync_interrupted(conn: apsw.Connection, sync_id: str) -> None:

@@ -4,6 +4,18 @@ Layout (spec §5.3): ``_id TEXT PRIMARY KEY`` then one column per scalar or ref 
 declaration order (string/date/ref TEXT, number REAL, boolean INTEGER); collections have no
 column. Migration creates the table, renames a legacy ``id`` key column, and adds missing
 columns; it never drops, renames or retypes a column.
+
+Sync state rides on the rows (docs/storage.md, "Sync state"): three ``INTEGER`` columns that
+a sync writes in the same upsert as the entity's fields —
+
+* ``_synced_at`` — when a sync last wrote fields of the row (ms);
+* ``_synced_mask`` — which fields a sync has written: bit ``p`` is the field whose column is at
+  position ``p`` of the table (``PRAGMA table_info``; positions never change because columns
+  are only ever appended). A field is fresh when its bit is set and ``_synced_at`` is recent
+  enough. Writing a subset of the fields already synced keeps the older time (freshness errs
+  toward stale, never toward fresh);
+* ``_seen`` — the number of the last sync that wrote or listed the row; a complete listing
+  removes the rows of its scope that it did not see.
 """
 
 from __future__ import annotations
@@ -22,6 +34,21 @@ from ._naming import column_name, quote, table_name
 from ._values import printable, reader_for
 
 ID_COLUMN = "_id"
+SYNCED_AT = "_synced_at"
+SYNCED_MASK = "_synced_mask"
+SEEN = "_seen"
+#: The sync-state columns every entity table carries, in the order they are added.
+SYNC_COLUMNS = (SYNCED_AT, SYNCED_MASK, SEEN)
+#: Fields at column positions from here on have no freshness bit (they always read stale).
+MASK_BITS = 62
+
+
+@attrs.frozen
+class SyncStamp:
+    """What a sync writes beside the fields: the time and the sync's number."""
+
+    synced_at: int
+    seen: int
 
 
 @attrs.frozen
@@ -65,6 +92,9 @@ class TableSpec:
         self.columns: tuple[Column, ...] = tuple(columns)
         self.by_field: Mapping[str, Column] = {c.field: c for c in columns}
         self._upsert_sql: dict[tuple[str, ...], str] = {}
+        # Column position (``PRAGMA table_info`` cid) of each field, read by ``migrate``; the
+        # declaration order until then (the order a fresh table gets).
+        self.positions: dict[str, int] = {c.field: i + 1 for i, c in enumerate(columns)}
 
     @property
     def quoted(self) -> str:
@@ -74,25 +104,53 @@ class TableSpec:
 
     def create_sql(self) -> str:
         cols = "".join(f", {c.quoted} {c.sql_type}" for c in self.columns)
-        return f"CREATE TABLE IF NOT EXISTS {self.quoted} (_id TEXT PRIMARY KEY{cols})"
+        sync = "".join(f", {name} INTEGER" for name in SYNC_COLUMNS)
+        return f"CREATE TABLE IF NOT EXISTS {self.quoted} (_id TEXT PRIMARY KEY{cols}{sync})"
 
-    def migrate(self, conn: apsw.Connection) -> None:
-        """Create the table or bring an existing one up to the schema (idempotent)."""
+    def migrate(self, conn: apsw.Connection) -> bool:
+        """Create the table or bring an existing one up to the schema (idempotent).
+
+        Returns True when the table existed without the sync-state columns (a file written
+        before sync state lived on the rows), so the caller can fold the old state in."""
         existing = [row[1] for row in conn.execute(f"PRAGMA table_info({self.quoted})")]
         if existing and "id" in existing and ID_COLUMN not in existing:
             conn.execute(f'ALTER TABLE {self.quoted} RENAME COLUMN "id" TO _id')
             existing = [ID_COLUMN if n == "id" else n for n in existing]
+        upgraded = False
         if not existing:
             conn.execute(self.create_sql())
-            return
-        for c in self.columns:
-            if c.name not in existing:
-                conn.execute(f"ALTER TABLE {self.quoted} ADD COLUMN {c.quoted} {c.sql_type}")
+        else:
+            upgraded = SYNCED_AT not in existing
+            for c in self.columns:
+                if c.name not in existing:
+                    conn.execute(f"ALTER TABLE {self.quoted} ADD COLUMN {c.quoted} {c.sql_type}")
+            for name in SYNC_COLUMNS:
+                if name not in existing:
+                    conn.execute(f"ALTER TABLE {self.quoted} ADD COLUMN {name} INTEGER")
+        cids = {row[1]: int(row[0]) for row in conn.execute(f"PRAGMA table_info({self.quoted})")}
+        self.positions = {c.field: cids[c.name] for c in self.columns}
+        self._upsert_sql.clear()
+        return upgraded
+
+    def mask_of(self, fields: tuple[str, ...]) -> int:
+        """The freshness bits of ``fields`` (stored fields only; see :data:`MASK_BITS`)."""
+        mask = 0
+        for f in fields:
+            position = self.positions.get(f)
+            if position is not None and position < MASK_BITS:
+                mask |= 1 << position
+        return mask
 
     # -- writes ------------------------------------------------------------------------------
 
-    def upsert_sql(self, fields: tuple[str, ...]) -> str:
-        """Merge upsert of ``_id`` plus these fields' columns (others are left untouched)."""
+    def upsert_sql(self, fields: tuple[str, ...], stamp: SyncStamp | None = None) -> str:
+        """Merge upsert of ``_id`` plus these fields' columns (others are left untouched).
+
+        With a ``stamp`` (a sync's write) the statement also writes the sync-state columns:
+        the stamp's values are SQL literals (integers we made), so each row binds only its
+        id and fields."""
+        if stamp is not None:
+            return self._sync_upsert_sql(fields, stamp)
         sql = self._upsert_sql.get(fields)
         if sql is None:
             cols = [self.by_field[f].quoted for f in fields]
@@ -106,6 +164,27 @@ class TableSpec:
             sql = f"INSERT INTO {self.quoted} ({names}) VALUES ({marks}) {tail}"
             self._upsert_sql[fields] = sql
         return sql
+
+    def _sync_upsert_sql(self, fields: tuple[str, ...], stamp: SyncStamp) -> str:
+        cols = [self.by_field[f].quoted for f in fields]
+        mask = self.mask_of(fields)
+        at, seen = int(stamp.synced_at), int(stamp.seen)
+        names = ", ".join(["_id", *cols, *SYNC_COLUMNS])
+        marks = ", ".join(["?"] * (len(cols) + 1) + [str(at), str(mask), str(seen)])
+        updates = [f"{c} = excluded.{c}" for c in cols]
+        if mask:
+            # Writing every field synced so far (or more) renews the time; writing fewer keeps
+            # the older one, so an unwritten field never looks fresher than it is.
+            updates.append(
+                f"{SYNCED_AT} = CASE WHEN coalesce({SYNCED_MASK}, 0) & ~{mask} = 0 "
+                f"OR {SYNCED_AT} IS NULL THEN {at} ELSE min({SYNCED_AT}, {at}) END"
+            )
+            updates.append(f"{SYNCED_MASK} = coalesce({SYNCED_MASK}, 0) | {mask}")
+        updates.append(f"{SEEN} = {seen}")
+        return (
+            f"INSERT INTO {self.quoted} ({names}) VALUES ({marks}) "
+            f"ON CONFLICT(_id) DO UPDATE SET {', '.join(updates)}"
+        )
 
     # -- reads -------------------------------------------------------------------------------
 

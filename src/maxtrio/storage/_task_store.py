@@ -27,12 +27,13 @@ from collections.abc import Mapping, Sequence
 
 import apsw
 
-from maxtrio.core import MaxError
+from maxtrio.core import ChangeSet, MaxError
 from maxtrio.execution import (
     Clock,
     ErrInvalidTransition,
     ErrTaskNotFound,
     FinishReport,
+    SyncMode,
     Task,
     TaskOutcome,
     TaskState,
@@ -45,8 +46,15 @@ from maxtrio.execution import (
 
 from ._execution_tables import Row, ensure_execution_tables, fetch_all
 from ._sqlite_engine import SqliteEngine
-from ._sync_meta import insert_field_sync_batches, insert_field_sync_rows
-from ._sync_store import mark_sync_cancelled, mark_sync_interrupted, mark_sync_resumed
+from ._sync_meta import apply_field_sync_rows
+from ._sync_state import ListingRow, record_listings, remove_unseen, sync_number
+from ._sync_store import (
+    insert_sync_record,
+    mark_sync_cancelled,
+    mark_sync_interrupted,
+    mark_sync_resumed,
+)
+from ._table import SyncStamp
 
 _COLUMNS = (
     "id, sync_id, state, payload, parent_id, blocked_by, not_before, created_at, completed_at, "
@@ -136,6 +144,7 @@ class SqliteTaskStore:
         self.engine = engine
         self.database = engine.database
         self._clock = clock
+        self._numbers: dict[str, int] = {}
         self._last_id = self.database.write_sync(self._open)
 
     @staticmethod
@@ -223,11 +232,29 @@ class SqliteTaskStore:
         rows = await self.database.write(lambda conn: fetch_all(conn, _CLAIM_MANY, params))
         return sorted(map(_task, rows), key=lambda t: int(t.id))
 
+    async def _sync_number(self, sync_id: str) -> int:
+        """The number a sync writes into ``_seen`` (cached; 0 for a sync without a record)."""
+        number = self._numbers.get(sync_id)
+        if number is None:
+            number = await self.database.read(lambda conn: sync_number(conn, sync_id))
+            if number:
+                self._numbers[sync_id] = number
+        return number
+
     async def finish(self, task: Task, outcome: TaskOutcome) -> FinishReport:
         task_id = task.id
-        runs = self.engine.prepare_writes(outcome.entities) if outcome.entities else []
-        meta_rows = field_sync_rows(outcome.sync_entries)
-        meta_batches = outcome.sync_batches
+        stamp: SyncStamp | None = None
+        if outcome.synced_at is not None:
+            stamp = SyncStamp(outcome.synced_at, await self._sync_number(task.sync_id))
+        runs = self.engine.prepare_writes(outcome.entities, stamp) if outcome.entities else []
+        meta_rows = list(field_sync_rows(outcome.sync_entries))
+        if stamp is None:  # freshness given explicitly rather than by a sync's write
+            meta_rows.extend(field_sync_rows((), outcome.sync_batches))
+        listings = [
+            ListingRow(x.parent_type, x.field, x.parent_id, x.entity_type, x.via)
+            for x in outcome.listings
+        ]
+        tables = self.engine.tables_by_type
         children = [payload_to_json(p) for p in outcome.children]
         to = TaskState.AWAITING_CHILDREN if children else TaskState.COMPLETED
         now = self._clock()
@@ -239,8 +266,10 @@ class SqliteTaskStore:
                 raise self._transition_error(conn, task_id, to)
             sync_id, parent_id = rows[0]
             SqliteEngine.apply_writes(conn, runs)
-            insert_field_sync_rows(conn, meta_rows)
-            insert_field_sync_batches(conn, meta_batches)
+            if meta_rows:
+                apply_field_sync_rows(conn, tables, meta_rows)
+            if listings:
+                record_listings(conn, sync_id, now, listings)
             if not children:
                 return self._propagate(conn, task_id, parent_id, now)
             first = self._reserve_ids(conn, len(children))
@@ -337,3 +366,54 @@ class SqliteTaskStore:
             return moved
 
         return await self.database.write(update)
+
+    async def complete_sync(self, sync_id: str, at: int, requests: int = 0) -> int:
+        tables = self.engine.tables_by_type
+
+        def complete(conn: apsw.Connection) -> int:
+            removed = remove_unseen(conn, tables, sync_id, sync_number(conn, sync_id))
+            conn.execute(
+                "UPDATE _max_sync SET status = 'completed', completed_at = ?, removed = ?, "
+                "requests = ? WHERE id = ?",
+                (at, removed, requests, sync_id),
+            )
+            return removed
+
+        return await self.database.write(complete)
+
+    async def apply_changes(
+        self,
+        sync_id: str,
+        changes: ChangeSet,
+        *,
+        started_at: int,
+        at: int,
+        requests: int = 0,
+    ) -> int:
+        deleted = {(ref.entity_type, ref.id) for ref in changes.deletes}
+        upserts = [e for e in changes.upserts if (e.ref.entity_type, e.ref.id) not in deleted]
+        engine = self.engine
+        deletes = engine.prepare_deletes(changes.deletes)
+
+        def apply(conn: apsw.Connection) -> int:
+            number = insert_sync_record(
+                conn,
+                sync_id,
+                started_at,
+                mode=SyncMode.INCREMENTAL,
+                feed_cursor=changes.cursor,
+                status="completed",
+                completed_at=at,
+            )
+            if upserts:
+                engine.apply_writes(conn, engine.prepare_writes(upserts, SyncStamp(at, number)))
+            before = conn.total_changes()
+            engine.apply_writes(conn, deletes)
+            removed = conn.total_changes() - before
+            conn.execute(
+                "UPDATE _max_sync SET removed = ?, requests = ? WHERE id = ?",
+                (removed, requests, sync_id),
+            )
+            return removed
+
+        return await self.database.write(apply)
