@@ -180,7 +180,7 @@ def test_a_v1_file_is_folded_into_the_rows(tmp_path) -> None:  # type: ignore[no
     v1 = apsw.Connection(str(path))
     v1.execute(
         'CREATE TABLE "_widget" (_id TEXT PRIMARY KEY, "name" TEXT, "size" REAL);'
-        'INSERT INTO "_widget" VALUES (\'w1\', \'a\', 1), (\'w2\', \'b\', 2), (\'w3\', \'c\', 3);'
+        "INSERT INTO \"_widget\" VALUES ('w1', 'a', 1), ('w2', 'b', 2), ('w3', 'c', 3);"
         "CREATE TABLE _max_sync_meta (ref_key TEXT NOT NULL, field TEXT NOT NULL, "
         "synced_at INTEGER NOT NULL, PRIMARY KEY (ref_key, field));"
         "INSERT INTO _max_sync_meta VALUES ('ein:Widget:w1', 'name', 10), "

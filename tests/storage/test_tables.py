@@ -21,7 +21,6 @@ from maxtrio.storage import (
 from .conftest import OpenEngine
 from .entities import ACME, all_ids, ids_of, raises_max
 
-
 SYNC_STATE = ("_synced_at", "_synced_mask", "_seen")
 
 
