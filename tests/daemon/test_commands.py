@@ -321,3 +321,30 @@ def test_a_sync_drawing_progress_on_a_terminal_keeps_to_its_own_connection(
         code, screen = terminal.finish(timeout=120)
     assert code == 0, screen
     assert "AcmeTask" in screen and "Sync completed in " in screen
+
+
+def test_data_db_alone_holds_every_row_while_the_daemon_has_it_open(
+    machine: Machine, acme: Acme, tmp_path: Path
+) -> None:
+    """``cp data.db`` right after a daemon-run sync copies every synced row (the WAL was
+    checkpointed), and the file and its WAL are readable by their owner only."""
+    root = connected(machine, acme)
+    pid = machine.wait_running(root)
+    sync = machine.run("sync", "acme-1", cwd=root)
+    assert sync.code == 0, sync
+    assert machine.wait_running(root) == pid  # the daemon still holds the installation open
+    installation = root / ".max" / "installations" / "acme-1"
+    copy = tmp_path / "copy.db"
+    copy.write_bytes((installation / "data.db").read_bytes())  # data.db alone, no -wal
+
+    conn = sqlite3.connect(copy)
+    try:
+        (tasks,) = conn.execute('SELECT count(*) FROM "_acme_task"').fetchone()
+    finally:
+        conn.close()
+
+    assert tasks == ALL_TASKS
+    for name in ("data.db", "data.db-wal", "data.db-shm"):
+        path = installation / name
+        if path.exists():
+            assert path.stat().st_mode & 0o777 == 0o600, name
