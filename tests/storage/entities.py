@@ -55,7 +55,7 @@ AcmeProject = EntityDef.create(
         "description": Field.string(),
         "status": Field.string(),
         "owner": Field.ref(AcmeUser),
-        "tasks": Field.collection(AcmeTask),
+        "tasks": Field.collection(AcmeTask, via="project"),
     },
 )
 AcmeWorkspace = EntityDef.create("AcmeWorkspace", {"users": Field.collection(AcmeUser)})

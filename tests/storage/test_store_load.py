@@ -21,6 +21,7 @@ from maxtrio.core import (
     EntityResult,
     Field,
     FieldSelector,
+    PageRequest,
     Ref,
     WorkspaceScope,
 )
@@ -257,12 +258,33 @@ class TestLoadField:
         with raises_max("storage.entity_not_found"):
             await engine.load_field(AcmeUser.ref("ghost"), "email")
 
-    async def test_load_collection_is_not_supported(self, engine: Engine) -> None:
+    async def test_a_collection_without_via_is_not_stored(self, engine: Engine) -> None:
         load_collection = engine.load_collection
         with raises_max("storage.collection_not_supported") as caught:
-            await load_collection(AcmeProject.ref("p1"), "tasks")
+            await load_collection(AcmeWorkspace.ref("w1"), "users")
         assert caught.value.message == "loadCollection not yet implemented"
         assert caught.value.has("NotImplemented")
+
+    async def test_a_collection_is_answered_from_the_childrens_ref(self, engine: Engine) -> None:
+        await engine.store_many(
+            [
+                AcmeTask.input("t3", title="c", project=AcmeProject.ref("p1")),
+                AcmeTask.input("t1", title="a", project=AcmeProject.ref("p1")),
+                AcmeTask.input("t2", title="b", project=AcmeProject.ref("p2")),
+                AcmeTask.input("t4", title="d"),
+            ]
+        )
+
+        first = await engine.load_collection(AcmeProject.ref("p1"), "tasks", PageRequest(None, 1))
+        rest = await engine.load_collection(
+            AcmeProject.ref("p1"), "tasks", PageRequest(first.cursor, 10)
+        )
+        none = await engine.load_collection(AcmeProject.ref("p9"), "tasks")
+
+        assert [r.id for r in first.items] == ["t1"] and first.has_more
+        assert [r.id for r in rest.items] == ["t3"] and not rest.has_more
+        assert all(r.entity_type == "AcmeTask" for r in first.items + rest.items)
+        assert none.items == [] and not none.has_more
 
 
 # -- merge upserts ------------------------------------------------------------------------------

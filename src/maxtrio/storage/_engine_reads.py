@@ -10,9 +10,11 @@ from maxtrio.core import (
     EntityQuery,
     EntityResult,
     FieldSelector,
+    MaxError,
     Page,
     PageRequest,
     Projection,
+    Query,
     QueryItem,
     Ref,
 )
@@ -43,7 +45,28 @@ class DerivedReads:
     async def load_collection(
         self, ref: Ref, field: str, page: PageRequest | None = None
     ) -> Page[Ref]:
-        raise ErrCollectionNotSupported()
+        """The members of ``ref``'s collection ``field``, in ``_id`` order, a page at a time.
+
+        Answered from the children's own ref back to the parent (``Field.collection(...,
+        via=...)``): ``AcmeProject.tasks`` is every ``AcmeTask`` whose ``project`` is it. A
+        collection without ``via`` is not stored: ``storage.collection_not_supported``."""
+        declared = ref.entity_def.field(field)
+        if declared is None or declared.via is None:
+            raise ErrCollectionNotSupported()
+        child = self.table(declared.target(self._resolve)).entity
+        query = Query.from_(child).where(declared.via, "=", ref.id).refs()
+        result = await self.query(query, page)
+        return Page(
+            [item for item in result.items if isinstance(item, Ref)],
+            result.has_more,
+            result.cursor,
+        )
+
+    def _resolve(self, name: str) -> EntityDef | None:
+        try:
+            return self.table(name).entity
+        except MaxError:
+            return None
 
     async def load_page(
         self,
