@@ -540,3 +540,34 @@ async def test_engines_expose_the_same_results_for_a_fixed_batch(db_path: Path) 
                 ]
             )
     assert [r.to_dict() for r in loaded[0]] == [r.to_dict() for r in loaded[1]]
+
+
+class TestDateText:
+    """Date text: the stored form passes as it is, a day means midnight UTC, other ISO forms
+    are converted, and text that is no calendar date is refused."""
+
+    async def test_forms(self, engine: Engine) -> None:
+        await engine.store_many(
+            [
+                AcmeUser.input("u1", joined="2026-03-08T14:03:27.512Z"),
+                AcmeUser.input("u2", joined="2026-03-08"),
+                AcmeUser.input("u3", joined="2026-03-08T14:03:27+01:00"),
+                AcmeUser.input("u4", joined=None),
+            ]
+        )
+        rows = {
+            ref: (await engine.load(AcmeUser.ref(ref))).get("joined")
+            for ref in ("u1", "u2", "u3", "u4")
+        }
+
+        assert {k: v.isoformat() if v else v for k, v in rows.items()} == {
+            "u1": "2026-03-08T14:03:27.512000+00:00",
+            "u2": "2026-03-08T00:00:00+00:00",
+            "u3": "2026-03-08T13:03:27+00:00",
+            "u4": None,
+        }
+
+    @pytest.mark.parametrize("text", ["2026-02-31T10:00:00.000Z", "2026-13-01", "yesterday"])
+    async def test_not_a_date(self, engine: Engine, text: str) -> None:
+        with raises_max("storage.invalid_value"):
+            await engine.store_many([AcmeUser.input("u1", joined=text)])

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 import operator
+import re
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -142,11 +143,44 @@ _REF_ID = operator.attrgetter("id")
 _NONE = type(None)
 
 
+#: Date text already in the stored form (``2026-03-08T14:03:27.512Z``): kept as it is once
+#: ``fromisoformat`` accepts it (a real calendar date), instead of a parse and a format.
+_CANONICAL_DATE = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z").fullmatch
+_CALENDAR_DATE = re.compile(r"\d{4}-\d\d-\d\d").fullmatch  # a day: midnight UTC
+_STR_OR_NONE = frozenset({str, type(None)})
+
+
+def _date_texts(values: Sequence[Any]) -> Sequence[Any]:
+    """A column of date texts (and None): canonical ones pass, others are converted."""
+    out: list[Any] | None = None
+    from_iso = datetime.fromisoformat
+    for index, value in enumerate(values):
+        if value is None:
+            continue
+        try:
+            if _CANONICAL_DATE(value) is not None:
+                from_iso(value)  # e.g. 2026-02-31 is refused here
+                continue
+            if _CALENDAR_DATE(value) is not None:
+                from_iso(value)
+                converted = value + "T00:00:00.000Z"
+            else:
+                converted = _write_one(FieldKind.DATE, value)
+        except (TypeError, ValueError, OverflowError):
+            raise BadValue(index, _EXPECTED[FieldKind.DATE], value) from None
+        if out is None:
+            out = list(values)
+        out[index] = converted
+    return values if out is None else out
+
+
 def convert_column(kind: FieldKind, values: Sequence[Any]) -> Sequence[Any]:
     """Validate and convert one column of a batch; raise :class:`BadValue` on a wrong type."""
     types = set(map(type, values))
     if types <= _PASS_TYPES[kind]:
         return values
+    if kind is FieldKind.DATE and types <= _STR_OR_NONE:
+        return _date_texts(values)
     if kind is FieldKind.REF:
         if types == {Ref}:
             return list(map(_REF_ID, values))
