@@ -89,6 +89,7 @@ from ._plan import (
     ForAll,
     ForOne,
     ForRoot,
+    ForWhere,
     LoadCollection,
     LoadFields,
     PlanEntry,
@@ -137,7 +138,15 @@ from ._where import (
     iter_leaves,
     or_,
 )
-from ._wire import ErrInvalidWireValue, converter, structure, unstructure
+from ._wire import (
+    ErrInvalidWireValue,
+    converter,
+    structure,
+    unstructure,
+    value_to_wire,
+    where_from_wire,
+    where_to_wire,
+)
 
 __all__ = [
     "ALL",
@@ -197,6 +206,7 @@ __all__ = [
     "ForAll",
     "ForOne",
     "ForRoot",
+    "ForWhere",
     "GlobalScope",
     "HasConnector",
     "HasEntityField",
@@ -281,5 +291,8 @@ __all__ = [
     "structure",
     "try_parse_ref_key",
     "unstructure",
+    "value_to_wire",
+    "where_from_wire",
+    "where_to_wire",
     "workspace",
 ]
