@@ -80,6 +80,16 @@ def test_all_one_root_and_where_targets() -> None:
     )
 
 
+def test_an_id_may_be_written_as_a_ref_key_of_the_type() -> None:
+    assert acme("AcmeUser(#ein:AcmeUser:u1).fields{email}") == acme("AcmeUser(#u1).fields{email}")
+    err = acme_error("AcmeUser(#ein:AcmeTask:t1).fields{email}")
+    assert ErrInvalidPlan.matches(err)
+    assert err.message == (
+        'Invalid sync plan — "ein:AcmeTask:t1" is a RefKey of AcmeTask, not of AcmeUser '
+        "(at position 10)"
+    )
+
+
 def test_filter_values_are_lowered_like_search_filters() -> None:
     plan = acme('AcmeUser(active = TRUE OR _id ~= 007 OR email = "42").fields{email}')
     step = plan.entries[0]

@@ -1,7 +1,12 @@
 """``max sync`` — copy a source's data into its ``data.db`` (spec §7.5, §8).
 
-Workspace level: ``max sync <INSTALLATION> [--resume ID]`` or ``max sync --all``;
-installation level: ``max sync [--resume ID]``.
+Workspace level: ``max sync <INSTALLATION> [--resume ID | --plan PLAN]`` or ``max sync
+--all``; installation level: ``max sync [--resume ID | --plan PLAN]``.
+
+``--plan`` (or ``--plan @FILE``) runs a partial sync: the text is parsed before the workspace is
+opened (``plan-parser.parse_failed``), lowered against the installation's schema and resolvers
+(``plan-parser.invalid_plan``) and handed to ``InstallationMax.sync(plan=…)``, which still runs
+the connector's seeder first (docs/sync-plans.md).
 
 While it runs, a live display on stderr (only when stderr is a terminal; nothing when piped).
 At the end::
@@ -63,7 +68,7 @@ def _failure_lines(result: Any) -> list[str]:
 
 
 async def _sync_one(
-    run: Session, installation: Any, resume: str | None, show_progress: bool
+    run: Session, installation: Any, resume: str | None, show_progress: bool, plan: Any = None
 ) -> Any:
     """Run one sync with the progress display and Ctrl-C handling; returns the SyncResult."""
     import trio
@@ -88,7 +93,7 @@ async def _sync_one(
 
                 async def sync() -> None:
                     nonlocal result
-                    result = await installation.sync(on_event=on_event, resume=resume)
+                    result = await installation.sync(on_event=on_event, resume=resume, plan=plan)
                     nursery.cancel_scope.cancel()
 
                 nursery.start_soon(stop_on_signal)
@@ -115,8 +120,44 @@ def _stderr_is_terminal() -> bool:
         return False
 
 
+def _parse_plan_option(plan: str | None, resume: str | None, sync_all: bool) -> Any:
+    """The parsed ``--plan`` (``@FILE`` read first), or None; syntax errors are raised here."""
+    if plan is None:
+        return None
+    from maxtrio.query import parse_plan
+
+    from ._cmd_connect import read_option_file
+    from ._errors import ErrIncompatibleFlags
+
+    if resume is not None:
+        raise ErrIncompatibleFlags(
+            flags="--plan with --resume", reason="a resumed sync keeps the plan it started with"
+        )
+    if sync_all:
+        raise ErrIncompatibleFlags(
+            flags="--plan with --all",
+            reason="a plan names one connector's entity types; sync one installation",
+        )
+    text = read_option_file(plan[1:], "--plan") if plan.startswith("@") else plan
+    return parse_plan(text)
+
+
+def _lower_plan(parsed: Any, installation: Any) -> Any:
+    """The parsed plan as a ``SyncPlan`` for ``installation``'s connector (None: no plan)."""
+    if parsed is None:
+        return None
+    from maxtrio.query import lower_plan
+
+    definition = installation.connector.definition
+    return lower_plan(parsed, definition.schema, definition.resolvers)
+
+
 async def run_sync_command(
-    installation_name: str | None, resume: str | None, sync_all: bool, output: str
+    installation_name: str | None,
+    resume: str | None,
+    sync_all: bool,
+    output: str,
+    plan: str | None = None,
 ) -> None:
     from ._errors import ErrIncompatibleFlags, ErrInvalidOption
     from ._targeting import open_target
@@ -130,6 +171,7 @@ async def run_sync_command(
         raise ErrIncompatibleFlags(flags="--all with --resume", reason="resume one sync at a time")
     if resume is not None and not resume.strip():
         raise ErrInvalidOption(option="--resume", reason="the sync id must not be empty")
+    parsed_plan = _parse_plan_option(plan, resume, sync_all)
     show_progress = _stderr_is_terminal()
     results: list[tuple[str, Any]] = []
     failed = False
@@ -151,8 +193,9 @@ async def run_sync_command(
             else:
                 installations = [await workspace.installation(installation_name)]
         for installation in installations:
+            sync_plan = _lower_plan(parsed_plan, installation)
             try:
-                result = await _sync_one(run, installation, resume, show_progress)
+                result = await _sync_one(run, installation, resume, show_progress, sync_plan)
             except SyncInterrupted as stopped:
                 run.note(_interrupted_text(run, stopped, installation_level=target.installation))
                 raise click.exceptions.Exit(EXIT_INTERRUPTED) from None
@@ -204,43 +247,77 @@ def _interrupted_text(run: Session, stopped: SyncInterrupted, installation_level
 
 
 _RESUME_HELP = "Resume a previous sync by ID (e.g. sync-3)."
+_PLAN_HELP = (
+    "Sync only what PLAN says (sync-plan text, or @FILE to read it from a file); "
+    "not with --resume or --all."
+)
+_PLAN_TEXT = """
+--plan runs a partial sync. A plan has one step per line: EntityType(selector) and one or
+more operations. Selectors: * (every entity of the type already in data.db), #id (one
+entity), or a filter as in max search --filter (the entities in data.db that match).
+Operations: .fields{*} (or named fields) and .collection{*} (or named collections);
+chained operations run in order. "Concurrently { … }" runs the steps inside in parallel. The
+connector's seeder still stores the roots first; max schema lists the types, fields and
+collections.
+
+\b
+A plan for acme:
+  AcmeRoot(#root).collection{workspaces}
+  AcmeWorkspace(*).collection{users}
+  AcmeProject(status = active).fields{*}.collection{tasks}
+"""
+_WORKSPACE_HELP = (
+    """Sync data from a connected source.
+
+Copies the source's data into its local data.db; later syncs update it. Progress is shown
+on stderr when it is a terminal. Exit code 1 when the sync failed, 130 when interrupted
+(Ctrl-C) — the printed --resume command continues it.
+"""
+    + _PLAN_TEXT
+    + """
+\b
+Examples:
+  max sync acme-1
+  max sync acme-1 -o json
+  max sync acme-1 --resume sync-3
+  max sync acme-1 --plan 'AcmeProject(#prj_0a1b2c).collection{tasks}'
+  max sync acme-1 --plan 'AcmeWorkspace(*).collection{users}'
+  max sync acme-1 --plan @partial.plan
+  max sync --all
+"""
+)
+_INSTALLATION_HELP = (
+    "Sync data from this installation.\n"
+    + _PLAN_TEXT
+    + """
+\b
+Examples:
+  max -t my-project/acme-1 sync
+  max sync --resume sync-3 -o json
+  max sync --plan 'AcmeWorkspace(*).collection{users}'
+"""
+)
 
 
-@click.command(name="sync")
+@click.command(name="sync", help=_WORKSPACE_HELP)
 @click.argument("installation", required=False)
 @click.option("--resume", metavar="SYNC_ID", help=_RESUME_HELP)
+@click.option("--plan", metavar="PLAN", help=_PLAN_HELP)
 @click.option("--all", "sync_all", is_flag=True, help="Sync every installation of this workspace.")
 @output_option(("text", "json", "ndjson"))
 @debug_option
 async def sync_workspace(
-    installation: str | None, resume: str | None, sync_all: bool, output: str
+    installation: str | None, resume: str | None, plan: str | None, sync_all: bool, output: str
 ) -> None:
-    """Sync data from a connected source.
-
-    Copies the source's data into its local data.db; later syncs update it. Progress is shown
-    on stderr when it is a terminal. Exit code 1 when the sync failed, 130 when interrupted
-    (Ctrl-C) — the printed --resume command continues it.
-
-    \b
-    Examples:
-      max sync acme-1
-      max sync acme-1 -o json
-      max sync acme-1 --resume sync-3
-      max sync --all
-    """
-    await run_sync_command(installation, resume, sync_all, output)
+    """``max sync`` at workspace level (help: ``_WORKSPACE_HELP``)."""
+    await run_sync_command(installation, resume, sync_all, output, plan)
 
 
-@click.command(name="sync")
+@click.command(name="sync", help=_INSTALLATION_HELP)
 @click.option("--resume", metavar="SYNC_ID", help=_RESUME_HELP)
+@click.option("--plan", metavar="PLAN", help=_PLAN_HELP)
 @output_option(("text", "json", "ndjson"))
 @debug_option
-async def sync_installation(resume: str | None, output: str) -> None:
-    """Sync data from this installation.
-
-    \b
-    Examples:
-      max -t my-project/acme-1 sync
-      max sync --resume sync-3 -o json
-    """
-    await run_sync_command(None, resume, False, output)
+async def sync_installation(resume: str | None, plan: str | None, output: str) -> None:
+    """``max sync`` at installation level (help: ``_INSTALLATION_HELP``)."""
+    await run_sync_command(None, resume, False, output, plan)

@@ -28,7 +28,7 @@ from maxtrio.connector import (
     Installation,
     Platform,
 )
-from maxtrio.core import MaxError, MaxUrl, Schema, SeederEnv
+from maxtrio.core import MaxError, MaxUrl, Schema, SeederEnv, SyncPlan
 from maxtrio.execution import (
     EventCallback,
     FlowControllerProvider,
@@ -183,17 +183,29 @@ class InstallationMax:
     # -- syncing -----------------------------------------------------------------------------
 
     async def sync(
-        self, *, on_event: EventCallback | None = None, resume: str | None = None
+        self,
+        *,
+        on_event: EventCallback | None = None,
+        resume: str | None = None,
+        plan: SyncPlan | None = None,
     ) -> SyncResult:
         """Seed and run a sync to its end (or resume sync ``resume``, without seeding).
 
-        ``on_event`` receives every :class:`~maxtrio.execution.SyncEvent` in order. Runs in
-        the caller's task: cancellation leaves the sync ``interrupted`` and resumable. An
-        unknown ``resume`` id raises ``execution.sync_not_found``; a finished one
-        ``execution.sync_not_resumable``.
+        ``plan`` (a partial sync, e.g. from ``max sync --plan``) replaces the seeder's plan;
+        the seeder still runs first, so the roots are stored. ``on_event`` receives every
+        :class:`~maxtrio.execution.SyncEvent` in order. Runs in the caller's task:
+        cancellation leaves the sync ``interrupted`` and resumable. An unknown ``resume`` id
+        raises ``execution.sync_not_found``; a finished one ``execution.sync_not_resumable``.
         """
         if resume is not None:
+            if plan is not None:
+                raise ValueError("a resumed sync keeps its own plan")
             return await resume_sync(self._setup, resume, on_event=on_event)
+        if plan is not None:
+            await self.connector.definition.seeder.seed(
+                SeederEnv(self._setup.ctx, self._setup.engine)
+            )
+            return await run_sync(self._setup, plan=plan, on_event=on_event)
         return await run_sync(
             self._setup, seeder=self.connector.definition.seeder, on_event=on_event
         )

@@ -3,8 +3,9 @@
 The rules (docs/sync-plans.md):
 
 * selectors — ``(*)`` → ``Step.for_all(E)``; ``(#id)`` → ``Step.for_root(E.ref(id))`` when ``E``
-  is a root of the schema, else ``Step.for_one(E.ref(id))``; ``(filter)`` →
-  ``Step.for_where(E, lower(filter))`` (fields checked as ``max search --filter`` checks them);
+  is a root of the schema, else ``Step.for_one(E.ref(id))`` (a RefKey of ``E`` gives its id);
+  ``(filter)`` → ``Step.for_where(E, lower(filter))`` (fields checked as ``max search
+  --filter`` checks them);
 * ``.fields{a, b}`` → one ``load_fields("a", "b")`` step (names de-duplicated); ``.fields{*}``
   → one step with every stored field the connector has a field loader for, in declaration
   order (a stored field without one — e.g. ``AcmeTask.assignee`` — is left out: loading it
@@ -49,6 +50,7 @@ from maxtrio.core import (
     SyncPlan,
     SyncStep,
     concurrent,
+    try_parse_ref_key,
 )
 
 from ._ast import iter_comparisons
@@ -140,7 +142,7 @@ class _Lowering:
         if isinstance(selector, AllSelector):
             return Step.for_all(entity)
         if isinstance(selector, IdSelector):
-            ref = entity.ref(selector.id)
+            ref = entity.ref(self.entity_id(selector, entity))
             if any(root is entity for root in self.schema.roots):
                 return Step.for_root(ref)
             return Step.for_one(ref)
@@ -156,6 +158,19 @@ class _Lowering:
                     available=list(valid),
                 )
         return Step.for_where(entity, lower(selector.filter))
+
+    def entity_id(self, selector: IdSelector, entity: EntityDef) -> str:
+        """The id of ``#id`` — a RefKey (``#ein:AcmeUser:u1``) gives its id, if of ``entity``."""
+        parsed = try_parse_ref_key(selector.id)
+        if parsed is None:
+            return selector.id
+        if parsed.entity_type != entity.name:
+            raise self.fail(
+                f'"{selector.id}" is a RefKey of {parsed.entity_type}, not of {entity.name}',
+                selector.index + 1,
+                entityType=entity.name,
+            )
+        return parsed.entity_id
 
     # -- operations ---------------------------------------------------------------------------
 
