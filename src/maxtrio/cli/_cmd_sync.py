@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import asyncclick as click
 
@@ -33,6 +33,10 @@ from ._dispatch import EXIT_ERROR, EXIT_INTERRUPTED, CliUsageError
 from ._invocation import interrupt_requests
 from ._printers import dumps_line, dumps_pretty
 from ._session import Session, debug_option, output_option, session
+
+if TYPE_CHECKING:
+    from maxtrio.core import SyncPlan
+    from maxtrio.query import PlanAst
 
 SHOWN_FAILURES = 5
 
@@ -68,7 +72,11 @@ def _failure_lines(result: Any) -> list[str]:
 
 
 async def _sync_one(
-    run: Session, installation: Any, resume: str | None, show_progress: bool, plan: Any = None
+    run: Session,
+    installation: Any,
+    resume: str | None,
+    show_progress: bool,
+    plan: SyncPlan | None = None,
 ) -> Any:
     """Run one sync with the progress display and Ctrl-C handling; returns the SyncResult."""
     import trio
@@ -120,7 +128,7 @@ def _stderr_is_terminal() -> bool:
         return False
 
 
-def _parse_plan_option(plan: str | None, resume: str | None, sync_all: bool) -> Any:
+def _parse_plan_option(plan: str | None, resume: str | None, sync_all: bool) -> PlanAst | None:
     """The parsed ``--plan`` (``@FILE`` read first), or None; syntax errors are raised here."""
     if plan is None:
         return None
@@ -142,7 +150,7 @@ def _parse_plan_option(plan: str | None, resume: str | None, sync_all: bool) -> 
     return parse_plan(text)
 
 
-def _lower_plan(parsed: Any, installation: Any) -> Any:
+def _lower_plan(parsed: PlanAst | None, installation: Any) -> SyncPlan | None:
     """The parsed plan as a ``SyncPlan`` for ``installation``'s connector (None: no plan)."""
     if parsed is None:
         return None

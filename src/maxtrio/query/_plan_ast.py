@@ -17,6 +17,7 @@ names and turns the tree into a :class:`maxtrio.core.SyncPlan`.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Literal, TypeAlias
 
 import attrs
@@ -118,9 +119,10 @@ class PlanAst:
         return sum(len(step.operations) for step in iter_plan_steps(self))
 
 
-def iter_plan_steps(plan: PlanAst) -> tuple[PlanStepNode, ...]:
+def iter_plan_steps(plan: PlanAst) -> Iterator[PlanStepNode]:
     """Every step of ``plan`` in textual order, the steps of blocks included."""
-    steps: list[PlanStepNode] = []
     for entry in plan.entries:
-        steps.extend(entry.steps if isinstance(entry, ConcurrentNode) else (entry,))
-    return tuple(steps)
+        if isinstance(entry, ConcurrentNode):
+            yield from entry.steps
+        else:
+            yield entry
