@@ -34,7 +34,9 @@ def _split_pair(value: str, option: str) -> tuple[str, str]:
     return key.strip(), rest
 
 
-def _read_text(path: str, option: str) -> str:
+def read_option_file(path: str, option: str) -> str:
+    """The text of the file an option names (relative to the caller's directory); a missing or
+    unreadable file is a usage error of ``option``."""
     try:
         return resolve_path(path).read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -50,7 +52,7 @@ def config_answers(pairs: tuple[str, ...], config_file: str | None) -> dict[str,
     """``--config-file`` (a JSON object) overlaid with ``--config KEY=VALUE`` flags."""
     config: dict[str, Any] = {}
     if config_file is not None:
-        text = _read_text(config_file, "--config-file")
+        text = read_option_file(config_file, "--config-file")
         try:
             loaded = json.loads(text)
         except ValueError as exc:
@@ -87,7 +89,7 @@ def credential_answers(
     for pair in pairs:
         name, value = _split_pair(pair, "--credential")
         if value.startswith("@"):
-            value = _read_text(value[1:], "--credential").strip()
+            value = read_option_file(value[1:], "--credential").strip()
         credentials[name] = value
     return credentials
 

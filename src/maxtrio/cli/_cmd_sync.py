@@ -1,7 +1,13 @@
 """``max sync`` — copy a source's data into its ``data.db`` (spec §7.5, §8).
 
-Workspace level: ``max sync <INSTALLATION> [--resume ID] [--full] [--max-age D]`` or
-``max sync --all``; installation level: ``max sync [--resume ID] [--full] [--max-age D]``.
+Workspace level: ``max sync <INSTALLATION> [--resume ID | --plan PLAN] [--full] [--max-age D]``
+or ``max sync --all``; installation level: ``max sync [--resume ID | --plan PLAN] [--full]
+[--max-age D]``. ``--full`` skips the change feed; ``--max-age`` skips what is fresh.
+
+``--plan`` (or ``--plan @FILE``) runs a partial sync: the text is parsed before the workspace is
+opened (``plan-parser.parse_failed``), lowered against the installation's schema and resolvers
+(``plan-parser.invalid_plan``) and handed to ``InstallationMax.sync(plan=…)``, which still runs
+the connector's seeder first (docs/sync-plans.md).
 
 While it runs, a live display on stderr (only when stderr is a terminal; nothing when piped).
 At the end::
@@ -24,7 +30,7 @@ import re
 import sys
 from collections.abc import Callable
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import asyncclick as click
 import attrs
@@ -33,6 +39,10 @@ from ._dispatch import EXIT_ERROR, EXIT_INTERRUPTED, CliUsageError
 from ._invocation import interrupt_requests
 from ._printers import dumps_line, dumps_pretty
 from ._session import Session, debug_option, output_option, session
+
+if TYPE_CHECKING:
+    from maxtrio.core import SyncPlan
+    from maxtrio.query import PlanAst
 
 SHOWN_FAILURES = 5
 
@@ -79,7 +89,11 @@ class SyncChoice:
 
 
 async def _sync_one(
-    run: Session, installation: Any, choice: SyncChoice, show_progress: bool
+    run: Session,
+    installation: Any,
+    choice: SyncChoice,
+    show_progress: bool,
+    plan: SyncPlan | None = None,
 ) -> Any:
     """Run one sync with the progress display and Ctrl-C handling; returns the SyncResult."""
     import trio
@@ -109,6 +123,7 @@ async def _sync_one(
                         resume=choice.resume,
                         full=choice.full,
                         max_age=choice.max_age,
+                        plan=plan,
                     )
                     nursery.cancel_scope.cancel()
 
@@ -136,11 +151,44 @@ def _stderr_is_terminal() -> bool:
         return False
 
 
+def _parse_plan_option(plan: str | None, resume: str | None, sync_all: bool) -> PlanAst | None:
+    """The parsed ``--plan`` (``@FILE`` read first), or None; syntax errors are raised here."""
+    if plan is None:
+        return None
+    from maxtrio.query import parse_plan
+
+    from ._cmd_connect import read_option_file
+    from ._errors import ErrIncompatibleFlags
+
+    if resume is not None:
+        raise ErrIncompatibleFlags(
+            flags="--plan with --resume", reason="a resumed sync keeps the plan it started with"
+        )
+    if sync_all:
+        raise ErrIncompatibleFlags(
+            flags="--plan with --all",
+            reason="a plan names one connector's entity types; sync one installation",
+        )
+    text = read_option_file(plan[1:], "--plan") if plan.startswith("@") else plan
+    return parse_plan(text)
+
+
+def _lower_plan(parsed: PlanAst | None, installation: Any) -> SyncPlan | None:
+    """The parsed plan as a ``SyncPlan`` for ``installation``'s connector (None: no plan)."""
+    if parsed is None:
+        return None
+    from maxtrio.query import lower_plan
+
+    definition = installation.connector.definition
+    return lower_plan(parsed, definition.schema, definition.resolvers)
+
+
 async def run_sync_command(
     installation_name: str | None,
     resume: str | None,
     sync_all: bool,
     output: str,
+    plan: str | None = None,
     *,
     full: bool = False,
     max_age: str | None = None,
@@ -161,6 +209,7 @@ async def run_sync_command(
         raise ErrIncompatibleFlags(flags="--all with --resume", reason="resume one sync at a time")
     if resume is not None and not resume.strip():
         raise ErrInvalidOption(option="--resume", reason="the sync id must not be empty")
+    parsed_plan = _parse_plan_option(plan, resume, sync_all)
     show_progress = _stderr_is_terminal()
     results: list[tuple[str, Any]] = []
     failed = False
@@ -182,8 +231,9 @@ async def run_sync_command(
             else:
                 installations = [await workspace.installation(installation_name)]
         for installation in installations:
+            sync_plan = _lower_plan(parsed_plan, installation)
             try:
-                result = await _sync_one(run, installation, choice, show_progress)
+                result = await _sync_one(run, installation, choice, show_progress, sync_plan)
             except SyncInterrupted as stopped:
                 run.note(_interrupted_text(run, stopped, installation_level=target.installation))
                 raise click.exceptions.Exit(EXIT_INTERRUPTED) from None
@@ -259,9 +309,68 @@ def parse_duration(option: str, text: str) -> timedelta:
         raise ErrInvalidOption(option=option, reason=f"{text!r} is too long") from None
 
 
-@click.command(name="sync")
+_PLAN_HELP = (
+    "Sync only what PLAN says (sync-plan text, or @FILE to read it from a file); "
+    "not with --resume or --all."
+)
+_PLAN_TEXT = """
+--plan runs a partial sync. A plan has one step per line: EntityType(selector) and one or
+more operations. Selectors: * (every entity of the type already in data.db), #id (one
+entity), or a filter as in max search --filter (the entities in data.db that match).
+Operations: .fields{*} (or named fields) and .collection{*} (or named collections);
+chained operations run in order. "Concurrently { … }" runs the steps inside in parallel. The
+connector's seeder still stores the roots first; max schema lists the types, fields and
+collections.
+
+\b
+A plan for acme:
+  AcmeRoot(#root).collection{workspaces}
+  AcmeWorkspace(*).collection{users}
+  AcmeProject(status = active).fields{*}.collection{tasks}
+"""
+_WORKSPACE_HELP = (
+    """Sync data from a connected source.
+
+Copies the source's data into its local data.db; later syncs bring it up to date. The first
+sync lists everything. After that, a source with a change feed (acme) is synced
+incrementally: only what changed since the last sync is fetched, deletions included; --full
+lists everything again. A full sync removes the rows its complete listings no longer
+contain; a failed or interrupted sync removes nothing. Progress is shown on stderr when it
+is a terminal. Exit code 1 when the sync failed, 130 when interrupted (Ctrl-C) — the
+printed --resume command continues it.
+"""
+    + _PLAN_TEXT
+    + """
+\b
+Examples:
+  max sync acme-1
+  max sync acme-1 -o json
+  max sync acme-1 --full
+  max sync acme-1 --resume sync-3
+  max sync acme-1 --plan 'AcmeProject(#prj_0a1b2c).collection{tasks}'
+  max sync acme-1 --plan 'AcmeWorkspace(*).collection{users}'
+  max sync acme-1 --plan @partial.plan
+  max sync --all
+"""
+)
+_INSTALLATION_HELP = (
+    "Sync data from this installation (incremental when the source has a change feed).\n"
+    + _PLAN_TEXT
+    + """
+\b
+Examples:
+  max -t my-project/acme-1 sync
+  max -t my-project/acme-1 sync --full
+  max sync --resume sync-3 -o json
+  max sync --plan 'AcmeWorkspace(*).collection{users}'
+"""
+)
+
+
+@click.command(name="sync", help=_WORKSPACE_HELP)
 @click.argument("installation", required=False)
 @click.option("--resume", metavar="SYNC_ID", help=_RESUME_HELP)
+@click.option("--plan", metavar="PLAN", help=_PLAN_HELP)
 @click.option("--all", "sync_all", is_flag=True, help="Sync every installation of this workspace.")
 @click.option("--full", is_flag=True, help=_FULL_HELP)
 @click.option("--max-age", metavar="DURATION", help=_MAX_AGE_HELP)
@@ -270,47 +379,25 @@ def parse_duration(option: str, text: str) -> timedelta:
 async def sync_workspace(
     installation: str | None,
     resume: str | None,
+    plan: str | None,
     sync_all: bool,
     full: bool,
     max_age: str | None,
     output: str,
 ) -> None:
-    """Sync data from a connected source.
-
-    Copies the source's data into its local data.db; later syncs bring it up to date. The
-    first sync lists everything. After that, a source with a change feed (acme) is synced
-    incrementally: only what changed since the last sync is fetched, deletions included;
-    --full lists everything again. A full sync removes the rows its complete listings no
-    longer contain; a failed or interrupted sync removes nothing. Progress is shown on
-    stderr when it is a terminal. Exit code 1 when the sync failed, 130 when interrupted
-    (Ctrl-C) — the printed --resume command continues it.
-
-    \b
-    Examples:
-      max sync acme-1
-      max sync acme-1 -o json
-      max sync acme-1 --full
-      max sync acme-1 --resume sync-3
-      max sync --all
-    """
-    await run_sync_command(installation, resume, sync_all, output, full=full, max_age=max_age)
+    """``max sync`` at workspace level (help: ``_WORKSPACE_HELP``)."""
+    await run_sync_command(installation, resume, sync_all, output, plan, full=full, max_age=max_age)
 
 
-@click.command(name="sync")
+@click.command(name="sync", help=_INSTALLATION_HELP)
 @click.option("--resume", metavar="SYNC_ID", help=_RESUME_HELP)
+@click.option("--plan", metavar="PLAN", help=_PLAN_HELP)
 @click.option("--full", is_flag=True, help=_FULL_HELP)
 @click.option("--max-age", metavar="DURATION", help=_MAX_AGE_HELP)
 @output_option(("text", "json", "ndjson"))
 @debug_option
 async def sync_installation(
-    resume: str | None, full: bool, max_age: str | None, output: str
+    resume: str | None, plan: str | None, full: bool, max_age: str | None, output: str
 ) -> None:
-    """Sync data from this installation (incremental when the source has a change feed).
-
-    \b
-    Examples:
-      max -t my-project/acme-1 sync
-      max -t my-project/acme-1 sync --full
-      max sync --resume sync-3 -o json
-    """
-    await run_sync_command(None, resume, False, output, full=full, max_age=max_age)
+    """``max sync`` at installation level (help: ``_INSTALLATION_HELP``)."""
+    await run_sync_command(None, resume, False, output, plan, full=full, max_age=max_age)

@@ -90,6 +90,7 @@ from ._plan import (
     ForAll,
     ForOne,
     ForRoot,
+    ForWhere,
     LoadCollection,
     LoadFields,
     PlanEntry,
@@ -138,7 +139,15 @@ from ._where import (
     iter_leaves,
     or_,
 )
-from ._wire import ErrInvalidWireValue, converter, structure, unstructure
+from ._wire import (
+    ErrInvalidWireValue,
+    converter,
+    structure,
+    unstructure,
+    value_to_wire,
+    where_from_wire,
+    where_to_wire,
+)
 
 __all__ = [
     "ALL",
@@ -202,6 +211,7 @@ __all__ = [
     "ForAll",
     "ForOne",
     "ForRoot",
+    "ForWhere",
     "GlobalScope",
     "HasConnector",
     "HasEntityField",
@@ -286,5 +296,8 @@ __all__ = [
     "structure",
     "try_parse_ref_key",
     "unstructure",
+    "value_to_wire",
+    "where_from_wire",
+    "where_to_wire",
     "workspace",
 ]

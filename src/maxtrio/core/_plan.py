@@ -3,7 +3,8 @@
 A plan is an ordered list of entries; each entry is a step or a concurrent group of steps.
 Entries run one after another; the steps of a group run in parallel. A step is a target
 (``for_root(ref)``, ``for_one(ref)``, ``for_all(EntityDef)`` — every entity of that type in the
-*local store*) and an operation (``load_fields(...)``, ``load_collection(field)``)::
+*local store* — or ``for_where(EntityDef, where)`` — the entities of that type in the local store
+that match a where tree) and an operation (``load_fields(...)``, ``load_collection(field)``)::
 
     SyncPlan.create(
         Step.for_root(AcmeRoot.ref("root")).load_collection("workspaces"),
@@ -15,7 +16,8 @@ Entries run one after another; the steps of a group run in parallel. A step is a
     )
 
 Steps are validated when built: ``load_fields`` takes at least one stored (scalar or ref) field,
-``load_collection`` one collection field, and a concurrent group at least one step.
+``load_collection`` one collection field, ``for_where`` a tree whose leaves name ``_id`` or stored
+fields of the entity, and a concurrent group at least one step.
 """
 
 from __future__ import annotations
@@ -30,7 +32,9 @@ from ._core_errors import Core
 from ._entity import EntityDef
 from ._errors import BadInput
 from ._fields import FieldKind
+from ._meta_fields import FILTERABLE_META_FIELDS
 from ._ref import Ref
+from ._where import WhereClause, iter_leaves
 
 C = TypeVar("C")
 
@@ -65,7 +69,16 @@ class ForAll:
     kind: Literal["forAll"] = "forAll"
 
 
-Target: TypeAlias = ForRoot | ForOne | ForAll
+@attrs.frozen
+class ForWhere:
+    """The entities of a type in the local store that match ``where`` (read page by page)."""
+
+    entity: EntityDef
+    where: WhereClause
+    kind: Literal["forWhere"] = "forWhere"
+
+
+Target: TypeAlias = ForRoot | ForOne | ForAll | ForWhere
 
 
 @attrs.frozen
@@ -154,7 +167,8 @@ class StepBuilder:
 
 
 class Step:
-    """Targets: ``Step.for_root(ref)``, ``Step.for_one(ref)``, ``Step.for_all(EntityDef)``."""
+    """Targets: ``Step.for_root(ref)``, ``Step.for_one(ref)``, ``Step.for_all(EntityDef)``,
+    ``Step.for_where(EntityDef, where)``."""
 
     @staticmethod
     def for_root(ref: Ref) -> StepBuilder:
@@ -167,6 +181,24 @@ class Step:
     @staticmethod
     def for_all(entity: EntityDef) -> StepBuilder:
         return StepBuilder(ForAll(entity))
+
+    @staticmethod
+    def for_where(entity: EntityDef, where: WhereClause) -> StepBuilder:
+        """The stored entities of ``entity`` matching ``where`` (e.g. from
+        ``maxtrio.query.lower``); every leaf must name ``_id`` or a stored field."""
+        for leaf in iter_leaves(where):
+            if leaf.field in FILTERABLE_META_FIELDS:
+                continue
+            field = entity.field(leaf.field)
+            if field is None or not field.is_stored:
+                valid = ", ".join((*FILTERABLE_META_FIELDS, *entity.stored_field_names))
+                raise ErrInvalidPlanStep(
+                    reason=(
+                        f"for_where on {entity.name} filters on '{leaf.field}', which is not "
+                        f"a stored field (filterable: {valid})"
+                    )
+                )
+        return StepBuilder(ForWhere(entity, where))
 
 
 def concurrent(*steps: SyncStep) -> ConcurrentGroup:

@@ -2,17 +2,26 @@
 
 Structuring failures become ``core.invalid_wire_value`` errors that name the offending field,
 never a traceback.
+
+The where tree has one JSON form everywhere (RPC queries, persisted plan steps): leaves
+``{"field", "op", "value"}`` (``op`` is the :class:`Op` value, ``value`` a JSON scalar: refs as
+RefKeys, dates as ISO text) and groups ``{"kind": "and"|"or", "clauses": [...]}`` —
+:func:`where_to_wire` / :func:`where_from_wire`, also registered on the converter (structure
+with ``WhereClause``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import date, datetime
 from typing import Any, TypeVar
 
 import cattrs
 from cattrs.preconf.json import make_converter
 
 from ._errors import BadInput, MaxError, define_error
+from ._ref import Ref
+from ._where import Op, Where, WhereClause, WhereGroup
 
 T = TypeVar("T")
 
@@ -33,13 +42,55 @@ def _structure_max_error(value: Any, _: type) -> MaxError:
 converter.register_structure_hook(MaxError, _structure_max_error)
 
 
+def value_to_wire(value: Any) -> Any:
+    """A value as JSON: refs as RefKeys, dates as ISO text, sequences as lists."""
+    if isinstance(value, Ref):
+        return value.to_key()
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, list | tuple):
+        return [value_to_wire(v) for v in value]
+    return value
+
+
+def where_to_wire(clause: WhereClause) -> dict[str, Any]:
+    """The where tree as JSON: leaves ``{field, op, value}``, groups ``{kind, clauses}``."""
+    if isinstance(clause, Where):
+        return {"field": clause.field, "op": clause.op.value, "value": value_to_wire(clause.value)}
+    return {"kind": clause.kind, "clauses": [where_to_wire(c) for c in clause.clauses]}
+
+
+def where_from_wire(value: Any) -> WhereClause:
+    """The where tree of :func:`where_to_wire`'s JSON; ``ValueError`` when malformed."""
+    if not isinstance(value, Mapping):
+        raise ValueError("a filter node must be an object")
+    if "clauses" in value:
+        kind = value.get("kind")
+        clauses = value.get("clauses")
+        if kind not in ("and", "or") or not isinstance(clauses, list):
+            raise ValueError('a filter group needs "kind" (and/or) and a "clauses" array')
+        return WhereGroup(kind, tuple(where_from_wire(c) for c in clauses))
+    field, op, operand = value.get("field"), value.get("op"), value.get("value")
+    if not isinstance(field, str) or op not in {o.value for o in Op}:
+        raise ValueError('a filter leaf needs a "field" and a known "op"')
+    if operand is not None and not isinstance(operand, str | int | float | bool):
+        raise ValueError("a filter value must be a JSON scalar")
+    return Where(field, Op(op), operand)
+
+
+converter.register_unstructure_hook(Where, where_to_wire)
+converter.register_unstructure_hook(WhereGroup, where_to_wire)
+converter.register_structure_hook(WhereClause, lambda value, _: where_from_wire(value))
+
+
 def structure(value: Any, cls: type[T], *, what: str | None = None) -> T:
     """Structure ``value`` into ``cls``; raise a BadInput MaxError naming the bad field."""
     try:
         return converter.structure(value, cls)
     except (cattrs.BaseValidationError, ValueError, TypeError, KeyError) as exc:
         reason = _describe(exc)
-        raise ErrInvalidWireValue(what=what or cls.__name__, reason=reason) from None
+        name = what or getattr(cls, "__name__", None) or str(cls)  # a union has no __name__
+        raise ErrInvalidWireValue(what=name, reason=reason) from None
 
 
 def unstructure(value: Any) -> Any:

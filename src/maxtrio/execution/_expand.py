@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import itertools
 
-from maxtrio.core import ConcurrentGroup, ForAll, ForOne, ForRoot, SyncPlan, SyncStep
+from maxtrio.core import ConcurrentGroup, ForAll, ForOne, ForRoot, ForWhere, SyncPlan, SyncStep
 
 from ._task import (
     ErrUnknownTargetKind,
@@ -35,10 +35,12 @@ from ._task import (
 
 
 def step_payload(step: SyncStep) -> SyncStepPayload:
-    """The persisted form of one plan step: names and RefKeys only."""
+    """The persisted form of one plan step: names, RefKeys and (``forWhere``) the where tree."""
     target = step.target
     if isinstance(target, ForAll):
         step_target = StepTarget("forAll", target.entity.name)
+    elif isinstance(target, ForWhere):
+        step_target = StepTarget("forWhere", target.entity.name, where=target.where)
     elif isinstance(target, ForRoot | ForOne):
         step_target = StepTarget(target.kind, target.entity.name, ref_key=target.ref.to_key())
     else:

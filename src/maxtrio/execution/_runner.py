@@ -16,6 +16,8 @@ payload                            action
                                    ``load_fields_batch_size`` refs, + a continuation step
 ``sync-step`` forAll loadColl.     one page of stored refs → one ``load-collection`` child per
                                    ref, + a continuation step
+``sync-step`` forWhere             as forAll, the page read with ``engine.query`` (the stored
+                                   refs matching the step's where tree, in ``_id`` order)
 ``load-fields``                    load the fields of the listed refs
 ``load-collection``                one page of one parent's collection (+ the next page as a
                                    child)
@@ -48,6 +50,7 @@ from maxtrio.core import (
     EntityDef,
     EntityInput,
     EntityLoader,
+    EntityQuery,
     LoaderEnv,
     OperationEnv,
     Page,
@@ -287,7 +290,7 @@ class TaskRunner:
     async def _step(self, step: SyncStepPayload, writes: _Writes) -> TaskOutcome:
         target, operation = step.target, step.operation
         entity = self.registry.entity(target.entity_type)
-        if target.kind == "forAll":
+        if target.kind in ("forAll", "forWhere"):
             if operation.kind == "loadFields":
                 return await self._fan_out_fields(step, entity)
             return await self._fan_out_collection(step, entity)
@@ -308,10 +311,14 @@ class TaskRunner:
 
     async def _ref_page(self, target: StepTarget, entity: EntityDef) -> Page[Ref]:
         request = PageRequest(target.cursor, self.tuning.ref_page_size)
-        page = await self.engine.load_page(entity, Projection.refs(), request)
+        if target.where is None:
+            page = await self.engine.load_page(entity, Projection.refs(), request)
+        else:
+            query = EntityQuery(entity, target.where, projection=Projection.refs())
+            page = await self.engine.query(query, request)
         refs = [item for item in page.items if isinstance(item, Ref)]
         if page.has_more and not page.cursor:
-            raise ErrPageWithoutCursor(source=f"the {entity.name} table", refKey="forAll")
+            raise ErrPageWithoutCursor(source=f"the {entity.name} table", refKey=target.kind)
         return Page(refs, page.has_more, page.cursor)
 
     def _continuation(self, step: SyncStepPayload, page: Page[Ref]) -> list[TaskPayload]:

@@ -11,10 +11,16 @@ written here::
      "operation":{"kind":"loadFields","fields":[…]}}
     {"kind":"sync-step","target":{"kind":"forRoot","entityType":"AcmeRoot","refKey":"ein:…"},
      "operation":{"kind":"loadCollection","field":"workspaces"}}
+    {"kind":"sync-step","target":{"kind":"forWhere","entityType":"AcmeTask","where":{…}
+     [,"cursor":…]},"operation":{…}}
     {"kind":"sync-group"}
     {"kind":"load-fields","entityType":"AcmeUser","refKeys":[…],"fields":[…]}
     {"kind":"load-collection","entityType":"AcmeWorkspace"[,"targetEntityType":"AcmeUser"],
      "refKey":"ein:…","field":"users"[,"cursor":"100"]}
+
+``forWhere`` (MAXTRIO, not in the reference) carries its where tree under ``where`` in the core
+JSON form (:func:`maxtrio.core.where_to_wire`: leaves ``{"field","op","value"}``, groups
+``{"kind","clauses"}``); its ``cursor`` is the continuation cursor of ``Engine.query``.
 """
 
 from __future__ import annotations
@@ -26,7 +32,15 @@ from typing import Any, Literal, TypeAlias
 
 import attrs
 
-from maxtrio.core import BadInput, Boundary, InvariantViolated, NotFound
+from maxtrio.core import (
+    BadInput,
+    Boundary,
+    InvariantViolated,
+    NotFound,
+    WhereClause,
+    where_from_wire,
+    where_to_wire,
+)
 
 Execution = Boundary("execution")
 
@@ -69,17 +83,24 @@ class TaskState(enum.StrEnum):
 # -- payloads ---------------------------------------------------------------------------------
 
 
+#: The target kinds a persisted plan step may have.
+_TARGET_KINDS = ("forAll", "forRoot", "forOne", "forWhere")
+
+
 @attrs.frozen
 class StepTarget:
-    kind: Literal["forAll", "forRoot", "forOne"]
+    kind: Literal["forAll", "forRoot", "forOne", "forWhere"]
     entity_type: str
     ref_key: str | None = None  # forRoot / forOne
-    cursor: str | None = None  # forAll continuation page
+    cursor: str | None = None  # forAll / forWhere continuation page
+    where: WhereClause | None = None  # forWhere
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"kind": self.kind, "entityType": self.entity_type}
         if self.ref_key is not None:
             out["refKey"] = self.ref_key
+        if self.where is not None:
+            out["where"] = where_to_wire(self.where)
         if self.cursor is not None:
             out["cursor"] = self.cursor
         return out
@@ -172,10 +193,15 @@ def payload_from_json(text: str | Mapping[str, Any]) -> TaskPayload:
         kind = data["kind"]
         if kind == "sync-step":
             t, o = data["target"], data["operation"]
-            if t["kind"] not in ("forAll", "forRoot", "forOne"):
+            if t["kind"] not in _TARGET_KINDS:
                 raise ErrUnknownTargetKind(targetKind=t["kind"])
+            where = where_from_wire(t["where"]) if t["kind"] == "forWhere" else None
             target = StepTarget(
-                t["kind"], _str(t["entityType"]), _opt(t.get("refKey")), _opt(t.get("cursor"))
+                t["kind"],
+                _str(t["entityType"]),
+                _opt(t.get("refKey")),
+                _opt(t.get("cursor")),
+                where,
             )
             if o["kind"] == "loadFields":
                 op = StepOperationPayload("loadFields", fields=tuple(_str(f) for f in o["fields"]))

@@ -201,13 +201,16 @@ class InstallationMax:
         """Run a sync to its end (or resume sync ``resume``, without seeding).
 
         Incremental when the connector has a change feed and a sync completed before, unless
-        ``full``; ``plan`` runs a partial sync instead of the connector's plan; ``max_age``
+        ``full``; ``plan`` (a partial sync, e.g. from ``max sync --plan``) replaces the
+        seeder's plan — the seeder still runs first, so the roots are stored; ``max_age``
         skips what was synced more recently than that (see ``maxtrio.execution.run_sync``).
         ``on_event`` receives every :class:`~maxtrio.execution.SyncEvent` in order. Runs in
         the caller's task: cancellation leaves the sync ``interrupted`` and resumable. An
         unknown ``resume`` id raises ``execution.sync_not_found``; a finished one
         ``execution.sync_not_resumable``.
         """
+        if resume is not None and plan is not None:
+            raise ValueError("a resumed sync keeps its own plan")
         try:
             if resume is not None:
                 return await resume_sync(self._setup, resume, on_event=on_event, max_age=max_age)

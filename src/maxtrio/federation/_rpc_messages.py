@@ -22,7 +22,6 @@ value raises ``rpc.invalid_message`` naming what was wrong.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import date, datetime
 from typing import Any, TypeVar, cast
 
 import attrs
@@ -41,19 +40,18 @@ from maxtrio.core import (
     EntityResult,
     FieldKind,
     MaxError,
-    Op,
     Ordering,
     PageRequest,
     Projection,
     QueryItem,
     Ref,
     Schema,
-    Where,
-    WhereClause,
-    WhereGroup,
     converter,
     parse_ref_key,
 )
+from maxtrio.core import value_to_wire as value_to_wire
+from maxtrio.core import where_from_wire as where_from_wire
+from maxtrio.core import where_to_wire as where_to_wire
 from maxtrio.execution import SyncResult, SyncStatus
 
 from ._errors import ErrInvalidRpcMessage
@@ -229,30 +227,6 @@ _camel(RelationshipDescription, from_="from")
 # -- queries and pages ---------------------------------------------------------------------------
 
 
-def where_to_wire(clause: WhereClause) -> dict[str, Any]:
-    """The where tree as JSON: leaves ``{field, op, value}``, groups ``{kind, clauses}``."""
-    if isinstance(clause, Where):
-        return {"field": clause.field, "op": clause.op.value, "value": value_to_wire(clause.value)}
-    return {"kind": clause.kind, "clauses": [where_to_wire(c) for c in clause.clauses]}
-
-
-def where_from_wire(value: Any) -> WhereClause:
-    if not isinstance(value, Mapping):
-        raise ValueError("a filter node must be an object")
-    if "clauses" in value:
-        kind = value.get("kind")
-        clauses = value.get("clauses")
-        if kind not in ("and", "or") or not isinstance(clauses, list):
-            raise ValueError('a filter group needs "kind" (and/or) and a "clauses" array')
-        return WhereGroup(kind, tuple(where_from_wire(c) for c in clauses))
-    field, op, operand = value.get("field"), value.get("op"), value.get("value")
-    if not isinstance(field, str) or op not in {o.value for o in Op}:
-        raise ValueError('a filter leaf needs a "field" and a known "op"')
-    if operand is not None and not isinstance(operand, str | int | float | bool):
-        raise ValueError("a filter value must be a JSON scalar")
-    return Where(field, Op(op), operand)
-
-
 @attrs.frozen
 class QueryMessage:
     """A query by entity type name; the receiver looks the definition up in its schema."""
@@ -303,16 +277,6 @@ def item_to_wire(item: QueryItem) -> dict[str, Any]:
     for name, value in item.values.items():
         out[name] = value_to_wire(value)
     return out
-
-
-def value_to_wire(value: Any) -> Any:
-    if isinstance(value, Ref):
-        return value.to_key()
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, list | tuple):
-        return [value_to_wire(v) for v in value]
-    return value
 
 
 def entity_def(schema: Schema, entity_type: str) -> EntityDef:

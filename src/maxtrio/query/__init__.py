@@ -11,7 +11,11 @@ No I/O. Text typed by a user (or an agent) becomes core query values:
 * :func:`parse_where` — all of the above for one entity type, as ``max search --filter``
   needs it (§14.5);
 * :func:`parse_order_by` and :func:`select_fields` — ``--order-by`` and ``--fields`` (§15);
-* :func:`format_filter` — an AST back to canonical filter text.
+* :func:`format_filter` — an AST back to canonical filter text;
+* :func:`parse_plan` — sync-plan text (``max sync --plan``) → :class:`PlanAst`, with
+  ``plan-parser.parse_failed`` errors; :func:`lower_plan` — AST → :class:`maxtrio.core.SyncPlan`
+  for one connector's schema and resolvers (``plan-parser.invalid_plan`` errors);
+  :func:`parse_sync_plan` — both (docs/sync-plans.md).
 
 Example::
 
@@ -38,34 +42,70 @@ from ._errors import (
     ErrFilterParse,
     ErrFilterParseFailed,
     ErrInvalidOrderBy,
+    ErrInvalidPlan,
+    ErrPlanParseFailed,
     ErrUnknownFieldGroup,
+    PlanParser,
     QueryParser,
 )
 from ._format import format_filter
 from ._grammar import MAX_CONDITIONS, MAX_NESTING, parse_filter
 from ._lower import lower
 from ._order_fields import FIELD_GROUPS, parse_order_by, select_fields
+from ._plan_ast import (
+    AllSelector,
+    CollectionOperation,
+    ConcurrentNode,
+    FieldsOperation,
+    FilterSelector,
+    IdSelector,
+    PlanAst,
+    PlanEntryNode,
+    PlanNames,
+    PlanOperation,
+    PlanSelector,
+    PlanStepNode,
+    iter_plan_steps,
+)
+from ._plan_grammar import CONCURRENTLY, parse_plan
+from ._plan_lower import loads_collection, loads_fields, lower_plan, parse_sync_plan
 from ._warning import mixed_and_or_warning
 from ._whitespace import JS_WHITESPACE, is_js_whitespace, js_trim
 
 __all__ = [
+    "CONCURRENTLY",
     "FIELD_GROUPS",
     "FILTER_OPERATORS",
     "JS_WHITESPACE",
     "MAX_CONDITIONS",
     "MAX_NESTING",
     "NO_FILTER",
+    "AllSelector",
     "Cli",
+    "CollectionOperation",
     "Comparison",
+    "ConcurrentNode",
     "ErrFilterParse",
     "ErrFilterParseFailed",
     "ErrInvalidOrderBy",
+    "ErrInvalidPlan",
+    "ErrPlanParseFailed",
     "ErrUnknownFieldGroup",
+    "FieldsOperation",
     "FilterAst",
     "FilterOperator",
+    "FilterSelector",
+    "IdSelector",
     "Logical",
     "LogicalOperator",
     "ParsedFilter",
+    "PlanAst",
+    "PlanEntryNode",
+    "PlanNames",
+    "PlanOperation",
+    "PlanParser",
+    "PlanSelector",
+    "PlanStepNode",
     "QueryParser",
     "Value",
     "coerce_value",
@@ -73,12 +113,18 @@ __all__ = [
     "format_filter",
     "is_js_whitespace",
     "iter_comparisons",
+    "iter_plan_steps",
     "js_number",
     "js_trim",
+    "loads_collection",
+    "loads_fields",
     "lower",
+    "lower_plan",
     "mixed_and_or_warning",
     "parse_filter",
     "parse_order_by",
+    "parse_plan",
+    "parse_sync_plan",
     "parse_where",
     "select_fields",
 ]
