@@ -279,6 +279,59 @@ class TestContains:
         assert await filtered(titles, AcmeTask, 'title ~= "k\\\\s"') == ["t5"]
         assert await filtered(titles, AcmeTask, "title ~= 500") == ["t2"]
 
+    async def test_nul_and_other_control_characters_are_literal(self, engine: Engine) -> None:
+        """Issue 17: ``LIKE`` read ``'%' || char(0) || '%'`` as ``'%'`` (every row) and stopped
+        reading stored text at a NUL; ``~=`` now finds exactly the rows holding the text."""
+        titles = {
+            "n1": "a\x00b",
+            "n2": "\x00",
+            "n3": "tab\there",
+            "n4": "bell\x07",
+            "n5": "del\x7f",
+            "n6": "plain",
+            "n7": "A\x00B",
+        }
+        await engine.store_many([AcmeTask.input(i, title=t) for i, t in titles.items()])
+        await engine.store(AcmeTask.input("n8", priority=1.5))  # NULL title
+        contains = {
+            "\x00": ["n1", "n2", "n7"],
+            "a\x00b": ["n1", "n7"],
+            "\x00B": ["n1", "n7"],
+            "b": ["n1", "n3", "n4", "n7"],  # n1 and n7: found after a NUL
+            "\t": ["n3"],
+            "\x07": ["n4"],
+            "\x7f": ["n5"],
+            "\x01": [],
+            "x" * 60_000: [],  # over LIKE's 50,000-byte pattern limit
+        }
+        for needle, expected in contains.items():
+            assert await matching(engine, AcmeTask, Where("title", Op.CONTAINS, needle)) == (
+                expected
+            ), needle
+        assert await matching(engine, AcmeTask, Where("priority", Op.CONTAINS, "\x00")) == []
+        assert await matching(engine, AcmeTask, Where("_id", Op.CONTAINS, "\x00")) == []
+        assert await filtered(engine, AcmeTask, 'title ~= "\x00"') == ["n1", "n2", "n7"]
+        assert await matching(engine, AcmeTask, Where("title", Op.EQ, "\x00")) == ["n2"]
+        assert await matching(engine, AcmeTask, Where("title", Op.EQ, "a")) == []
+        assert await matching(engine, AcmeTask, Where("title", Op.GT, "a")) == [
+            "n1",
+            "n3",
+            "n4",
+            "n5",
+            "n6",
+        ]
+        assert await matching(engine, AcmeTask, Where("title", Op.LT, "a\x01")) == [
+            "n1",
+            "n2",
+            "n7",
+        ]
+
+    async def test_a_long_needle_is_searched_for(self, engine: Engine) -> None:
+        await engine.store(AcmeTask.input("long", title="y" + "x" * 60_000 + "y"))
+        assert await matching(engine, AcmeTask, Where("title", Op.CONTAINS, "X" * 60_000)) == [
+            "long"
+        ]
+
     async def test_numbers_and_booleans_are_searched_as_stored_text(self, engine: Engine) -> None:
         await engine.store_many(
             [
@@ -343,6 +396,7 @@ class TestAffinity:
             (Where("priority", ">", "5"), ["t3"]),  # numeric comparison: 10 > 5
             (Where("priority", "=", "5"), ["t2"]),
             (Where("priority", "=", " 5 "), ["t2"]),
+            (Where("priority", "=", "\t5\x0b"), ["t2"]),  # SQLite skips ASCII whitespace only
             (Where("priority", "<=", "-1.5e0"), ["t4"]),
             (Where("priority", ">=", 3), ["t1", "t2", "t3"]),
             (Where("priority", "<", 2**70), ["t1", "t2", "t3", "t4"]),
@@ -471,6 +525,13 @@ class TestBadQueries:
             (Where("score", "=", "abc"), "number"),
             (Where("score", ">", True), "number"),
             (Where("score", "=", "1_000"), "number"),
+            # text SQLite would not read as a number compares as text, after every number
+            (Where("score", "<", "5\x1f"), "number"),
+            (Where("score", "<", "5\x00"), "number"),
+            (Where("score", "=", "5\xa0"), "number"),
+            (Where("score", "=", "\u0665"), "number"),  # ARABIC-INDIC DIGIT FIVE
+            (Where("score", ">", "-Infinity"), "number"),
+            (Where("score", "=", "nan"), "number"),
             (Where("joined", "=", 5), "date"),
             (Where("joined", "=", True), "date"),
         ],
