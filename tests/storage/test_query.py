@@ -712,6 +712,74 @@ class TestCursors:
         query = Query.from_(AcmeUser).order_by("displayName").refs()
         assert ids_of(await users.query(query, PageRequest(cursor))) == ["u3"]
 
+    @pytest.mark.parametrize(
+        ("field", "value"),
+        [
+            ("email", 5),  # a number for a text column
+            ("email", 1.5),
+            ("email", True),
+            ("_id", 3),  # (only _id:desc pages with a keyset cursor)
+            ("score", "5"),  # text for a number column
+            ("score", float("nan")),
+            ("score", 10**30),  # beyond 64 bits: SQLite could not bind it
+            ("score", False),
+            ("active", "true"),
+        ],
+        ids=repr,
+    )
+    async def test_a_keyset_cursor_whose_value_the_column_cannot_hold(
+        self, users: Engine, field: str, value: Any
+    ) -> None:
+        """No engine makes such a cursor; both refuse it alike instead of answering by rules
+        of their own (or failing to bind it)."""
+        for direction in ("desc",) if field == "_id" else ("asc", "desc"):
+            query = EntityQuery(AcmeUser, ordering=Ordering(field, direction))
+            cursor = keyset_token([field, direction, value, "u1"])
+            with raises_max("storage.invalid_cursor") as caught:
+                await users.query(query, PageRequest(cursor, 5))
+            assert caught.value.message.endswith("it is not a cursor this engine made")
+
+    @pytest.mark.parametrize(
+        ("field", "value", "expected"),
+        [
+            ("score", float("inf"), []),
+            ("score", 2, ["u2"]),  # an int for a REAL column compares as the number
+            ("score", 3.0, ["u2"]),  # a tie: after the cursor's id ("u0")
+            ("email", None, ["u1", "u3", "u2"]),  # every non-NULL email follows NULL
+            ("email", "bob\x00", ["u2"]),  # "bob" < "bob\x00" < "bob\x00x"
+        ],
+        ids=repr,
+    )
+    async def test_a_keyset_cursor_value_the_column_can_hold(
+        self, engine: Engine, field: str, value: Any, expected: list[str]
+    ) -> None:
+        await engine.store_many(
+            [
+                AcmeUser.input("u1", score=1.0, email="a"),
+                AcmeUser.input("u2", score=3.0, email="bob\x00x"),
+                AcmeUser.input("u3", email="bob"),
+            ]
+        )
+        query = EntityQuery(AcmeUser, ordering=Ordering(field), projection=Projection.refs())
+        cursor = keyset_token([field, "asc", value, "u0"])
+        assert ids_of(await engine.query(query, PageRequest(cursor, 5))) == expected
+
+    async def test_text_with_nul_and_control_characters_pages_in_order(
+        self, engine: Engine
+    ) -> None:
+        names_by_id = {"a": "x", "b": "x\x00", "c": "x\x00\x00", "d": "x\x01", "e": "\x00"}
+        names_by_id |= {"f": "x\x00", "g": "\x7f", "h": "x\x00y", "i": "\t"}
+        await engine.store_many([AcmeUser.input(i, displayName=n) for i, n in names_by_id.items()])
+        for direction in ("asc", "desc"):
+            query = EntityQuery(
+                AcmeUser, ordering=Ordering("displayName", direction), projection=Projection.refs()
+            )
+            pages = await page_through(engine, query, 1)
+            expected = sorted(names_by_id, key=lambda i: (names_by_id[i], i))
+            if direction == "desc":
+                expected = sorted(expected, key=lambda i: names_by_id[i], reverse=True)
+            assert [i for page in pages for i in ids_of(page)] == expected
+
     async def test_keyset_pages_resume_after_the_last_row_not_an_offset(
         self, users: Engine
     ) -> None:
