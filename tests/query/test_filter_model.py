@@ -16,7 +16,7 @@ from typing import Any
 
 import apsw
 import pytest
-from hypothesis import HealthCheck, example, given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from maxtrio.core import EMPTY_WHERE, EntityDef, Field, Op, Where, and_, or_
@@ -24,6 +24,7 @@ from maxtrio.query import parse_where
 from maxtrio.storage import TableSpec
 from maxtrio.storage._sql import where_sql
 
+from ..hypothesis_budget import examples
 from .filter_model import evaluate, filter_rows, is_empty
 
 AcmeUser = EntityDef.create("AcmeUser", {"displayName": Field.string()})
@@ -214,7 +215,7 @@ def sqlite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[apsw.Connection
 _LONG = "x" * 50_001
 
 
-@settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=examples(500))
 @given(
     column=st.sampled_from(_COLUMNS),
     stored=_stored,

@@ -42,6 +42,7 @@ from maxtrio.core import (
 from maxtrio.query import parse_where
 from maxtrio.storage import Engine, InMemoryEngine, SqliteEngine
 
+from ..hypothesis_budget import examples
 from ..query.filter_model import evaluate
 from .entities import all_ids, ids_of, page_through, results_of
 
@@ -170,7 +171,7 @@ uniform_batches = st.integers(1, 3).flatmap(
 batches = st.lists(st.one_of(mixed_batches, uniform_batches), min_size=1, max_size=4)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200))
 @given(batches=batches)
 def test_partial_upserts_match_a_dict_model(batches: list[list[tuple[EntityInput, Any]]]) -> None:
     model: dict[tuple[str, str], dict[str, Any]] = {}
@@ -225,7 +226,7 @@ filters = st.sampled_from(
 )
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200))
 @given(
     rows=rows_strategy,
     field=st.sampled_from([*ROW_VALUES, "_id"]),
@@ -332,7 +333,7 @@ filter_row_sets = st.dictionaries(
 )
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300))
 @given(rows=filter_row_sets, text=filter_texts())
 def test_filter_strings_select_what_a_python_evaluation_selects(
     rows: dict[str, dict[str, Any]], text: str
@@ -381,7 +382,7 @@ async def outcome(call: Awaitable[Any]) -> str:
     return "ok"
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300))
 @given(
     field=st.sampled_from([*STORED_FIELDS, "_id"]),
     value=ANY_VALUE,
