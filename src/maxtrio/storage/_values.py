@@ -244,6 +244,8 @@ def ascii_lower(text: str) -> str:
 
 
 def has_ascii_letter(text: str) -> bool:
+    """True when ``text`` holds an ASCII letter: searching for it must fold the stored text's
+    case too (``instr(lower(col), ?)``); without one, ``instr(col, ?)`` finds the same rows."""
     return _ASCII_LETTER.search(text) is not None
 
 
