@@ -1,4 +1,18 @@
-"""Shared fixtures: real temp directories and real SQLite files."""
+"""Shared fixtures (real temp directories and real SQLite files) and the Hypothesis profiles.
+
+Profiles, chosen by ``HYPOTHESIS_PROFILE`` (or pytest's ``--hypothesis-profile``):
+
+* ``ci`` — the default, and what ``make test`` and CI run. Deterministic: each property test
+  draws the same examples on every run (``derandomize``: they are a function of the test's
+  source), nothing is replayed from an earlier run (no example database), there is no deadline
+  (a loaded 2-core machine must not turn slowness into failures) and the timing-based
+  ``too_slow`` health check is off. A test that passes once passes every time; a new edge case
+  is found by ``make fuzz``, then pinned with ``@example``.
+* ``fuzz`` — ``make fuzz``: the same properties, random examples, ``FUZZ_EXAMPLES`` (default
+  5000) where ``ci`` runs 100 — per-test budgets scale alike (``tests/hypothesis_budget.py``).
+  Failures are saved in ``.hypothesis/`` and replayed first on the next fuzz run, and printed
+  with a ``@reproduce_failure`` blob.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +22,26 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
+
+settings.register_profile(
+    "ci",
+    derandomize=True,
+    database=None,
+    deadline=None,
+    max_examples=100,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.register_profile(
+    "fuzz",
+    derandomize=False,
+    deadline=None,
+    max_examples=int(os.environ.get("FUZZ_EXAMPLES", "5000")),
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 # `max` is the launcher: without this, every test that runs it would start a workspace daemon
 # (and leave it running until its idle timeout). Daemon tests (tests/daemon, tests/launcher)

@@ -14,13 +14,15 @@ test can compare ``Engine.query`` results with a plain Python filter over the sa
   datetime → ISO text, an integral float within ±(2**53 − 1) other than −0.0 → int, an int
   beyond that → float, NaN → NULL. Then SQLite's comparison affinity: against a TEXT column a
   number becomes text (``title = 42`` matches ``"42"``); against a numeric column numeric-looking
-  text becomes a number (``priority > "5"``).
+  text becomes a number (``priority > "5"``) — SQLite reads it only up to a NUL (``"5\x00x"`` is
+  5), though the engine refuses such text before it gets that far.
 * **comparisons** (``= != < > <= >=``) follow SQLite: NULL on either side never matches (so
   ``!=`` skips NULLs); otherwise values of different storage classes order as
   numbers < text, numbers compare by value, text byte-wise (BINARY collation).
 * **contains** is a case-insensitive (ASCII letters only) substring test of the value's text
-  against the stored value's text — ``%``, ``_`` and ``\\`` are literal (the MAXTRIO escaping
-  of §14.4). The value is not column-converted. NULL never matches.
+  against the stored value's text — every character is literal: ``%``, ``_`` and ``\\`` (the
+  MAXTRIO escaping of §14.4), NUL and other control characters. The value is not
+  column-converted. NULL never matches.
 * **groups**: children that are empty groups (recursively) are dropped, as the SQL compiler
   drops them; a group with no children left matches every row; otherwise ``and`` = all,
   ``or`` = any.
@@ -210,13 +212,17 @@ def _compare_affinity(operand: Any, affinity: Affinity) -> Any:
 
 
 def _numeric(text: str) -> int | float | str:
-    """Numeric-looking text as a number (SQLite's numeric affinity), other text unchanged."""
-    if _SQLITE_NUMERIC.fullmatch(text) is None:
+    """Numeric-looking text as a number (SQLite's numeric affinity), other text unchanged.
+
+    SQLite reads the text only up to a NUL: ``"5\x00abc"`` is the number 5, ``"\x005"`` text.
+    """
+    head = text.partition("\x00")[0]
+    if _SQLITE_NUMERIC.fullmatch(head) is None:
         return text
-    if _INTEGER_TEXT.fullmatch(text) is not None:
-        number = int(text.strip(" \t\n\v\f\r"))
+    if _INTEGER_TEXT.fullmatch(head) is not None:
+        number = int(head.strip(" \t\n\v\f\r"))
         return number if number in _INT64 else float(number)
-    return float(text.strip(" \t\n\v\f\r"))
+    return float(head.strip(" \t\n\v\f\r"))
 
 
 def _text(value: int | float) -> str:

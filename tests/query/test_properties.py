@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from maxtrio.core import EntityDef, Field, MaxError
@@ -23,6 +23,8 @@ from maxtrio.query import (
     parse_filter,
     parse_where,
 )
+
+from ..hypothesis_budget import examples
 
 # -- generating trees -------------------------------------------------------------------------
 
@@ -118,7 +120,7 @@ def comparisons_of(ast: FilterAst) -> list[Comparison]:
     return comparisons_of(ast.left) + comparisons_of(ast.right)
 
 
-@settings(max_examples=200, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(200))
 @given(filter_trees(), st.data())
 def test_written_trees_parse_back_to_themselves(ast: FilterAst, data: st.DataObject) -> None:
     text = spaces(data, 0) + write(data, ast) + spaces(data, 0)
@@ -133,7 +135,7 @@ def test_written_trees_parse_back_to_themselves(ast: FilterAst, data: st.DataObj
         )
 
 
-@settings(max_examples=150)
+@settings(max_examples=examples(150))
 @given(filter_trees())
 def test_format_filter_round_trips(ast: FilterAst) -> None:
     text = format_filter(ast)
@@ -151,7 +153,7 @@ def _mixes_without_parentheses(ast: FilterAst) -> bool:
     return _mixes_without_parentheses(left) or _mixes_without_parentheses(ast.right)
 
 
-@settings(max_examples=150)
+@settings(max_examples=examples(150))
 @given(filter_trees())
 def test_warning_exactly_when_a_chain_mixes_keywords(ast: FilterAst) -> None:
     warning = mixed_and_or_warning(ast)
@@ -197,19 +199,19 @@ def _check_failure_or_stable_parse(text: str) -> None:
     assert shape(parse_filter(format_filter(ast))) == shape(ast)
 
 
-@settings(max_examples=600)
+@settings(max_examples=examples(600))
 @given(st.one_of(_GRAMMAR_SOUP, _TOKEN_SOUP))
 def test_grammar_soup_never_raises_anything_else(text: str) -> None:
     _check_failure_or_stable_parse(text)
 
 
-@settings(max_examples=500)
+@settings(max_examples=examples(500))
 @given(_ANY_TEXT)
 def test_any_text_never_raises_anything_else(text: str) -> None:
     _check_failure_or_stable_parse(text)
 
 
-@settings(max_examples=300)
+@settings(max_examples=examples(300))
 @given(st.one_of(_GRAMMAR_SOUP, _TOKEN_SOUP, _ANY_TEXT))
 def test_parse_where_raises_only_its_own_errors(text: str) -> None:
     try:
@@ -218,7 +220,7 @@ def test_parse_where_raises_only_its_own_errors(text: str) -> None:
         assert err.code in ("query-parser.parse_failed", "cli.filter_parse")
 
 
-@settings(max_examples=100)
+@settings(max_examples=examples(100))
 @given(filter_trees(), st.data())
 def test_damaged_filters_fail_cleanly(ast: FilterAst, data: st.DataObject) -> None:
     text = write(data, ast)

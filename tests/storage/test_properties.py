@@ -7,6 +7,12 @@
    select exactly the rows ``tests/query/filter_model.py`` (a Python evaluation of the same
    filter) selects, on both engines.
 
+4. Any value, stored or filtered on, and any cursor (hand-made keyset tokens included) gives
+   both engines the same answer or the same MaxError.
+
+Text values include NUL and other control characters, which SQLite's ``LIKE`` once mishandled
+(issue 17); the ``@example``s pin those cases so every run checks them.
+
 Hypothesis drives synchronous tests that call ``trio.run`` per example (``@given`` does not
 mix with trio fixtures); the databases are ``:memory:`` because the point here is many
 examples, and the file-backed paths are covered by the other storage tests.
@@ -14,13 +20,16 @@ examples, and the file-backed paths are covered by the other storage tests.
 
 from __future__ import annotations
 
+import base64
+import json
 import math
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
+import attrs
 import trio
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from maxtrio.core import (
@@ -42,6 +51,7 @@ from maxtrio.core import (
 from maxtrio.query import parse_where
 from maxtrio.storage import Engine, InMemoryEngine, SqliteEngine
 
+from ..hypothesis_budget import examples
 from ..query.filter_model import evaluate
 from .entities import all_ids, ids_of, page_through, results_of
 
@@ -170,7 +180,7 @@ uniform_batches = st.integers(1, 3).flatmap(
 batches = st.lists(st.one_of(mixed_batches, uniform_batches), min_size=1, max_size=4)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200))
 @given(batches=batches)
 def test_partial_upserts_match_a_dict_model(batches: list[list[tuple[EntityInput, Any]]]) -> None:
     model: dict[tuple[str, str], dict[str, Any]] = {}
@@ -202,7 +212,7 @@ def test_partial_upserts_match_a_dict_model(batches: list[list[tuple[EntityInput
 # -- 2. ordered pagination ----------------------------------------------------------------------
 
 ROW_VALUES: dict[str, st.SearchStrategy[Any]] = {
-    "text": st.sampled_from([None, "", "a", "B", "b", "ab", "42"]),
+    "text": st.sampled_from([None, "", "a", "B", "b", "ab", "42", "a\x00", "\x00", "a\x01b"]),
     "amount": st.sampled_from([None, -1.5, 0, 2, 2.0, 1e16, math.inf]),
     "flag": st.sampled_from([None, True, False]),
     "when": st.sampled_from(
@@ -221,17 +231,35 @@ filters = st.sampled_from(
         Where("flag", Op.EQ, True),
         Where("target", Op.CONTAINS, "1"),
         Where("_id", Op.GT, "a"),
+        Where("text", Op.CONTAINS, "\x00"),
     ]
 )
+_NUL_ROWS = {
+    "a": {"text": "a\x00"},
+    "b": {"text": "a"},
+    "c": {"text": "a\x00"},
+    "d": {"text": "\x00"},
+    "e": {"text": "a\x01b"},
+    "f": {},
+}
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200))
 @given(
     rows=rows_strategy,
     field=st.sampled_from([*ROW_VALUES, "_id"]),
     direction=st.sampled_from(["asc", "desc"]),
     page_size=st.integers(1, 20),
     where=filters,
+)
+@example(rows=_NUL_ROWS, field="text", direction="asc", page_size=1, where=EMPTY_WHERE)
+@example(rows=_NUL_ROWS, field="text", direction="desc", page_size=1, where=EMPTY_WHERE)
+@example(
+    rows=_NUL_ROWS,
+    field="text",
+    direction="asc",
+    page_size=1,
+    where=Where("text", Op.CONTAINS, "\x00"),
 )
 def test_paging_returns_every_row_once_in_order_on_both_engines(
     rows: dict[str, dict[str, Any]],
@@ -269,6 +297,8 @@ def test_paging_returns_every_row_once_in_order_on_both_engines(
 # -- 3. filter strings: parse → lower → SQL against a Python evaluation -----------------------
 
 LETTERS = st.text(alphabet="abcAB", min_size=1, max_size=3)  # never spells true/false
+#: Text with NUL and other control characters; no quote or backslash, so it quotes as is.
+CONTROL_TEXT = st.text(alphabet="aB\x00\x01\t\x1f\x7f", min_size=1, max_size=3)
 NUMBER_LITERALS = st.one_of(
     st.integers(-3, 12).map(str),
     st.sampled_from(["0.5", "-1.5", "2.0", "1e1", ".5", "10.25"]),
@@ -285,7 +315,9 @@ def comparisons(draw: st.DrawFn) -> str:
     field = draw(st.sampled_from(["text", "amount", "flag", "when", "target", "order", "_id"]))
     op = draw(st.sampled_from(["=", "!=", ">", "<", ">=", "<=", "~="]))
     if op == "~=":
-        value = draw(st.one_of(LETTERS, NUMBER_LITERALS, LETTERS.map(quoted)))
+        value = draw(
+            st.one_of(LETTERS, NUMBER_LITERALS, LETTERS.map(quoted), CONTROL_TEXT.map(quoted))
+        )
     elif field == "amount":
         value = draw(st.one_of(NUMBER_LITERALS, NUMBER_LITERALS.map(quoted)))
     elif field == "flag":
@@ -294,8 +326,10 @@ def comparisons(draw: st.DrawFn) -> str:
         value = draw(st.sampled_from(["2024-01-01", "2023-12-31T23", "2024-01-01T00:00:00.000Z"]))
     elif field == "target":
         value = draw(st.one_of(LETTERS, NUMBER_LITERALS, LETTERS.map("ein:Target:{}".format)))
-    else:
-        value = draw(st.one_of(LETTERS, NUMBER_LITERALS, LETTERS.map(quoted)))
+    else:  # text, order, _id
+        value = draw(
+            st.one_of(LETTERS, NUMBER_LITERALS, LETTERS.map(quoted), CONTROL_TEXT.map(quoted))
+        )
     space = draw(st.sampled_from(["", " "]))
     return f"{field}{space}{op}{space}{value}"
 
@@ -316,7 +350,7 @@ def filter_texts() -> st.SearchStrategy[str]:
 
 
 FILTER_ROW_VALUES: dict[str, st.SearchStrategy[Any]] = {
-    "text": st.one_of(st.none(), LETTERS, st.sampled_from(["1", "10", "2.0", "-3"])),
+    "text": st.one_of(st.none(), LETTERS, st.sampled_from(["1", "10", "2.0", "-3"]), CONTROL_TEXT),
     "amount": st.one_of(st.none(), st.integers(-3, 12), st.sampled_from([0.5, -1.5, 10.25])),
     "flag": st.one_of(st.none(), st.booleans()),
     "when": st.sampled_from(
@@ -332,8 +366,12 @@ filter_row_sets = st.dictionaries(
 )
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300))
 @given(rows=filter_row_sets, text=filter_texts())
+@example(rows={"a": {"text": "x"}, "b": {"text": "\x00"}, "c": {}}, text='text ~= "\x00"')
+@example(rows={"a": {"text": "a\x00B"}, "b": {"text": "a"}}, text='text ~= "b"')
+@example(rows={"a": {"text": "a\x00"}, "b": {"text": "a"}}, text='text > "a" OR _id = "\x00"')
+@example(rows={"a": {"amount": 5}, "b": {"when": None}}, text='amount ~= "\x00"')
 def test_filter_strings_select_what_a_python_evaluation_selects(
     rows: dict[str, dict[str, Any]], text: str
 ) -> None:
@@ -369,6 +407,28 @@ ANY_VALUE = st.one_of(
 )
 
 
+@attrs.frozen
+class KeysetValue:
+    """A hand-made keyset cursor for the test's ordering, holding ``value``: JSON of any kind,
+    which the engines must take only when the order column can hold it."""
+
+    value: Any
+
+    def token(self, field: str) -> str:
+        raw = json.dumps([field, "asc", self.value, "a"]).encode()
+        return "ord1." + base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+CURSOR_VALUES = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.floats(),
+    st.text(max_size=3),
+    st.sampled_from(["\x00", "a\x00", 2**63, -(2**63) - 1, [1]]),
+)
+
+
 async def outcome(call: Awaitable[Any]) -> str:
     """``ok`` or the MaxError code; any other exception fails the test."""
     try:
@@ -381,18 +441,35 @@ async def outcome(call: Awaitable[Any]) -> str:
     return "ok"
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300))
 @given(
     field=st.sampled_from([*STORED_FIELDS, "_id"]),
     value=ANY_VALUE,
     op=st.sampled_from(list(Op)),
-    cursor=st.one_of(st.none(), st.text(max_size=12), st.just("ord1.WyJ4Il0")),
+    cursor=st.one_of(
+        st.none(), st.text(max_size=12), st.just("ord1.WyJ4Il0"), CURSOR_VALUES.map(KeysetValue)
+    ),
 )
+@example(field="text", value="\x00", op=Op.CONTAINS, cursor=None)  # issue 17
+@example(field="text", value="a\x00", op=Op.CONTAINS, cursor=None)
+@example(field="amount", value="\x00", op=Op.CONTAINS, cursor=None)
+@example(field="text", value="x" * 50_001, op=Op.CONTAINS, cursor=None)
+@example(field="text", value="\x00", op=Op.EQ, cursor=KeysetValue("\x00"))
+@example(field="amount", value="5\x00", op=Op.LT, cursor=None)
+@example(field="amount", value="5\x1f", op=Op.GE, cursor=None)
+@example(field="text", value="\ud800", op=Op.CONTAINS, cursor=None)
+@example(field="text", value="a", op=Op.EQ, cursor=KeysetValue("\ud800"))
+@example(field="text", value=None, op=Op.EQ, cursor=KeysetValue(float("nan")))
+@example(field="amount", value=None, op=Op.EQ, cursor=KeysetValue(float("nan")))
+@example(field="amount", value=None, op=Op.EQ, cursor=KeysetValue(10**30))
+@example(field="amount", value=None, op=Op.EQ, cursor=KeysetValue("1.5"))
+@example(field="text", value=None, op=Op.EQ, cursor=KeysetValue(-0.0))
 def test_arbitrary_values_give_a_max_error_or_an_answer(
-    field: str, value: Any, op: Op, cursor: str | None
+    field: str, value: Any, op: Op, cursor: str | KeysetValue | None
 ) -> None:
     """A value of any type, stored or filtered on, and any cursor: both engines either answer
     or raise the same MaxError, and a refused write leaves the table as it was."""
+    page = PageRequest(cursor.token(field) if isinstance(cursor, KeysetValue) else cursor, 5)
 
     async def body(engines: list[Engine]) -> None:
         results = []
@@ -407,9 +484,9 @@ def test_arbitrary_values_give_a_max_error_or_an_answer(
             if written != "ok":
                 assert await all_ids(engine, Item) == ["keep"]
             query = EntityQuery(Item, Where(field, op, value), projection=Projection.refs())
-            found = await outcome(engine.query(query, PageRequest(cursor, 5)))
+            found = await outcome(engine.query(query, page))
             ordered = EntityQuery(Item, ordering=Ordering(field), projection=Projection.refs())
-            paged = await outcome(engine.query(ordered, PageRequest(cursor, 5)))
+            paged = await outcome(engine.query(ordered, page))
             results.append((written, found, paged, await all_ids(engine, Item)))
         assert results[0] == results[1]
 

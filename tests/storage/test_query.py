@@ -279,6 +279,59 @@ class TestContains:
         assert await filtered(titles, AcmeTask, 'title ~= "k\\\\s"') == ["t5"]
         assert await filtered(titles, AcmeTask, "title ~= 500") == ["t2"]
 
+    async def test_nul_and_other_control_characters_are_literal(self, engine: Engine) -> None:
+        """Issue 17: ``LIKE`` read ``'%' || char(0) || '%'`` as ``'%'`` (every row) and stopped
+        reading stored text at a NUL; ``~=`` now finds exactly the rows holding the text."""
+        titles = {
+            "n1": "a\x00b",
+            "n2": "\x00",
+            "n3": "tab\there",
+            "n4": "bell\x07",
+            "n5": "del\x7f",
+            "n6": "plain",
+            "n7": "A\x00B",
+        }
+        await engine.store_many([AcmeTask.input(i, title=t) for i, t in titles.items()])
+        await engine.store(AcmeTask.input("n8", priority=1.5))  # NULL title
+        contains = {
+            "\x00": ["n1", "n2", "n7"],
+            "a\x00b": ["n1", "n7"],
+            "\x00B": ["n1", "n7"],
+            "b": ["n1", "n3", "n4", "n7"],  # n1 and n7: found after a NUL
+            "\t": ["n3"],
+            "\x07": ["n4"],
+            "\x7f": ["n5"],
+            "\x01": [],
+            "x" * 60_000: [],  # over LIKE's 50,000-byte pattern limit
+        }
+        for needle, expected in contains.items():
+            assert await matching(engine, AcmeTask, Where("title", Op.CONTAINS, needle)) == (
+                expected
+            ), needle
+        assert await matching(engine, AcmeTask, Where("priority", Op.CONTAINS, "\x00")) == []
+        assert await matching(engine, AcmeTask, Where("_id", Op.CONTAINS, "\x00")) == []
+        assert await filtered(engine, AcmeTask, 'title ~= "\x00"') == ["n1", "n2", "n7"]
+        assert await matching(engine, AcmeTask, Where("title", Op.EQ, "\x00")) == ["n2"]
+        assert await matching(engine, AcmeTask, Where("title", Op.EQ, "a")) == []
+        assert await matching(engine, AcmeTask, Where("title", Op.GT, "a")) == [
+            "n1",
+            "n3",
+            "n4",
+            "n5",
+            "n6",
+        ]
+        assert await matching(engine, AcmeTask, Where("title", Op.LT, "a\x01")) == [
+            "n1",
+            "n2",
+            "n7",
+        ]
+
+    async def test_a_long_needle_is_searched_for(self, engine: Engine) -> None:
+        await engine.store(AcmeTask.input("long", title="y" + "x" * 60_000 + "y"))
+        assert await matching(engine, AcmeTask, Where("title", Op.CONTAINS, "X" * 60_000)) == [
+            "long"
+        ]
+
     async def test_numbers_and_booleans_are_searched_as_stored_text(self, engine: Engine) -> None:
         await engine.store_many(
             [
@@ -343,6 +396,7 @@ class TestAffinity:
             (Where("priority", ">", "5"), ["t3"]),  # numeric comparison: 10 > 5
             (Where("priority", "=", "5"), ["t2"]),
             (Where("priority", "=", " 5 "), ["t2"]),
+            (Where("priority", "=", "\t5\x0b"), ["t2"]),  # SQLite skips ASCII whitespace only
             (Where("priority", "<=", "-1.5e0"), ["t4"]),
             (Where("priority", ">=", 3), ["t1", "t2", "t3"]),
             (Where("priority", "<", 2**70), ["t1", "t2", "t3", "t4"]),
@@ -471,6 +525,13 @@ class TestBadQueries:
             (Where("score", "=", "abc"), "number"),
             (Where("score", ">", True), "number"),
             (Where("score", "=", "1_000"), "number"),
+            # text SQLite would not read as a number compares as text, after every number
+            (Where("score", "<", "5\x1f"), "number"),
+            (Where("score", "<", "5\x00"), "number"),
+            (Where("score", "=", "5\xa0"), "number"),
+            (Where("score", "=", "\u0665"), "number"),  # ARABIC-INDIC DIGIT FIVE
+            (Where("score", ">", "-Infinity"), "number"),
+            (Where("score", "=", "nan"), "number"),
             (Where("joined", "=", 5), "date"),
             (Where("joined", "=", True), "date"),
         ],
@@ -650,6 +711,74 @@ class TestCursors:
         cursor = keyset_token(["displayName", "asc", "Bob", "u2"])
         query = Query.from_(AcmeUser).order_by("displayName").refs()
         assert ids_of(await users.query(query, PageRequest(cursor))) == ["u3"]
+
+    @pytest.mark.parametrize(
+        ("field", "value"),
+        [
+            ("email", 5),  # a number for a text column
+            ("email", 1.5),
+            ("email", True),
+            ("_id", 3),  # (only _id:desc pages with a keyset cursor)
+            ("score", "5"),  # text for a number column
+            ("score", float("nan")),
+            ("score", 10**30),  # beyond 64 bits: SQLite could not bind it
+            ("score", False),
+            ("active", "true"),
+        ],
+        ids=repr,
+    )
+    async def test_a_keyset_cursor_whose_value_the_column_cannot_hold(
+        self, users: Engine, field: str, value: Any
+    ) -> None:
+        """No engine makes such a cursor; both refuse it alike instead of answering by rules
+        of their own (or failing to bind it)."""
+        for direction in ("desc",) if field == "_id" else ("asc", "desc"):
+            query = EntityQuery(AcmeUser, ordering=Ordering(field, direction))
+            cursor = keyset_token([field, direction, value, "u1"])
+            with raises_max("storage.invalid_cursor") as caught:
+                await users.query(query, PageRequest(cursor, 5))
+            assert caught.value.message.endswith("it is not a cursor this engine made")
+
+    @pytest.mark.parametrize(
+        ("field", "value", "expected"),
+        [
+            ("score", float("inf"), []),
+            ("score", 2, ["u2"]),  # an int for a REAL column compares as the number
+            ("score", 3.0, ["u2"]),  # a tie: after the cursor's id ("u0")
+            ("email", None, ["u1", "u3", "u2"]),  # every non-NULL email follows NULL
+            ("email", "bob\x00", ["u2"]),  # "bob" < "bob\x00" < "bob\x00x"
+        ],
+        ids=repr,
+    )
+    async def test_a_keyset_cursor_value_the_column_can_hold(
+        self, engine: Engine, field: str, value: Any, expected: list[str]
+    ) -> None:
+        await engine.store_many(
+            [
+                AcmeUser.input("u1", score=1.0, email="a"),
+                AcmeUser.input("u2", score=3.0, email="bob\x00x"),
+                AcmeUser.input("u3", email="bob"),
+            ]
+        )
+        query = EntityQuery(AcmeUser, ordering=Ordering(field), projection=Projection.refs())
+        cursor = keyset_token([field, "asc", value, "u0"])
+        assert ids_of(await engine.query(query, PageRequest(cursor, 5))) == expected
+
+    async def test_text_with_nul_and_control_characters_pages_in_order(
+        self, engine: Engine
+    ) -> None:
+        names_by_id = {"a": "x", "b": "x\x00", "c": "x\x00\x00", "d": "x\x01", "e": "\x00"}
+        names_by_id |= {"f": "x\x00", "g": "\x7f", "h": "x\x00y", "i": "\t"}
+        await engine.store_many([AcmeUser.input(i, displayName=n) for i, n in names_by_id.items()])
+        for direction in ("asc", "desc"):
+            query = EntityQuery(
+                AcmeUser, ordering=Ordering("displayName", direction), projection=Projection.refs()
+            )
+            pages = await page_through(engine, query, 1)
+            expected = sorted(names_by_id, key=lambda i: (names_by_id[i], i))
+            if direction == "desc":
+                expected = sorted(expected, key=lambda i: names_by_id[i], reverse=True)
+            assert [i for page in pages for i in ids_of(page)] == expected
 
     async def test_keyset_pages_resume_after_the_last_row_not_an_offset(
         self, users: Engine

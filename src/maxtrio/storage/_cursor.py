@@ -4,7 +4,10 @@
   (``ein:<Type>:<id>``), so existing cursors stay valid.
 * Queries with a user ordering use an opaque keyset token, ``ord1.<base64url json>``, holding
   the ordering (field, direction) and the last row's order value and id. A token made for a
-  different ordering is rejected with ``storage.invalid_cursor`` (BadInput).
+  different ordering is rejected with ``storage.invalid_cursor`` (BadInput), and so is one whose
+  value the order column cannot hold (text for a number column, a number for a text column,
+  NaN, an integer beyond 64 bits): no engine made it, and SQLite would compare it by rules the
+  in-memory engine does not model, or fail to bind it.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import math
 from typing import Any
 
 import attrs
@@ -22,6 +26,7 @@ from ._errors import ErrInvalidCursor
 
 _PREFIX = "ord1."
 _FOREIGN = "it is not a cursor this engine made"
+_INT64 = range(-(2**63), 2**63)
 
 
 @attrs.frozen
@@ -63,8 +68,22 @@ def is_keyset_cursor(cursor: str) -> bool:
     return cursor.startswith(_PREFIX)
 
 
-def decode_keyset(cursor: str, ordering: Ordering) -> KeysetPosition:
-    """Decode a keyset token and check it was made for ``ordering``."""
+def _fits(value: Any, sql_type: str) -> bool:
+    """True for an order value a column of ``sql_type`` holds (NULL fits every column)."""
+    if value is None:
+        return True
+    if sql_type == "TEXT":
+        return isinstance(value, str)
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, float):
+        return not math.isnan(value)
+    return isinstance(value, int) and value in _INT64
+
+
+def decode_keyset(cursor: str, ordering: Ordering, sql_type: str | None = None) -> KeysetPosition:
+    """Decode a keyset token and check it was made for ``ordering`` — and, given the order
+    column's ``sql_type`` (None when the field is unknown), that its value fits the column."""
     _check_text(cursor)
     if not cursor.startswith(_PREFIX):
         raise ErrInvalidCursor(
@@ -98,4 +117,6 @@ def decode_keyset(cursor: str, ordering: Ordering) -> KeysetPosition:
                 f"not {ordering.field}:{ordering.direction}"
             ),
         )
+    if sql_type is not None and not _fits(value, sql_type):
+        raise ErrInvalidCursor(cursor=cursor, reason=_FOREIGN)
     return KeysetPosition(field, direction, value, last_id)

@@ -40,7 +40,7 @@ from ._errors import (
 )
 from ._page_plan import plan_page
 from ._sql import leaf_operand
-from ._sqlite_semantics import apply_affinity, compare, like_contains, sort_key
+from ._sqlite_semantics import apply_affinity, compare, contains, sort_key
 from ._table import ID_COLUMN, Column, TableSpec, table_specs
 from ._values import TEXT_EXPECTED, BadValue, convert_column, describe, is_utf8_text, printable
 
@@ -211,7 +211,7 @@ def _leaf(table: TableSpec, leaf: Where) -> Any:
         return i if column is None else r.get(column.field)
 
     if leaf.op is Op.CONTAINS:
-        return lambda i, r: like_contains(get(i, r), bound)
+        return lambda i, r: contains(get(i, r), bound)
     operand = apply_affinity("TEXT" if column is None else column.sql_type, bound)
     op = leaf.op.value
     return lambda i, r: compare(op, get(i, r), operand)

@@ -15,6 +15,7 @@ import attrs
 from maxtrio.core import (
     DEFAULT_PAGE_LIMIT,
     EntityQuery,
+    Ordering,
     Page,
     PageRequest,
     ProjectionKind,
@@ -89,7 +90,16 @@ def plan_page(table: TableSpec, query: EntityQuery, page: PageRequest | None) ->
     if request.cursor:
         if keyset:
             assert ordering is not None
-            after_keyset = decode_keyset(request.cursor, ordering)
+            after_keyset = decode_keyset(request.cursor, ordering, _order_type(table, ordering))
         else:
             after_id = decode_id_cursor(request.cursor)
     return PagePlan(table, query, request.limit, columns, keyset, after_id, after_keyset)
+
+
+def _order_type(table: TableSpec, ordering: Ordering) -> str | None:
+    """The SQL type of the order column; None for an unknown field (reported after the cursor
+    and the filter, in the engines' usual order)."""
+    if ordering.field == ID_COLUMN:
+        return "TEXT"
+    column = table.by_field.get(ordering.field)
+    return None if column is None else column.sql_type

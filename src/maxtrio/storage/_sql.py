@@ -6,8 +6,13 @@ Every value is bound as a parameter, never spliced into SQL; identifiers are quo
 ORDER BY ["<col>" ASC|DESC,] _id ASC LIMIT <limit + 1>``
 
 NULLs sort first ascending and last descending (SQLite's rule); ``_id`` ascending breaks ties.
-``~=`` is a case-insensitive (ASCII) substring match: ``LIKE '%v%' ESCAPE '\\'`` with ``%``,
-``_`` and ``\\`` in the value escaped.
+
+``~=`` is a case-insensitive (ASCII) substring match, ``instr(lower(<col>), ?) > 0`` with the
+value ASCII-lowercased (``lower()`` folds ASCII letters only, as documented), or
+``instr(<col>, ?) > 0`` when the value has no letter to fold. Not ``LIKE``: it reads its pattern
+and the stored text as C strings, so a NUL in the value (``'%' || char(0) || '%'`` is ``'%'``)
+matched every row and one in the stored text hid the rest of it, and patterns over 50,000 bytes
+are an error. ``instr`` compares whole values and has no wildcards to escape.
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ from maxtrio.core import EntityQuery, Op, Ordering, Where, WhereClause
 from ._cursor import KeysetPosition
 from ._errors import ErrInvalidFilterValue
 from ._table import ID_COLUMN, Column, TableSpec
-from ._values import BadFilterValue, contains_text, describe, filter_value, like_pattern
+from ._values import BadFilterValue, contains_text, describe, filter_value, has_ascii_letter
 
 
 @attrs.frozen
@@ -40,9 +45,9 @@ def _resolve(table: TableSpec, field: str) -> Column | None:
 
 
 def leaf_operand(table: TableSpec, leaf: Where) -> tuple[Column | None, Any]:
-    """A leaf's column (None = ``_id``) and the value it binds: the search text for
-    ``contains``, else :func:`filter_value`. ``storage.invalid_filter_value`` when the value
-    can never be compared with the column (``active = maybe``)."""
+    """A leaf's column (None = ``_id``) and the value it binds: the ASCII-lowercased search
+    text for ``contains``, else :func:`filter_value`. ``storage.invalid_filter_value`` when
+    the value can never be compared with the column (``active = maybe``)."""
     col = _resolve(table, leaf.field)
     try:
         if leaf.op is Op.CONTAINS:
@@ -61,8 +66,10 @@ def _leaf_sql(table: TableSpec, leaf: Where, params: list[Any]) -> str:
     col, operand = leaf_operand(table, leaf)
     quoted = "_id" if col is None else col.quoted
     if leaf.op is Op.CONTAINS:
-        params.append(like_pattern(operand))
-        return f"{quoted} LIKE ? ESCAPE '\\'"
+        params.append(operand)
+        if has_ascii_letter(operand):
+            return f"instr(lower({quoted}), ?) > 0"
+        return f"instr({quoted}, ?) > 0"  # nothing to fold: as fast as LIKE
     params.append(operand)
     return f"{quoted} {leaf.op.value} ?"
 

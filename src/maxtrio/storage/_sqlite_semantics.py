@@ -6,20 +6,19 @@ Only what our tables need: every stored value already has its column's type (TEX
 * affinity applied to the bound operand — a number compared with a TEXT column becomes text, a
   numeric-looking text compared with a REAL/INTEGER column becomes a number;
 * storage-class order ``NULL < numbers < TEXT`` and binary (code point) text comparison;
-* any comparison with NULL is false; ``LIKE`` is case-insensitive for ASCII letters only.
+* any comparison with NULL is false;
+* ``contains`` (``~=``) is ``instr(lower(value), needle) > 0``: a substring test over the whole
+  text (NUL included), case-insensitive for ASCII letters only.
 """
 
 from __future__ import annotations
 
 import functools
-import re
 from typing import Any
 
 import apsw
 
-#: Text SQLite's numeric affinity turns into a number: ASCII digits and ASCII whitespace only.
-_NUMERIC_TEXT = re.compile(r"\s*[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\s*\Z", re.ASCII)
-_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+from ._values import NUMERIC_TEXT, ascii_lower
 
 
 @functools.lru_cache(maxsize=4096)
@@ -51,7 +50,7 @@ def apply_affinity(column_sql_type: str, operand: Any) -> Any:
         return None
     if column_sql_type == "TEXT":
         return as_text(operand) if isinstance(operand, int | float) else operand
-    if isinstance(operand, str) and _NUMERIC_TEXT.match(operand):
+    if isinstance(operand, str) and NUMERIC_TEXT.match(operand):
         number = float(operand)
         if column_sql_type == "INTEGER" and number.is_integer() and abs(number) < 2**63:
             return int(number)
@@ -88,8 +87,9 @@ def compare(op: str, left: Any, right: Any) -> bool:
     raise ValueError(op)
 
 
-def like_contains(value: Any, needle: str) -> bool:
-    """``value LIKE '%needle%'`` (escaped): a case-insensitive ASCII substring test."""
+def contains(value: Any, needle: str) -> bool:
+    """``instr(lower(value), needle) > 0`` for an ASCII-lowercased ``needle``: NULL never
+    contains anything; other values are searched as their text, ASCII letters folded."""
     if value is None:
         return False
-    return needle.translate(_ASCII_LOWER) in as_text(value).translate(_ASCII_LOWER)
+    return needle in ascii_lower(as_text(value))

@@ -9,7 +9,7 @@ Three directions:
   aware ``datetime``; numbers stay floats.
 * **filter** (:func:`filter_value`): the value a where-leaf binds. Integral numbers bind as
   ``int`` so SQLite's text affinity yields ``"42"``, not ``"42.0"``; huge integers bind as
-  REAL instead of overflowing.
+  REAL instead of overflowing. A ``contains`` (``~=``) leaf binds :func:`contains_text`.
 """
 
 from __future__ import annotations
@@ -54,6 +54,12 @@ class BadValue(Exception):
         self.expected = expected
         self.got = got
 
+
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+_ASCII_LETTER = re.compile("[A-Za-z]")
+#: Text SQLite's numeric affinity turns into a number: a decimal literal with optional sign and
+#: exponent, surrounded by ASCII whitespace only (no ``inf``/``nan``, no non-ASCII digits).
+NUMERIC_TEXT = re.compile(r"\s*[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\s*\Z", re.ASCII)
 
 #: What a text value must be (apsw cannot bind a str holding lone surrogates).
 TEXT_EXPECTED = "text without lone surrogates"
@@ -264,12 +270,16 @@ def value_text(value: Any) -> str:
     return str(value)
 
 
-def _looks_numeric(text: str) -> bool:
-    try:
-        float(text.strip())
-    except ValueError:
-        return False
-    return "_" not in text
+def ascii_lower(text: str) -> str:
+    """``text`` with ASCII letters lowercased and every other character unchanged — what
+    SQLite's built-in ``lower()`` does (it is ASCII-only without the ICU extension)."""
+    return text.translate(_ASCII_LOWER)
+
+
+def has_ascii_letter(text: str) -> bool:
+    """True when ``text`` holds an ASCII letter: searching for it must fold the stored text's
+    case too (``instr(lower(col), ?)``); without one, ``instr(col, ?)`` finds the same rows."""
+    return _ASCII_LETTER.search(text) is not None
 
 
 class BadFilterValue(Exception):
@@ -287,11 +297,13 @@ def filter_value(kind: FieldKind | None, value: Any) -> Any:
 
 
 def contains_text(value: Any) -> str:
-    """The text a ``contains`` (``~=``) leaf searches for; it is not column-converted."""
+    """The text a ``contains`` (``~=``) leaf searches for, ASCII-lowercased: both engines look
+    for it in the ASCII-lowercased text of the stored value. It is not column-converted, and
+    every character is literal — ``%``, ``_``, ``\\`` and NUL included."""
     text = value_text(value)
     if not is_utf8_text(text):
         raise BadFilterValue
-    return text
+    return ascii_lower(text)
 
 
 def _filter_value(kind: FieldKind | None, value: Any) -> Any:
@@ -312,8 +324,8 @@ def _filter_value(kind: FieldKind | None, value: Any) -> Any:
             raise BadFilterValue
         if isinstance(value, int | float):
             return bind_number(value)
-        if isinstance(value, str) and _looks_numeric(value):
-            return value
+        if isinstance(value, str) and NUMERIC_TEXT.match(value):
+            return value  # SQLite's numeric affinity makes it a number
         raise BadFilterValue
     if kind is FieldKind.BOOLEAN:
         if isinstance(value, bool):
@@ -339,9 +351,3 @@ def _filter_value(kind: FieldKind | None, value: Any) -> Any:
     text = str(value)
     parsed = try_parse_ref_key(text) if ":" in text else None
     return parsed.entity_id if parsed is not None else text
-
-
-def like_pattern(text: str) -> str:
-    """``%text%`` with ``\\``, ``%`` and ``_`` escaped (used with ``ESCAPE '\\'``)."""
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
