@@ -123,7 +123,7 @@ def expected_task(t: dict[str, Any]) -> EntityInput:
         "dueDate": t["dueDate"],
         "completedAt": t["completedAt"],
         **_times(t),
-        "tags": json.dumps(t["tags"], separators=(",", ":")),
+        "tags": json.dumps(t["tags"], separators=(",", ":"), ensure_ascii=False),
     }
     return EntityInput(AcmeTask.ref(t["id"]), fields)
 

@@ -30,6 +30,7 @@ from maxtrio.core import (
     EntityLoader,
     Loader,
     LoaderEnv,
+    MaxError,
     Operation,
     Page,
     PageRequest,
@@ -39,6 +40,7 @@ from maxtrio.core import (
 from ._client import AcmeResponse
 from ._connection import AcmeAppContext
 from ._entities import AcmeProject, AcmeRoot, AcmeWorkspace
+from ._errors import bad_response
 from ._operations import (
     ById,
     GetFile,
@@ -61,18 +63,37 @@ Env = LoaderEnv[AcmeAppContext]
 def _complete_collection(
     name: str,
     parent: EntityDef,
+    field: str,
     operation: Operation[AcmeAppContext, ListPage, AcmeResponse],
     spec: RecordSpec,
 ) -> CollectionLoader[AcmeAppContext]:
-    by_parent = parent is not AcmeRoot  # the root is not an Acme entity: its list is unfiltered
+    """The loader of ``parent.field``: pages of ``operation`` read by ``spec``. When the
+    collection has a ``via`` ref, every listed child must point back at the parent listed
+    (a list filtered by ``workspaceId=A`` answering a user of B is a bad response)."""
+    via = parent.fields[field].via
+    key = next((c.key for c in spec.columns if c.field == via), None)
 
     async def load(ref: Ref, page: PageRequest, env: Env) -> Page[EntityInput]:
-        query = ListPage(ref.id if by_parent else None, page.cursor)
+        query = ListPage(ref.id if via is not None else None, page.cursor)
         response = await env.ops.execute(operation, query)
+        items = spec.read_page(response)
+        if via is not None and any(item.fields[via].id != ref.id for item in items):
+            raise _not_a_child(response, items, via, key, ref)
         cursor = response.next_cursor
-        return Page(spec.read_page(response), cursor is not None, cursor)
+        return Page(items, cursor is not None, cursor)
 
     return Loader.collection(name, parent, spec.entity, load, complete=True)
+
+
+def _not_a_child(
+    response: AcmeResponse, items: list[EntityInput], via: str, key: str | None, parent: Ref
+) -> MaxError:
+    index, item = next((i, x) for i, x in enumerate(items) if x.fields[via].id != parent.id)
+    other = item.fields[via].id
+    return bad_response(
+        response.request,
+        f"item {index} ({item.ref.id}): {key!r} is {other!r}, not the listed {via} {parent.id!r}",
+    )
 
 
 def _entity(
@@ -85,14 +106,20 @@ def _entity(
 
 
 RootWorkspacesLoader = _complete_collection(
-    "acme:root:workspaces", AcmeRoot, ListWorkspaces, WORKSPACE
+    "acme:root:workspaces", AcmeRoot, "workspaces", ListWorkspaces, WORKSPACE
 )
-WorkspaceUsersLoader = _complete_collection("acme:workspace:users", AcmeWorkspace, ListUsers, USER)
+WorkspaceUsersLoader = _complete_collection(
+    "acme:workspace:users", AcmeWorkspace, "users", ListUsers, USER
+)
 WorkspaceProjectsLoader = _complete_collection(
-    "acme:workspace:projects", AcmeWorkspace, ListProjects, PROJECT
+    "acme:workspace:projects", AcmeWorkspace, "projects", ListProjects, PROJECT
 )
-ProjectTasksLoader = _complete_collection("acme:project:tasks", AcmeProject, ListTasks, TASK)
-ProjectFilesLoader = _complete_collection("acme:project:files", AcmeProject, ListFiles, FILE)
+ProjectTasksLoader = _complete_collection(
+    "acme:project:tasks", AcmeProject, "tasks", ListTasks, TASK
+)
+ProjectFilesLoader = _complete_collection(
+    "acme:project:files", AcmeProject, "files", ListFiles, FILE
+)
 
 WorkspaceBasicLoader = _entity(GetWorkspace, WORKSPACE)
 UserBasicLoader = _entity(GetUser, USER)
