@@ -64,81 +64,17 @@ from maxtrio.core import (
 from maxtrio.storage import SqliteEngine, parse_date
 
 from .conftest import platform_with_token
+from .expected import (
+    expected_file,
+    expected_project,
+    expected_task,
+    expected_user,
+    expected_workspace,
+    upstream,
+)
 from .plan_walk import walk_sync
 
 ENTITIES = (AcmeRoot, AcmeWorkspace, AcmeUser, AcmeProject, AcmeTask, AcmeFile)
-
-
-def upstream(tenant: Tenant, collection: str, parent_id: str | None = None) -> list[dict[str, Any]]:
-    """What the fake holds, read straight from the tenant (not over HTTP)."""
-    return json.loads(tenant.list_wire(collection, parent_id=parent_id).json)  # type: ignore[arg-type, no-any-return]
-
-
-def _times(record: dict[str, Any]) -> dict[str, Any]:
-    return {"createdAt": record["createdAt"], "updatedAt": record["updatedAt"]}
-
-
-def _user(user_id: str | None) -> Ref | None:
-    return None if user_id is None else AcmeUser.ref(user_id)
-
-
-def expected_workspace(w: dict[str, Any]) -> EntityInput:
-    return EntityInput(AcmeWorkspace.ref(w["id"]), {"name": w["name"], **_times(w)})
-
-
-def expected_user(u: dict[str, Any]) -> EntityInput:
-    fields = {
-        "displayName": u["displayName"],
-        "email": u["email"],
-        "role": u["role"],
-        "active": u["active"],
-        "workspace": AcmeWorkspace.ref(u["workspaceId"]),
-        **_times(u),
-    }
-    return EntityInput(AcmeUser.ref(u["id"]), fields)
-
-
-def expected_project(p: dict[str, Any]) -> EntityInput:
-    fields = {
-        "name": p["name"],
-        "description": p["description"],
-        "status": p["status"],
-        "owner": _user(p["ownerId"]),
-        "workspace": AcmeWorkspace.ref(p["workspaceId"]),
-        **_times(p),
-    }
-    return EntityInput(AcmeProject.ref(p["id"]), fields)
-
-
-def expected_task(t: dict[str, Any]) -> EntityInput:
-    fields = {
-        "title": t["title"],
-        "description": t["description"],
-        "status": t["status"],
-        "priority": t["priority"],
-        "assignee": _user(t["assigneeId"]),
-        "project": AcmeProject.ref(t["projectId"]),
-        "createdBy": AcmeUser.ref(t["createdById"]),
-        "lastModifiedBy": AcmeUser.ref(t["lastModifiedById"]),
-        "dueDate": t["dueDate"],
-        "completedAt": t["completedAt"],
-        **_times(t),
-        "tags": json.dumps(t["tags"], separators=(",", ":"), ensure_ascii=False),
-    }
-    return EntityInput(AcmeTask.ref(t["id"]), fields)
-
-
-def expected_file(f: dict[str, Any]) -> EntityInput:
-    fields = {
-        "name": f["name"],
-        "mimeType": f["mimeType"],
-        "sizeBytes": f["sizeBytes"],
-        "project": AcmeProject.ref(f["projectId"]),
-        "createdBy": AcmeUser.ref(f["createdById"]),
-        "lastModifiedBy": AcmeUser.ref(f["lastModifiedById"]),
-        **_times(f),
-    }
-    return EntityInput(AcmeFile.ref(f["id"]), fields)
 
 
 async def read_all(loader: CollectionLoader[Any], parent: Ref, env: Any) -> list[EntityInput]:

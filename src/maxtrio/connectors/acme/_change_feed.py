@@ -175,7 +175,7 @@ async def changes(cursor: str, env: Env, max_changes: int = DEFAULT_MAX_CHANGES)
         if len(events) < limit:
             break
     upserts, deletes = await _read_back(latest, env)
-    return ChangeSet(upserts, deletes, str(position))
+    return ChangeSet(tuple(upserts), tuple(deletes), str(position))
 
 
 # -- reading back what changed ----------------------------------------------------------------
