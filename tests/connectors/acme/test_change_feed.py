@@ -42,6 +42,7 @@ from maxtrio.connectors.acme import (
     AcmeUser,
     AcmeWorkspace,
     ErrBadResponse,
+    ErrUpstreamError,
     ProjectTasksLoader,
     connector,
     id_batches,
@@ -463,7 +464,7 @@ async def canned(nursery: trio.Nursery) -> CannedServer:
 @pytest.fixture
 async def canned_env(canned: CannedServer) -> AsyncIterator[LoaderEnv[AcmeAppContext]]:
     installed: Installation[AcmeAppContext] = connector.initialise(
-        {"baseUrl": canned.url, "workspaceId": "w"}, platform_with_token("t")
+        {"baseUrl": canned.url, "workspaceId": "w"}, platform_with_token("acme_feed_token")
     )
     async with installed.running():
         yield LoaderEnv(installed.context, BasicOperationExecutor(installed.context))
@@ -514,6 +515,31 @@ async def test_ids_asked_for_but_not_returned_are_gone_and_others_are_ignored(
     first, *read_back = [r.target for r in canned.requests]
     assert first == "/api/changes?since=7&limit=1000"
     assert sorted(read_back) == ["/api/tasks/a%2Cb", "/api/tasks?ids=tsk_1,tsk_2"]  # concurrent
+
+
+async def test_a_failing_read_back_raises_its_own_error(
+    canned: CannedServer, canned_env: LoaderEnv[AcmeAppContext]
+) -> None:
+    """Read-backs run concurrently, but a failure comes out as the connector error itself (not
+    wrapped in the nursery's exception group), so the engine sees its code and facets."""
+    canned.routes["/api/changes"] = Canned.json(
+        {"events": [event(8, "tsk_1"), event(9, "usr_1", kind="user")], "nextCursor": 9}
+    )
+    canned.routes["/api/tasks"] = Canned.json({"error": "database is locked"}, 503)
+    canned.routes["/api/users"] = Canned.json([])
+    with pytest.raises(MaxError) as caught:
+        await changes(canned_env, "7")
+    assert ErrUpstreamError.matches(caught.value) and caught.value.has("Retryable")
+    assert caught.value.message == (
+        "Acme failed to answer GET /api/tasks?ids=<1 ids>: 503 database is locked"
+    )
+    canned.routes["/api/tasks"] = Canned.json([{**task("tsk_1"), "tags": "bug"}])
+    with pytest.raises(MaxError) as caught:
+        await changes(canned_env, "7")
+    assert caught.value.message == (
+        "Acme sent a bad response to GET /api/tasks?ids=<1 ids>: "
+        "item 0 (tsk_1): 'tags' must be an array, got string"
+    )
 
 
 @pytest.mark.parametrize(

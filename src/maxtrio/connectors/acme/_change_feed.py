@@ -25,7 +25,7 @@ object, a sequence that is not a number above the cursor, an empty id) is a
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Final
 
 import attrs
@@ -213,13 +213,25 @@ async def _read_back(
             raise
         into[entity_id] = kind.spec.read_one(response, entity_id)
 
+    failures: list[MaxError] = []
+
+    async def guarded(
+        read: Callable[[FeedKind, Any, dict[str, EntityInput]], Awaitable[None]], *args: Any
+    ) -> None:
+        try:
+            await read(*args)
+        except MaxError as err:  # raised below as itself, not inside the nursery's group
+            failures.append(err)
+
     async with trio.open_nursery() as nursery:
         for entity_type, ids in touched.items():
             kind, into = FEED_KINDS[entity_type], found[entity_type]
             for chunk in id_batches([i for i in ids if "," not in i]):
-                nursery.start_soon(batch, kind, chunk, into)
+                nursery.start_soon(guarded, batch, kind, chunk, into)
             for entity_id in (i for i in ids if "," in i):
-                nursery.start_soon(one, kind, entity_id, into)
+                nursery.start_soon(guarded, one, kind, entity_id, into)
+    if failures:
+        raise failures[0]
 
     upserts: list[EntityInput] = []
     for entity_type, ids in touched.items():

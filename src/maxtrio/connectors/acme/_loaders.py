@@ -4,17 +4,19 @@ Acme's list endpoints return full records, so every collection loader returns **
 inputs (every stored field of the child) and is declared ``complete=True``: its pages, read to
 the end, list every member, so a sync that read them all may remove the local members it did
 not see. Pages follow ``X-Next-Cursor`` when the server pages (MAXTRIO extension); against a
-server that does not, every collection is one page.
+server that does not, every collection is one page. A listed child must point back at the
+parent listed (its ``via`` ref): a list filtered by ``projectId=A`` answering a task of B is a
+``connector-acme.bad_response``.
 
-==========================  ===========================  ==============================
-loader                      parent → members             operation
-==========================  ===========================  ==============================
-``acme:root:workspaces``    AcmeRoot → AcmeWorkspace     ``acme:workspace:list``
-``acme:workspace:users``    AcmeWorkspace → AcmeUser     ``acme:user:list``
-``acme:workspace:projects`` AcmeWorkspace → AcmeProject  ``acme:project:list``
-``acme:project:tasks``      AcmeProject → AcmeTask       ``acme:task:list``
-``acme:project:files``      AcmeProject → AcmeFile       ``acme:file:list``
-==========================  ===========================  ==============================
+===========================  ===========================  =======================
+loader                       parent → members             operation
+===========================  ===========================  =======================
+``acme:root:workspaces``     AcmeRoot → AcmeWorkspace     ``acme:workspace:list``
+``acme:workspace:users``     AcmeWorkspace → AcmeUser     ``acme:user:list``
+``acme:workspace:projects``  AcmeWorkspace → AcmeProject  ``acme:project:list``
+``acme:project:tasks``       AcmeProject → AcmeTask       ``acme:task:list``
+``acme:project:files``       AcmeProject → AcmeFile       ``acme:file:list``
+===========================  ===========================  =======================
 
 The entity loaders ``acme:<noun>:basic`` (workspace, user, project, task, file) read one entity
 with ``acme:<noun>:get`` into the same complete input, for plans that load fields of entities
