@@ -29,10 +29,14 @@ from maxtrio.connectors.acme import (
     connector,
 )
 from maxtrio.core import (
+    EntityDef,
     EntityInput,
+    Field,
     OperationEnv,
     PageRequest,
     Projection,
+    Ref,
+    Schema,
     Seeder,
     SeederEnv,
     Step,
@@ -48,7 +52,7 @@ from maxtrio.execution import (
     default_dispatcher,
     run_sync,
 )
-from maxtrio.storage import InstallationStore, open_installation_store, parse_date
+from maxtrio.storage import InstallationStore, SqliteEngine, open_installation_store, parse_date
 
 ENTITIES = (AcmeRoot, AcmeWorkspace, AcmeUser, AcmeProject, AcmeTask, AcmeFile)
 SEEDED = [1, 1, 6, 3, 30, 15]
@@ -206,3 +210,67 @@ async def test_the_operations_share_one_limit_of_50_at_the_fake(
         50,
         180,
     )  # …though 180 wanted to go at once
+
+
+def reference_schema() -> Schema:
+    """The acme schema as the reference declared it (and older data.db files hold it)."""
+    user = EntityDef.create(
+        "AcmeUser",
+        {
+            "displayName": Field.string(),
+            "email": Field.string(),
+            "role": Field.string(),
+            "active": Field.boolean(),
+        },
+    )
+    task = EntityDef.create(
+        "AcmeTask",
+        {
+            "title": Field.string(),
+            "description": Field.string(),
+            "status": Field.string(),
+            "priority": Field.string(),
+            "assignee": Field.ref(user),
+        },
+    )
+    project = EntityDef.create(
+        "AcmeProject",
+        {
+            "name": Field.string(),
+            "description": Field.string(),
+            "status": Field.string(),
+            "owner": Field.ref(user),
+            "tasks": Field.collection(task),
+        },
+    )
+    workspace = EntityDef.create(
+        "AcmeWorkspace",
+        {
+            "name": Field.string(),
+            "users": Field.collection(user),
+            "projects": Field.collection(project),
+        },
+    )
+    root = EntityDef.create("AcmeRoot", {"workspaces": Field.collection(workspace)})
+    return Schema.create("acme", [user, workspace, root, project, task], roots=[root])
+
+
+async def test_a_data_db_of_the_reference_model_gains_the_new_columns(
+    tenant: Tenant, installation: Installation[AcmeAppContext], tmp_path: Path
+) -> None:
+    task = json.loads(tenant.list_wire("tasks").json)[0]
+    old = reference_schema()
+    engine = SqliteEngine.open(tmp_path / "data.db", old)
+    try:
+        stale = {"title": "old title", "status": "todo", "priority": "low"}
+        await engine.store(EntityInput(Ref(old.entities[4], task["id"]), stale))
+    finally:
+        await engine.aclose()
+    async with open_installation_store(tmp_path / "data.db", AcmeSchema) as store:
+        result = await sync(store, installation)
+        assert result.status is SyncStatus.COMPLETED, result.to_json()
+        assert await counts(store) == SEEDED
+        row = (await store.engine.load(AcmeTask.ref(task["id"]))).to_dict()
+        assert row["title"] == task["title"]
+        assert row["project"] == AcmeProject.ref(task["projectId"])
+        assert json.loads(row["tags"]) == task["tags"]
