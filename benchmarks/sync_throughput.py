@@ -7,9 +7,10 @@ peak RSS is its own.
 
 Prints one JSON object per line:
 
-* ``{"name": "io_floor", "rows", "seconds", "requests"}`` — the HTTP requests a sync makes,
-  issued with the same concurrency (50) through the connector's own client and JSON-decoded,
-  nothing stored: the physical limit the sync chases;
+* ``{"name": "io_floor", "rows", "seconds", "requests"}`` — the HTTP requests a sync makes
+  (the plan's lists: workspaces; users and projects; tasks and files), issued with the same
+  concurrency (50) through the connector's own client and JSON-decoded, nothing stored: the
+  physical limit the sync chases;
 * ``{"name": "sync", "transport", "store", "rows", "seconds", "rows_per_s", "peak_rss_mib",
   "requests", "x_io_floor"}`` per configuration (default: http+disk, http+memory,
   inprocess+disk);
@@ -141,7 +142,8 @@ async def worker_sync(args: argparse.Namespace) -> None:
 
 
 async def worker_floor(args: argparse.Namespace) -> None:
-    """The sync's requests (same client, same concurrency), decoded, nothing stored."""
+    """The sync's requests (same client, same concurrency, the plan's three waves: workspaces;
+    users and projects; tasks and files), decoded, nothing stored."""
     import trio
 
     from maxtrio.connectors.acme import AcmeApiClient
@@ -150,12 +152,6 @@ async def worker_floor(args: argparse.Namespace) -> None:
     requests = 0
 
     async with AcmeApiClient(args.url, args.api_key) as client:
-
-        async def get(kind: str, id_: str) -> Any:
-            nonlocal requests
-            async with limiter:
-                requests += 1
-                return (await client.get(kind, id_)).data
 
         async def listing(kind: str, **filters: str) -> list[Any]:
             nonlocal requests
@@ -170,35 +166,28 @@ async def worker_floor(args: argparse.Namespace) -> None:
                 if not cursor:
                     return out
 
-        async def each(fn: Any, items: list[Any]) -> list[Any]:
-            results: list[Any] = [None] * len(items)
+        async def wave(jobs: list[tuple[str, str, str]]) -> dict[str, list[Any]]:
+            """Every ``(kind, parent key, parent id)`` listing at once, items by kind."""
+            found: dict[str, list[Any]] = {kind: [] for kind, _, _ in jobs}
 
-            async def one(i: int, item: Any) -> None:
-                results[i] = await fn(item)
+            async def one(kind: str, key: str, parent: str) -> None:
+                found[kind].extend(await listing(kind, **{key: parent}))
 
             async with trio.open_nursery() as nursery:
-                for i, item in enumerate(items):
-                    nursery.start_soon(one, i, item)
-            return results
+                for job in jobs:
+                    nursery.start_soon(one, *job)
+            return found
 
         start = time.perf_counter()
         workspaces = await listing("workspaces")
-        await each(lambda w: get("workspaces", w["id"]), workspaces)
-        users = [
-            u
-            for ws in await each(lambda w: listing("users", workspaceId=w["id"]), workspaces)
-            for u in ws
-        ]
-        projects = [
-            p
-            for ws in await each(lambda w: listing("projects", workspaceId=w["id"]), workspaces)
-            for p in ws
-        ]
-        await each(lambda u: get("users", u["id"]), users)
-        await each(lambda p: get("projects", p["id"]), projects)
-        tasks = await each(lambda p: listing("tasks", projectId=p["id"]), projects)
+        second = await wave(
+            [(k, "workspaceId", w["id"]) for w in workspaces for k in ("users", "projects")]
+        )
+        third = await wave(
+            [(k, "projectId", p["id"]) for p in second["projects"] for k in ("tasks", "files")]
+        )
         seconds = time.perf_counter() - start
-    rows = 1 + len(workspaces) + len(users) + len(projects) + sum(len(t) for t in tasks)
+    rows = 1 + len(workspaces) + sum(map(len, second.values())) + sum(map(len, third.values()))
     emit(name="io_floor", rows=rows, seconds=round(seconds, 3), requests=requests)
 
 

@@ -50,7 +50,14 @@ async def test_completion_values(shared_home: Synced, monkeypatch: pytest.Monkey
     entities = await _complete(monkeypatch, shared_home.root, ["search", "acme-1", "AcmeT"])
     assert entities == ["AcmeTask"]
     everywhere = await _complete(monkeypatch, outside, ["-g", "search", "shared-ws/acme-1", ""])
-    assert everywhere == ["AcmeUser", "AcmeWorkspace", "AcmeRoot", "AcmeProject", "AcmeTask"]
+    assert everywhere == [
+        "AcmeUser",
+        "AcmeWorkspace",
+        "AcmeRoot",
+        "AcmeProject",
+        "AcmeTask",
+        "AcmeFile",
+    ]
     installation = await _complete(
         monkeypatch, outside, ["-t", "shared-ws/acme-1", "search", "AcmeU"]
     )

@@ -155,7 +155,7 @@ async def test_status_at_every_level_and_bare_max(shared_home: Synced) -> None:
         "",
         "  Connector:  acme",
         "  Status:     ● healthy",
-        "  Schema:     5 entities, 18 fields",
+        "  Schema:     6 entities, 43 fields",
     ]
     assert lines[5].startswith("  Last sync:  ") and lines[5].endswith(" tasks)")
     bare = await invoke("-t", "max://@/shared-ws")

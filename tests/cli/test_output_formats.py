@@ -35,7 +35,16 @@ async def test_search_text(shared_home: Synced) -> None:
     result = await invoke(*INST, "search", "AcmeUser", "--limit", "2", "--order-by", "email")
     lines = result.out.splitlines()
     assert lines[0] == "AcmeUser: 2 results, more available" and lines[1] == ""
-    assert lines[2].split() == ["_id", "displayName", "email", "role", "active"]
+    assert lines[2].split() == [
+        "_id",
+        "displayName",
+        "email",
+        "role",
+        "active",
+        "workspace",
+        "createdAt",
+        "updatedAt",
+    ]
     assert lines[-2].startswith("Next page: --after ") and lines[-1] == "All results: --all"
     _no_ansi(result.out)
 
@@ -136,7 +145,7 @@ async def test_status_formats_at_every_level(shared_home: Synced) -> None:
     inst = json.loads((await invoke(*INST, "status", "-o", "json")).out)
     assert inst["url"] == "max://@/shared-ws/acme-1" and inst["level"] == "installation"
     assert inst["health"] == {"status": "healthy"} and inst["connector"] == "acme"
-    assert (inst["entities"], inst["fields"]) == (5, 18)
+    assert (inst["entities"], inst["fields"]) == (6, 43)
     last = inst["lastSync"]
     assert last["status"] == "completed" and last["syncId"].startswith("sync-")
     assert last["tasksTotal"] >= last["tasksCompleted"] > 0
@@ -153,9 +162,13 @@ async def test_status_formats_at_every_level(shared_home: Synced) -> None:
 
 async def test_schema_formats(shared_home: Synced) -> None:
     text = (await invoke(*WS, "schema", "acme")).out.splitlines()
-    assert text[0] == "Name: acme (5 entities, 1 root)"
+    assert text[0] == "Name: acme (6 entities, 1 root)"
     assert text[2] == "Entities:"
-    assert "  AcmeUser       (displayName, email, role, active)" in text
+    assert (
+        "  AcmeUser       (displayName, email, role, active, workspace → AcmeWorkspace, "
+        "createdAt, updatedAt)"
+    ) in text
+    assert "  AcmeProject.files → AcmeFile (many)" in text
     assert "  AcmeTask.assignee → AcmeUser (one)" in text
     assert "  AcmeRoot" in text[text.index("Roots:") :]
     document = json.loads((await invoke(*WS, "schema", "acme", "-o", "json")).out)

@@ -4,13 +4,15 @@ Everything here opens the file with its own apsw connection (as another process 
 check sees exactly what is committed — after a SIGKILL too (SQLite recovers the WAL on open).
 
 Rows are compared in their SQL form: ``{table: {id: (column, …)}}`` for every entity table
-(every table not named ``_max_…``), with the connector's mapping (spec acme-and-connectors
-§2.2): a user's ``active`` is ``0``/``1``, a project's ``owner`` is the user id, an empty or
-null ``description`` is NULL, a task's ``assignee`` is never loaded (NULL).
+(every table not named ``_max_…``), with the connector's mapping: every field the API returns,
+a boolean as ``0``/``1``, a ref as the id it names (``assigneeId`` → ``assignee``), ``null`` as
+NULL and ``""`` as ``""``, a date as the storage's canonical text (``2026-03-10T00:00:00.000Z``),
+a task's ``tags`` as its compact JSON array, a file's ``sizeBytes`` as a REAL.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -18,7 +20,8 @@ from typing import Any
 import apsw
 import attrs
 
-from maxtrio.acme import AcmeHttpClient, Project, Task, User, Workspace
+from maxtrio.acme import AcmeHttpClient, File, Project, Task, User, Workspace
+from maxtrio.storage import format_date, parse_date
 
 Row = tuple[Any, ...]
 Tables = dict[str, dict[str, Row]]
@@ -27,8 +30,9 @@ WORKSPACE_TABLE = "_acme_workspace"
 USER_TABLE = "_acme_user"
 PROJECT_TABLE = "_acme_project"
 TASK_TABLE = "_acme_task"
+FILE_TABLE = "_acme_file"
 ROOT_TABLE = "_acme_root"
-ENTITY_TABLES = (ROOT_TABLE, WORKSPACE_TABLE, USER_TABLE, PROJECT_TABLE, TASK_TABLE)
+ENTITY_TABLES = (ROOT_TABLE, WORKSPACE_TABLE, USER_TABLE, PROJECT_TABLE, TASK_TABLE, FILE_TABLE)
 
 
 def _connect(path: Path) -> apsw.Connection:
@@ -101,49 +105,94 @@ class Upstream:
     users: list[User]
     projects: list[Project]
     tasks: list[Task]
+    files: list[File]
 
     @classmethod
     async def fetch(cls, url: str, api_key: str) -> Upstream:
-        """List every workspace, user, project and task over HTTP (the fake's own client)."""
+        """List every workspace, user, project, task and file over HTTP (the fake's own
+        client)."""
         async with AcmeHttpClient(url, api_key) as client:
             return cls(
                 await client.list_workspaces(),
                 await client.list_users(),
                 await client.list_projects(),
                 await client.list_tasks(),
+                await client.list_files(),
             )
 
     def tasks_of(self, project_id: str) -> list[Task]:
         return [t for t in self.tasks if t["projectId"] == project_id]
 
-
-def _text(value: str | None) -> str | None:
-    return value or None  # null or empty: not written
-
-
-def workspace_row(w: Workspace, *, loaded: bool = True) -> Row:
-    return (w["id"], w["name"]) if loaded else stub(w["id"], 1)
+    def files_of(self, project_id: str) -> list[File]:
+        return [f for f in self.files if f["projectId"] == project_id]
 
 
-def user_row(u: User, *, loaded: bool = True) -> Row:
-    if not loaded:
-        return stub(u["id"], 4)
-    return (u["id"], u["displayName"], u["email"], u["role"], int(u["active"]))
+def date_text(value: str | None) -> str | None:
+    """A date as stored: the canonical ISO text, or NULL."""
+    return None if value is None else format_date(parse_date(value))
 
 
-def project_row(p: Project, *, loaded: bool = True) -> Row:
-    if not loaded:
-        return stub(p["id"], 4)
-    return (p["id"], p["name"], _text(p["description"]), p["status"], p["ownerId"] or None)
+def workspace_row(w: Workspace) -> Row:
+    return (w["id"], w["name"], date_text(w["createdAt"]), date_text(w["updatedAt"]))
+
+
+def user_row(u: User) -> Row:
+    return (
+        u["id"],
+        u["displayName"],
+        u["email"],
+        u["role"],
+        int(u["active"]),
+        u["workspaceId"],
+        date_text(u["createdAt"]),
+        date_text(u["updatedAt"]),
+    )
+
+
+def project_row(p: Project) -> Row:
+    return (
+        p["id"],
+        p["name"],
+        p["description"],
+        p["status"],
+        p["ownerId"],
+        p["workspaceId"],
+        date_text(p["createdAt"]),
+        date_text(p["updatedAt"]),
+    )
 
 
 def task_row(t: Task) -> Row:
-    return (t["id"], t["title"], _text(t["description"]), t["status"], t["priority"], None)
+    return (
+        t["id"],
+        t["title"],
+        t["description"],
+        t["status"],
+        t["priority"],
+        t["assigneeId"],
+        t["projectId"],
+        t["createdById"],
+        t["lastModifiedById"],
+        date_text(t["dueDate"]),
+        date_text(t["completedAt"]),
+        date_text(t["createdAt"]),
+        date_text(t["updatedAt"]),
+        json.dumps(t["tags"], separators=(",", ":"), ensure_ascii=False),
+    )
 
 
-def stub(entity_id: str, columns: int) -> Row:
-    """A row discovered by a collection whose fields were never loaded."""
-    return (entity_id, *([None] * columns))
+def file_row(f: File) -> Row:
+    return (
+        f["id"],
+        f["name"],
+        f["mimeType"],
+        float(f["sizeBytes"]),
+        f["projectId"],
+        f["createdById"],
+        f["lastModifiedById"],
+        date_text(f["createdAt"]),
+        date_text(f["updatedAt"]),
+    )
 
 
 def by_id(rows: Iterable[Row]) -> dict[str, Row]:
@@ -158,6 +207,7 @@ def expected_tables(upstream: Upstream) -> Tables:
         USER_TABLE: by_id(map(user_row, upstream.users)),
         PROJECT_TABLE: by_id(map(project_row, upstream.projects)),
         TASK_TABLE: by_id(map(task_row, upstream.tasks)),
+        FILE_TABLE: by_id(map(file_row, upstream.files)),
     }
 
 

@@ -2,8 +2,8 @@
 ``data.db`` (issue 4, "done when").
 
 A :class:`TamperingProxy` in front of a real Acme server serves a valid Acme API except for one
-endpoint answering bad data: a missing field, a wrong type, another entity than the one asked
-for, malformed JSON, an HTML page instead of JSON, an HTML error page (502, retried first).
+list answering bad data: a missing field, a wrong type, a child of another parent than the one
+listed, malformed JSON, an HTML page instead of JSON, an HTML error page (502, retried first).
 A sync through it ends ``failed`` with exactly that task's error; every row the other tasks
 wrote is intact, the failing task wrote nothing, SQLite says the file is sound, and a later
 sync against the good server completes with every row.
@@ -11,7 +11,7 @@ sync against the good server completes with every row.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -24,16 +24,19 @@ from maxtrio.execution import SyncResult, SyncStatus
 
 from .conftest import StartAcme
 from .data_db import (
+    FILE_TABLE,
     PROJECT_TABLE,
     ROOT_TABLE,
     TASK_TABLE,
     USER_TABLE,
     WORKSPACE_TABLE,
+    Row,
     Tables,
     Upstream,
     by_id,
     entity_tables,
     expected_tables,
+    file_row,
     integrity_check,
     project_row,
     task_row,
@@ -66,20 +69,23 @@ def replaced(key: str, value: Any, index: int | None = None) -> Callable[[Any], 
     return edit
 
 
+WAVES = {"workspaces": 1, "users": 2, "projects": 2, "tasks": 3, "files": 3}
+"""The plan's wave of each listing: workspaces, then users + projects, then tasks + files."""
+
+
 @attrs.frozen
 class BadData:
-    """One kind of bad answer: where it is served, the error it must give, how far the
-    (sequential, 7-step) plan got before the failing step."""
+    """One kind of bad answer: where it is served, the error it must give, and the listing
+    (collection, parent id) whose task it fails."""
 
     spoil: Callable[[Upstream], Spoil]
     error: Callable[[Upstream], str]
-    steps_done: int
+    failed: Callable[[Upstream], tuple[str, str | None]]
     code: str = "connector-acme.bad_response"
 
-    def task_list_project(self, upstream: Upstream) -> str | None:
-        """The project whose task list is spoiled (step 7), if that is where."""
-        spoil = self.spoil(upstream)
-        return spoil.query.get("projectId") if spoil.path == "/api/tasks" else None
+
+def ws(upstream: Upstream, n: int) -> str:
+    return upstream.workspaces[n]["id"]
 
 
 def p1(upstream: Upstream) -> str:
@@ -94,70 +100,112 @@ def bad_task_list(reason: Callable[[Upstream], str]) -> Callable[[Upstream], str
     return lambda up: f"Acme sent a bad response to GET /api/tasks?projectId={p1(up)}: {reason(up)}"
 
 
+def bad_list(collection: str, parent: str, parent_id: Callable[[Upstream], str]) -> Any:
+    def error(reason: Callable[[Upstream], str]) -> Callable[[Upstream], str]:
+        return lambda up: (
+            f"Acme sent a bad response to GET /api/{collection}?{parent}={parent_id(up)}: "
+            f"{reason(up)}"
+        )
+
+    return error
+
+
+def tasks_of_p1_failed(upstream: Upstream) -> tuple[str, str | None]:
+    return ("tasks", p1(upstream))
+
+
 CASES = {
     "missing-field": BadData(
         tasks_of_p1(edited_json(without("title", 2))),
         bad_task_list(lambda up: f"item 2 ({up.tasks_of(p1(up))[2]['id']}): 'title' is missing"),
-        steps_done=6,
+        tasks_of_p1_failed,
     ),
     "wrong-type": BadData(
-        lambda up: Spoil(f"/api/users/{up.users[2]['id']}", edited_json(replaced("active", "yes"))),
-        lambda up: (
-            f"Acme sent a bad response to GET /api/users/{up.users[2]['id']}: "
-            "'active' must be a boolean, got string"
-        ),
-        steps_done=4,
-    ),
-    "unknown-ref": BadData(
         lambda up: Spoil(
-            f"/api/projects/{p1(up)}", edited_json(replaced("id", "prj_nobody_knows"))
+            "/api/users", edited_json(replaced("active", "yes", 2)), {"workspaceId": ws(up, 0)}
         ),
-        lambda up: (
-            f"Acme sent a bad response to GET /api/projects/{p1(up)}: "
-            f"asked for project '{p1(up)}', got 'prj_nobody_knows'"
+        bad_list("users", "workspaceId", lambda up: ws(up, 0))(
+            lambda up: f"item 2 ({up.users[2]['id']}): 'active' must be a boolean, got string"
         ),
-        steps_done=5,
+        lambda up: ("users", ws(up, 0)),
+    ),
+    "wrong-parent": BadData(
+        lambda up: Spoil(
+            "/api/projects",
+            edited_json(replaced("workspaceId", ws(up, 0), 1)),
+            {"workspaceId": ws(up, 1)},
+        ),
+        bad_list("projects", "workspaceId", lambda up: ws(up, 1))(
+            lambda up: (
+                f"item 1 ({up.projects[4]['id']}): 'workspaceId' is '{ws(up, 0)}', "
+                f"not the listed workspace '{ws(up, 1)}'"
+            )
+        ),
+        lambda up: ("projects", ws(up, 1)),
+    ),
+    "wrong-file-size": BadData(
+        lambda up: Spoil(
+            "/api/files", edited_json(replaced("sizeBytes", "12 kB", 0)), {"projectId": p1(up)}
+        ),
+        bad_list("files", "projectId", p1)(
+            lambda up: (
+                f"item 0 ({up.files_of(p1(up))[0]['id']}): 'sizeBytes' must be a number, got string"
+            )
+        ),
+        lambda up: ("files", p1(up)),
     ),
     "malformed-json": BadData(
         tasks_of_p1(fixed(b'[{"id": "tsk_1", "title": "cut off')),
         bad_task_list(lambda up: "malformed JSON"),
-        steps_done=6,
+        tasks_of_p1_failed,
     ),
     "html-instead-of-json": BadData(
-        lambda up: Spoil(
-            f"/api/workspaces/{up.workspaces[0]['id']}", fixed(HTML_PAGE, media_type="text/html")
-        ),
-        lambda up: (
-            f"Acme sent a bad response to GET /api/workspaces/{up.workspaces[0]['id']}: "
-            "an HTML page instead of JSON"
-        ),
-        steps_done=1,
+        lambda up: Spoil("/api/workspaces", fixed(HTML_PAGE, media_type="text/html")),
+        lambda up: "Acme sent a bad response to GET /api/workspaces: an HTML page instead of JSON",
+        lambda up: ("workspaces", None),
     ),
     "html-error-page": BadData(
         tasks_of_p1(fixed(BAD_GATEWAY, 502, "text/html")),
         lambda up: f"Acme failed to answer GET /api/tasks?projectId={p1(up)}: 502 (an HTML page)",
-        steps_done=6,
+        tasks_of_p1_failed,
         code="connector-acme.upstream_error",
     ),
 }
 
 
 def tables_after(upstream: Upstream, bad: BadData) -> Tables:
-    """The rows of the steps done before the failing one (plus, when a task list is the bad
-    one, the other projects' tasks); nothing of the failing task."""
-    done = bad.steps_done
-    skipped = bad.task_list_project(upstream)
-    tasks = [t for t in upstream.tasks if skipped is not None and t["projectId"] != skipped]
+    """The rows of the waves before the failing listing's, and of its own wave except that
+    listing; nothing of the failing task, nothing of later waves."""
+    failed, parent = bad.failed(upstream)
+    wave = WAVES[failed]
+
+    def listed(collection: str, rows: Iterable[Row], parents: list[str | None]) -> dict[str, Row]:
+        if WAVES[collection] > wave:
+            return {}
+        skip = collection == failed
+        return by_id(
+            row for row, of in zip(rows, parents, strict=True) if not (skip and of == parent)
+        )
+
     return {
         ROOT_TABLE: {"root": ("root",)},
-        WORKSPACE_TABLE: by_id(
-            workspace_row(w, loaded=done >= 2) for w in upstream.workspaces if done >= 1
+        WORKSPACE_TABLE: listed(
+            "workspaces", map(workspace_row, upstream.workspaces), [None] * len(upstream.workspaces)
         ),
-        USER_TABLE: by_id(user_row(u, loaded=done >= 5) for u in upstream.users if done >= 3),
-        PROJECT_TABLE: by_id(
-            project_row(p, loaded=done >= 6) for p in upstream.projects if done >= 4
+        USER_TABLE: listed(
+            "users", map(user_row, upstream.users), [u["workspaceId"] for u in upstream.users]
         ),
-        TASK_TABLE: by_id(map(task_row, tasks)),
+        PROJECT_TABLE: listed(
+            "projects",
+            map(project_row, upstream.projects),
+            [p["workspaceId"] for p in upstream.projects],
+        ),
+        TASK_TABLE: listed(
+            "tasks", map(task_row, upstream.tasks), [t["projectId"] for t in upstream.tasks]
+        ),
+        FILE_TABLE: listed(
+            "files", map(file_row, upstream.files), [f["projectId"] for f in upstream.files]
+        ),
     }
 
 

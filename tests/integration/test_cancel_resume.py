@@ -30,12 +30,19 @@ from maxtrio.execution import (
 )
 
 from .conftest import StartAcme
-from .data_db import TASK_TABLE, USER_TABLE, Upstream, entity_tables, expected_tables
+from .data_db import (
+    FILE_TABLE,
+    TASK_TABLE,
+    USER_TABLE,
+    Upstream,
+    entity_tables,
+    expected_tables,
+)
 from .syncing import Sync, prepared_sync, sync_into
 
 SEED = SeedOptions(
     workspaces=1, users_per_workspace=59, projects_per_workspace=16, tasks_per_project=20
-)  # 60 users (3 load-fields tasks of 25, 25, 10), 16 projects, 320 tasks
+)  # 60 users, 16 projects (16 task pages and 16 file pages), 320 tasks, 80 files
 LATENCY = FaultInjection(latency_ms=2)
 
 
@@ -48,10 +55,10 @@ class StopPoint:
     count: int
 
 
-AFTER_ONE_USER_BATCH = StopPoint("AcmeUser", "load-fields", 1)
+AFTER_THE_USER_LIST = StopPoint("AcmeUser", "load-collection", 1)
 AFTER_FOUR_TASK_PAGES = StopPoint("AcmeTask", "load-collection", 4)
-STOP_POINTS = [AFTER_ONE_USER_BATCH, AFTER_FOUR_TASK_PAGES]
-STOP_IDS = ["after-one-user-batch", "after-four-task-pages"]
+STOP_POINTS = [AFTER_THE_USER_LIST, AFTER_FOUR_TASK_PAGES]
+STOP_IDS = ["after-the-user-list", "after-four-task-pages"]
 
 
 async def reached(handle: SyncHandle, stop: StopPoint) -> None:
@@ -81,13 +88,11 @@ async def assert_stopped_half_way(
     states = await sync.setup.task_store.count_by_state(handle.id)
     assert TaskState.RUNNING not in states, states
     rows = entity_tables(db)
-    loaded_users = sum(row[1] is not None for row in rows[USER_TABLE].values())
+    assert len(rows[USER_TABLE]) == len(upstream.users)  # one complete list, before any stop
     stored_tasks = len(rows[TASK_TABLE])
-    if stop == AFTER_ONE_USER_BATCH:
-        assert 0 < loaded_users < len(upstream.users)
-        assert stored_tasks == 0
+    if stop == AFTER_THE_USER_LIST:
+        assert stored_tasks == 0 and len(rows[FILE_TABLE]) == 0  # the last wave had not begun
     else:
-        assert loaded_users == len(upstream.users)
         assert stop.count * SEED.tasks_per_project <= stored_tasks < len(upstream.tasks)
 
 

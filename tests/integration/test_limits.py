@@ -1,10 +1,11 @@
 """The ``acme:api`` limit (50) holds end to end: a whole sync over real HTTP never has more than
 50 requests in flight at the Acme server, though more than 50 of its tasks run at once.
 
-120 projects mean 120 task-list tasks; the executor may run 200 tasks at once. A proxy asks
-the Acme server to hold every task-list request 250 ms (its ``delay_ms`` extension), so those
-requests overlap at the server for as long as the client lets them. The server counts what it
-sees (``/api/traffic``); the sync's handle and flow controller say what the client did.
+120 projects mean 120 task-list and 120 file-list tasks; the executor may run 200 tasks at
+once. A proxy asks the Acme server to hold every task-list request 250 ms (its ``delay_ms``
+extension), so those requests overlap at the server for as long as the client lets them. The
+server counts what it sees (``/api/traffic``); the sync's handle and flow controller say what
+the client did.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ MANY_PROJECTS = SeedOptions(
     workspaces=1, users_per_workspace=4, projects_per_workspace=120, tasks_per_project=3
 )  # 5 users, 120 projects, 360 tasks
 HOLD_MS = 250
-CALLS = 1 + 1 + 1 + 1 + 5 + 120 + 120  # lists: workspaces, users, projects; gets; task lists
+CALLS = 1 + 1 + 1 + 120 + 120  # lists: workspaces, users, projects, tasks and files of each
 
 
 async def test_a_sync_never_has_more_than_50_requests_in_flight_at_the_server(

@@ -31,7 +31,7 @@ from .data_db import Upstream, entity_tables, expected_tables, integrity_check, 
 WORKER = Path(__file__).with_name("sync_worker.py")
 SEED = SeedOptions(
     workspaces=2, users_per_workspace=40, projects_per_workspace=40, tasks_per_project=50
-)  # 82 users, 80 projects, 4,000 tasks: ~250 requests
+)  # 82 users, 80 projects, 4,000 tasks, 400 files: 165 requests
 LATENCY = FaultInjection(latency_ms=3)
 ROUNDS_IN_THE_SYNC = 3
 

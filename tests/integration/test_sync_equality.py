@@ -7,6 +7,7 @@ product's read path (``SqliteEngine.load_page``, typed values).
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -15,15 +16,23 @@ import pytest
 from maxtrio.acme import (
     AcmeHttpClient,
     FaultInjection,
+    FilePatch,
     ProjectPatch,
     SeedOptions,
     TaskPatch,
     UserPatch,
 )
-from maxtrio.connectors.acme import AcmeProject, AcmeSchema, AcmeTask, AcmeUser, AcmeWorkspace
+from maxtrio.connectors.acme import (
+    AcmeFile,
+    AcmeProject,
+    AcmeSchema,
+    AcmeTask,
+    AcmeUser,
+    AcmeWorkspace,
+)
 from maxtrio.core import Engine, EntityDef, PageRequest, Projection
 from maxtrio.execution import SyncStatus
-from maxtrio.storage import open_installation_store
+from maxtrio.storage import open_installation_store, parse_date
 
 from .conftest import StartAcme
 from .data_db import Upstream, entity_tables, expected_tables, integrity_check, sizes
@@ -47,10 +56,24 @@ async def stored(engine: Engine, entity: EntityDef) -> dict[str, dict[str, Any]]
         cursor = page.cursor
 
 
+def _date(text: str | None) -> Any:
+    return None if text is None else parse_date(text)
+
+
+def _user(user_id: str | None) -> Any:
+    return None if user_id is None else AcmeUser.ref(user_id)
+
+
 def typed_expectations(upstream: Upstream) -> dict[EntityDef, dict[str, dict[str, Any]]]:
     """The same mapping as ``expected_tables``, in the engine's typed form."""
+
+    def times(record: Any) -> dict[str, Any]:
+        return {"createdAt": _date(record["createdAt"]), "updatedAt": _date(record["updatedAt"])}
+
     return {
-        AcmeWorkspace: {w["id"]: {"_id": w["id"], "name": w["name"]} for w in upstream.workspaces},
+        AcmeWorkspace: {
+            w["id"]: {"_id": w["id"], "name": w["name"], **times(w)} for w in upstream.workspaces
+        },
         AcmeUser: {
             u["id"]: {
                 "_id": u["id"],
@@ -58,6 +81,8 @@ def typed_expectations(upstream: Upstream) -> dict[EntityDef, dict[str, dict[str
                 "email": u["email"],
                 "role": u["role"],
                 "active": u["active"],
+                "workspace": AcmeWorkspace.ref(u["workspaceId"]),
+                **times(u),
             }
             for u in upstream.users
         },
@@ -65,9 +90,11 @@ def typed_expectations(upstream: Upstream) -> dict[EntityDef, dict[str, dict[str
             p["id"]: {
                 "_id": p["id"],
                 "name": p["name"],
-                "description": p["description"] or None,
+                "description": p["description"],
                 "status": p["status"],
-                "owner": AcmeUser.ref(p["ownerId"]),
+                "owner": _user(p["ownerId"]),
+                "workspace": AcmeWorkspace.ref(p["workspaceId"]),
+                **times(p),
             }
             for p in upstream.projects
         },
@@ -75,12 +102,32 @@ def typed_expectations(upstream: Upstream) -> dict[EntityDef, dict[str, dict[str
             t["id"]: {
                 "_id": t["id"],
                 "title": t["title"],
-                "description": t["description"] or None,
+                "description": t["description"],
                 "status": t["status"],
                 "priority": t["priority"],
-                "assignee": None,
+                "assignee": _user(t["assigneeId"]),
+                "project": AcmeProject.ref(t["projectId"]),
+                "createdBy": AcmeUser.ref(t["createdById"]),
+                "lastModifiedBy": AcmeUser.ref(t["lastModifiedById"]),
+                "dueDate": _date(t["dueDate"]),
+                "completedAt": _date(t["completedAt"]),
+                **times(t),
+                "tags": json.dumps(t["tags"], separators=(",", ":"), ensure_ascii=False),
             }
             for t in upstream.tasks
+        },
+        AcmeFile: {
+            f["id"]: {
+                "_id": f["id"],
+                "name": f["name"],
+                "mimeType": f["mimeType"],
+                "sizeBytes": f["sizeBytes"],
+                "project": AcmeProject.ref(f["projectId"]),
+                "createdBy": AcmeUser.ref(f["createdById"]),
+                "lastModifiedBy": AcmeUser.ref(f["lastModifiedById"]),
+                **times(f),
+            }
+            for f in upstream.files
         },
     }
 
@@ -94,13 +141,23 @@ async def with_edge_values(url: str, api_key: str) -> Upstream:
         await client.update_project(project["id"], ProjectPatch(description=""))
         await client.update_project(before.projects[1]["id"], ProjectPatch(description=None))
         await client.update_task(task["id"], TaskPatch(task["createdById"], description=""))
-        await client.update_task(other["id"], TaskPatch(other["createdById"], description=None))
+        await client.update_task(
+            other["id"],
+            TaskPatch(other["createdById"], description=None, assignee_id=None, due_date=None),
+        )
+        await client.update_task(
+            before.tasks[2]["id"],
+            TaskPatch(task["createdById"], status="done", tags=('say "hi"', "naïve")),
+        )
+        await client.update_file(
+            before.files[0]["id"], FilePatch(before.files[0]["createdById"], name="")
+        )
     return await Upstream.fetch(url, api_key)
 
 
 @pytest.mark.parametrize(
     ("seed", "counts"),
-    [(SeedOptions(), (1, 6, 3, 30)), (SEVERAL, (2, 16, 12, 300))],
+    [(SeedOptions(), (1, 6, 3, 30, 15)), (SEVERAL, (2, 16, 12, 300, 60))],
     ids=["default-seed", "several-projects"],
 )
 async def test_a_sync_stores_exactly_the_upstream_entities_with_equal_fields(
@@ -113,9 +170,12 @@ async def test_a_sync_stores_exactly_the_upstream_entities_with_equal_fields(
         len(upstream.users),
         len(upstream.projects),
         len(upstream.tasks),
+        len(upstream.files),
     ) == counts
     assert not any(u["active"] for u in upstream.users[1:2])
     assert None in {t["description"] for t in upstream.tasks}
+    assert None in {t["assigneeId"] for t in upstream.tasks}
+    assert any(t["completedAt"] for t in upstream.tasks)
 
     db = tmp_path / "data.db"
     result = await sync_into(db, server.url, server.api_key)
@@ -144,6 +204,7 @@ async def test_a_flaky_upstream_with_a_bigger_seed_still_yields_every_row(
     assert result.status is SyncStatus.COMPLETED, result.to_json()
     assert entity_tables(db) == expected_tables(upstream)
     assert sizes(entity_tables(db)) == {
+        "_acme_file": 60,
         "_acme_project": 12,
         "_acme_root": 1,
         "_acme_task": 300,
@@ -151,6 +212,6 @@ async def test_a_flaky_upstream_with_a_bigger_seed_still_yields_every_row(
         "_acme_workspace": 2,
     }
     stats = server.statistics()
-    assert stats.rate_limited > 10 and stats.injected_errors > 5
+    assert stats.rate_limited > 5 and stats.injected_errors > 2  # of 29 calls (complete lists)
     # every operation call got through once; the rest of the requests were the faults retried
     assert stats.requests == result.operations.total + stats.rate_limited + stats.injected_errors

@@ -20,6 +20,7 @@ from ._client import AcmeClient, EntityMethods, ListPage
 from ._errors import (
     Acme,
     Conflict,
+    ErrCursorExpired,
     ErrEntityNotFound,
     ErrInvalidInput,
     ErrInvalidReference,
@@ -30,6 +31,7 @@ from ._errors import (
     ErrTenantExists,
     ErrTenantNotFound,
     ErrWorkspaceHasNoUsers,
+    Gone,
     http_status_of,
 )
 from ._generation import run_generation
@@ -45,8 +47,10 @@ from ._model import (
     UNSET,
     ChangeAction,
     ChangeEvent,
+    ChangelogCompaction,
     ChangesPage,
     Collection,
+    CompactionResult,
     EntityType,
     FaultInjection,
     File,
@@ -81,7 +85,7 @@ from ._model import (
     WorkspacePatch,
 )
 from ._seed import SeedGenerators, seed_tenant
-from ._server import AcmeServer, build_app, open_acme_server, serve_acme
+from ._server import MAX_IDS, AcmeServer, build_app, open_acme_server, serve_acme
 from ._tenant import Clock, IdFactory, Tenant, WireList, iso_timestamp, random_id
 from ._tenant_files import (
     DEFAULT_DATA_DIR,
@@ -97,6 +101,7 @@ from ._wire import from_json, to_json
 
 __all__ = [
     "DEFAULT_DATA_DIR",
+    "MAX_IDS",
     "UNSET",
     "Acme",
     "AcmeClient",
@@ -105,12 +110,15 @@ __all__ = [
     "AcmeServer",
     "ChangeAction",
     "ChangeEvent",
+    "ChangelogCompaction",
     "ChangesPage",
     "Clock",
     "Collection",
+    "CompactionResult",
     "Conflict",
     "EntityMethods",
     "EntityType",
+    "ErrCursorExpired",
     "ErrEntityNotFound",
     "ErrInvalidInput",
     "ErrInvalidReference",
@@ -126,6 +134,7 @@ __all__ = [
     "FileInput",
     "FilePatch",
     "GenerationOptions",
+    "Gone",
     "HistoryPage",
     "IdFactory",
     "ListPage",

@@ -2,8 +2,9 @@
 
 The server turns an error into ``{"error": <message>}`` with the status of
 :func:`http_status_of`: facet ``NotFound`` → 404, ``BadInput`` → 400, ``Conflict`` → 409,
-anything else → 500. The HTTP client raises :data:`ErrRequestFailed` for any non-2xx answer;
-its ``data["status"]`` carries the status, so :func:`http_status_of` works on both sides.
+``Gone`` → 410, anything else → 500. The HTTP client raises :data:`ErrRequestFailed` for any
+non-2xx answer; its ``data["status"]`` carries the status, so :func:`http_status_of` works on
+both sides.
 """
 
 from __future__ import annotations
@@ -14,6 +15,9 @@ Acme = Boundary("acme")
 
 Conflict = Facet("Conflict")
 """The request is well formed but the tenant's state does not allow it (HTTP 409)."""
+
+Gone = Facet("Gone")
+"""What was asked for existed once and is no longer kept (HTTP 410)."""
 
 ErrEntityNotFound = Acme.define(
     "entity_not_found", facets=[NotFound], message='{label} "{id}" not found'
@@ -44,6 +48,12 @@ ErrNothingToGenerate = Acme.define(
     facets=[Conflict],
     message="Seed data first — need at least one project and one user",
 )
+ErrCursorExpired = Acme.define(
+    "cursor_expired",
+    facets=[Gone],
+    message="Cursor {cursor} is older than the retained changelog (oldest available: {oldest})",
+)
+"""``GET /api/changes?since=N`` with N below the compaction horizon (MAXTRIO extension)."""
 ErrRequestFailed = Acme.define("request_failed", message="{method} {path}: {status} {body}")
 """A non-2xx answer seen by ``AcmeHttpClient``; ``data`` has ``status`` (and ``retryAfter``)."""
 
@@ -58,4 +68,6 @@ def http_status_of(error: MaxError) -> int:
         return 400
     if error.has(Conflict):
         return 409
+    if error.has(Gone):
+        return 410
     return 500

@@ -200,6 +200,13 @@ class AcmeHttpClient(EntityMethods):
         result = await self.request_json("POST", "/api/seed", body=body)
         return from_json(result, m.SeedResult)
 
+    async def compact_changes(self, before: int) -> m.CompactionResult:
+        """Drop changelog events below ``before``; older cursors then get 410 (extension)."""
+        body = to_json(m.ChangelogCompaction(before=before))
+        return cast(
+            m.CompactionResult, await self.request_json("POST", "/api/changes/compact", body=body)
+        )
+
     async def rotate_api_key(self) -> str:
         """Rotate the tenant's key; this client switches to the new one."""
         key = str((await self.request_json("POST", "/api/keys/rotate"))["apiKey"])

@@ -213,6 +213,12 @@ class AcmeInProcessClient(EntityMethods):
     async def stats(self) -> m.TenantStats:
         return await self._call(self.tenant.stats)
 
+    async def compact_changes(self, before: int) -> m.CompactionResult:
+        """Drop changelog events below ``before``; older cursors then fail with
+        ``acme.cursor_expired`` (HTTP 410 over the wire)."""
+        compaction = m.ChangelogCompaction(before=before)
+        return await self._call(self.tenant.compact_changes, compaction.before)
+
     async def add_workspace(self, name: str) -> m.Workspace:
         return await self._call(_add_workspace, self.tenant, name)
 

@@ -105,6 +105,16 @@ class ChangesPage(TypedDict):
     nextCursor: int
 
 
+class CompactionResult(TypedDict):
+    """What ``POST /api/changes/compact`` did (MAXTRIO extension)."""
+
+    dropped: int
+    """Events removed by this call."""
+    oldestAvailable: int
+    """The oldest sequence the changelog can still answer from: ``since`` must be at least
+    ``oldestAvailable - 1``."""
+
+
 class FieldChange(TypedDict):
     before: Any
     after: Any
@@ -187,6 +197,14 @@ def _iso_date(_instance: object, attribute: attrs.Attribute[Any], value: object)
 def _not_negative(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
     if isinstance(value, int) and value < 0:
         raise ValueError(f"{attribute.name} must not be negative")
+
+
+def _bounded(maximum: int) -> Any:
+    def check(_instance: object, attribute: attrs.Attribute[Any], value: float) -> None:
+        if not 0 <= value <= maximum:
+            raise ValueError(f"{attribute.name} must be between 0 and {maximum}")
+
+    return check
 
 
 @attrs.frozen
@@ -320,6 +338,18 @@ class SeedResult:
     files: int = 0
 
 
+MAX_SEQUENCE: Final = 2**62
+"""Upper bound of changelog sequences and cursors in query strings and bodies."""
+
+
+@attrs.frozen
+class ChangelogCompaction:
+    """``POST /api/changes/compact``: drop every changelog event whose sequence is below
+    ``before`` (MAXTRIO extension; changelog retention)."""
+
+    before: int = attrs.field(validator=_bounded(MAX_SEQUENCE))
+
+
 MAX_GENERATION_RATE: Final = 1000
 
 
@@ -352,14 +382,6 @@ class WebhookInput:
 def _ratio(_instance: object, attribute: attrs.Attribute[Any], value: float) -> None:
     if not 0.0 <= value <= 1.0:
         raise ValueError(f"{attribute.name} must be between 0 and 1")
-
-
-def _bounded(maximum: int) -> Any:
-    def check(_instance: object, attribute: attrs.Attribute[Any], value: float) -> None:
-        if not 0 <= value <= maximum:
-            raise ValueError(f"{attribute.name} must be between 0 and {maximum}")
-
-    return check
 
 
 @attrs.frozen

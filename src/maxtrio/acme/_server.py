@@ -54,7 +54,7 @@ ALL_METHODS: Final = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"
 MAX_BODY_BYTES: Final = 1 << 20
 MAX_LIST_LIMIT: Final = 100_000
 MAX_IDS: Final = 1000
-MAX_CURSOR: Final = 2**62
+MAX_CURSOR: Final = m.MAX_SEQUENCE
 _INTEGER = re.compile(r"-?\d+")
 _JSON_HEADERS: Final = {"access-control-allow-origin": "*"}
 
@@ -290,6 +290,11 @@ def _api_routes(server: AcmeServer) -> list[BaseRoute]:
         limit = int_param(request, "limit", default=100, minimum=1, maximum=MAX_LIST_LIMIT) or 100
         return json_response(await server.locked(tenant.changes_wire, since, limit))
 
+    async def compact_changes(request: Request) -> Response:
+        options = parse_json_body(await _body(request), m.ChangelogCompaction)
+        result = await server.locked(tenant.compact_changes, options.before)
+        return json_response(_dumps(result))
+
     async def recent_changes(request: Request) -> Response:
         limit = int_param(request, "limit", default=50, minimum=1, maximum=MAX_LIST_LIMIT) or 50
         return json_response(await server.locked(tenant.recent_changes_wire, limit))
@@ -356,6 +361,7 @@ def _api_routes(server: AcmeServer) -> list[BaseRoute]:
         ("/api/tasks/{id}/history", task_history, ["GET"]),
         ("/api/changes", changes, ["GET"]),
         ("/api/changes/recent", recent_changes, ["GET"]),
+        ("/api/changes/compact", compact_changes, ["POST"]),
         ("/api/webhooks", list_webhooks, ["GET"]),
         ("/api/webhooks", register_webhook, ["POST"]),
         ("/api/webhooks/{id}", delete_webhook, ["DELETE"]),

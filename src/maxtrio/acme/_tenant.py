@@ -27,7 +27,7 @@ import attrs
 import trio
 
 from . import _model as m
-from ._errors import ErrEntityNotFound, ErrInvalidInput, ErrInvalidReference
+from ._errors import ErrCursorExpired, ErrEntityNotFound, ErrInvalidInput, ErrInvalidReference
 from ._schema import (
     CHANGE_EVENT_WIRE,
     DDL,
@@ -51,6 +51,8 @@ IdFactory = Callable[[str], str]
 WebhookCallback = Callable[[m.WebhookPayload], object]
 
 DEFAULT_PORT: Final = 4567
+HORIZON_KEY: Final = "changelog_horizon"
+"""``tenant_meta`` key of the compaction horizon: the greatest sequence that may be gone."""
 
 
 def random_id(prefix: str) -> str:
@@ -407,10 +409,44 @@ class Tenant:
     # -- changelog and task history -------------------------------------------------------------
 
     def last_sequence(self) -> int:
-        return int(self._scalar("SELECT coalesce(max(sequence), 0) FROM changelog"))
+        """The newest sequence handed out (the horizon when compaction emptied the log)."""
+        newest = int(self._scalar("SELECT coalesce(max(sequence), 0) FROM changelog"))
+        return max(newest, self.changelog_horizon())
+
+    def changelog_horizon(self) -> int:
+        """The greatest sequence compaction may have dropped (0: nothing was ever dropped).
+
+        A reader that has seen everything up to ``since`` can go on iff ``since >= horizon``.
+        It lives in ``tenant_meta``, so it survives a changelog that compaction emptied.
+        """
+        stored = self.meta(HORIZON_KEY)
+        return int(stored) if stored is not None and stored.isdigit() else 0
+
+    def compact_changes(self, before: int) -> m.CompactionResult:
+        """Drop every changelog event whose sequence is below ``before`` (MAXTRIO extension).
+
+        The horizon becomes ``before - 1``, but never beyond the newest sequence handed out
+        (compacting "before a million" on a short log must not expire cursors of events that
+        never happened) and never backwards. Reading ``since`` a cursor below the horizon then
+        fails with ``acme.cursor_expired`` (HTTP 410).
+        """
+        with self._db:
+            newest = self.last_sequence()
+            horizon = max(self.changelog_horizon(), min(before - 1, newest))
+            self._db.execute("DELETE FROM changelog WHERE sequence <= ?", (horizon,))
+            dropped = self._db.changes()
+            self.set_meta(HORIZON_KEY, str(horizon))
+        return {"dropped": dropped, "oldestAvailable": horizon + 1}
 
     def changes_wire(self, since: int = 0, limit: int = 100) -> str:
-        """``{"events": […], "nextCursor": n}``: events after ``since``, oldest first."""
+        """``{"events": […], "nextCursor": n}``: events after ``since``, oldest first.
+
+        ``since`` below the compaction horizon raises ``acme.cursor_expired``: events after it
+        may be gone, so the answer could not be complete.
+        """
+        horizon = self.changelog_horizon()
+        if since < horizon:
+            raise ErrCursorExpired(cursor=since, oldest=horizon + 1)
         rows = self._db.execute(
             f"SELECT sequence, {CHANGE_EVENT_WIRE} FROM changelog WHERE sequence > ? "
             "ORDER BY sequence LIMIT ?",

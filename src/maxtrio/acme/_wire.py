@@ -86,6 +86,7 @@ _INPUT_CLASSES: Final[tuple[type, ...]] = (
     m.WebhookInput,
     m.FaultInjection,
     m.ServerStatistics,
+    m.ChangelogCompaction,
 )
 
 

@@ -8,6 +8,7 @@ everything else does not. Messages name the request, never the token.
 from __future__ import annotations
 
 import email.utils
+import json
 import time
 from collections.abc import AsyncIterator
 from typing import Any
@@ -20,6 +21,7 @@ from maxtrio.connector import Installation
 from maxtrio.connectors.acme import (
     AcmeApiClient,
     AcmeAppContext,
+    AcmeFile,
     AcmeProject,
     AcmeUser,
     AcmeWorkspace,
@@ -32,11 +34,13 @@ from maxtrio.connectors.acme import (
     ErrTimeout,
     ErrUnauthorized,
     ErrUpstreamError,
+    FileBasicLoader,
     ProjectBasicLoader,
     ProjectTasksLoader,
     RootWorkspacesLoader,
     UserBasicLoader,
     WorkspaceBasicLoader,
+    WorkspaceUsersLoader,
     connector,
     create_installation,
     parse_retry_after,
@@ -57,6 +61,9 @@ TOKEN = "acme_s3cr3t_token_value"
 PROJECT = "prj_1"
 
 
+STAMP = "2026-03-08T14:03:27.512Z"
+
+
 def good_task(n: int, **changes: Any) -> dict[str, Any]:
     task = {
         "id": f"tsk_{n}",
@@ -65,9 +72,38 @@ def good_task(n: int, **changes: Any) -> dict[str, Any]:
         "description": None,
         "status": "todo",
         "priority": "high",
+        "assigneeId": None,
+        "createdById": "usr_1",
+        "lastModifiedById": "usr_2",
+        "dueDate": None,
+        "tags": [],
+        "completedAt": None,
+        "createdAt": STAMP,
+        "updatedAt": STAMP,
     }
     task.update(changes)
     return task
+
+
+def task_fields(n: int, **changes: Any) -> dict[str, Any]:
+    """The input fields of ``good_task(n)``."""
+    fields: dict[str, Any] = {
+        "title": f"Task {n}",
+        "description": None,
+        "status": "todo",
+        "priority": "high",
+        "assignee": None,
+        "project": AcmeProject.ref(PROJECT),
+        "createdBy": AcmeUser.ref("usr_1"),
+        "lastModifiedBy": AcmeUser.ref("usr_2"),
+        "dueDate": None,
+        "completedAt": None,
+        "createdAt": STAMP,
+        "updatedAt": STAMP,
+        "tags": "[]",
+    }
+    fields.update(changes)
+    return fields
 
 
 @pytest.fixture
@@ -101,12 +137,31 @@ async def failure(env: LoaderEnv[AcmeAppContext], expected: ErrorDef) -> MaxErro
 async def test_a_good_answer_through_the_canned_server(
     canned: CannedServer, canned_env: LoaderEnv[AcmeAppContext]
 ) -> None:
-    canned.routes["/api/tasks"] = Canned.json([good_task(1), good_task(2, description="d")])
+    canned.routes["/api/tasks"] = Canned.json(
+        [
+            good_task(1),
+            good_task(2, description="d", assigneeId="usr_3", dueDate="2026-04-01"),
+            good_task(3, description="", tags=["bug", "ux"], completedAt=STAMP),
+            good_task(4, tags=['say "hi"', "naïve", "tab\there"]),
+        ]
+    )
     page = await load_tasks(canned_env)
     assert [(i.ref.id, dict(i.fields)) for i in page.items] == [
-        ("tsk_1", {"title": "Task 1", "status": "todo", "priority": "high"}),
-        ("tsk_2", {"title": "Task 2", "description": "d", "status": "todo", "priority": "high"}),
+        ("tsk_1", task_fields(1)),
+        (
+            "tsk_2",
+            task_fields(2, description="d", assignee=AcmeUser.ref("usr_3"), dueDate="2026-04-01"),
+        ),
+        ("tsk_3", task_fields(3, description="", tags='["bug","ux"]', completedAt=STAMP)),
+        ("tsk_4", task_fields(4, tags='["say \\"hi\\"","naïve","tab\\there"]')),
     ]
+    assert [json.loads(i.fields["tags"]) for i in page.items][3] == [
+        'say "hi"',
+        "naïve",
+        "tab\there",
+    ]
+    first = page.items[0].fields
+    assert first["createdBy"].entity_def is AcmeUser and first["project"].entity_def is AcmeProject
     (request,) = canned.requests
     assert request.target == f"/api/tasks?projectId={PROJECT}&limit=1000"
     assert request.headers["authorization"] == f"Bearer {TOKEN}"
@@ -159,37 +214,120 @@ async def test_bad_bodies_are_bad_responses(
     assert err.data["connector"] == "acme"
 
 
+def good_record(kind: str, entity_id: str, **changes: Any) -> dict[str, Any]:
+    """A well-formed Acme record of ``kind`` (workspace, user, project, file)."""
+    records: dict[str, dict[str, Any]] = {
+        "workspace": {"name": "W"},
+        "user": {
+            "workspaceId": "ws_1",
+            "email": "a@x",
+            "displayName": "A",
+            "role": "admin",
+            "active": True,
+        },
+        "project": {
+            "workspaceId": "ws_1",
+            "name": "P",
+            "description": None,
+            "status": "active",
+            "ownerId": "usr_1",
+        },
+        "file": {
+            "projectId": PROJECT,
+            "name": "f.txt",
+            "mimeType": "text/plain",
+            "sizeBytes": 12,
+            "createdById": "usr_1",
+            "lastModifiedById": "usr_1",
+        },
+    }
+    record = {"id": entity_id, **records[kind], "createdAt": STAMP, "updatedAt": STAMP}
+    record.update(changes)
+    return record
+
+
+@pytest.mark.parametrize(
+    ("task", "reason"),
+    [
+        (good_task(1, assigneeId=7), "item 0 (tsk_1): 'assigneeId' must be a string, got number"),
+        (good_task(1, assigneeId=""), "item 0 (tsk_1): 'assigneeId' is empty"),
+        (good_task(1, createdById=None), "item 0 (tsk_1): 'createdById' is null"),
+        (good_task(1, dueDate=20260401), "item 0 (tsk_1): 'dueDate' must be a string, got number"),
+        (good_task(1, tags="bug"), "item 0 (tsk_1): 'tags' must be an array, got string"),
+        (good_task(1, tags=["a", 1]), "item 0 (tsk_1): 'tags' item 1 must be a string, got number"),
+        (good_task(1, tags=None), "item 0 (tsk_1): 'tags' is null"),
+        (
+            {k: v for k, v in good_task(1).items() if k != "updatedAt"},
+            "item 0 (tsk_1): 'updatedAt' is missing",
+        ),
+    ],
+)
+async def test_every_task_field_is_checked(
+    canned: CannedServer, canned_env: LoaderEnv[AcmeAppContext], task: Any, reason: str
+) -> None:
+    canned.routes["/api/tasks"] = Canned.json([good_task(0), task])
+    err = await failure(canned_env, ErrBadResponse)
+    assert err.message == (
+        f"Acme sent a bad response to GET /api/tasks?projectId={PROJECT}: "
+        + reason.replace("item 0", "item 1")
+    )
+
+
 async def test_bad_records_of_entity_loaders(
     canned: CannedServer, canned_env: LoaderEnv[AcmeAppContext]
 ) -> None:
-    user = {"id": "usr_1", "displayName": "A", "email": "a@x", "role": "admin", "active": "yes"}
-    canned.routes["/api/users/usr_1"] = Canned.json(user)
+    canned.routes["/api/users/usr_1"] = Canned.json(good_record("user", "usr_1", active="yes"))
     with pytest.raises(MaxError) as caught:
         await UserBasicLoader.load(AcmeUser.ref("usr_1"), canned_env)
     assert caught.value.message == (
         "Acme sent a bad response to GET /api/users/usr_1: 'active' must be a boolean, got string"
     )
-    canned.routes["/api/workspaces/ws_1"] = Canned.json({"id": "ws_2", "name": "Other"})
+    canned.routes["/api/workspaces/ws_1"] = Canned.json(good_record("workspace", "ws_2"))
     with pytest.raises(MaxError) as caught:
         await WorkspaceBasicLoader.load(AcmeWorkspace.ref("ws_1"), canned_env)
     assert caught.value.message.endswith("asked for workspace 'ws_1', got 'ws_2'")
-    canned.routes["/api/projects/prj_1"] = Canned.json([{"id": "prj_1"}])
+    canned.routes["/api/projects/prj_1"] = Canned.json([good_record("project", "prj_1")])
     with pytest.raises(MaxError) as caught:
         await ProjectBasicLoader.load(AcmeProject.ref("prj_1"), canned_env)
     assert caught.value.message.endswith("expected a JSON object, got array")
+    canned.routes["/api/files/fil_1"] = Canned.json(good_record("file", "fil_1", sizeBytes="12"))
+    with pytest.raises(MaxError) as caught:
+        await FileBasicLoader.load(AcmeFile.ref("fil_1"), canned_env)
+    assert caught.value.message.endswith("'sizeBytes' must be a number, got string")
+    canned.routes["/api/files/fil_1"] = Canned.json(good_record("file", "fil_1", sizeBytes=True))
+    with pytest.raises(MaxError) as caught:
+        await FileBasicLoader.load(AcmeFile.ref("fil_1"), canned_env)
+    assert caught.value.message.endswith("'sizeBytes' must be a number, got boolean")
     canned.routes["/api/workspaces"] = Canned.json([{"name": "no id"}])
     with pytest.raises(MaxError) as caught:
         await RootWorkspacesLoader.load(AcmeWorkspace.ref("root"), PageRequest(), canned_env)
     assert caught.value.message.endswith("item 0: 'id' is missing")
+    canned.routes["/api/users"] = Canned.json(
+        [good_record("user", "usr_1"), good_record("user", "usr_2", workspaceId=None)]
+    )
+    with pytest.raises(MaxError) as caught:
+        await WorkspaceUsersLoader.load(AcmeWorkspace.ref("ws_1"), PageRequest(), canned_env)
+    assert caught.value.message.endswith("item 1 (usr_2): 'workspaceId' is null")
 
 
 async def test_a_project_without_owner_or_description_is_fine(
     canned: CannedServer, canned_env: LoaderEnv[AcmeAppContext]
 ) -> None:
-    project = {"id": "prj_1", "name": "P", "description": "", "status": "active", "ownerId": None}
+    project = good_record("project", "prj_1", description="", ownerId=None)
     canned.routes["/api/projects/prj_1"] = Canned.json(project)
     loaded = await ProjectBasicLoader.load(AcmeProject.ref("prj_1"), canned_env)
-    assert dict(loaded.fields) == {"name": "P", "status": "active", "owner": None}
+    assert dict(loaded.fields) == {
+        "name": "P",
+        "description": "",
+        "status": "active",
+        "owner": None,
+        "workspace": AcmeWorkspace.ref("ws_1"),
+        "createdAt": STAMP,
+        "updatedAt": STAMP,
+    }
+    canned.routes["/api/projects/prj_1"] = Canned.json({**project, "description": None})
+    loaded = await ProjectBasicLoader.load(AcmeProject.ref("prj_1"), canned_env)
+    assert loaded.fields["description"] is None  # present: the upsert clears it
 
 
 # -- statuses --------------------------------------------------------------------------------
@@ -382,7 +520,7 @@ async def test_the_transport_can_be_swapped() -> None:
     def handler(request: httpx.Request) -> httpx.Response:
         seen.append(request)
         if request.url.path == "/api/workspaces":
-            return httpx.Response(200, json=[{"id": "ws_1", "name": "Mock"}])
+            return httpx.Response(200, json=[good_record("workspace", "ws_1", name="Mock")])
         raise httpx.ReadTimeout("read timed out", request=request)
 
     installed = create_installation(

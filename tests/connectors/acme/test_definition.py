@@ -17,21 +17,27 @@ from maxtrio.connectors.acme import (
     ACME_API_LIMIT,
     ACME_LOADERS,
     ACME_SYNC_PLAN,
+    WORKSPACE,
+    AcmeChangeFeed,
     AcmeConfig,
     AcmeConnectorDef,
+    AcmeFile,
     AcmeProject,
     AcmeRoot,
     AcmeSchema,
     AcmeTask,
     AcmeUser,
     AcmeWorkspace,
+    Column,
     ErrClientNotStarted,
     ErrInvalidConfig,
+    Kind,
+    RecordSpec,
     connector,
 )
 from maxtrio.core import (
+    ConcurrentGroup,
     FieldKind,
-    ForAll,
     ForRoot,
     LoadCollection,
     LoaderStrategy,
@@ -73,28 +79,100 @@ def test_schema() -> None:
         "AcmeRoot",
         "AcmeProject",
         "AcmeTask",
+        "AcmeFile",
     )
     assert AcmeSchema.roots == (AcmeRoot,)
     kinds = {e.name: {f: field.kind for f, field in e.fields.items()} for e in AcmeSchema.entities}
     s, b, r, c = FieldKind.STRING, FieldKind.BOOLEAN, FieldKind.REF, FieldKind.COLLECTION
+    d, n = FieldKind.DATE, FieldKind.NUMBER
+    times = {"createdAt": d, "updatedAt": d}
     assert kinds == {
-        "AcmeUser": {"displayName": s, "email": s, "role": s, "active": b},
-        "AcmeTask": {"title": s, "description": s, "status": s, "priority": s, "assignee": r},
-        "AcmeProject": {"name": s, "description": s, "status": s, "owner": r, "tasks": c},
-        "AcmeWorkspace": {"name": s, "users": c, "projects": c},
+        "AcmeUser": {"displayName": s, "email": s, "role": s, "active": b, "workspace": r, **times},
+        "AcmeTask": {
+            "title": s,
+            "description": s,
+            "status": s,
+            "priority": s,
+            "assignee": r,
+            "project": r,
+            "createdBy": r,
+            "lastModifiedBy": r,
+            "dueDate": d,
+            "completedAt": d,
+            **times,
+            "tags": s,
+        },
+        "AcmeProject": {
+            "name": s,
+            "description": s,
+            "status": s,
+            "owner": r,
+            "tasks": c,
+            "workspace": r,
+            **times,
+            "files": c,
+        },
+        "AcmeWorkspace": {"name": s, "users": c, "projects": c, **times},
         "AcmeRoot": {"workspaces": c},
+        "AcmeFile": {
+            "name": s,
+            "mimeType": s,
+            "sizeBytes": n,
+            "project": r,
+            "createdBy": r,
+            "lastModifiedBy": r,
+            **times,
+        },
     }
+    # dict equality ignores order: the reference's fields come first, in the reference's order
+    # (an existing data.db gains the new columns by migration)
+    assert list(AcmeTask.fields)[:5] == ["title", "description", "status", "priority", "assignee"]
+    assert list(AcmeUser.fields)[:4] == ["displayName", "email", "role", "active"]
+    assert list(AcmeProject.fields)[:5] == ["name", "description", "status", "owner", "tasks"]
+    assert list(AcmeWorkspace.fields)[:3] == ["name", "users", "projects"]
     assert {(x.from_, x.field, x.to, x.cardinality) for x in AcmeSchema.relationships} == {
+        ("AcmeUser", "workspace", "AcmeWorkspace", "one"),
         ("AcmeTask", "assignee", "AcmeUser", "one"),
+        ("AcmeTask", "project", "AcmeProject", "one"),
+        ("AcmeTask", "createdBy", "AcmeUser", "one"),
+        ("AcmeTask", "lastModifiedBy", "AcmeUser", "one"),
+        ("AcmeFile", "project", "AcmeProject", "one"),
+        ("AcmeFile", "createdBy", "AcmeUser", "one"),
+        ("AcmeFile", "lastModifiedBy", "AcmeUser", "one"),
         ("AcmeProject", "owner", "AcmeUser", "one"),
+        ("AcmeProject", "workspace", "AcmeWorkspace", "one"),
         ("AcmeProject", "tasks", "AcmeTask", "many"),
+        ("AcmeProject", "files", "AcmeFile", "many"),
         ("AcmeWorkspace", "users", "AcmeUser", "many"),
         ("AcmeWorkspace", "projects", "AcmeProject", "many"),
         ("AcmeRoot", "workspaces", "AcmeWorkspace", "many"),
     }
 
 
-def test_seven_operations_share_one_limit_of_50() -> None:
+def test_collections_point_back_at_their_parent_through_via() -> None:
+    vias = {
+        (e.name, name): field.via
+        for e in AcmeSchema.entities
+        for name, field in e.fields.items()
+        if field.kind is FieldKind.COLLECTION
+    }
+    assert vias == {
+        ("AcmeWorkspace", "users"): "workspace",
+        ("AcmeWorkspace", "projects"): "workspace",
+        ("AcmeProject", "tasks"): "project",
+        ("AcmeProject", "files"): "project",
+        ("AcmeRoot", "workspaces"): None,  # a workspace has no ref to the root
+    }
+    for entity in AcmeSchema.entities:
+        for field in entity.fields.values():
+            if field.via is not None:
+                child = field.target(AcmeSchema.get_definition)
+                back = child.fields[field.via]
+                assert back.kind is FieldKind.REF
+                assert back.target(AcmeSchema.get_definition) is entity
+
+
+def test_operations_share_one_limit_of_50() -> None:
     operations = connector.definition.operations
     assert [op.name for op in operations] == [
         "acme:workspace:list",
@@ -104,6 +182,16 @@ def test_seven_operations_share_one_limit_of_50() -> None:
         "acme:project:list",
         "acme:project:get",
         "acme:task:list",
+        "acme:task:get",
+        "acme:file:list",
+        "acme:file:get",
+        "acme:workspace:batch",
+        "acme:user:batch",
+        "acme:project:batch",
+        "acme:task:batch",
+        "acme:file:batch",
+        "acme:change:head",
+        "acme:change:list",
     ]
     assert all(op.limit is ACME_API_LIMIT for op in operations)
     assert (ACME_API_LIMIT.name, ACME_API_LIMIT.max_concurrent) == ("acme:api", 50)
@@ -117,46 +205,26 @@ def test_loaders() -> None:
             loader.kind,
             loader.entity.name,
             getattr(loader, "target", loader.entity).name,
-            loader.strategy,
+            getattr(loader, "complete", None),
         )
         for loader in ACME_LOADERS
     ]
     assert described == [
-        (
-            "acme:root:workspaces",
-            "collection",
-            "AcmeRoot",
-            "AcmeWorkspace",
-            LoaderStrategy.AUTOLOAD,
-        ),
-        (
-            "acme:workspace:basic",
-            "entity",
-            "AcmeWorkspace",
-            "AcmeWorkspace",
-            LoaderStrategy.AUTOLOAD,
-        ),
-        (
-            "acme:workspace:users",
-            "collection",
-            "AcmeWorkspace",
-            "AcmeUser",
-            LoaderStrategy.AUTOLOAD,
-        ),
-        (
-            "acme:workspace:projects",
-            "collection",
-            "AcmeWorkspace",
-            "AcmeProject",
-            LoaderStrategy.AUTOLOAD,
-        ),
-        ("acme:user:basic", "entity", "AcmeUser", "AcmeUser", LoaderStrategy.AUTOLOAD),
-        ("acme:project:basic", "entity", "AcmeProject", "AcmeProject", LoaderStrategy.AUTOLOAD),
-        ("acme:project:tasks", "collection", "AcmeProject", "AcmeTask", LoaderStrategy.AUTOLOAD),
+        ("acme:root:workspaces", "collection", "AcmeRoot", "AcmeWorkspace", True),
+        ("acme:workspace:basic", "entity", "AcmeWorkspace", "AcmeWorkspace", None),
+        ("acme:workspace:users", "collection", "AcmeWorkspace", "AcmeUser", True),
+        ("acme:workspace:projects", "collection", "AcmeWorkspace", "AcmeProject", True),
+        ("acme:user:basic", "entity", "AcmeUser", "AcmeUser", None),
+        ("acme:project:basic", "entity", "AcmeProject", "AcmeProject", None),
+        ("acme:project:tasks", "collection", "AcmeProject", "AcmeTask", True),
+        ("acme:project:files", "collection", "AcmeProject", "AcmeFile", True),
+        ("acme:task:basic", "entity", "AcmeTask", "AcmeTask", None),
+        ("acme:file:basic", "entity", "AcmeFile", "AcmeFile", None),
     ]
+    assert {loader.strategy for loader in ACME_LOADERS} == {LoaderStrategy.AUTOLOAD}
 
 
-def test_resolvers_map_fields_to_loaders_and_there_is_no_task_resolver() -> None:
+def test_resolvers_map_every_stored_field_and_every_collection() -> None:
     mapping = {
         r.entity.name: {f: a.loader.name for f, a in r.field_mappings.items()}
         for r in connector.definition.resolvers
@@ -165,19 +233,43 @@ def test_resolvers_map_fields_to_loaders_and_there_is_no_task_resolver() -> None
         "AcmeRoot": {"workspaces": "acme:root:workspaces"},
         "AcmeWorkspace": {
             "name": "acme:workspace:basic",
+            "createdAt": "acme:workspace:basic",
+            "updatedAt": "acme:workspace:basic",
             "users": "acme:workspace:users",
             "projects": "acme:workspace:projects",
         },
-        "AcmeUser": dict.fromkeys(["displayName", "email", "role", "active"], "acme:user:basic"),
+        "AcmeUser": dict.fromkeys(
+            ["displayName", "email", "role", "active", "workspace", "createdAt", "updatedAt"],
+            "acme:user:basic",
+        ),
         "AcmeProject": {
-            "name": "acme:project:basic",
-            "description": "acme:project:basic",
-            "status": "acme:project:basic",
-            "owner": "acme:project:basic",
+            **dict.fromkeys(
+                ["name", "description", "status", "owner", "workspace", "createdAt", "updatedAt"],
+                "acme:project:basic",
+            ),
             "tasks": "acme:project:tasks",
+            "files": "acme:project:files",
         },
+        "AcmeTask": dict.fromkeys(
+            [name for name, f in AcmeTask.fields.items() if f.is_stored], "acme:task:basic"
+        ),
+        "AcmeFile": dict.fromkeys(
+            [name for name, f in AcmeFile.fields.items() if f.is_stored], "acme:file:basic"
+        ),
     }
-    assert connector.definition.resolver_for(AcmeTask) is None
+    for entity in AcmeSchema.entities:  # no field is declared and never loaded
+        resolver = connector.definition.resolver_for(entity)
+        assert resolver is not None
+        assert set(resolver.field_mappings) == set(entity.fields), entity.name
+
+
+def test_a_record_table_must_fill_exactly_the_stored_fields() -> None:
+    with pytest.raises(ValueError, match="must fill exactly AcmeWorkspace's"):
+        RecordSpec.create("workspace", AcmeWorkspace, [Column("name", "name", Kind.STRING)])
+    with pytest.raises(ValueError, match="must fill exactly AcmeWorkspace's"):
+        RecordSpec.create(
+            "workspace", AcmeWorkspace, [*WORKSPACE.columns, Column("x", "x", Kind.STRING)]
+        )
 
 
 def describe(step: Any) -> tuple[str, str, str, tuple[str, ...]]:
@@ -190,7 +282,7 @@ def describe(step: Any) -> tuple[str, str, str, tuple[str, ...]]:
     return (kind, target.entity.name, "loadCollection", (operation.field,))
 
 
-async def test_seeder_stores_the_root_and_returns_the_sequential_seven_step_plan() -> None:
+async def test_seeder_stores_the_root_and_lists_everything_in_three_waves() -> None:
     engine = InMemoryEngine(AcmeSchema)
     installed = connector.initialise(
         {"baseUrl": "http://127.0.0.1:9", "workspaceId": "w"}, platform_with_token("t")
@@ -199,25 +291,27 @@ async def test_seeder_stores_the_root_and_returns_the_sequential_seven_step_plan
     assert plan is ACME_SYNC_PLAN
     assert await engine.count(AcmeRoot) == 1
     assert (await engine.load(AcmeRoot.ref("root"))).ref.id == "root"
-    assert plan.step_count == len(plan.entries) == 7  # no concurrent groups
-    assert [describe(step) for step in plan.entries] == [
-        ("forRoot", "AcmeRoot", "loadCollection", ("workspaces",)),
-        ("forAll", "AcmeWorkspace", "loadFields", ("name",)),
-        ("forAll", "AcmeWorkspace", "loadCollection", ("users",)),
-        ("forAll", "AcmeWorkspace", "loadCollection", ("projects",)),
-        ("forAll", "AcmeUser", "loadFields", ("displayName", "email", "role", "active")),
-        ("forAll", "AcmeProject", "loadFields", ("name", "description", "status", "owner")),
-        ("forAll", "AcmeProject", "loadCollection", ("tasks",)),
-    ]
-    first = plan.entries[0]
+    assert (plan.step_count, len(plan.entries)) == (5, 3)
+    first, users_and_projects, tasks_and_files = plan.entries
     assert isinstance(first, SyncStep) and isinstance(first.target, ForRoot)
     assert first.target.ref == AcmeRoot.ref("root")
-    assert {type(s.target) for s in plan.entries[1:] if isinstance(s, SyncStep)} == {ForAll}
-    assert {s.target.entity for s in plan.entries[1:] if isinstance(s, SyncStep)} == {
-        AcmeWorkspace,
-        AcmeUser,
-        AcmeProject,
-    }
+    assert describe(first) == ("forRoot", "AcmeRoot", "loadCollection", ("workspaces",))
+    assert isinstance(users_and_projects, ConcurrentGroup)
+    assert [describe(step) for step in users_and_projects.steps] == [
+        ("forAll", "AcmeWorkspace", "loadCollection", ("users",)),
+        ("forAll", "AcmeWorkspace", "loadCollection", ("projects",)),
+    ]
+    assert isinstance(tasks_and_files, ConcurrentGroup)
+    assert [describe(step) for step in tasks_and_files.steps] == [
+        ("forAll", "AcmeProject", "loadCollection", ("tasks",)),
+        ("forAll", "AcmeProject", "loadCollection", ("files",)),
+    ]
+
+
+def test_the_change_feed_is_registered() -> None:
+    feed = connector.definition.change_feed
+    assert feed is AcmeChangeFeed
+    assert repr(feed) == "ChangeFeed(acme:changes)"
 
 
 def test_onboarding_has_the_four_steps() -> None:

@@ -1,21 +1,35 @@
-"""maxtrio.connectors.acme — the acme connector: the Acme fake's API into five entity types.
+"""maxtrio.connectors.acme — the acme connector: the whole Acme API as six entity types.
 
-Names are the reference's (spec acme-and-connectors §2): connector ``acme``, namespace ``acme``,
-entities AcmeUser/AcmeTask/AcmeProject/AcmeWorkspace/AcmeRoot, config ``{baseUrl,
-workspaceId}``, credential ``api_token``, the seven operations under ``Limit("acme:api", 50)``,
-the seven loaders, four resolvers and the sequential 7-step plan. ``connector`` is the
+Connector ``acme``, namespace ``acme``: AcmeUser, AcmeWorkspace, AcmeRoot, AcmeProject,
+AcmeTask and AcmeFile with every field the API returns (``_entities``), config ``{baseUrl,
+workspaceId}``, credential ``api_token``. Seventeen operations under ``Limit("acme:api", 50)``
+(list/get/batch per record type, and the change log's head and pages), ten loaders — five
+complete collection loaders (the lists return full records) and five entity loaders — and six
+resolvers mapping every stored field. The plan lists workspaces, then users and projects, then
+tasks and files (``_seeder``). The change feed (``_change_feed``) reads Acme's changelog and
+batch-gets what changed, so a sync after the first is incremental. ``connector`` is the
 ``ConnectorModule`` registered as entry point ``acme`` of group ``maxtrio.connectors``.
 
 The connector talks to Acme over HTTP only (its own httpx client, :class:`AcmeApiClient`);
 ``create_installation(..., transport=...)`` swaps the transport in tests.
 """
 
-from ._client import DEFAULT_PAGE_SIZE, AcmeApiClient, AcmeResponse, parse_retry_after
+from ._change_feed import CHANGES_PAGE_SIZE, FEED_KINDS, AcmeChangeFeed, FeedKind
+from ._client import (
+    DEFAULT_PAGE_SIZE,
+    MAX_BATCH_IDS,
+    MAX_BATCH_QUERY,
+    AcmeApiClient,
+    AcmeResponse,
+    id_batches,
+    parse_retry_after,
+)
 from ._config import AcmeApiToken, AcmeConfig
 from ._connection import AcmeAppContext, AcmeConnection
 from ._connector import AcmeConnectorDef, connector, create_installation, initialise
 from ._entities import (
     ROOT_ID,
+    AcmeFile,
     AcmeProject,
     AcmeRoot,
     AcmeSchema,
@@ -39,9 +53,12 @@ from ._errors import (
 )
 from ._loaders import (
     ACME_LOADERS,
+    FileBasicLoader,
     ProjectBasicLoader,
+    ProjectFilesLoader,
     ProjectTasksLoader,
     RootWorkspacesLoader,
+    TaskBasicLoader,
     UserBasicLoader,
     WorkspaceBasicLoader,
     WorkspaceProjectsLoader,
@@ -51,20 +68,50 @@ from ._onboarding import AcmeOnboarding, acme_onboarding
 from ._operations import (
     ACME_API_LIMIT,
     ACME_OPERATIONS,
+    BatchFiles,
+    BatchProjects,
+    BatchTasks,
+    BatchUsers,
+    BatchWorkspaces,
     ById,
+    ByIds,
+    ChangesHead,
+    ChangesPage,
+    GetFile,
     GetProject,
+    GetTask,
     GetUser,
     GetWorkspace,
+    ListChanges,
+    ListFiles,
     ListPage,
     ListProjects,
     ListTasks,
     ListUsers,
     ListWorkspaces,
+    RecentChanges,
+)
+from ._records import (
+    FILE,
+    PROJECT,
+    RECORD_SPECS,
+    TASK,
+    USER,
+    WORKSPACE,
+    Column,
+    Kind,
+    RecordSpec,
+    problem_of,
+    tags_text,
+    task_inputs,
+    workspace_choices,
 )
 from ._resolvers import (
     ACME_RESOLVERS,
+    AcmeFileResolver,
     AcmeProjectResolver,
     AcmeRootResolver,
+    AcmeTaskResolver,
     AcmeUserResolver,
     AcmeWorkspaceResolver,
 )
@@ -76,16 +123,29 @@ __all__ = [
     "ACME_OPERATIONS",
     "ACME_RESOLVERS",
     "ACME_SYNC_PLAN",
+    "CHANGES_PAGE_SIZE",
     "DEFAULT_PAGE_SIZE",
+    "FEED_KINDS",
+    "FILE",
+    "MAX_BATCH_IDS",
+    "MAX_BATCH_QUERY",
+    "PROJECT",
+    "RECORD_SPECS",
     "ROOT_ID",
     "ROOT_REF",
+    "TASK",
+    "USER",
+    "WORKSPACE",
     "AcmeApiClient",
     "AcmeApiToken",
     "AcmeAppContext",
+    "AcmeChangeFeed",
     "AcmeConfig",
     "AcmeConnection",
     "AcmeConnectorBoundary",
     "AcmeConnectorDef",
+    "AcmeFile",
+    "AcmeFileResolver",
     "AcmeOnboarding",
     "AcmeProject",
     "AcmeProjectResolver",
@@ -95,11 +155,21 @@ __all__ = [
     "AcmeSchema",
     "AcmeSeeder",
     "AcmeTask",
+    "AcmeTaskResolver",
     "AcmeUser",
     "AcmeUserResolver",
     "AcmeWorkspace",
     "AcmeWorkspaceResolver",
+    "BatchFiles",
+    "BatchProjects",
+    "BatchTasks",
+    "BatchUsers",
+    "BatchWorkspaces",
     "ById",
+    "ByIds",
+    "ChangesHead",
+    "ChangesPage",
+    "Column",
     "ErrBadResponse",
     "ErrClientNotStarted",
     "ErrConnectionFailed",
@@ -111,17 +181,28 @@ __all__ = [
     "ErrTimeout",
     "ErrUnauthorized",
     "ErrUpstreamError",
+    "FeedKind",
+    "FileBasicLoader",
+    "GetFile",
     "GetProject",
+    "GetTask",
     "GetUser",
     "GetWorkspace",
+    "Kind",
+    "ListChanges",
+    "ListFiles",
     "ListPage",
     "ListProjects",
     "ListTasks",
     "ListUsers",
     "ListWorkspaces",
     "ProjectBasicLoader",
+    "ProjectFilesLoader",
     "ProjectTasksLoader",
+    "RecentChanges",
+    "RecordSpec",
     "RootWorkspacesLoader",
+    "TaskBasicLoader",
     "UserBasicLoader",
     "WorkspaceBasicLoader",
     "WorkspaceProjectsLoader",
@@ -129,6 +210,11 @@ __all__ = [
     "acme_onboarding",
     "connector",
     "create_installation",
+    "id_batches",
     "initialise",
     "parse_retry_after",
+    "problem_of",
+    "tags_text",
+    "task_inputs",
+    "workspace_choices",
 ]

@@ -12,6 +12,9 @@ unit test) and the rest of the connector is unchanged.
 
 List calls send the optional pagination extension of the fake (``limit``/``cursor``, next page
 in ``X-Next-Cursor``); a server without it ignores both and answers everything in one page.
+Batch gets (``?ids=a,b``, another extension) keep to :data:`MAX_BATCH_IDS` ids and a query of
+:data:`MAX_BATCH_QUERY` characters (:func:`id_batches` cuts a list of ids to fit); the change
+log is read with ``/api/changes`` and ``/api/changes/recent``.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from __future__ import annotations
 import json
 import ssl
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from email.utils import parsedate_to_datetime
 from typing import Any, Final
 from urllib.parse import quote
@@ -48,6 +51,10 @@ DEFAULT_PAGE_SIZE: Final = 1000
 """Items asked for per list call (Acme answers up to 100,000; big pages mean few calls)."""
 DEFAULT_TIMEOUT: Final = httpx.Timeout(connect=10.0, read=60.0, write=30.0, pool=None)
 MAX_CURSOR_LENGTH: Final = 256
+MAX_BATCH_IDS: Final = 1000
+"""Ids per batch get (the fake's ``MAX_IDS``)."""
+MAX_BATCH_QUERY: Final = 8000
+"""Characters of a batch get's ``ids=`` query: servers and proxies refuse URLs past ~8 KB."""
 _UPSTREAM_TEXT_LIMIT: Final = 160
 
 
@@ -127,23 +134,45 @@ class AcmeApiClient:
         shown = "&".join(f"{k}={v}" for k, v in (filters or {}).items())
         request = f"GET {path}?{shown}" if shown else f"GET {path}"
         response = await self._get(path, params, request)
-        data = self._decode(response, request)
-        if type(data) is not list:
-            raise bad_response(request, f"expected a JSON array, got {json_kind(data)}")
+        data = self._decode_as(response, request, list)
         next_cursor = self._next_cursor(response, request, cursor)
         return AcmeResponse(data, request, next_cursor)
 
     async def get(self, collection: str, entity_id: str) -> AcmeResponse:
         """One entity of ``/api/<collection>/<id>``; ``data`` is a JSON object."""
         path = f"/api/{collection}/{quote(entity_id, safe='')}"
-        request = f"GET {path}"
-        response = await self._get(path, None, request)
-        data = self._decode(response, request)
-        if type(data) is not dict:
-            raise bad_response(request, f"expected a JSON object, got {json_kind(data)}")
-        return AcmeResponse(data, request)
+        return await self._json(path, None, f"GET {path}", dict)
+
+    async def get_many(self, collection: str, ids: Sequence[str]) -> AcmeResponse:
+        """The live entities of ``ids`` (``/api/<collection>?ids=a,b``); ``data`` is a JSON array.
+
+        One call, no ``limit``: ``ids`` must fit one batch (see :func:`id_batches`). A server
+        without the extension answers the whole collection; callers keep only what they asked
+        for. ``request`` counts the ids instead of listing them.
+        """
+        path = f"/api/{collection}"
+        query = f"{path}?ids={_ids_query(ids)}"
+        return await self._json(query, None, f"GET {path}?ids=<{len(ids)} ids>", list)
+
+    async def changes(self, since: int, limit: int) -> AcmeResponse:
+        """A page of ``/api/changes?since=&limit=``; ``data`` is ``{"events", "nextCursor"}``."""
+        params = {"since": str(since), "limit": str(limit)}
+        request = f"GET /api/changes?since={since}&limit={limit}"
+        return await self._json("/api/changes", params, request, dict)
+
+    async def recent_changes(self, limit: int) -> AcmeResponse:
+        """The newest ``limit`` change events, newest first; ``data`` is a JSON array."""
+        request = f"GET /api/changes/recent?limit={limit}"
+        return await self._json("/api/changes/recent", {"limit": str(limit)}, request, list)
 
     # -- plumbing --------------------------------------------------------------------------------
+
+    async def _json(
+        self, path: str, params: Mapping[str, str] | None, request: str, expected: type
+    ) -> AcmeResponse:
+        """GET ``path``; the body must decode to ``expected`` (``dict`` or ``list``)."""
+        response = await self._get(path, params, request)
+        return AcmeResponse(self._decode_as(response, request, expected), request)
 
     async def _get(
         self, path: str, params: Mapping[str, str] | None, request: str
@@ -213,12 +242,16 @@ class AcmeApiClient:
             text = text[: _UPSTREAM_TEXT_LIMIT - 1] + "…"
         return text or response.reason_phrase or "(no body)"
 
-    def _decode(self, response: httpx.Response, request: str) -> Any:
+    def _decode_as(self, response: httpx.Response, request: str, expected: type) -> Any:
         try:
-            return json.loads(response.content)
+            data = json.loads(response.content)
         except ValueError:
             reason = "an HTML page instead of JSON" if _looks_like_html(response) else None
             raise bad_response(request, reason or "malformed JSON") from None
+        if type(data) is not expected:
+            name = "object" if expected is dict else "array"
+            raise bad_response(request, f"expected a JSON {name}, got {json_kind(data)}")
+        return data
 
     def _next_cursor(
         self, response: httpx.Response, request: str, requested: str | None
@@ -231,6 +264,30 @@ class AcmeApiClient:
         if cursor == requested:
             raise bad_response(request, f"pagination did not advance (cursor {cursor!r} again)")
         return cursor
+
+
+def _ids_query(ids: Sequence[str]) -> str:
+    return ",".join(quote(entity_id, safe="") for entity_id in ids)
+
+
+def id_batches(ids: Sequence[str]) -> list[list[str]]:
+    """``ids`` cut into batch gets: at most :data:`MAX_BATCH_IDS` ids and a query of at most
+    :data:`MAX_BATCH_QUERY` characters each (an id longer than that still gets a batch of its
+    own). Ids holding a comma cannot be asked for by ``?ids=`` (the server splits on it):
+    callers get those one by one."""
+    batches: list[list[str]] = []
+    batch: list[str] = []
+    size = 0
+    for entity_id in ids:
+        cost = len(quote(entity_id, safe="")) + 1
+        if batch and (len(batch) == MAX_BATCH_IDS or size + cost > MAX_BATCH_QUERY):
+            batches.append(batch)
+            batch, size = [], 0
+        batch.append(entity_id)
+        size += cost
+    if batch:
+        batches.append(batch)
+    return batches
 
 
 def parse_retry_after(value: str | None) -> float | None:

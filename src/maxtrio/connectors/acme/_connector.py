@@ -1,4 +1,5 @@
-"""The acme ``ConnectorDef`` and ``initialise`` (spec acme-and-connectors §2.1, §2.9)."""
+"""The acme ``ConnectorDef`` (with its change feed) and ``initialise`` (spec acme-and-connectors
+§2.1, §2.9)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import httpx
 
 from maxtrio.connector import ConnectorDef, ConnectorModule, Installation, Platform
 
+from ._change_feed import AcmeChangeFeed
 from ._client import DEFAULT_PAGE_SIZE
 from ._config import AcmeApiToken, AcmeConfig
 from ._connection import AcmeAppContext, AcmeConnection
@@ -29,6 +31,7 @@ AcmeConnectorDef = ConnectorDef.create(
     operations=ACME_OPERATIONS,
     onboarding=AcmeOnboarding,
     credentials=[AcmeApiToken],
+    change_feed=AcmeChangeFeed,
 )
 
 

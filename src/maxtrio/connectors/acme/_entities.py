@@ -1,8 +1,15 @@
-"""The acme schema (spec acme-and-connectors §2.2): five entity types, declared leaf first.
+"""The acme schema: six entity types holding every field the Acme API returns.
 
 Namespace ``acme``; registered in the reference's order AcmeUser, AcmeWorkspace, AcmeRoot,
-AcmeProject, AcmeTask; the root is AcmeRoot (id ``root``). Entity ids are the upstream ids.
-``AcmeTask.assignee`` is declared but never loaded (as in the reference).
+AcmeProject, AcmeTask, then AcmeFile; the root is AcmeRoot (id ``root``). Entity ids are the
+upstream ids. Each type starts with the reference's fields in the reference's order (an existing
+``data.db`` gains the new columns by migration); the wire's ``…Id`` keys become refs without
+the suffix (``assigneeId`` → ``assignee``), timestamps are dates, a task's ``tags`` is the JSON
+array as text (``["bug","ux"]``, ``[]`` when empty).
+
+Collections name the child's ref back to the parent (``via``), so the engine answers them from
+the child rows and scopes a complete listing's deletions to one parent; ``AcmeRoot.workspaces``
+has none (a workspace does not point at the root): its complete listing covers the whole table.
 """
 
 from __future__ import annotations
@@ -18,6 +25,9 @@ AcmeUser = EntityDef.create(
         "email": Field.string(),
         "role": Field.string(),
         "active": Field.boolean(),
+        "workspace": Field.ref(lambda: AcmeWorkspace),
+        "createdAt": Field.date(),
+        "updatedAt": Field.date(),
     },
 )
 
@@ -29,26 +39,54 @@ AcmeTask = EntityDef.create(
         "status": Field.string(),
         "priority": Field.string(),
         "assignee": Field.ref(AcmeUser),
+        "project": Field.ref(lambda: AcmeProject),
+        "createdBy": Field.ref(AcmeUser),
+        "lastModifiedBy": Field.ref(AcmeUser),
+        "dueDate": Field.date(),
+        "completedAt": Field.date(),
+        "createdAt": Field.date(),
+        "updatedAt": Field.date(),
+        "tags": Field.string(),
     },
 )
 
-AcmeProject = EntityDef.create(
+AcmeFile = EntityDef.create(
+    "AcmeFile",
+    {
+        "name": Field.string(),
+        "mimeType": Field.string(),
+        "sizeBytes": Field.number(),
+        "project": Field.ref(lambda: AcmeProject),
+        "createdBy": Field.ref(AcmeUser),
+        "lastModifiedBy": Field.ref(AcmeUser),
+        "createdAt": Field.date(),
+        "updatedAt": Field.date(),
+    },
+)
+
+AcmeProject: EntityDef = EntityDef.create(
     "AcmeProject",
     {
         "name": Field.string(),
         "description": Field.string(),
         "status": Field.string(),
         "owner": Field.ref(AcmeUser),
-        "tasks": Field.collection(AcmeTask),
+        "tasks": Field.collection(AcmeTask, via="project"),
+        "workspace": Field.ref(lambda: AcmeWorkspace),
+        "createdAt": Field.date(),
+        "updatedAt": Field.date(),
+        "files": Field.collection(AcmeFile, via="project"),
     },
 )
 
-AcmeWorkspace = EntityDef.create(
+AcmeWorkspace: EntityDef = EntityDef.create(
     "AcmeWorkspace",
     {
         "name": Field.string(),
-        "users": Field.collection(AcmeUser),
-        "projects": Field.collection(AcmeProject),
+        "users": Field.collection(AcmeUser, via="workspace"),
+        "projects": Field.collection(AcmeProject, via="workspace"),
+        "createdAt": Field.date(),
+        "updatedAt": Field.date(),
     },
 )
 
@@ -56,6 +94,6 @@ AcmeRoot = EntityDef.create("AcmeRoot", {"workspaces": Field.collection(AcmeWork
 
 AcmeSchema = Schema.create(
     "acme",
-    [AcmeUser, AcmeWorkspace, AcmeRoot, AcmeProject, AcmeTask],
+    [AcmeUser, AcmeWorkspace, AcmeRoot, AcmeProject, AcmeTask, AcmeFile],
     roots=[AcmeRoot],
 )

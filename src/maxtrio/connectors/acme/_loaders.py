@@ -1,84 +1,133 @@
-"""The seven acme loaders (spec acme-and-connectors §2.6), named as in the reference.
+"""The acme loaders: one complete collection loader per list, one entity loader per get.
 
-Workspace, user and project collections return *stubs* (ids only) that later ``load_fields``
-steps fill in with one GET each; the task collection returns complete task inputs from one
-list call per project page. Collection pages follow ``X-Next-Cursor`` when the server pages
-(MAXTRIO extension); against a server that does not, every collection is one page.
+Acme's list endpoints return full records, so every collection loader returns **complete**
+inputs (every stored field of the child) and is declared ``complete=True``: its pages, read to
+the end, list every member, so a sync that read them all may remove the local members it did
+not see. Pages follow ``X-Next-Cursor`` when the server pages (MAXTRIO extension); against a
+server that does not, every collection is one page. A listed child must point back at the
+parent listed (its ``via`` ref): a list filtered by ``projectId=A`` answering a task of B is a
+``connector-acme.bad_response``.
+
+===========================  ===========================  =======================
+loader                       parent → members             operation
+===========================  ===========================  =======================
+``acme:root:workspaces``     AcmeRoot → AcmeWorkspace     ``acme:workspace:list``
+``acme:workspace:users``     AcmeWorkspace → AcmeUser     ``acme:user:list``
+``acme:workspace:projects``  AcmeWorkspace → AcmeProject  ``acme:project:list``
+``acme:project:tasks``       AcmeProject → AcmeTask       ``acme:task:list``
+``acme:project:files``       AcmeProject → AcmeFile       ``acme:file:list``
+===========================  ===========================  =======================
+
+The entity loaders ``acme:<noun>:basic`` (workspace, user, project, task, file) read one entity
+with ``acme:<noun>:get`` into the same complete input, for plans that load fields of entities
+already known (``AcmeUser(*).fields{*}``).
 """
 
 from __future__ import annotations
 
-from maxtrio.core import EntityInput, Loader, LoaderEnv, Page, PageRequest, Ref
+from maxtrio.core import (
+    CollectionLoader,
+    EntityDef,
+    EntityInput,
+    EntityLoader,
+    Loader,
+    LoaderEnv,
+    MaxError,
+    Operation,
+    Page,
+    PageRequest,
+    Ref,
+)
 
 from ._client import AcmeResponse
 from ._connection import AcmeAppContext
-from ._entities import AcmeProject, AcmeRoot, AcmeTask, AcmeUser, AcmeWorkspace
+from ._entities import AcmeProject, AcmeRoot, AcmeWorkspace
+from ._errors import bad_response
 from ._operations import (
     ById,
+    GetFile,
     GetProject,
+    GetTask,
     GetUser,
     GetWorkspace,
+    ListFiles,
     ListPage,
     ListProjects,
     ListTasks,
     ListUsers,
     ListWorkspaces,
 )
-from ._records import project_input, stub_inputs, task_inputs, user_input, workspace_input
+from ._records import FILE, PROJECT, TASK, USER, WORKSPACE, RecordSpec
 
 Env = LoaderEnv[AcmeAppContext]
 
 
-def _page(items: list[EntityInput], response: AcmeResponse) -> Page[EntityInput]:
-    cursor = response.next_cursor
-    return Page(items, cursor is not None, cursor)
+def _complete_collection(
+    name: str,
+    parent: EntityDef,
+    field: str,
+    operation: Operation[AcmeAppContext, ListPage, AcmeResponse],
+    spec: RecordSpec,
+) -> CollectionLoader[AcmeAppContext]:
+    """The loader of ``parent.field``: pages of ``operation`` read by ``spec``. When the
+    collection has a ``via`` ref, every listed child must point back at the parent listed
+    (a list filtered by ``workspaceId=A`` answering a user of B is a bad response)."""
+    via = parent.fields[field].via
+    key = next((c.key for c in spec.columns if c.field == via), None)
+
+    async def load(ref: Ref, page: PageRequest, env: Env) -> Page[EntityInput]:
+        query = ListPage(ref.id if via is not None else None, page.cursor)
+        response = await env.ops.execute(operation, query)
+        items = spec.read_page(response)
+        if via is not None and any(item.fields[via].id != ref.id for item in items):
+            raise _not_a_child(response, items, via, key, ref)
+        cursor = response.next_cursor
+        return Page(items, cursor is not None, cursor)
+
+    return Loader.collection(name, parent, spec.entity, load, complete=True)
 
 
-async def _root_workspaces(ref: Ref, page: PageRequest, env: Env) -> Page[EntityInput]:
-    response = await env.ops.execute(ListWorkspaces, ListPage(None, page.cursor))
-    return _page(stub_inputs(AcmeWorkspace, response), response)
+def _not_a_child(
+    response: AcmeResponse, items: list[EntityInput], via: str, key: str | None, parent: Ref
+) -> MaxError:
+    index, item = next((i, x) for i, x in enumerate(items) if x.fields[via].id != parent.id)
+    other = item.fields[via].id
+    return bad_response(
+        response.request,
+        f"item {index} ({item.ref.id}): {key!r} is {other!r}, not the listed {via} {parent.id!r}",
+    )
 
 
-async def _workspace_basic(ref: Ref, env: Env) -> EntityInput:
-    return workspace_input(ref, await env.ops.execute(GetWorkspace, ById(ref.id)))
+def _entity(
+    operation: Operation[AcmeAppContext, ById, AcmeResponse], spec: RecordSpec
+) -> EntityLoader[AcmeAppContext]:
+    async def load(ref: Ref, env: Env) -> EntityInput:
+        return spec.read_one(await env.ops.execute(operation, ById(ref.id)), ref.id)
+
+    return Loader.entity(f"acme:{spec.noun}:basic", spec.entity, load)
 
 
-async def _workspace_users(ref: Ref, page: PageRequest, env: Env) -> Page[EntityInput]:
-    response = await env.ops.execute(ListUsers, ListPage(ref.id, page.cursor))
-    return _page(stub_inputs(AcmeUser, response), response)
-
-
-async def _workspace_projects(ref: Ref, page: PageRequest, env: Env) -> Page[EntityInput]:
-    response = await env.ops.execute(ListProjects, ListPage(ref.id, page.cursor))
-    return _page(stub_inputs(AcmeProject, response), response)
-
-
-async def _user_basic(ref: Ref, env: Env) -> EntityInput:
-    return user_input(ref, await env.ops.execute(GetUser, ById(ref.id)))
-
-
-async def _project_basic(ref: Ref, env: Env) -> EntityInput:
-    return project_input(ref, await env.ops.execute(GetProject, ById(ref.id)))
-
-
-async def _project_tasks(ref: Ref, page: PageRequest, env: Env) -> Page[EntityInput]:
-    response = await env.ops.execute(ListTasks, ListPage(ref.id, page.cursor))
-    return _page(task_inputs(response), response)
-
-
-RootWorkspacesLoader = Loader.collection(
-    "acme:root:workspaces", AcmeRoot, AcmeWorkspace, _root_workspaces
+RootWorkspacesLoader = _complete_collection(
+    "acme:root:workspaces", AcmeRoot, "workspaces", ListWorkspaces, WORKSPACE
 )
-WorkspaceBasicLoader = Loader.entity("acme:workspace:basic", AcmeWorkspace, _workspace_basic)
-WorkspaceUsersLoader = Loader.collection(
-    "acme:workspace:users", AcmeWorkspace, AcmeUser, _workspace_users
+WorkspaceUsersLoader = _complete_collection(
+    "acme:workspace:users", AcmeWorkspace, "users", ListUsers, USER
 )
-WorkspaceProjectsLoader = Loader.collection(
-    "acme:workspace:projects", AcmeWorkspace, AcmeProject, _workspace_projects
+WorkspaceProjectsLoader = _complete_collection(
+    "acme:workspace:projects", AcmeWorkspace, "projects", ListProjects, PROJECT
 )
-UserBasicLoader = Loader.entity("acme:user:basic", AcmeUser, _user_basic)
-ProjectBasicLoader = Loader.entity("acme:project:basic", AcmeProject, _project_basic)
-ProjectTasksLoader = Loader.collection("acme:project:tasks", AcmeProject, AcmeTask, _project_tasks)
+ProjectTasksLoader = _complete_collection(
+    "acme:project:tasks", AcmeProject, "tasks", ListTasks, TASK
+)
+ProjectFilesLoader = _complete_collection(
+    "acme:project:files", AcmeProject, "files", ListFiles, FILE
+)
+
+WorkspaceBasicLoader = _entity(GetWorkspace, WORKSPACE)
+UserBasicLoader = _entity(GetUser, USER)
+ProjectBasicLoader = _entity(GetProject, PROJECT)
+TaskBasicLoader = _entity(GetTask, TASK)
+FileBasicLoader = _entity(GetFile, FILE)
 
 ACME_LOADERS = (
     RootWorkspacesLoader,
@@ -88,4 +137,7 @@ ACME_LOADERS = (
     UserBasicLoader,
     ProjectBasicLoader,
     ProjectTasksLoader,
+    ProjectFilesLoader,
+    TaskBasicLoader,
+    FileBasicLoader,
 )

@@ -28,7 +28,7 @@ from maxtrio.connector import (
 
 from ._client import AcmeApiClient
 from ._config import AcmeApiToken, base_url_problem
-from ._records import WORKSPACE, read_records
+from ._records import workspace_choices
 
 
 def _api_token_description(config: Config) -> str:
@@ -43,7 +43,7 @@ def acme_onboarding(transport: httpx.AsyncBaseTransport | None = None) -> Onboar
         token = await ctx.credential_store.get(AcmeApiToken.name)
         async with AcmeApiClient(str(config["baseUrl"]), token, transport=transport) as client:
             response = await client.list("workspaces")
-        return [(r["name"], r["id"]) for r in read_records(response, WORKSPACE)]
+        return workspace_choices(response)
 
     async def verify(config: Config, ctx: OnboardingContext) -> None:
         await list_workspaces(config, ctx)
