@@ -62,6 +62,11 @@ _JSON_HEADERS: Final = {"access-control-allow-origin": "*"}
 # -- responses and parameters ---------------------------------------------------------------
 
 
+#: MAXTRIO extension on ``/api/changes`` and ``/api/changes/recent``: the newest sequence ever
+#: handed out (it survives a compaction that emptied the log, unlike the events themselves).
+CHANGELOG_HEAD = "X-Changelog-Head"
+
+
 def json_response(
     body: str | bytes, status: int = 200, headers: Mapping[str, str] | None = None
 ) -> Response:
@@ -288,7 +293,10 @@ def _api_routes(server: AcmeServer) -> list[BaseRoute]:
     async def changes(request: Request) -> Response:
         since = int_param(request, "since", default=0, minimum=0, maximum=MAX_CURSOR) or 0
         limit = int_param(request, "limit", default=100, minimum=1, maximum=MAX_LIST_LIMIT) or 100
-        return json_response(await server.locked(tenant.changes_wire, since, limit))
+        body, head = await server.locked(
+            lambda: (tenant.changes_wire(since, limit), tenant.last_sequence())
+        )
+        return json_response(body, headers={CHANGELOG_HEAD: str(head)})
 
     async def compact_changes(request: Request) -> Response:
         options = parse_json_body(await _body(request), m.ChangelogCompaction)
@@ -297,7 +305,10 @@ def _api_routes(server: AcmeServer) -> list[BaseRoute]:
 
     async def recent_changes(request: Request) -> Response:
         limit = int_param(request, "limit", default=50, minimum=1, maximum=MAX_LIST_LIMIT) or 50
-        return json_response(await server.locked(tenant.recent_changes_wire, limit))
+        body, head = await server.locked(
+            lambda: (tenant.recent_changes_wire(limit), tenant.last_sequence())
+        )
+        return json_response(body, headers={CHANGELOG_HEAD: str(head)})
 
     async def list_webhooks(request: Request) -> Response:
         return json_response(await server.locked(tenant.list_webhooks_wire))

@@ -122,15 +122,16 @@ async def test_a_flaky_upstream_still_yields_every_row(
     assert stats.requests == 9 + stats.rate_limited + stats.injected_errors
 
 
-async def test_an_upstream_deletion_no_longer_fails_a_sync(
+async def test_an_upstream_deletion_is_removed_by_the_next_sync(
     tenant: Tenant,
     acme_server: AcmeServer,
     installation: Installation[AcmeAppContext],
     tmp_path: Path,
 ) -> None:
     """The reference fetched each listed user by id, so a user deleted between the list and the
-    get failed the sync with a 404. Lists are complete now: the user is simply not listed.
-    (Removing its local row is the engine's part: ``acme:workspace:users`` is complete.)"""
+    get failed the sync with a 404. Lists are complete now: the user is simply not listed, and
+    since ``acme:workspace:users`` is a complete listing, its local row goes when the sync
+    completes."""
     async with open_installation_store(tmp_path / "data.db", AcmeSchema) as store:
         assert (await sync(store, installation)).status is SyncStatus.COMPLETED
         user = json.loads(tenant.list_wire("users").json)[3]
@@ -141,6 +142,8 @@ async def test_an_upstream_deletion_no_longer_fails_a_sync(
         assert result.failures == ()
         assert "acme:user:get" not in result.operations.by_operation
         assert acme_server.statistics().requests == 9
+        assert result.removed == 1
+        assert await store.engine.count(AcmeUser) == 5
 
 
 async def test_a_partial_plan_loads_every_field_of_known_entities(

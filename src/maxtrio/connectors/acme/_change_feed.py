@@ -3,7 +3,8 @@
 The cursor is an Acme changelog sequence as a string (``"0"``: before everything).
 
 * ``head`` — ``acme:change:head`` (``GET /api/changes/recent?limit=1``): the newest event's
-  sequence, ``"0"`` when the log is empty.
+  sequence, or the server's ``X-Changelog-Head`` when it is larger (our fake sends it, so a log
+  that compaction emptied still has a head), ``"0"`` when neither says more.
 * ``changes(cursor, env, max_changes)`` — ``acme:change:list`` (``GET /api/changes?since=&
   limit=1000``) page after page until a page comes back shorter than asked. More than
   ``max_changes`` events → ``ChangeSet(overflow=True)`` at once (nothing more is read). A 410
@@ -145,7 +146,8 @@ async def head(env: Env) -> str:
     """The newest sequence of the change log as a cursor (``"0"`` for an empty log)."""
     response = await env.ops.execute(ChangesHead, RecentChanges(1))
     events = read_events(response, response.data[:1], 0)
-    return str(events[0].sequence) if events else "0"
+    newest = events[0].sequence if events else 0
+    return str(max(newest, response.head or 0))
 
 
 async def changes(cursor: str, env: Env, max_changes: int = DEFAULT_MAX_CHANGES) -> ChangeSet:

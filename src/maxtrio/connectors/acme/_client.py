@@ -60,12 +60,14 @@ _UPSTREAM_TEXT_LIMIT: Final = 160
 
 @attrs.frozen
 class AcmeResponse:
-    """A decoded answer: the JSON ``data``, the ``request`` it answers (for messages) and, for
-    list calls, the cursor of the next page when there is one."""
+    """A decoded answer: the JSON ``data``, the ``request`` it answers (for messages), for
+    list calls the cursor of the next page when there is one, and for the change log the
+    newest sequence the server reports (``head``)."""
 
     data: Any
     request: str
     next_cursor: str | None = None
+    head: int | None = None
 
 
 class AcmeApiClient:
@@ -161,9 +163,16 @@ class AcmeApiClient:
         return await self._json("/api/changes", params, request, dict)
 
     async def recent_changes(self, limit: int) -> AcmeResponse:
-        """The newest ``limit`` change events, newest first; ``data`` is a JSON array."""
+        """The newest ``limit`` change events, newest first; ``data`` is a JSON array.
+
+        ``head`` is the ``X-Changelog-Head`` header when the server sends it (our fake does: the
+        newest sequence ever handed out, also after compaction emptied the log), else None."""
         request = f"GET /api/changes/recent?limit={limit}"
-        return await self._json("/api/changes/recent", {"limit": str(limit)}, request, list)
+        response = await self._get("/api/changes/recent", {"limit": str(limit)}, request)
+        data = self._decode_as(response, request, list)
+        raw = response.headers.get("x-changelog-head")
+        head = int(raw) if raw is not None and raw.isascii() and raw.isdigit() else None
+        return AcmeResponse(data, request, head=head)
 
     # -- plumbing --------------------------------------------------------------------------------
 
