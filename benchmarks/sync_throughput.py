@@ -35,10 +35,14 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve()
+#: The reference CLI's ``max sync`` of the same 50,062-row tenant, whole process, median of 3,
+#: measured on this machine kind (2 cores) when the comparison was made.
+REFERENCE_CLI_SYNC_SECONDS = 3.7
 BIN = Path(sys.executable).parent
 
 
@@ -101,24 +105,82 @@ async def _stores(args: argparse.Namespace, tmp: Path) -> Any:
     return _Memory()
 
 
+def _setup(store: Any, installation: Any) -> Any:
+    """The product's sync wiring: the connector's change feed and the store's freshness."""
+    from maxtrio.connectors.acme import connector
+    from maxtrio.execution import SyncSetup
+
+    return SyncSetup(
+        engine=store.engine,
+        resolvers=connector.definition.resolvers,
+        ctx=installation.context,
+        task_store=store.task_store,
+        sync_store=store.sync_store,
+        change_feed=connector.definition.change_feed,
+        freshness=store.sync_meta,
+    )
+
+
+def db_size(path: Path) -> dict[str, int]:
+    """The file's bytes and those of the entity tables and their indexes (``dbstat``)."""
+    import apsw
+
+    conn = apsw.Connection(str(path))
+    try:
+        tables = [
+            name
+            for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+            if not name.startswith(("_max_", "sqlite_"))
+        ]
+        marks = ", ".join("?" * len(tables))
+        entity = conn.execute(
+            "SELECT coalesce(sum(pgsize), 0) FROM dbstat WHERE name IN "
+            f"(SELECT name FROM sqlite_master WHERE tbl_name IN ({marks}))",
+            tables,
+        ).fetchone()[0]
+    finally:
+        conn.close()
+    return {"total_bytes": path.stat().st_size, "entity_bytes": int(entity)}
+
+
+async def _change_upstream(url: str, api_key: str, changes: int) -> None:
+    """``changes`` upstream changes over HTTP: a third creates, a third updates (half of them
+    clearing a description), a third deletes — all on tasks of the first projects."""
+    from maxtrio.acme import AcmeHttpClient, TaskInput, TaskPatch
+
+    client = AcmeHttpClient(url, api_key)
+    try:
+        projects = await client.list_projects()
+        tasks = await client.list_tasks(projects[0]["id"])
+        creator = tasks[0]["createdById"]
+        third = changes // 3
+        for i in range(third):
+            await client.create_task(
+                TaskInput(project_id=projects[1]["id"], title=f"New {i}", created_by_id=creator)
+            )
+        for i, task in enumerate(tasks[:third]):
+            patch = TaskPatch(last_modified_by_id=creator, status="done")
+            if i % 2:
+                patch = TaskPatch(last_modified_by_id=creator, description=None)
+            await client.update_task(task["id"], patch)
+        for task in tasks[third : third + changes - 2 * third]:
+            await client.delete_task(task["id"])
+    finally:
+        await client.aclose()
+
+
 async def worker_sync(args: argparse.Namespace) -> None:
     import trio
 
     from maxtrio.connectors.acme import connector
-    from maxtrio.execution import SyncSetup, SyncStatus, run_sync
+    from maxtrio.execution import SyncStatus, run_sync
 
     tmp = Path(tempfile.mkdtemp(prefix="sync-bench-"))
     try:
         async with trio.open_nursery() as nursery:
             installation = await _installation(args, nursery)
             async with await _stores(args, tmp) as store, installation.running():
-                setup = SyncSetup(
-                    engine=store.engine,
-                    resolvers=connector.definition.resolvers,
-                    ctx=installation.context,
-                    task_store=store.task_store,
-                    sync_store=store.sync_store,
-                )
+                setup = _setup(store, installation)
                 start = time.perf_counter()
                 result = await run_sync(setup, seeder=connector.definition.seeder)
                 seconds = time.perf_counter() - start
@@ -126,7 +188,26 @@ async def worker_sync(args: argparse.Namespace) -> None:
                 rows = 0
                 for entity in connector.definition.schema.entities:
                     rows += await store.engine.count(entity)
+                if args.incremental:
+                    await _change_upstream(args.url, args.api_key, args.incremental)
+                    again = time.perf_counter()
+                    second = await run_sync(setup, seeder=connector.definition.seeder)
+                    incremental_seconds = time.perf_counter() - again
+                    assert second.status is SyncStatus.COMPLETED, second.to_json()
             nursery.cancel_scope.cancel()
+        if args.incremental:
+            emit(
+                name="incremental",
+                changes=args.incremental,
+                mode=second.mode.value,
+                requests=second.requests,
+                removed=second.removed,
+                seconds=round(incremental_seconds, 3),
+                full_seconds=round(seconds, 3),
+                ratio=round(incremental_seconds / seconds, 3),
+            )
+            return
+        sizes = db_size(tmp / "data.db") if args.store == "disk" else {}
         emit(
             name="sync",
             transport=args.transport,
@@ -135,7 +216,8 @@ async def worker_sync(args: argparse.Namespace) -> None:
             seconds=round(seconds, 3),
             rows_per_s=round(rows / seconds),
             peak_rss_mib=peak_rss_mib(),
-            requests=result.operations.total,
+            requests=result.requests,
+            **({"db": sizes} if sizes else {}),
         )
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -191,41 +273,98 @@ async def worker_floor(args: argparse.Namespace) -> None:
     emit(name="io_floor", rows=rows, seconds=round(seconds, 3), requests=requests)
 
 
+FLOW_CALLS = 2_000
+FLOW_WORKERS = 200  # callers, each making calls one after another (the limit queues them)
+
+
+async def _drive_calls(call: Any, calls: int) -> float:
+    """``calls`` calls of ``call()`` by :data:`FLOW_WORKERS` looping workers; seconds taken."""
+    import trio
+
+    per_worker = calls // FLOW_WORKERS
+
+    async def worker() -> None:
+        for _ in range(per_worker):
+            await call()
+
+    start = time.perf_counter()
+    async with trio.open_nursery() as nursery:
+        for _ in range(FLOW_WORKERS):
+            nursery.start_soon(worker)
+    return time.perf_counter() - start
+
+
 async def worker_flow(args: argparse.Namespace) -> None:
-    """Many GetUser calls through the product dispatcher under the acme:api limit."""
+    """Calls through the product dispatcher under the ``acme:api`` limit (50).
+
+    ``--flow-transport http``: ``GetUser`` over HTTP to the server (with ``--latency-ms 0``:
+    the client's CPU per request). ``inprocess``: the limiter itself — an operation under the
+    same limit whose handler only waits the latency, drawn uniformly within ±10 % of
+    ``--latency-ms`` (a constant latency makes all fifty calls end in the same instant and
+    queue for the CPU together; ``--flow-jitter 0`` shows that case).
+    """
+    import random
+
     import trio
 
     from maxtrio.connectors.acme import ACME_API_LIMIT, ById, GetUser
+    from maxtrio.core import Operation, OperationEnv
     from maxtrio.execution import (
         DispatchingOperationExecutor,
         FlowControllerProvider,
         default_dispatcher,
     )
 
-    async with trio.open_nursery() as nursery:
-        installation = await _installation(args, nursery)
-        async with installation.running():
-            from maxtrio.core import OperationEnv
+    dispatcher = default_dispatcher(FlowControllerProvider())
+    latency = args.latency_ms / 1000
+    if args.flow_transport == "inprocess":
+        rng = random.Random(7)
+        jitter = args.flow_jitter
 
-            dispatcher = default_dispatcher(FlowControllerProvider())
-            ops = DispatchingOperationExecutor(dispatcher, OperationEnv(installation.context))
-            users = await installation.context.api.client.list("users")
-            ids = [u["id"] for u in users.data]
-            calls = 2_000
-            start = time.perf_counter()
-            async with trio.open_nursery() as inner:
-                for i in range(calls):
-                    inner.start_soon(ops.execute, GetUser, ById(ids[i % len(ids)]))
-            seconds = time.perf_counter() - start
-        nursery.cancel_scope.cancel()
-    limit = ACME_API_LIMIT.max_concurrent or 1
-    emit(
-        name="flow_control",
-        calls=calls,
-        latency_ms=args.latency_ms,
-        requests_per_s=round(calls / seconds),
-        theoretical_requests_per_s=round(limit / (args.latency_ms / 1000)),
-    )
+        async def wait(_: None, env: OperationEnv[None]) -> None:
+            await trio.sleep(latency * rng.uniform(1 - jitter, 1 + jitter))
+
+        waiting = Operation.define("acme:bench:wait", wait, limit=ACME_API_LIMIT)
+        ops = DispatchingOperationExecutor(dispatcher, OperationEnv(None))
+        cpu = time.process_time()
+        seconds = await _drive_calls(lambda: ops.execute(waiting, None), FLOW_CALLS)
+        cpu = time.process_time() - cpu
+    else:
+        async with trio.open_nursery() as nursery:
+            installation = await _installation(args, nursery)
+            async with installation.running():
+                ops = DispatchingOperationExecutor(dispatcher, OperationEnv(installation.context))
+                users = await installation.context.api.client.list("users")
+                ids = iter([u["id"] for u in users.data] * FLOW_CALLS)
+                cpu = time.process_time()
+                seconds = await _drive_calls(
+                    lambda: ops.execute(GetUser, ById(next(ids))), FLOW_CALLS
+                )
+                cpu = time.process_time() - cpu
+            nursery.cancel_scope.cancel()
+    if args.latency_ms:
+        limit = ACME_API_LIMIT.max_concurrent or 1
+        theoretical = limit / latency
+        extra = {"jitter": args.flow_jitter} if args.flow_transport == "inprocess" else {}
+        emit(
+            name="flow_control",
+            transport=args.flow_transport,
+            calls=FLOW_CALLS,
+            latency_ms=args.latency_ms,
+            **extra,
+            requests_per_s=round(FLOW_CALLS / seconds),
+            theoretical_requests_per_s=round(theoretical),
+            of_theoretical=round(FLOW_CALLS / seconds / theoretical, 3),
+            cpu_ms_per_call=round(cpu * 1000 / FLOW_CALLS, 3),
+        )
+    else:
+        emit(
+            name="client_cpu",
+            transport=args.flow_transport,
+            calls=FLOW_CALLS,
+            ms_per_request=round(cpu * 1000 / FLOW_CALLS, 3),
+            requests_per_s=round(FLOW_CALLS / seconds),
+        )
 
 
 # -- the parent: seed, serve, run the workers -----------------------------------------------
@@ -250,6 +389,51 @@ def _worker(
         sys.exit(f"worker {mode} failed:\n{done.stderr[-3000:]}")
     out = done.stdout
     return json.loads(out.strip().splitlines()[-1])  # type: ignore[no-any-return]
+
+
+def _max_sync_process(server: dict[str, Any], tmp: Path) -> dict[str, Any]:
+    """``max sync acme-1`` as a user runs it (direct mode, bytecode cached), start-up
+    included: wall time and peak RSS of the process."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env.update(MAX_HOME=str(tmp / "home"), MAX_NO_DAEMON="1", NO_COLOR="1")
+    token = tmp / "token.txt"
+    token.write_text(server["apiKey"])
+    token.chmod(0o600)
+    request = urllib.request.Request(
+        f"{server['url']}/api/workspaces", headers={"authorization": f"Bearer {server['apiKey']}"}
+    )
+    with urllib.request.urlopen(request, timeout=30) as answer:
+        workspace = json.load(answer)[0]["id"]
+    timings = []
+    for name in ("warm-up", "measured"):  # the first run compiles and caches the bytecode
+        project = tmp / name
+        _max("init", str(project), env=env)
+        _max(
+            "connect", "acme", "--config", f"baseUrl={server['url']}",
+            "--config", f"workspaceId={workspace}", "--credential", f"api_token=@{token}",
+            cwd=project, env=env,
+        )  # fmt: skip
+        probe = (
+            "import resource, subprocess, sys, time\n"
+            "t = time.perf_counter()\n"
+            "subprocess.run(sys.argv[1:], check=True, stdout=subprocess.DEVNULL)\n"
+            "print(time.perf_counter() - t, "
+            "resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n"
+        )
+        done = subprocess.run(
+            [sys.executable, "-c", probe, str(BIN / "max"), "sync", "acme-1"],
+            cwd=project, env=env, text=True, capture_output=True, check=True,
+        )  # fmt: skip
+        seconds, rss_kib = done.stdout.split()
+        timings.append((float(seconds), int(rss_kib)))
+    seconds, rss_kib = timings[-1]
+    return {
+        "name": "max_sync_process",
+        "seconds": round(seconds, 3),
+        "peak_rss_mib": round(rss_kib / 1024, 1),
+        "reference_seconds": REFERENCE_CLI_SYNC_SECONDS,
+        "x_reference": round(seconds / REFERENCE_CLI_SYNC_SECONDS, 2),
+    }
 
 
 def main(args: argparse.Namespace) -> None:
@@ -282,6 +466,7 @@ def main(args: argparse.Namespace) -> None:
             ]
             if args.transport is None and args.store is None:
                 wanted = [("http", "disk"), ("http", "memory"), ("inprocess", "disk")]
+            best_of: dict[tuple[str, str], dict[str, Any]] = {}
             for transport, store in wanted:
                 runs = [
                     _worker("sync", server, args, transport=transport, store=store)
@@ -291,9 +476,37 @@ def main(args: argparse.Namespace) -> None:
                 best["x_io_floor"] = round(best["seconds"] / floor["seconds"], 2)
                 if args.repeat > 1:
                     best["median_seconds"] = statistics.median(r["seconds"] for r in runs)
+                best_of[(transport, store)] = best
+            disk, memory = best_of.get(("http", "disk")), best_of.get(("http", "memory"))
+            if disk is not None and memory is not None:
+                disk["x_memory"] = round(disk["seconds"] / memory["seconds"], 2)
+            for best in best_of.values():
+                sizes = best.pop("db", None)
                 emit(**best)
+                if sizes:
+                    emit(
+                        name="db_size",
+                        **sizes,
+                        ratio=round(sizes["total_bytes"] / sizes["entity_bytes"], 3),
+                    )
             if args.latency_ms:
-                emit(**_worker("flow", server, args))
+                emit(**_worker("flow", server, args, **{"flow-transport": "http"}))
+            if args.extras:
+                emit(
+                    **_worker("flow", server, args, **{"flow-transport": "http", "latency-ms": "0"})
+                )
+                emit(
+                    **_worker(
+                        "flow", server, args, **{"flow-transport": "inprocess", "latency-ms": "20"}
+                    )
+                )
+                emit(**_max_sync_process(server, Path(tmp)))
+                # Last: it changes the tenant.
+                emit(
+                    **_worker(
+                        "sync", server, args, transport="http", store="disk", incremental="100"
+                    )
+                )
         finally:
             proc.send_signal(signal.SIGTERM)
             proc.wait(timeout=10)
@@ -310,8 +523,18 @@ def parse() -> argparse.Namespace:
     p.add_argument("--store", choices=["disk", "memory"])
     p.add_argument("--transport", choices=["http", "inprocess"])
     p.add_argument("--repeat", type=int, default=1)
+    p.add_argument(
+        "--no-extras",
+        dest="extras",
+        action="store_false",
+        help="only the floor and the sync lines (skip client_cpu, the in-process flow control, "
+        "the whole max sync process and the incremental sync)",
+    )
     # worker-only
     p.add_argument("--worker", choices=["sync", "floor", "flow"], help=argparse.SUPPRESS)
+    p.add_argument("--flow-transport", default="http", help=argparse.SUPPRESS)
+    p.add_argument("--flow-jitter", type=float, default=0.1, help=argparse.SUPPRESS)
+    p.add_argument("--incremental", type=int, default=0, help=argparse.SUPPRESS)
     p.add_argument("--url", help=argparse.SUPPRESS)
     p.add_argument("--api-key", help=argparse.SUPPRESS)
     p.add_argument("--tenant", help=argparse.SUPPRESS)

@@ -17,6 +17,7 @@ import attrs
 import trio
 
 from maxtrio.core import (
+    Boundary,
     ChangeFeed,
     ChangeSet,
     EntityDef,
@@ -48,6 +49,7 @@ MDoc = EntityDef.create(
 )
 MIRROR_SCHEMA = Schema.create("mirror", [MRoot, MFolder, MDoc], roots=[MRoot])
 MROOT = MRoot.ref("root")
+ErrFeedDown = Boundary("mirror").define("feed_down", message="The change log is down")
 
 
 @attrs.define
@@ -61,6 +63,7 @@ class Upstream:
     page_size: int = 2
     calls: Counter[str] = attrs.field(factory=Counter)
     fail_listing_of: str | None = None  # a folder whose doc listing fails
+    feed_down: bool = False  # the change log answers with an error
 
     @property
     def head(self) -> int:
@@ -150,6 +153,8 @@ async def _changes(since: int, env: OperationEnv[MCtx]) -> Any:
     up = env.ctx.up
     up.calls["changes"] += 1
     await trio.lowlevel.checkpoint()
+    if up.feed_down:
+        raise ErrFeedDown()
     if since < up.horizon:
         raise ErrFeedCursorExpired(cursor=str(since))
     return [e for e in up.log if e[0] > since]

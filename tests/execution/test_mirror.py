@@ -152,6 +152,19 @@ async def test_an_expired_cursor_falls_back_to_a_full_sync(make_stores: MakeStor
     assert (await _sync(stores, up)).mode is SyncMode.INCREMENTAL
 
 
+async def test_an_unreadable_feed_falls_back_to_a_full_sync(make_stores: MakeStores) -> None:
+    up = seeded_upstream()
+    stores = make_stores(MIRROR_SCHEMA)
+    await _sync(stores, up)
+    up.delete_doc("f1d1")
+    up.feed_down = True
+
+    result = await _sync(stores, up)
+
+    assert result.mode is SyncMode.FULL and result.status is SyncStatus.COMPLETED
+    assert result.removed == 1 and "f1d1" not in await _docs(stores)
+
+
 async def test_too_many_changes_fall_back_to_a_full_sync(make_stores: MakeStores) -> None:
     up = seeded_upstream()
     stores = make_stores(MIRROR_SCHEMA)

@@ -32,6 +32,16 @@ def _plain_client(timeout: float | httpx.Timeout) -> ClientFactory:
     return make
 
 
+class _NoCookies(httpx.Cookies):
+    """A cookie store that keeps nothing and sends nothing."""
+
+    def extract_cookies(self, response: httpx.Response) -> None:
+        return None
+
+    def set_cookie_header(self, request: httpx.Request) -> None:
+        return None
+
+
 class ConnectionSlots:
     """At most ``size`` concurrent requests, each on its own reused connection.
 
@@ -66,6 +76,9 @@ class ConnectionSlots:
             self._tls = ssl.create_default_context()
         one = httpx.Limits(max_connections=1, max_keepalive_connections=1)
         client = self._make_client(one, self._tls)
+        # Connectors send credentials in headers, never cookies; httpx would otherwise parse
+        # every response through ``http.cookiejar`` (~50 µs of CPU a request).
+        client._cookies = _NoCookies()  # httpx has no switch for it
         self._all.append(client)
         return client
 

@@ -52,21 +52,37 @@ class OperationDispatcher:
 
     def __init__(self, middleware: Sequence[Middleware] = ()) -> None:
         self.middleware: tuple[Middleware, ...] = tuple(middleware)
+        self._run = _compose(self.middleware)  # the chain is built once, not per call
 
     def with_outer(self, *middleware: Middleware) -> OperationDispatcher:
         """A dispatcher with ``middleware`` wrapped around this one's (e.g. per-sync counting)."""
         return OperationDispatcher((*middleware, *self.middleware))
 
     async def dispatch(self, op: Operation[Any, I, O], input: I, env: OperationEnv[Any]) -> O:
-        chain = self.middleware
-
-        async def step(index: int) -> Any:
-            if index == len(chain):
-                return await op.handle(input, env)
-            return await chain[index](op, input, lambda: step(index + 1))
-
-        result: O = await step(0)
+        result: O = await self._run(op, input, env)
         return result
+
+
+_Run = Callable[[Operation[Any, Any, Any], Any, OperationEnv[Any]], Awaitable[Any]]
+
+
+async def _call_handler(op: Operation[Any, Any, Any], input: Any, env: OperationEnv[Any]) -> Any:
+    return await op.handle(input, env)
+
+
+def _compose(chain: Sequence[Middleware]) -> _Run:
+    """The chain as one callable: the first middleware outermost, the handler innermost."""
+    run: _Run = _call_handler
+    for middleware in reversed(chain):
+        run = _layer(middleware, run)
+    return run
+
+
+def _layer(middleware: Middleware, inner: _Run) -> _Run:
+    async def run(op: Operation[Any, Any, Any], input: Any, env: OperationEnv[Any]) -> Any:
+        return await middleware(op, input, lambda: inner(op, input, env))
+
+    return run
 
 
 class DispatchingOperationExecutor:

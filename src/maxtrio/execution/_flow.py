@@ -266,8 +266,15 @@ class FlowControllerProvider:
 
     def __init__(self) -> None:
         self._controllers: dict[str, tuple[str, FlowController]] = {}
+        self._by_limit: dict[Limit, FlowController] = {}  # the hot path: one dict lookup
 
     def get(self, limit: Limit) -> FlowController:
+        controller = self._by_limit.get(limit)
+        if controller is None:
+            controller = self._by_limit[limit] = self._lookup(limit)
+        return controller
+
+    def _lookup(self, limit: Limit) -> FlowController:
         description = describe_limit(limit)
         known = self._controllers.get(limit.name)
         if known is not None:

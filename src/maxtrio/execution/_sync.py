@@ -15,8 +15,8 @@ Which kind of sync runs:
 * **incremental** — the connector has a change feed, no ``plan`` is given, ``full`` is not
   asked for, and a full or incremental sync completed before (the sync store knows the feed
   cursor): the changes since that cursor are applied in one transaction
-  (:mod:`._incremental`). A cursor the feed no longer knows, or too many changes, falls back
-  to a full sync;
+  (:mod:`._incremental`). A cursor the feed no longer knows, too many changes, or an error
+  reading the feed falls back to a full sync (which records an upstream failure in its tasks);
 * **full** — the seeder's plan. With a change feed, the feed's head is read first and
   recorded, so the next sync can be incremental. Complete listings remove what they did not
   see when the sync completes;
@@ -40,6 +40,7 @@ from maxtrio.core import (
     DEFAULT_MAX_CHANGES,
     ChangeFeed,
     Engine,
+    MaxError,
     Resolver,
     Seeder,
     SeederEnv,
@@ -119,7 +120,7 @@ async def run_sync(
         cursor = await setup.sync_store.feed_cursor()
         if cursor is not None:
             env, counting = setup.runner_factory().operation_env()
-            result = await run_incremental(
+            result = await _incremental_or_none(
                 feed,
                 cursor,
                 env=env,
@@ -143,12 +144,27 @@ async def run_sync(
     head: str | None = None
     if feed is not None:  # read the feed's position before listing anything
         env, counting = setup.runner_factory().operation_env()
-        head = await feed.head(env)
+        try:
+            head = await feed.head(env)
+        except MaxError:
+            # No cursor this time (the next sync is full again); the sync itself meets the
+            # same trouble in its tasks and reports it as failures of a sync record.
+            head = None
         requests_before += counting.counts().total
     options = SyncOptions(mode=mode, feed_cursor=head, requests_before=requests_before)
     executor = setup.executor(max_age)
     async with executor.running(plan, sync_id=sync_id, options=options) as handle:
         return await _follow(handle, on_event)
+
+
+async def _incremental_or_none(*args: Any, **kwargs: Any) -> SyncResult | None:
+    """:func:`run_incremental`, or None when it cannot run — an expired cursor, too many
+    changes, or an upstream error (the full sync that follows meets the same error in its
+    tasks and records it as a failed sync with its failures)."""
+    try:
+        return await run_incremental(*args, **kwargs)
+    except MaxError:
+        return None
 
 
 async def resume_sync(
