@@ -3,6 +3,7 @@
 No worker pool and no polling. Each sync has one dispatcher loop::
 
     wait while paused
+    wait while the sync's write window is full (backpressure: see WriteWindow)
     take a slot of the executor's CapacityLimiter (task_concurrency, default 50)
     claim the oldest pending task           → start its body in the sync's nursery;
                                               the body gives the slot back when done
@@ -333,11 +334,15 @@ class SyncExecutor:
             while True:
                 await handle.wait_unpaused()
                 changed = handle.work_changed  # before looking: no notify can be lost
+                room = min(MAX_CLAIM_BATCH, handle.window.room(handle.running_tasks))
+                if room < 1:  # the write window is full: wait for a task to move on
+                    await changed.wait()
+                    continue
                 slots = [_Slot()]
                 await self._limiter.acquire_on_behalf_of(slots[0])
-                # Take every other free slot too, and claim that many tasks in one transaction:
-                # a fan-out of fifty children starts at once instead of one claim at a time.
-                while len(slots) < MAX_CLAIM_BATCH:
+                # Take every other free slot too (up to the window), and claim that many tasks
+                # in one transaction: a fan-out of children starts at once, not one at a time.
+                while len(slots) < room:
                     extra = _Slot()
                     try:
                         self._limiter.acquire_on_behalf_of_nowait(extra)
@@ -372,10 +377,19 @@ class SyncExecutor:
     async def _run_task(
         self, handle: SyncHandle, runner: SyncRunner, task: Task, slot: _Slot
     ) -> None:
+        window = handle.window
         try:
             try:
                 outcome = await runner.run(task)
-                report = await self.task_store.finish(task, outcome)
+                holds_rows = bool(outcome.entities)
+                if holds_rows:
+                    window.loaded()
+                    handle.notify()  # one fewer task loading: another may start
+                try:
+                    report = await self.task_store.finish(task, outcome)
+                finally:
+                    if holds_rows:
+                        window.committed(int(self._limiter.total_tokens))
             except Exception as exc:
                 if ErrInvalidTransition.matches(exc):
                     handle.task_lost()  # someone else moved the task meanwhile

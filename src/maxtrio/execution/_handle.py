@@ -42,6 +42,48 @@ from ._stores import FinishReport, SyncMode, SyncStatus, SyncStore, TaskOutcome,
 from ._task import LoadCollectionPayload, LoadFieldsPayload, SyncStepPayload, Task, TaskState
 from ._timestamps import Clock
 
+#: :class:`WriteWindow`: loading tasks at the start, and loaded results allowed to wait for the
+#: writer before no new task starts.
+START_WINDOW = 8
+WRITE_BACKLOG = 6
+
+
+class WriteWindow:
+    """How many tasks of one sync may load at once: backpressure from the writer.
+
+    A task that loaded data holds it in memory until its transaction commits. When the source
+    answers faster than SQLite writes, results would pile up (fifty pages of a thousand rows
+    are well over 100 MiB); when it answers slower, the writer idles and more concurrent calls
+    help. So two bounds, checked before a task starts:
+
+    * at most ``size`` tasks *loading* (running and not yet waiting for the writer). It starts
+      at :data:`START_WINDOW` and grows by one each time a result commits while the writer
+      keeps up (fewer than half the backlog waiting: the source is the bottleneck), up to the
+      executor's limit — a slow upstream doubles it every round trip;
+    * at most :data:`WRITE_BACKLOG` results waiting for the writer (SQLite is the bottleneck):
+      loading pauses until the writer catches up, while the writer always has work queued.
+    """
+
+    def __init__(self) -> None:
+        self.size = START_WINDOW
+        self.waiting_for_writer = 0  # results loaded and not yet committed
+        self.peak_waiting = 0
+
+    def room(self, running: int) -> int:
+        """How many more tasks may start now, ``running`` tasks running."""
+        if self.waiting_for_writer >= WRITE_BACKLOG:
+            return 0
+        return self.size - (running - self.waiting_for_writer)
+
+    def loaded(self) -> None:
+        self.waiting_for_writer += 1
+        self.peak_waiting = max(self.peak_waiting, self.waiting_for_writer)
+
+    def committed(self, cap: int) -> None:
+        self.waiting_for_writer -= 1
+        if self.waiting_for_writer < WRITE_BACKLOG // 2:  # the writer keeps up
+            self.size = min(cap, self.size + 1)
+
 
 @attrs.frozen
 class SyncStatistics:
@@ -105,6 +147,7 @@ class SyncHandle:
         self._failures: list[TaskFailure] = []
         self.mode = SyncMode.FULL  # how the executor recorded the sync
         self.requests_before = 0  # operation calls made for it before the run began
+        self.window = WriteWindow()
 
     def __repr__(self) -> str:
         return f"SyncHandle({self.id}, {self._status.value})"

@@ -51,6 +51,7 @@ from ._dispatch import RetryPolicy, default_dispatcher
 from ._events import SyncEvent
 from ._executor import DEFAULT_EVENT_BUFFER, DEFAULT_TASK_CONCURRENCY, SyncExecutor, SyncOptions
 from ._flow import FlowControllerProvider
+from ._gc import sync_gc
 from ._handle import SyncHandle
 from ._incremental import run_incremental
 from ._registry import ExecutionRegistry
@@ -114,6 +115,28 @@ async def run_sync(
 ) -> SyncResult:
     """Run one sync to its end: incremental when possible, else the seeder's plan (or
     ``plan``, a partial sync); see the module docstring. ``full`` skips the change feed."""
+    with sync_gc():
+        return await _run_sync(
+            setup,
+            seeder=seeder,
+            plan=plan,
+            on_event=on_event,
+            sync_id=sync_id,
+            full=full,
+            max_age=max_age,
+        )
+
+
+async def _run_sync(
+    setup: SyncSetup,
+    *,
+    seeder: Seeder[Any] | None,
+    plan: SyncPlan | None,
+    on_event: EventCallback | None,
+    sync_id: str | None,
+    full: bool,
+    max_age: timedelta | None,
+) -> SyncResult:
     feed = setup.change_feed if plan is None else None
     requests_before = 0
     if feed is not None and not full:
@@ -175,8 +198,9 @@ async def resume_sync(
     max_age: timedelta | None = None,
 ) -> SyncResult:
     """Continue a stopped sync (interrupted, failed, paused or crashed) to its end."""
-    async with setup.executor(max_age).resuming(sync_id) as handle:
-        return await _follow(handle, on_event)
+    with sync_gc():
+        async with setup.executor(max_age).resuming(sync_id) as handle:
+            return await _follow(handle, on_event)
 
 
 async def _follow(handle: SyncHandle, on_event: EventCallback | None) -> SyncResult:

@@ -156,8 +156,35 @@ _CALENDAR_DATE = re.compile(r"\d{4}-\d\d-\d\d").fullmatch  # a day: midnight UTC
 _STR_OR_NONE = frozenset({str, type(None)})
 
 
+_CANONICAL_COLUMN = re.compile(
+    r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z(?:\n\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z)*"
+).fullmatch
+_CALENDAR_COLUMN = re.compile(r"\d{4}-\d\d-\d\d(?:\n\d{4}-\d\d-\d\d)*").fullmatch
+
+
 def _date_texts(values: Sequence[Any]) -> Sequence[Any]:
-    """A column of date texts (and None): canonical ones pass, others are converted."""
+    """A column of date texts (and None): canonical ones pass, others are converted.
+
+    The common columns — every text already canonical, or every text a calendar day — are
+    checked with one regular expression over the joined column and one ``fromisoformat`` map
+    (both C loops); anything else goes value by value."""
+    texts = [v for v in values if v is not None]
+    if not texts:
+        return values
+    joined = "\n".join(texts)
+    try:
+        if _CANONICAL_COLUMN(joined) is not None:
+            list(map(datetime.fromisoformat, texts))  # e.g. 2026-02-31 is refused here
+            return values
+        if _CALENDAR_COLUMN(joined) is not None:
+            list(map(datetime.fromisoformat, texts))
+            return [None if v is None else v + "T00:00:00.000Z" for v in values]
+    except ValueError:
+        pass  # the value-by-value loop below finds which one and says so
+    return _date_texts_one_by_one(values)
+
+
+def _date_texts_one_by_one(values: Sequence[Any]) -> Sequence[Any]:
     out: list[Any] | None = None
     from_iso = datetime.fromisoformat
     for index, value in enumerate(values):
@@ -165,7 +192,7 @@ def _date_texts(values: Sequence[Any]) -> Sequence[Any]:
             continue
         try:
             if _CANONICAL_DATE(value) is not None:
-                from_iso(value)  # e.g. 2026-02-31 is refused here
+                from_iso(value)
                 continue
             if _CALENDAR_DATE(value) is not None:
                 from_iso(value)
