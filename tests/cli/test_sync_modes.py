@@ -74,6 +74,19 @@ async def test_full_then_incremental_then_full(tmp_path: Path) -> None:
         (row,) = await task(cleared["id"])
         assert row.get("description") is None  # null fields are left out of search rows
 
+        # Dates and refs filter like any field.
+        parent = cleared["projectId"]
+        due = await run(
+            "search", "acme-1", "AcmeTask", "--all", "-o", "ndjson", "--fields", "project,dueDate",
+            "--filter", f"project = {parent} AND dueDate < 2100-01-01",
+        )  # fmt: skip
+        assert due.code == 0, due
+        rows = [json.loads(line) for line in due.out.splitlines()]
+        rows = [row for row in rows if "_meta" not in row]
+        expected = [t for t in tasks if t["projectId"] == parent and t["dueDate"]]
+        assert len(rows) == len(expected) - (gone in expected) > 0
+        assert {row["project"] for row in rows} == {f"ein:AcmeProject:{parent}"}
+
         text = await run("sync", "acme-1", "--full")
         assert text.code == 0, text
         assert "  Mode:            full (" in text.out and "  Rows removed:    0" in text.out
