@@ -25,12 +25,12 @@ from maxtrio.acme import (
     TaskPatch,
 )
 from maxtrio.connectors.acme import AcmeSchema, connector
-from maxtrio.execution import SyncMode, SyncResult, SyncSetup, SyncStatus, run_sync
+from maxtrio.execution import SyncMode, SyncResult, SyncStatus, run_sync
 from maxtrio.storage import open_installation_store
 
 from .conftest import StartAcme
 from .data_db import entity_tables, integrity_check, sync_records
-from .sync_worker import acme_installation
+from .sync_worker import acme_installation, sync_setup
 from .syncing import FAST_RETRIES
 from .test_sigkill_resume import run_worker, worker_command
 
@@ -45,12 +45,9 @@ async def mirror_sync(db: Path, server: AcmeServer, **kw: Any) -> SyncResult:
         acme_installation(server.url, server.api_key) as installation,
         open_installation_store(db, AcmeSchema) as store,
     ):
-        setup = SyncSetup(
-            engine=store.engine,
-            resolvers=connector.definition.resolvers,
-            ctx=installation.context,
-            task_store=store.task_store,
-            sync_store=store.sync_store,
+        setup = sync_setup(
+            store,
+            installation,
             retry=FAST_RETRIES,
             change_feed=connector.definition.change_feed,
             freshness=store.sync_meta,
