@@ -297,7 +297,7 @@ async def test_wrong_loader_results_fail_clearly() -> None:
         await trio.lowlevel.checkpoint()
         return Page([{"id": "u1"}])
 
-    for fn, expected in ((listing, "a Page"), (garbage, "an EntityInput")):
+    for fn, expected in ((listing, "a Page"), (garbage, "an EntityInput or EntityColumns")):
         loader = Loader.collection("users", Workspace, User, fn)
         r = runner([Resolver.for_(Workspace, {"users": loader})], Ctx(FakeApi()))
         with pytest.raises(MaxError) as caught:

@@ -571,3 +571,36 @@ class TestDateText:
     async def test_not_a_date(self, engine: Engine, text: str) -> None:
         with raises_max("storage.invalid_value"):
             await engine.store_many([AcmeUser.input("u1", joined=text)])
+
+
+class TestColumns:
+    """Column batches store exactly what the same inputs store, in order with inputs."""
+
+    async def test_columns_and_inputs_together(self, engine: Engine) -> None:
+        from maxtrio.core import EntityColumns
+
+        await engine.store_many(
+            [
+                AcmeUser.input("u1", displayName="first"),
+                EntityColumns(
+                    AcmeUser,
+                    ["u1", "u2"],
+                    {"displayName": ["second", "B"], "joined": ["2026-03-08", None]},
+                ),
+                AcmeUser.input("u2", email="b@x"),
+            ]
+        )
+        one = await engine.load(AcmeUser.ref("u1"))
+        two = await engine.load(AcmeUser.ref("u2"))
+
+        assert one.get("displayName") == "second"  # the later write wins, in input order
+        assert one.get("joined").isoformat() == "2026-03-08T00:00:00+00:00"
+        assert (two.get("displayName"), two.get("email")) == ("B", "b@x")
+
+    async def test_a_bad_value_in_a_column_names_its_entity(self, engine: Engine) -> None:
+        from maxtrio.core import EntityColumns
+
+        batch = EntityColumns(AcmeUser, ["u1", "u2"], {"active": [True, "yes"]})
+        with raises_max("storage.invalid_value") as caught:
+            await engine.store_many([batch])
+        assert caught.value.data["entityId"] == "u2" and caught.value.data["field"] == "active"

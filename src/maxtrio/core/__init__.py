@@ -7,6 +7,7 @@ the error system (``MaxError``) and the cattrs converter for wire boundaries.
 
 from ._batch import Batch, BatchKey, Keyable, key_of
 from ._change_feed import DEFAULT_MAX_CHANGES, ChangeFeed, ChangeSet, ErrFeedCursorExpired
+from ._columns import EntityColumns, count_entities, expand_entities
 from ._context import LoaderEnv, SeederEnv, build_context
 from ._core_errors import (
     Core,
@@ -176,6 +177,7 @@ __all__ = [
     "Dependency",
     "Derivation",
     "Engine",
+    "EntityColumns",
     "EntityDef",
     "EntityInput",
     "EntityLoader",
@@ -276,7 +278,9 @@ __all__ = [
     "build_context",
     "concurrent",
     "converter",
+    "count_entities",
     "define_error",
+    "expand_entities",
     "format_ref_key",
     "global_",
     "installation",

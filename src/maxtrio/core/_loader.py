@@ -5,7 +5,7 @@ kind               call                                          returns
 =================  ============================================  ===============================
 ``entity``         ``load(ref, env)``                            one ``EntityInput``
 ``entityBatched``  ``load(refs, env)``                           ``Batch[EntityInput]`` by ref
-``collection``     ``load(parent_ref, page_request, env)``       ``Page[EntityInput]``
+``collection``     ``load(parent_ref, page_request, env)``       ``Page`` of inputs or columns
 ``derivation``     ``extract(source_data)`` (pure)               list of ``EntityInput``
 =================  ============================================  ===============================
 
@@ -28,6 +28,7 @@ from typing import Any, ClassVar, Generic, TypeAlias, TypeVar
 import attrs
 
 from ._batch import Batch
+from ._columns import EntityColumns
 from ._core_errors import Core
 from ._entity import EntityDef, EntityInput
 from ._errors import HasLoaderName, NotFound
@@ -112,7 +113,7 @@ class CollectionLoader(_Assignable, Generic[C]):
     name: str
     entity: EntityDef  # the parent
     target: EntityDef
-    load: Callable[[Ref, PageRequest, Any], Awaitable[Page[EntityInput]]]
+    load: Callable[[Ref, PageRequest, Any], Awaitable[Page[EntityInput] | Page[EntityColumns]]]
     strategy: LoaderStrategy = LoaderStrategy.AUTOLOAD
     depends_on: tuple[Dependency, ...] = ()
     complete: bool = False
@@ -208,7 +209,7 @@ class Loader:
         name: str,
         entity: EntityDef,
         target: EntityDef,
-        load: Callable[[Ref, PageRequest, Any], Awaitable[Page[EntityInput]]],
+        load: Callable[[Ref, PageRequest, Any], Awaitable[Page[EntityInput] | Page[EntityColumns]]],
         *,
         strategy: LoaderStrategy = LoaderStrategy.AUTOLOAD,
         depends_on: Sequence[Dependency] = (),

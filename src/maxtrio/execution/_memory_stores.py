@@ -27,7 +27,15 @@ from typing import Any
 import attrs
 import trio
 
-from maxtrio.core import ChangeSet, Engine, MaxError, PageRequest, Projection, Ref
+from maxtrio.core import (
+    ChangeSet,
+    Engine,
+    MaxError,
+    PageRequest,
+    Projection,
+    Ref,
+    expand_entities,
+)
 
 from ._field_sync import FieldSyncRow, field_sync_rows, freshness_cutoff
 from ._stores import (
@@ -404,8 +412,9 @@ class InMemoryTaskStore:
         await trio.lowlevel.checkpoint()
         to = TaskState.AWAITING_CHILDREN if outcome.children else TaskState.COMPLETED
         self._require_running(task.id, to)
-        if outcome.entities:
-            await self.engine.store_many(outcome.entities)
+        entities = expand_entities(outcome.entities)
+        if entities:
+            await self.engine.store_many(entities)
         if outcome.sync_entries or outcome.sync_batches:
             if isinstance(self.sync_meta, InMemorySyncMeta):
                 self.sync_meta.record_rows(
@@ -420,7 +429,7 @@ class InMemoryTaskStore:
         current = self._require_running(task.id, to)  # again: the awaits may have yielded
         now = self._clock()
         if outcome.synced_at is not None:
-            for entity in outcome.entities:
+            for entity in entities:
                 self._seen[(entity.ref.entity_type, entity.ref.id)] = current.sync_id
         for listing in outcome.listings:
             key = (listing.parent_type, listing.field, listing.parent_id)

@@ -47,6 +47,7 @@ from maxtrio.core import (
     BatchedLoader,
     CollectionLoader,
     Derivation,
+    EntityColumns,
     EntityDef,
     EntityInput,
     EntityLoader,
@@ -60,6 +61,7 @@ from maxtrio.core import (
     Ref,
     SingleSource,
     SourcePage,
+    count_entities,
 )
 from maxtrio.core import Engine as EntityEngine
 
@@ -190,25 +192,37 @@ class _Writes:
 
     def __init__(self, synced_at: int) -> None:
         self.synced_at = synced_at
-        self.entities: list[EntityInput] = []
+        self.entities: list[EntityInput | EntityColumns] = []
         self.listings: list[CompleteListing] = []
         self._by_fields: dict[tuple[str, ...], list[str]] = {}
+        self._column_batches: list[FieldSyncBatch] = []
         self._stored_fields: dict[tuple[int, tuple[str, ...]], tuple[str, ...]] = {}
 
-    def add(self, item: object, producer: str) -> None:
-        if not isinstance(item, EntityInput):
-            raise ErrInvalidLoaderResult(
-                loader=producer, got=type(item).__name__, expected="an EntityInput"
-            )
-        self.entities.append(item)
-        entity_def = item.ref.entity_def
-        given = tuple(item.fields)
+    def _stored(self, entity_def: EntityDef, given: tuple[str, ...]) -> tuple[str, ...]:
         cache_key = (id(entity_def), given)
         stored = self._stored_fields.get(cache_key)
         if stored is None:
             defined = entity_def.fields
             stored = tuple(n for n in given if n in defined and defined[n].is_stored)
             self._stored_fields[cache_key] = stored
+        return stored
+
+    def add(self, item: object, producer: str) -> None:
+        if isinstance(item, EntityColumns):
+            self.entities.append(item)
+            stored = self._stored(item.entity_def, item.fields)
+            if stored and len(item):
+                batch = FieldSyncBatch(item.ref_keys(), stored, self.synced_at)
+                self._column_batches.append(batch)
+            return
+        if not isinstance(item, EntityInput):
+            raise ErrInvalidLoaderResult(
+                loader=producer,
+                got=type(item).__name__,
+                expected="an EntityInput or EntityColumns",
+            )
+        self.entities.append(item)
+        stored = self._stored(item.ref.entity_def, tuple(item.fields))
         if stored:
             self._by_fields.setdefault(stored, []).append(item.ref.to_key())
 
@@ -218,7 +232,7 @@ class _Writes:
         batches = [
             FieldSyncBatch(ref_keys, fields, self.synced_at)
             for fields, ref_keys in self._by_fields.items()
-        ]
+        ] + self._column_batches
         return TaskOutcome(
             entities=self.entities,
             children=tuple(children),
@@ -466,7 +480,7 @@ class TaskRunner:
                 )
             for item in page.items:
                 writes.add(item, loader.name)
-            count, has_more, next_cursor = len(page.items), page.has_more, page.cursor
+            count, has_more, next_cursor = count_entities(page.items), page.has_more, page.cursor
             source_name = loader.name
         else:
             source = loader.source

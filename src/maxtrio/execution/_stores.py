@@ -18,7 +18,7 @@ from typing import Literal, Protocol
 
 import attrs
 
-from maxtrio.core import BadInput, ChangeSet, EntityInput, MaxError, NotFound
+from maxtrio.core import BadInput, ChangeSet, EntityColumns, EntityInput, MaxError, NotFound
 
 from ._task import Execution, Task, TaskPayload, TaskState, TaskTemplate
 
@@ -97,7 +97,7 @@ class TaskOutcome:
     the sync completes). ``sync_entries``/``sync_batches`` record freshness explicitly (stores
     derive it from ``entities`` when ``synced_at`` is set)."""
 
-    entities: Sequence[EntityInput] = ()
+    entities: Sequence[EntityInput | EntityColumns] = ()
     sync_entries: Sequence[FieldSyncEntry] = ()
     children: Sequence[TaskPayload] = ()
     progress: Progress | None = None

@@ -13,6 +13,7 @@ from typing import Any
 
 from maxtrio.core import (
     ALL,
+    EntityColumns,
     EntityDef,
     EntityInput,
     EntityQuery,
@@ -27,6 +28,7 @@ from maxtrio.core import (
     Schema,
     Where,
     WhereClause,
+    expand_entities,
 )
 
 from ._cursor import (
@@ -74,9 +76,9 @@ class InMemoryEngine(DerivedReads):
         await self.store_many([entity])
         return Ref(entity.ref.entity_def, entity.ref.id)
 
-    async def store_many(self, entities: Sequence[EntityInput]) -> None:
+    async def store_many(self, entities: Sequence[EntityInput | EntityColumns]) -> None:
         prepared: list[tuple[str, str, Row]] = []
-        for entity in entities:  # validate everything before writing anything
+        for entity in expand_entities(entities):  # validate everything before writing anything
             table = self.table(entity.ref.entity_def)
             id_ = entity.ref.id
             if not isinstance(id_, str) or not is_utf8_text(id_):

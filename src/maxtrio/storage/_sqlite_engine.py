@@ -22,6 +22,7 @@ import apsw
 
 from maxtrio.core import (
     ALL,
+    EntityColumns,
     EntityDef,
     EntityInput,
     EntityQuery,
@@ -34,6 +35,7 @@ from maxtrio.core import (
     QueryItem,
     Ref,
     Schema,
+    expand_entities,
 )
 
 from ._database import SqliteDatabase
@@ -115,7 +117,7 @@ class SqliteEngine(DerivedReads):
         return Ref(entity.ref.entity_def, entity.ref.id)
 
     async def store_many(
-        self, entities: Sequence[EntityInput], stamp: SyncStamp | None = None
+        self, entities: Sequence[EntityInput | EntityColumns], stamp: SyncStamp | None = None
     ) -> None:
         """Merge-upsert ``entities`` in one transaction; with a ``stamp``, as a sync's write
         (the rows' sync state is updated too)."""
@@ -126,7 +128,7 @@ class SqliteEngine(DerivedReads):
             await self.database.write(lambda conn: self.apply_writes(conn, batches))
         except UnicodeEncodeError:
             # apsw cannot bind a str with lone surrogates; the transaction was rolled back.
-            raise self._unencodable_value(entities) from None
+            raise self._unencodable_value(expand_entities(entities)) from None
 
     def _unencodable_value(self, entities: Sequence[EntityInput]) -> MaxError:
         """The ``invalid_value`` error naming the first text of a batch SQLite cannot hold."""
@@ -147,7 +149,7 @@ class SqliteEngine(DerivedReads):
         raise AssertionError("UnicodeEncodeError without unencodable text")  # pragma: no cover
 
     def prepare_writes(
-        self, entities: Sequence[EntityInput], stamp: SyncStamp | None = None
+        self, entities: Sequence[EntityInput | EntityColumns], stamp: SyncStamp | None = None
     ) -> list[tuple[str, list[tuple[Any, ...]]]]:
         """Validate and convert a batch into ``(sql, rows)`` runs, in input order.
 
@@ -155,7 +157,58 @@ class SqliteEngine(DerivedReads):
         writes in one transaction (the task store) can prepare outside the writer thread. The
         common case — every input of one type with the same fields — is checked and converted
         column by column with C-level ``map``/``zip``; mixed batches fall back to runs.
+        :class:`EntityColumns` arrive as columns already and are converted as they are.
         """
+        if not any(isinstance(e, EntityColumns) for e in entities):
+            return self._prepare_inputs(entities, stamp)  # type: ignore[arg-type]
+        out: list[tuple[str, list[tuple[Any, ...]]]] = []
+        pending: list[EntityInput] = []
+        for item in entities:
+            if isinstance(item, EntityColumns):
+                if pending:
+                    out += self._prepare_inputs(pending, stamp)
+                    pending = []
+                if len(item):
+                    out.append(self._prepare_columns(item, stamp))
+            else:
+                pending.append(item)
+        if pending:
+            out += self._prepare_inputs(pending, stamp)
+        return out
+
+    def _prepare_columns(
+        self, batch: EntityColumns, stamp: SyncStamp | None
+    ) -> tuple[str, list[tuple[Any, ...]]]:
+        table = self.table(batch.entity_def)
+        type_name = batch.entity_def.name
+        ids = batch.ids
+        if not set(map(type, ids)) <= {str}:
+            bad = next(i for i in ids if not isinstance(i, str))
+            raise ErrInvalidValue(
+                entityType=type_name,
+                field="_id",
+                entityId=printable(str(bad)),
+                expected="a string id",
+                got=describe(bad),
+            )
+        fields = tuple(f for f in batch.columns if f in table.by_field)
+        columns: list[Sequence[Any]] = []
+        for field in fields:
+            try:
+                columns.append(convert_column(table.by_field[field].kind, batch.columns[field]))
+            except BadValue as bad:
+                raise ErrInvalidValue(
+                    entityType=type_name,
+                    field=field,
+                    entityId=printable(ids[bad.index]),
+                    expected=bad.expected,
+                    got=describe(bad.got),
+                ) from None
+        return table.upsert_sql(fields, stamp), list(zip(ids, *columns))  # noqa: B905
+
+    def _prepare_inputs(
+        self, entities: Sequence[EntityInput], stamp: SyncStamp | None = None
+    ) -> list[tuple[str, list[tuple[Any, ...]]]]:
         fields_list = list(map(_FIELDS, entities))
         first = fields_list[0]
         refs = list(map(_REF, entities))

@@ -24,6 +24,7 @@ from maxtrio.core import (
     Ref,
     SeederEnv,
     SyncStep,
+    expand_entities,
 )
 
 
@@ -63,7 +64,7 @@ async def _run(
             cursor: str | None = None
             while True:
                 page = await loader.load(ref, PageRequest(cursor, 100), env)
-                await engine.store_many(page.items)
+                await engine.store_many(expand_entities(page.items))
                 if not page.has_more:
                     break
                 cursor = page.cursor

@@ -52,6 +52,7 @@ from maxtrio.core import (
     MaxError,
     PageRequest,
     Retryable,
+    expand_entities,
 )
 
 from .canned_server import Canned, CannedServer
@@ -146,7 +147,7 @@ async def test_a_good_answer_through_the_canned_server(
         ]
     )
     page = await load_tasks(canned_env)
-    assert [(i.ref.id, dict(i.fields)) for i in page.items] == [
+    assert [(i.ref.id, dict(i.fields)) for i in expand_entities(page.items)] == [
         ("tsk_1", task_fields(1)),
         (
             "tsk_2",
@@ -155,12 +156,12 @@ async def test_a_good_answer_through_the_canned_server(
         ("tsk_3", task_fields(3, description="", tags='["bug","ux"]', completedAt=STAMP)),
         ("tsk_4", task_fields(4, tags='["say \\"hi\\"","naïve","tab\\there"]')),
     ]
-    assert [json.loads(i.fields["tags"]) for i in page.items][3] == [
+    assert [json.loads(i.fields["tags"]) for i in expand_entities(page.items)][3] == [
         'say "hi"',
         "naïve",
         "tab\there",
     ]
-    first = page.items[0].fields
+    first = expand_entities(page.items)[0].fields
     assert first["createdBy"].entity_def is AcmeUser and first["project"].entity_def is AcmeProject
     (request,) = canned.requests
     assert request.target == f"/api/tasks?projectId={PROJECT}&limit=1000"
@@ -531,7 +532,7 @@ async def test_the_transport_can_be_swapped() -> None:
     async with installed.running():
         env = LoaderEnv(installed.context, BasicOperationExecutor(installed.context))
         page = await RootWorkspacesLoader.load(AcmeWorkspace.ref("root"), PageRequest(), env)
-        assert [i.ref.id for i in page.items] == ["ws_1"]
+        assert [i.ref.id for i in expand_entities(page.items)] == ["ws_1"]
         with pytest.raises(MaxError) as caught:
             await WorkspaceBasicLoader.load(AcmeWorkspace.ref("ws_1"), env)
     assert ErrTimeout.matches(caught.value)

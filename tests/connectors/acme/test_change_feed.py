@@ -58,6 +58,7 @@ from maxtrio.core import (
     PageRequest,
     Projection,
     Ref,
+    expand_entities,
 )
 from maxtrio.execution import DispatchingOperationExecutor, FlowControllerProvider
 from maxtrio.execution import default_dispatcher as dispatcher_for
@@ -199,7 +200,7 @@ async def test_the_read_back_equals_the_list_loader(
         )
     change = await changes(env, str(SEEDED_EVENTS))
     page = await ProjectTasksLoader.load(AcmeProject.ref(tasks[0]["projectId"]), PageRequest(), env)
-    listed = {item.ref: item for item in page.items}
+    listed = {item.ref: item for item in expand_entities(page.items)}
     assert len(change.upserts) == 10
     for item in change.upserts:
         assert dict(item.fields) == dict(listed[item.ref].fields)
@@ -414,7 +415,7 @@ async def test_the_feed_goes_through_the_operation_executor(
 
 async def rows(engine: SqliteEngine, entity: Any) -> dict[str, dict[str, Any]]:
     page = await engine.load_page(entity, Projection.all(), PageRequest(None, 1000))
-    return {r.ref.id: r.to_dict() for r in page.items}  # type: ignore[union-attr]
+    return {r.ref.id: r.to_dict() for r in expand_entities(page.items)}  # type: ignore[union-attr]
 
 
 async def test_applied_changes_give_the_rows_of_a_full_sync(

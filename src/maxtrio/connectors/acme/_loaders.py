@@ -27,6 +27,7 @@ from __future__ import annotations
 
 from maxtrio.core import (
     CollectionLoader,
+    EntityColumns,
     EntityDef,
     EntityInput,
     EntityLoader,
@@ -75,26 +76,29 @@ def _complete_collection(
     via = parent.fields[field].via
     key = next((c.key for c in spec.columns if c.field == via), None)
 
-    async def load(ref: Ref, page: PageRequest, env: Env) -> Page[EntityInput]:
+    async def load(ref: Ref, page: PageRequest, env: Env) -> Page[EntityColumns]:
         query = ListPage(ref.id if via is not None else None, page.cursor)
         response = await env.ops.execute(operation, query)
-        items = spec.read_page(response)
-        if via is not None and any(item.fields[via].id != ref.id for item in items):
-            raise _not_a_child(response, items, via, key, ref)
+        batch = spec.read_columns(response)
+        if via is not None:
+            parents = batch.columns[via]
+            if parents.count(ref.id) != len(parents):
+                raise _not_a_child(response, batch, via, key, ref)
         cursor = response.next_cursor
-        return Page(items, cursor is not None, cursor)
+        return Page([batch], cursor is not None, cursor)
 
     return Loader.collection(name, parent, spec.entity, load, complete=True)
 
 
 def _not_a_child(
-    response: AcmeResponse, items: list[EntityInput], via: str, key: str | None, parent: Ref
+    response: AcmeResponse, batch: EntityColumns, via: str, key: str | None, parent: Ref
 ) -> MaxError:
-    index, item = next((i, x) for i, x in enumerate(items) if x.fields[via].id != parent.id)
-    other = item.fields[via].id
+    parents = batch.columns[via]
+    index = next(i for i, other in enumerate(parents) if other != parent.id)
     return bad_response(
         response.request,
-        f"item {index} ({item.ref.id}): {key!r} is {other!r}, not the listed {via} {parent.id!r}",
+        f"item {index} ({batch.ids[index]}): {key!r} is {parents[index]!r}, "
+        f"not the listed {via} {parent.id!r}",
     )
 
 
