@@ -217,8 +217,8 @@ def convert_column(kind: FieldKind, values: Sequence[Any]) -> Sequence[Any]:
     if kind is FieldKind.REF:
         if types == {Ref}:
             return list(map(_REF_ID, values))
-        if types <= {str, _NONE} and not any(v and ":" in v for v in values):
-            return values  # plain ids (a RefKey always holds a colon)
+        if types <= {str, _NONE} and ":" not in "".join([v for v in values if v is not None]):
+            return values  # plain ids (a RefKey always holds a colon); one C scan of the column
     out = []
     for index, value in enumerate(values):
         try:
