@@ -47,7 +47,7 @@ from types import MappingProxyType, TracebackType
 import attrs
 import trio
 
-from maxtrio.core import MaxError, SyncPlan
+from maxtrio.core import MaxError, SyncPlan, count_entities
 
 from ._errors import ErrExecutorNotStarted, ErrSyncHasNoTasks, ErrSyncNotResumable
 from ._events import EventStream, SyncStarted
@@ -383,7 +383,7 @@ class SyncExecutor:
                 outcome = await runner.run(task)
                 holds_rows = bool(outcome.entities)
                 if holds_rows:
-                    window.loaded()
+                    window.loaded(count_entities(outcome.entities))
                     handle.notify()  # one fewer task loading: another may start
                 try:
                     report = await self.task_store.finish(task, outcome)

@@ -46,6 +46,10 @@ from ._timestamps import Clock
 #: writer before no new task starts.
 START_WINDOW = 8
 WRITE_BACKLOG = 6
+#: Rows the loading tasks of one sync may hold at once (a memory budget: 1,000-row pages → 8
+#: loading at a time; 10-row pages → the executor's whole limit).
+ROWS_IN_FLIGHT = 8_000
+MIN_WINDOW = 2
 
 
 class WriteWindow:
@@ -61,13 +65,16 @@ class WriteWindow:
       keeps up (fewer than half the backlog waiting: the source is the bottleneck), up to the
       executor's limit — a slow upstream doubles it every round trip;
     * at most :data:`WRITE_BACKLOG` results waiting for the writer (SQLite is the bottleneck):
-      loading pauses until the writer catches up, while the writer always has work queued.
+      loading pauses until the writer catches up, while the writer always has work queued;
+    * and never more loading than :data:`ROWS_IN_FLIGHT` rows' worth, judged by the average
+      size of the results so far — the memory a sync holds does not grow with page size.
     """
 
     def __init__(self) -> None:
         self.size = START_WINDOW
         self.waiting_for_writer = 0  # results loaded and not yet committed
         self.peak_waiting = 0
+        self.rows_per_result = 0.0  # a moving average of the rows a loaded result holds
 
     def room(self, running: int) -> int:
         """How many more tasks may start now, ``running`` tasks running."""
@@ -75,14 +82,22 @@ class WriteWindow:
             return 0
         return self.size - (running - self.waiting_for_writer)
 
-    def loaded(self) -> None:
+    def loaded(self, rows: int) -> None:
         self.waiting_for_writer += 1
         self.peak_waiting = max(self.peak_waiting, self.waiting_for_writer)
+        average = self.rows_per_result
+        self.rows_per_result = rows if average == 0 else 0.8 * average + 0.2 * rows
+        self.size = min(self.size, self._most())
+
+    def _most(self) -> int:
+        if self.rows_per_result <= 0:
+            return 1 << 30
+        return max(MIN_WINDOW, int(ROWS_IN_FLIGHT / self.rows_per_result))
 
     def committed(self, cap: int) -> None:
         self.waiting_for_writer -= 1
         if self.waiting_for_writer < WRITE_BACKLOG // 2:  # the writer keeps up
-            self.size = min(cap, self.size + 1)
+            self.size = min(cap, self.size + 1, self._most())
 
 
 @attrs.frozen
