@@ -87,9 +87,14 @@ class ConnectionSlots:
         async with self._slots:
             client = self._idle.pop() if self._idle else self._new_client()
             try:
-                return await client.request(method, url, **kwargs)
+                response = await client.request(method, url, **kwargs)
             finally:
                 self._idle.append(client)
+        # The body is read. httpx leaves the response in a reference cycle with its stream, so
+        # the body would live until the cyclic GC runs — a sync of big pages held hundreds of
+        # MiB of answers that way. Without the cycle it goes as soon as the caller drops it.
+        response.stream = httpx.ByteStream(b"")
+        return response
 
     async def aclose(self) -> None:
         self.is_closed = True
