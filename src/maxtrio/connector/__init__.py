@@ -5,7 +5,8 @@ What a connector author uses: :class:`ConnectorDef` (static description), :class
 health), onboarding flows and their runner, credential declarations, stores and the provider.
 What the platform uses: :class:`ConnectorRegistry` (entry points of ``maxtrio.connectors`` and
 connector folders, imported lazily and verified), :class:`FileCredentialStore`
-(``credentials.json``, 0600) and :func:`run_onboarding`.
+(``credentials.json``, 0600) and :func:`run_onboarding`. For connectors of local data: path
+onboarding, config checks and date text (``_local``).
 """
 
 from ._credentials import (
@@ -58,6 +59,12 @@ from ._installation import (
     Initialise,
     Installation,
     Platform,
+)
+from ._local import (
+    config_directory,
+    date_from_epoch,
+    local_path_onboarding,
+    resolve_local_path,
 )
 from ._onboarding import (
     Config,
@@ -153,10 +160,14 @@ __all__ = [
     "SelectStep",
     "StringCredential",
     "ValidationStep",
+    "config_directory",
     "credential_names",
+    "date_from_epoch",
     "default_max_home",
+    "local_path_onboarding",
     "make_private_dirs",
     "read_connector_package",
+    "resolve_local_path",
     "run_onboarding",
     "verify_connector_module",
     "write_private_file",

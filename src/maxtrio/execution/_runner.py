@@ -467,6 +467,7 @@ class TaskRunner:
             for item in page.items:
                 writes.add(item, loader.name)
             count, has_more, next_cursor = len(page.items), page.has_more, page.cursor
+            skipped = page.skipped
             source_name = loader.name
         else:
             source = loader.source
@@ -479,8 +480,9 @@ class TaskRunner:
                 )
             count = self._derive(loader, source_page.data, writes)[0]
             has_more, next_cursor = source_page.has_more, source_page.cursor
+            skipped = 0
             source_name = source.name
-        progress = Progress(loader.target.name, "load-collection", count)
+        progress = Progress(loader.target.name, "load-collection", count, skipped)
         if not has_more:
             if isinstance(loader, CollectionLoader) and loader.complete:
                 via = entity.fields[field].via
