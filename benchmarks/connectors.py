@@ -12,7 +12,8 @@ JSON object per line:
   in 500 directories, text and binary, a ``.gitignore``), full sync; then
   ``{"name": "files_resync", "files", "seconds"}`` — the same tree unchanged;
 * ``{"name": "claude_sync", "messages", "seconds"}`` — ``--messages`` messages (default
-  100,000) in 200 session logs over 10 projects, with tool calls, full sync.
+  100,000) in 200 session logs over 10 projects (a tool call in one message of four), full
+  sync; then ``{"name": "claude_resync", …}`` — nothing appended, an incremental sync.
 
 Usage: ``python benchmarks/connectors.py [--only git|files|claude] [--commits N] [--files N]
 [--messages N]``. Targets (issue 14): git ≤ 10 s, files ≤ 15 s and re-sync ≤ 2 s, claude ≤ 10 s.
@@ -161,9 +162,76 @@ def bench_files(base: Path, files: int) -> None:
     ws.close()
 
 
+# -- claude-code -------------------------------------------------------------------------------
+
+PROSE = (
+    "I looked at the failing test and the stack trace points at the session handling in the "
+    "login module. The token is refreshed after the cookie is written, so the second request "
+    "reads a stale value. "
+)
+
+
+def claude_record(session: str, n: int, cwd: str) -> dict[str, Any]:
+    """Message ``n`` of a session: user prompts, assistant answers with a tool call every
+    other time, and the tool results, in Claude Code's record shape."""
+    base = {
+        "parentUuid": f"{session}-{n - 1}" if n else None,
+        "isSidechain": False,
+        "userType": "external",
+        "cwd": cwd,
+        "sessionId": session,
+        "version": "1.0.51",
+        "gitBranch": "main",
+        "uuid": f"{session}-{n}",
+        "timestamp": f"2025-06-01T{n // 3600 % 24:02d}:{n // 60 % 60:02d}:{n % 60:02d}.000Z",
+    }
+    step = n % 4
+    if step == 0:
+        return {**base, "type": "user", "message": {"role": "user", "content": PROSE[:80]}}
+    if step in (1, 3):
+        content: list[dict[str, Any]] = [{"type": "text", "text": PROSE * (1 + n % 3)}]
+        if step == 1:
+            command = {"command": f"pytest tests/test_{n}.py -q", "description": "run tests"}
+            content.append({"type": "tool_use", "id": f"toolu_{session}_{n}", "name": "Bash",
+                            "input": command})  # fmt: skip
+        usage = {"input_tokens": 12, "output_tokens": 140, "cache_read_input_tokens": 9000,
+                 "cache_creation_input_tokens": 300}  # fmt: skip
+        message = {"id": f"msg_{session}_{n}", "type": "message", "role": "assistant",
+                   "model": "claude-sonnet-4", "content": content, "usage": usage}  # fmt: skip
+        return {**base, "type": "assistant", "message": message}
+    result = {"type": "tool_result", "tool_use_id": f"toolu_{session}_{n - 1}",
+              "content": "3 passed in 0.41s", "is_error": n % 20 == 2}  # fmt: skip
+    return {**base, "type": "user", "message": {"role": "user", "content": [result]}}
+
+
+def make_claude_logs(root: Path, messages: int, sessions: int = 200, projects: int = 10) -> None:
+    per = messages // sessions
+    for s in range(sessions):
+        project = root / f"-home-dev-src-project{s % projects}"
+        project.mkdir(parents=True, exist_ok=True)
+        session = f"{s:08d}-0000-4000-8000-000000000000"
+        cwd = f"/home/dev/src/project{s % projects}"
+        count = per if s < sessions - 1 else messages - per * (sessions - 1)
+        lines = [json.dumps(claude_record(session, n, cwd)) for n in range(count)]
+        (project / f"{session}.jsonl").write_text("\n".join(lines) + "\n")
+
+
+def bench_claude(base: Path, messages: int) -> None:
+    logs = base / "projects"
+    make_claude_logs(logs, messages)
+    ws = Workspace(base)
+    ws.run("connect", "claude-code", "--name", "claude", "--config", f"root={logs}")
+    seconds, _ = ws.timed_sync("claude")
+    emit(name="claude_sync", messages=messages, seconds=seconds)
+    seconds, result = ws.timed_sync("claude")
+    emit(name="claude_resync", messages=0, seconds=seconds, mode=result["mode"])
+    ws.close()
+
+
 BENCHES: dict[str, Callable[[Path, argparse.Namespace], None]] = {
     "git": lambda base, args: bench_git(base, args.commits),
     "files": lambda base, args: bench_files(base, args.files),
+    "claude": lambda base, args: bench_claude(base, args.messages),
 }
 
 

@@ -37,7 +37,7 @@ PROJECTS = 3
 USERS = 8
 SHARED_TASKS = TASKS_PER_PROJECT * PROJECTS
 #: The connectors that ship with maxtrio (entry points of its own project), sorted.
-BUILTIN_CONNECTORS = ("acme", "files", "git")
+BUILTIN_CONNECTORS = ("acme", "claude-code", "files", "git")
 
 
 @attrs.frozen

@@ -63,6 +63,7 @@ from ._installation import (
 from ._local import (
     config_directory,
     date_from_epoch,
+    directory_problem,
     local_path_onboarding,
     resolve_local_path,
 )
@@ -164,6 +165,7 @@ __all__ = [
     "credential_names",
     "date_from_epoch",
     "default_max_home",
+    "directory_problem",
     "local_path_onboarding",
     "make_private_dirs",
     "read_connector_package",

@@ -3,6 +3,7 @@
 * :func:`local_path_onboarding` — the onboarding of a connector configured by one directory:
   ask for the path (or take ``--config KEY=…``), resolve it against the caller's directory
   (``~`` expanded), check it, store the absolute path;
+* :func:`directory_problem` — why a path is not a listable directory (or None);
 * :func:`config_directory` — read that path back from the config at ``initialise`` (an
   absolute path string, or one line naming the problem);
 * :func:`date_from_epoch` — seconds since the epoch as the engine's date text
@@ -43,6 +44,17 @@ def resolve_local_path(text: str, cwd: Path | None = None) -> Path:
     if not path.is_absolute():
         path = (cwd if cwd is not None else Path.cwd()) / path
     return Path(os.path.normpath(path))
+
+
+def directory_problem(path: Path) -> str | None:
+    """Why ``path`` is not a directory this process can list, or None (blocking)."""
+    if not path.exists():
+        return "no such directory"
+    if not path.is_dir():
+        return "not a directory"
+    if not os.access(path, os.R_OK | os.X_OK):
+        return "permission denied"
+    return None
 
 
 def config_directory(config: object, key: str) -> Path | str:

@@ -5,6 +5,7 @@ registered in the ``maxtrio.connectors`` entry-point group of maxtrio's own proj
 ``ConnectorRegistry.discover()`` finds it without scanning or importing anything:
 
 * ``acme`` — the Acme project-management fake (``maxtrio.acme``), over its HTTP API;
+* ``claude-code`` — Claude Code's conversation logs (docs/connector-claude-code.md);
 * ``files`` — a local directory tree (docs/connector-files.md);
 * ``git`` — a local git repository, through the git CLI (docs/connector-git.md).
 """

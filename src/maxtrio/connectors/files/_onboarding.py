@@ -3,10 +3,9 @@ readable directory) and the optional ``include``/``exclude`` patterns and ``giti
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
-from maxtrio.connector import InputField, local_path_onboarding
+from maxtrio.connector import InputField, directory_problem, local_path_onboarding
 
 from ._config import FilesConfig
 from ._errors import ErrRootUnavailable
@@ -19,12 +18,9 @@ async def check_root(path: Path) -> None:
 
 def ensure_root(path: Path) -> None:
     """``check_root``, blocking."""
-    if not path.exists():
-        raise ErrRootUnavailable(path=str(path), reason="no such directory", connector="files")
-    if not path.is_dir():
-        raise ErrRootUnavailable(path=str(path), reason="not a directory", connector="files")
-    if not os.access(path, os.R_OK | os.X_OK):
-        raise ErrRootUnavailable(path=str(path), reason="permission denied", connector="files")
+    problem = directory_problem(path)
+    if problem is not None:
+        raise ErrRootUnavailable(path=str(path), reason=problem, connector="files")
 
 
 def _patterns_problem(value: object) -> str | None:
