@@ -6,7 +6,8 @@ health), onboarding flows and their runner, credential declarations, stores and 
 What the platform uses: :class:`ConnectorRegistry` (entry points of ``maxtrio.connectors`` and
 connector folders, imported lazily and verified), :class:`FileCredentialStore`
 (``credentials.json``, 0600) and :func:`run_onboarding`. For connectors of local data: path
-onboarding, config checks and date text (``_local``).
+onboarding, config checks and date text (``_local``). For authors: :func:`scaffold_connector`
+(``max connector new``) and :class:`ConnectorHarness` (a sync on an in-memory store, in tests).
 """
 
 from ._credentials import (
@@ -39,6 +40,7 @@ from ._errors import (
     ErrCredentialsFileInvalid,
     ErrInputRequired,
     ErrInvalidConnectorDef,
+    ErrInvalidConnectorName,
     ErrInvalidCredentialValue,
     ErrInvalidOnboardingStep,
     ErrInvalidSelection,
@@ -48,8 +50,10 @@ from ._errors import (
     ErrOnboardingInputMissing,
     ErrOnboardingStepFailed,
     ErrOnboardingValidationFailed,
+    ErrScaffoldTargetExists,
     ErrUnknownCredentialRef,
 )
+from ._harness import ConnectorHarness
 from ._http_slots import ConnectionSlots
 from ._installation import (
     DEFAULT_HEALTH_TIMEOUT,
@@ -97,6 +101,7 @@ from ._registry import (
     read_connector_package,
     verify_connector_module,
 )
+from ._scaffold import ScaffoldNames, scaffold_connector
 
 __all__ = [
     "CONNECTORS_DIR_ENV",
@@ -108,6 +113,7 @@ __all__ = [
     "ConnectorBoundary",
     "ConnectorDef",
     "ConnectorEntry",
+    "ConnectorHarness",
     "ConnectorModule",
     "ConnectorPackage",
     "ConnectorRegistry",
@@ -126,6 +132,7 @@ __all__ = [
     "ErrCredentialsFileInvalid",
     "ErrInputRequired",
     "ErrInvalidConnectorDef",
+    "ErrInvalidConnectorName",
     "ErrInvalidCredentialValue",
     "ErrInvalidOnboardingStep",
     "ErrInvalidSelection",
@@ -135,6 +142,7 @@ __all__ = [
     "ErrOnboardingInputMissing",
     "ErrOnboardingStepFailed",
     "ErrOnboardingValidationFailed",
+    "ErrScaffoldTargetExists",
     "ErrUnknownCredentialRef",
     "FieldType",
     "FileCredentialStore",
@@ -157,6 +165,7 @@ __all__ = [
     "OnboardingStep",
     "Platform",
     "Prompter",
+    "ScaffoldNames",
     "SelectOption",
     "SelectStep",
     "StringCredential",
@@ -171,6 +180,7 @@ __all__ = [
     "read_connector_package",
     "resolve_local_path",
     "run_onboarding",
+    "scaffold_connector",
     "verify_connector_module",
     "write_private_file",
 ]
