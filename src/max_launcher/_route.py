@@ -33,9 +33,9 @@ NO_DAEMON_ENV = "MAX_NO_DAEMON"
 TARGET_ENV = "MAX_TARGET"
 DIRECT_FLAG = "--direct"
 #: Commands that never go through a workspace daemon: they manage it (``daemon``), change the
-#: machine's setup (``setup``, ``init``, ``install``) or are servers of their own (``acme``,
-#: ``flows``).
-DIRECT_COMMANDS = frozenset({"daemon", "setup", "init", "install", "acme", "flows"})
+#: machine's setup (``setup``, ``init``, ``install``), write files where they are run
+#: (``connector new``) or are servers of their own (``acme``, ``flows``).
+DIRECT_COMMANDS = frozenset({"daemon", "setup", "init", "install", "connector", "acme", "flows"})
 _FALSE = frozenset({"", "0", "false", "no", "off"})
 
 

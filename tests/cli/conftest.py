@@ -36,6 +36,8 @@ TASKS_PER_PROJECT = 80
 PROJECTS = 3
 USERS = 8
 SHARED_TASKS = TASKS_PER_PROJECT * PROJECTS
+#: The connectors that ship with maxtrio (entry points of its own project), sorted.
+BUILTIN_CONNECTORS = ("acme", "claude-code", "files", "git")
 
 
 @attrs.frozen

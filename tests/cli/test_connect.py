@@ -13,7 +13,7 @@ import trio
 
 from maxtrio.acme import AcmeServer, SeedOptions, Tenant, serve_acme
 
-from .conftest import Result, assert_one_line_error, invoke
+from .conftest import BUILTIN_CONNECTORS, Result, assert_one_line_error, invoke
 
 
 async def _serve(nursery: trio.Nursery, workspaces: int) -> AsyncIterator[AcmeServer]:
@@ -178,8 +178,10 @@ async def test_the_name_is_checked_before_anything_runs(project: Path, acme: Acm
 async def test_unknown_connector_lists_the_available_ones(project: Path) -> None:
     result = await invoke("connect", "nope", cwd=project)
     assert_one_line_error(result, contains='Connector "nope" not found in registry')
+    names = ", ".join(BUILTIN_CONNECTORS)
     assert (
-        result.err.splitlines()[1] == "  Hint: Available connectors: acme (max install adds more)"
+        result.err.splitlines()[1]
+        == f"  Hint: Available connectors: {names} (max install adds more)"
     )
 
 

@@ -105,12 +105,12 @@ async def test_unknown_command_lists_the_commands_of_the_level(shared_home: Sync
     assert result.code == 2 and result.out == ""
     assert result.err.splitlines() == [
         "Error: Unknown command bogus.",
-        "  Available commands: init, install, search, ls, status, llm-bootstrap, help, "
-        "completion, acme, flows, daemon",
+        "  Available commands: init, install, connector, search, ls, status, llm-bootstrap, "
+        "help, completion, acme, flows, daemon",
         "  Run max -h for help.",
     ]
     workspace = await invoke("bogus", cwd=shared_home.root)
-    assert "Available commands: init, install, connect, schema, sync, search, ls, status" in (
+    assert "Available commands: init, install, connect, connector, schema, sync, search, ls" in (
         workspace.err
     )
     option = await invoke("--bogus", cwd=shared_home.root)

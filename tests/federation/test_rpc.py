@@ -361,7 +361,7 @@ async def test_workspace_dispatcher_routes_by_scope(
     assert await client.installation("other").engine.count("AcmeTask") == 0  # names work too
     statuses = {h.name: h.health.is_healthy for h in await client.installation_health()}
     assert statuses == {"acme-1": True, "other": True}
-    assert [c["name"] for c in await client.list_connectors()] == ["acme"]
+    assert "acme" in [c["name"] for c in await client.list_connectors()]
     assert (await client.connector_schema("acme")).namespace == "acme"
     steps = await client.connector_onboarding("acme")
     assert [s.kind for s in steps] == ["input", "input", "validation", "select"]
@@ -410,7 +410,7 @@ async def test_global_dispatcher_and_the_full_chain(
         True,
     )
     assert (await client.health()).is_healthy
-    assert [c["name"] for c in await client.list_connectors()] == ["acme"]
+    assert "acme" in [c["name"] for c in await client.list_connectors()]
     with pytest.raises(MaxError) as error:
         await client.workspace("nowhere").list_installations()
     assert ErrNodeNotFound.matches(error.value) and error.value.has("NotFound")

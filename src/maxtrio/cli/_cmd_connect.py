@@ -22,7 +22,7 @@ from typing import Any
 
 import asyncclick as click
 
-from ._invocation import current_environ, resolve_path
+from ._invocation import current_cwd, current_environ, resolve_path
 from ._printers import dumps_pretty
 from ._session import debug_option, output_option, session
 
@@ -212,6 +212,7 @@ async def connect_command(
                 source,
                 prompter=prompter,
                 answers=OnboardingAnswers(config=config, credentials=credentials),
+                cwd=current_cwd(),
             )
         info = await workspace.create_installation(
             source,

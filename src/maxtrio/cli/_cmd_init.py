@@ -14,6 +14,9 @@ import asyncclick as click
 from ._printers import dumps_pretty
 from ._session import debug_option, output_option, session
 
+#: Where the connectors that ship with maxtrio live (their entry points name these modules).
+BUILTIN_PREFIX = "maxtrio.connectors."
+
 
 @click.command(name="init")
 @click.argument("directory", default=".", required=False, metavar="[DIRECTORY]")
@@ -51,7 +54,9 @@ async def init_command(directory: str, force: bool, output: str) -> None:
                 root = err.data.get("maxProjectRoot", "an existing project")
                 err.data.setdefault("hint", f"inside {root}; pass --force to create one anyway")
             raise
-        connectors = [entry.name for entry in global_max.connectors().list()]
+        entries = global_max.connectors().list()
+        connectors = [entry.name for entry in entries]
+        only_builtin = all(e.location.startswith(BUILTIN_PREFIX) for e in entries)
     if output == "json":
         document: dict[str, Any] = {
             "url": str(info.url),
@@ -68,7 +73,7 @@ async def init_command(directory: str, force: bool, output: str) -> None:
         f"{check} Initialized Max project in {info.root}",
         f"{check} .gitignore updated to ignore .max",
     ]
-    if len(connectors) <= 1:
+    if only_builtin:
         lines += [
             "",
             f"{style.yellow('!')} Only the built-in connectors are installed "

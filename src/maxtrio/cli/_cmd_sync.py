@@ -17,6 +17,7 @@ At the end::
       Tasks failed:    0
       Mode:            full (57 requests)
       Rows removed:    0
+      Skipped:         2 (unreadable source items; only when there are some)
 
 (``Sync resumed completed in …`` after ``--resume``), or with ``-o json`` the ``SyncResult``
 object. Exit codes (MAXTRIO): 0 completed, 1 failed (the failures are listed on stderr),
@@ -58,13 +59,16 @@ class SyncInterrupted(Exception):
 
 def _summary(result: Any, resumed: bool, prefix: str = "") -> list[str]:
     verb = "Sync resumed" if resumed else "Sync"
-    return [
+    lines = [
         f"{prefix}{verb} {result.status.value} in {result.duration_ms}ms",
         f"  Tasks completed: {result.tasks_completed}",
         f"  Tasks failed:    {result.tasks_failed}",
         f"  Mode:            {result.mode.value} ({result.requests} requests)",
         f"  Rows removed:    {result.removed}",
     ]
+    if result.skipped:
+        lines.append(f"  Skipped:         {result.skipped} (unreadable source items)")
+    return lines
 
 
 def _failure_lines(result: Any) -> list[str]:

@@ -21,6 +21,7 @@ from ._cmd_completion import (
     completion_command,
 )
 from ._cmd_connect import connect_command
+from ._cmd_connector import connector_group
 from ._cmd_daemon import daemon_group
 from ._cmd_help import help_command
 from ._cmd_init import init_command
@@ -80,6 +81,7 @@ assert isinstance(cli, MaxGroup)
 cli.add_leveled("init", {"global": init_command, "workspace": init_command})
 cli.add_leveled("install", dict.fromkeys(EVERY_LEVEL, install_command))
 cli.add_leveled("connect", {"workspace": connect_command})
+cli.add_leveled("connector", dict.fromkeys(EVERY_LEVEL, connector_group))
 cli.add_leveled("schema", {"workspace": schema_workspace, "installation": schema_installation})
 cli.add_leveled("sync", {"workspace": sync_workspace, "installation": sync_installation})
 cli.add_leveled(

@@ -5,7 +5,9 @@ What a connector author uses: :class:`ConnectorDef` (static description), :class
 health), onboarding flows and their runner, credential declarations, stores and the provider.
 What the platform uses: :class:`ConnectorRegistry` (entry points of ``maxtrio.connectors`` and
 connector folders, imported lazily and verified), :class:`FileCredentialStore`
-(``credentials.json``, 0600) and :func:`run_onboarding`.
+(``credentials.json``, 0600) and :func:`run_onboarding`. For connectors of local data: path
+onboarding, config checks and date text (``_local``). For authors: :func:`scaffold_connector`
+(``max connector new``) and :class:`ConnectorHarness` (a sync on an in-memory store, in tests).
 """
 
 from ._credentials import (
@@ -38,6 +40,7 @@ from ._errors import (
     ErrCredentialsFileInvalid,
     ErrInputRequired,
     ErrInvalidConnectorDef,
+    ErrInvalidConnectorName,
     ErrInvalidCredentialValue,
     ErrInvalidOnboardingStep,
     ErrInvalidSelection,
@@ -47,8 +50,10 @@ from ._errors import (
     ErrOnboardingInputMissing,
     ErrOnboardingStepFailed,
     ErrOnboardingValidationFailed,
+    ErrScaffoldTargetExists,
     ErrUnknownCredentialRef,
 )
+from ._harness import ConnectorHarness
 from ._http_slots import ConnectionSlots
 from ._installation import (
     DEFAULT_HEALTH_TIMEOUT,
@@ -58,6 +63,13 @@ from ._installation import (
     Initialise,
     Installation,
     Platform,
+)
+from ._local import (
+    config_directory,
+    date_from_epoch,
+    directory_problem,
+    local_path_onboarding,
+    resolve_local_path,
 )
 from ._onboarding import (
     Config,
@@ -89,6 +101,7 @@ from ._registry import (
     read_connector_package,
     verify_connector_module,
 )
+from ._scaffold import ScaffoldNames, scaffold_connector
 
 __all__ = [
     "CONNECTORS_DIR_ENV",
@@ -100,6 +113,7 @@ __all__ = [
     "ConnectorBoundary",
     "ConnectorDef",
     "ConnectorEntry",
+    "ConnectorHarness",
     "ConnectorModule",
     "ConnectorPackage",
     "ConnectorRegistry",
@@ -118,6 +132,7 @@ __all__ = [
     "ErrCredentialsFileInvalid",
     "ErrInputRequired",
     "ErrInvalidConnectorDef",
+    "ErrInvalidConnectorName",
     "ErrInvalidCredentialValue",
     "ErrInvalidOnboardingStep",
     "ErrInvalidSelection",
@@ -127,6 +142,7 @@ __all__ = [
     "ErrOnboardingInputMissing",
     "ErrOnboardingStepFailed",
     "ErrOnboardingValidationFailed",
+    "ErrScaffoldTargetExists",
     "ErrUnknownCredentialRef",
     "FieldType",
     "FileCredentialStore",
@@ -149,15 +165,22 @@ __all__ = [
     "OnboardingStep",
     "Platform",
     "Prompter",
+    "ScaffoldNames",
     "SelectOption",
     "SelectStep",
     "StringCredential",
     "ValidationStep",
+    "config_directory",
     "credential_names",
+    "date_from_epoch",
     "default_max_home",
+    "directory_problem",
+    "local_path_onboarding",
     "make_private_dirs",
     "read_connector_package",
+    "resolve_local_path",
     "run_onboarding",
+    "scaffold_connector",
     "verify_connector_module",
     "write_private_file",
 ]

@@ -105,3 +105,13 @@ ErrInputRequired = ConnectorBoundary.define(
 ErrOnboardingStepFailed = ConnectorBoundary.define(
     "onboarding_step_failed", facets=[BadInput], message="{step} — {reason}"
 )
+ErrInvalidConnectorName = ConnectorBoundary.define(
+    "invalid_connector_name",
+    facets=[BadInput],
+    message="Invalid connector name {name!r}: {reason}",
+)
+ErrScaffoldTargetExists = ConnectorBoundary.define(
+    "scaffold_target_exists",
+    facets=[BadInput],
+    message="{path} already exists and is not empty",
+)

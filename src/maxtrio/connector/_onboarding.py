@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
@@ -48,9 +49,14 @@ class InputRejected(ValueError):
 
 @attrs.frozen
 class OnboardingContext:
-    """What validation, select and custom steps receive besides the config."""
+    """What validation, select and custom steps receive besides the config.
+
+    ``cwd`` is the directory of whoever answers (the caller of ``max connect``, which may not
+    be this process's): a step turning a relative path into an absolute one resolves it there.
+    """
 
     credential_store: CredentialStore
+    cwd: Path | None = None
 
 
 @attrs.frozen(eq=False)

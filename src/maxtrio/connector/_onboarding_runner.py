@@ -14,6 +14,7 @@ Credentials go straight to the credential store and are never echoed, logged or 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Protocol
 
@@ -93,12 +94,15 @@ async def run_onboarding(
     prompter: Prompter | None = None,
     answers: OnboardingAnswers | None = None,
     attempts: int = 3,
+    cwd: Path | None = None,
 ) -> dict[str, Any]:
-    """Run ``flow`` and return the config it accumulated (credentials are in the store)."""
+    """Run ``flow`` and return the config it accumulated (credentials are in the store).
+
+    ``cwd`` is the answering caller's directory (``OnboardingContext.cwd``)."""
     runner = _Runner(
         prompter or NonInteractivePrompter(),
         answers or OnboardingAnswers(),
-        OnboardingContext(credential_store),
+        OnboardingContext(credential_store, cwd),
         max(1, attempts),
     )
     return await runner.run(flow)

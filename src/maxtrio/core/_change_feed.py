@@ -50,13 +50,15 @@ class ChangeSet:
     ``upserts`` are complete entity inputs (written like a full sync's rows, clearing what is
     ``None``); ``deletes`` are removed locally. An entity in both is deleted. ``cursor`` is
     where the next call continues. ``overflow`` means more changes were pending than the
-    caller wanted to replay: nothing of this set should be applied.
+    caller wanted to replay: nothing of this set should be applied. ``skipped`` counts source
+    items the feed could not read and left out (reported like ``Page.skipped``).
     """
 
     upserts: Sequence[EntityInput] = ()
     deletes: Sequence[Ref] = ()
     cursor: str = ""
     overflow: bool = False
+    skipped: int = 0
 
     @property
     def size(self) -> int:

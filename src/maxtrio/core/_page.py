@@ -20,12 +20,16 @@ U = TypeVar("U")
 
 @attrs.frozen
 class Page(Generic[T]):
-    """One page of items; ``cursor`` continues after the last item when ``has_more``."""
+    """One page of items; ``cursor`` continues after the last item when ``has_more``.
+
+    ``skipped`` counts source items the loader could not read and left out (an unreadable
+    file, a line that is not JSON): the sync goes on and reports the sum (``SyncResult``)."""
 
     items: Sequence[T]
     has_more: bool = False
     cursor: str | None = None
     total: int | None = None
+    skipped: int = 0
 
     @classmethod
     def empty(cls) -> Page[T]:
@@ -47,7 +51,8 @@ class Page(Generic[T]):
         return PageRequest(None, limit)
 
     def map(self, fn: Callable[[T], U]) -> Page[U]:
-        return Page([fn(i) for i in self.items], self.has_more, self.cursor, self.total)
+        items = [fn(i) for i in self.items]
+        return Page(items, self.has_more, self.cursor, self.total, self.skipped)
 
     def __len__(self) -> int:
         return len(self.items)

@@ -158,6 +158,7 @@ class SyncHandle:
         self.running_tasks = 0
         self.peak_running_tasks = 0
         self.tasks_completed = 0
+        self.skipped = 0  # source items loaders left out (``Page.skipped``)
         self.tasks_lost = 0
         self._failures: list[TaskFailure] = []
         self.mode = SyncMode.FULL  # how the executor recorded the sync
@@ -266,6 +267,7 @@ class SyncHandle:
             self.tasks_completed += 1
         progress = outcome.progress
         if progress is not None:
+            self.skipped += progress.skipped
             self.emit(
                 TaskCompleted(
                     self.id, task.id, progress.entity_type, progress.operation, progress.count
@@ -307,6 +309,7 @@ class SyncHandle:
             failures=tuple(self._failures),
             stranded=stranded,
             error=error,
+            skipped=self.skipped,
         )
 
     async def _end(self, result: SyncResult) -> SyncResult:

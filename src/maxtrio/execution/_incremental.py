@@ -84,6 +84,7 @@ async def run_incremental(
         mode=SyncMode.INCREMENTAL,
         requests=operations.total,
         removed=removed,
+        skipped=changes.skipped,
     )
     emit(SyncCompleted(sync_id, result))
     return result

@@ -45,7 +45,8 @@ class SyncResult:
     ``mode`` says what kind of sync ran (full, incremental, partial), ``requests`` the operation
     calls made for it (a full sync's include the feed's head and any incremental attempt that
     fell back to it), ``removed`` the rows it removed (unseen by complete listings, or deleted
-    upstream according to the change feed).
+    upstream according to the change feed), ``skipped`` the source items loaders (or the
+    feed) could not read and left out — a bad file or log line never fails a sync.
     """
 
     sync_id: str
@@ -60,6 +61,7 @@ class SyncResult:
     mode: SyncMode = SyncMode.FULL
     requests: int = 0  # operation calls made for the sync (the run's, and any before it)
     removed: int = 0  # rows removed: unseen by complete listings, or deleted upstream
+    skipped: int = 0  # source items left out as unreadable (``Page.skipped``)
 
     @property
     def duration_ms(self) -> int:
@@ -78,6 +80,7 @@ class SyncResult:
             "mode": self.mode.value,
             "requests": self.requests,
             "removed": self.removed,
+            "skipped": self.skipped,
         }
         if self.error is not None:
             out["error"] = self.error

@@ -481,6 +481,7 @@ class TaskRunner:
             for item in page.items:
                 writes.add(item, loader.name)
             count, has_more, next_cursor = count_entities(page.items), page.has_more, page.cursor
+            skipped = page.skipped
             source_name = loader.name
         else:
             source = loader.source
@@ -493,8 +494,9 @@ class TaskRunner:
                 )
             count = self._derive(loader, source_page.data, writes)[0]
             has_more, next_cursor = source_page.has_more, source_page.cursor
+            skipped = 0
             source_name = source.name
-        progress = Progress(loader.target.name, "load-collection", count)
+        progress = Progress(loader.target.name, "load-collection", count, skipped)
         if not has_more:
             if isinstance(loader, CollectionLoader) and loader.complete:
                 via = entity.fields[field].via

@@ -73,6 +73,7 @@ class Progress:
     entity_type: str
     operation: Literal["load-fields", "load-collection"]
     count: int
+    skipped: int = 0  # source items the loader left out (``Page.skipped``)
 
 
 @attrs.frozen

@@ -202,16 +202,22 @@ class WorkspaceMax:
         *,
         prompter: Prompter | None = None,
         answers: OnboardingAnswers | None = None,
+        cwd: Path | None = None,
     ) -> OnboardingResult:
         """Run the connector's onboarding flow with an in-memory credential store.
 
         ``prompter`` None means non-interactive: every missing answer is an error listing
-        what is still needed. Nothing is written.
+        what is still needed. ``cwd``: the caller's directory (relative paths resolve there).
+        Nothing is written.
         """
         module = self.connector_module(connector)
         store = InMemoryCredentialStore()
         config = await run_onboarding(
-            module.definition.onboarding, credential_store=store, prompter=prompter, answers=answers
+            module.definition.onboarding,
+            credential_store=store,
+            prompter=prompter,
+            answers=answers,
+            cwd=cwd,
         )
         return OnboardingResult(module.name, config, store.to_dict())
 
