@@ -29,6 +29,7 @@ from ._cmd_llm_bootstrap import llm_bootstrap_command
 from ._cmd_ls import ls_global, ls_workspace
 from ._cmd_schema import schema_installation, schema_workspace
 from ._cmd_search import search_global, search_installation, search_workspace
+from ._cmd_sql import sql_installation, sql_workspace
 from ._cmd_status import status_global, status_installation, status_workspace
 from ._cmd_sync import sync_installation, sync_workspace
 from ._dispatch import MaxGroup
@@ -86,6 +87,7 @@ cli.add_leveled(
     "search",
     {"global": search_global, "workspace": search_workspace, "installation": search_installation},
 )
+cli.add_leveled("sql", {"workspace": sql_workspace, "installation": sql_installation})
 cli.add_leveled("ls", {"global": ls_global, "workspace": ls_workspace})
 cli.add_leveled(
     "status",
