@@ -71,9 +71,9 @@ async def sql_sources(resolved: Any) -> tuple[list[Any], bool]:
     return sources, True
 
 
-async def run_sql(
-    run: Session, resolved: Any, query: str, *, time_limit: float, limit: int, output: str
-) -> None:
+async def query_sql(resolved: Any, query: str, *, time_limit: float, limit: int) -> Any:
+    """Run ``query`` read-only at the resolved target's level → ``SqlResult`` (``limit`` 0:
+    every row). ``max sql`` and the MCP ``sql`` tool both come here."""
     import trio
 
     from maxtrio.sql import ReadOnlySql
@@ -81,9 +81,15 @@ async def run_sql(
     sources, qualified = await sql_sources(resolved)
     database = await trio.to_thread.run_sync(lambda: ReadOnlySql(sources, qualified=qualified))
     try:
-        result = await database.execute(query, time_limit=time_limit, limit=limit or None)
+        return await database.execute(query, time_limit=time_limit, limit=limit or None)
     finally:
         database.close()
+
+
+async def run_sql(
+    run: Session, resolved: Any, query: str, *, time_limit: float, limit: int, output: str
+) -> None:
+    result = await query_sql(resolved, query, time_limit=time_limit, limit=limit)
     run.emit(SqlReport(result), output)
     if result.truncated:
         run.note(f"First {limit} rows shown; --limit 0 for all (or add LIMIT/OFFSET to the query)")

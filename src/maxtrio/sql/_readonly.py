@@ -271,15 +271,28 @@ class ReadOnlySql:
             nursery.start_soon(watchdog)
             try:
                 with trio.CancelScope(shield=True):
-                    result = await trio.to_thread.run_sync(self.execute_sync, sql, limit)
-            except apsw.InterruptError:
-                if state["timed_out"]:
-                    raise ErrSqlTimeout(
-                        seconds=f"{time_limit:g}",
-                        hint="make the query cheaper, or give it longer with --timeout",
-                    ) from None
-                raise
+                    outcome = await trio.to_thread.run_sync(_capture, self.execute_sync, sql, limit)
             finally:
                 state["running"] = False
                 nursery.cancel_scope.cancel()
-        return result
+        # raised here, outside the nursery, so callers get the error itself (not a group)
+        if isinstance(outcome, apsw.InterruptError):
+            if state["timed_out"]:
+                raise ErrSqlTimeout(
+                    seconds=f"{time_limit:g}",
+                    hint="make the query cheaper, or give it longer with --timeout",
+                )
+            await trio.lowlevel.checkpoint()  # cancelled (Ctrl-C): raises Cancelled here
+            raise ErrSqlFailed(reason="interrupted")
+        if isinstance(outcome, BaseException):
+            raise outcome
+        return outcome
+
+
+def _capture(run: Any, *args: Any) -> SqlResult | Exception:
+    """``run(*args)``, or the exception it raised (returned, to be raised by the caller)."""
+    try:
+        result: SqlResult = run(*args)
+    except Exception as exc:
+        return exc
+    return result
