@@ -79,6 +79,8 @@ async def test_workspace_tools_end_to_end(fresh: tuple[Path, Path], tmp_path: Pa
         task = next(e for e in entry["schema"]["entities"] if e["name"] == "AcmeTask")
         assert {"name": "assignee", "kind": "ref", "target": "AcmeUser"} in task["fields"]
 
+        nothing = await call_error(session, "sql", query='select * from "acme-1".AcmeTask')
+        assert "no such table" in nothing  # never synced: nothing attached yet
         never = await call(session, "sync_status", installation="acme-1")
         assert never["status"] == "never synced"
         started = await call(session, "sync", installation="acme-1")

@@ -56,7 +56,8 @@ class SqlReport:
 
 async def sql_sources(resolved: Any) -> tuple[list[Any], bool]:
     """The :class:`~maxtrio.sql.SqlSource` list of a resolved target and whether it is
-    qualified (workspace level). Installations are not opened: only their files are read."""
+    qualified (workspace level). Installations are not opened: only their files are read; at
+    the workspace level one without a ``data.db`` yet is left out (its names are unknown)."""
     from maxtrio.federation import DATA_FILE_NAME
     from maxtrio.sql import SqlSource
 
@@ -66,8 +67,9 @@ async def sql_sources(resolved: Any) -> tuple[list[Any], bool]:
     workspace = resolved.require_workspace()
     sources = []
     for info in await workspace.list_installations():
-        schema = workspace.connector_schema(info.connector)
-        sources.append(SqlSource(info.name, info.data_dir / DATA_FILE_NAME, schema))
+        path = info.data_dir / DATA_FILE_NAME
+        if path.is_file():  # connected but never opened: nothing to attach yet
+            sources.append(SqlSource(info.name, path, workspace.connector_schema(info.connector)))
     return sources, True
 
 
