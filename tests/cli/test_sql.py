@@ -10,14 +10,16 @@ import csv
 import hashlib
 import io
 import json
+import signal
 from pathlib import Path
 
 import apsw
 import pytest
+import trio
 
 from maxtrio.sql import qualify_entities
 
-from .conftest import SHARED_TASKS, Synced, assert_one_line_error, max_proc
+from .conftest import SHARED_TASKS, Synced, assert_one_line_error, max_proc, spawn_max
 
 COUNT_BY_STATUS = "select status, count(*) as n from AcmeTask group by 1 order by 1"
 
@@ -129,7 +131,7 @@ async def test_limit_truncates_with_a_note(synced: Synced) -> None:
         ("pragma query_only = 0", "PRAGMA"),
         ("pragma journal_mode = delete", "PRAGMA"),
         ("select load_extension('x')", "load_extension"),
-        ("vacuum", "ATTACH"),
+        ("vacuum", "VACUUM"),
     ],
 )
 async def test_writes_are_refused_and_the_file_is_unchanged(
@@ -176,6 +178,25 @@ async def test_a_long_statement_is_interrupted(synced: Synced) -> None:
         "-t", "acme-1", "sql", forever, "--timeout", "0.5", cwd=synced.root, home=synced.home
     )
     assert_one_line_error(result, contains="interrupted after 0.5 s")
+
+
+async def test_ctrl_c_interrupts_a_running_statement(synced: Synced) -> None:
+    forever = (
+        "with recursive c(x) as (select 1 union all select x + 1 from c) select count(*) from c"
+    )
+    process = await spawn_max(
+        "-t", "acme-1", "sql", forever, "--timeout", "600", cwd=synced.root, home=synced.home
+    )
+    assert process.stderr is not None
+    with trio.fail_after(30):
+        await trio.sleep(1.5)  # started and counting
+        process.send_signal(signal.SIGINT)
+        err = b""
+        while chunk := await process.stderr.receive_some(4096):
+            err += chunk
+        code = await process.wait()
+    assert code == 130, err
+    assert err.decode().strip() == "Interrupted."
 
 
 async def test_bad_timeout_is_a_usage_error(synced: Synced) -> None:

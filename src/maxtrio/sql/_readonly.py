@@ -20,7 +20,6 @@ transactions — and the read-only open of every file. Extension loading stays o
 
 from __future__ import annotations
 
-import contextlib
 import math
 from collections.abc import Sequence
 from pathlib import Path
@@ -74,6 +73,8 @@ _ACTION_NAMES = {
 }
 
 
+_FILE_HINT = "an installation's data.db could not be read; max status shows its health"
+
 _SCHEMA_TABLES = frozenset({"sqlite_master", "sqlite_schema", "sqlite_temp_master"})
 
 
@@ -81,6 +82,8 @@ def _action_name(action: int, table: str | None) -> str:
     """What the authorizer refused, for the error message (``CREATE``, ``DROP`` …)."""
     if (table or "").lower() in _SCHEMA_TABLES:
         return "changing the schema (CREATE, DROP, ALTER)"
+    if action == apsw.SQLITE_ATTACH and not table:  # VACUUM attaches a nameless temp file
+        return "VACUUM"
     if action in _ACTION_NAMES:
         return _ACTION_NAMES[action]
     code = apsw.mapping_authorizer_function.get(action, "")
@@ -150,22 +153,28 @@ class ReadOnlySql:
         self._denied: str | None = None
         self._entities = sorted({e for s in sources for e in s.schema.entity_types})
         flags = apsw.SQLITE_OPEN_URI
-        if qualified:
-            self.connection = apsw.Connection(":memory:", flags=flags | apsw.SQLITE_OPEN_READWRITE)
-            for source in sources:
-                self.connection.execute(
-                    f"ATTACH ? AS {quote(source.name)}", (_ro_uri(source.path),)
-                )
-        else:
-            (source,) = sources
-            self.connection = apsw.Connection(
-                _ro_uri(source.path), flags=flags | apsw.SQLITE_OPEN_READONLY
-            )
         try:
+            if qualified:
+                main, flags = ":memory:", flags | apsw.SQLITE_OPEN_READWRITE
+            else:
+                (only,) = sources
+                main, flags = _ro_uri(only.path), flags | apsw.SQLITE_OPEN_READONLY
+            self.connection = apsw.Connection(main, flags=flags)
+        except apsw.Error as exc:
+            raise ErrSqlFailed(reason=sqlite_message(exc), hint=_FILE_HINT) from None
+        try:
+            if qualified:
+                for source in sources:
+                    self.connection.execute(
+                        f"ATTACH ? AS {quote(source.name)}", (_ro_uri(source.path),)
+                    )
             self._make_views()
             self.connection.setbusytimeout(5000)
             self.connection.execute("PRAGMA query_only = 1")
             self.connection.authorizer = self._authorize
+        except apsw.Error as exc:
+            self.connection.close()
+            raise ErrSqlFailed(reason=sqlite_message(exc), hint=_FILE_HINT) from None
         except BaseException:
             self.connection.close()
             raise
@@ -220,20 +229,27 @@ class ReadOnlySql:
         self._denied = None
         try:
             cursor = self.connection.cursor()
+            described: list[tuple[str, ...]] = []
+
+            def describe(running: Any, _sql: str, _bindings: Any) -> bool:
+                # each statement, prepared and about to run: its columns, even with no rows
+                if not described:
+                    names = [d[0] for d in running.get_description()]
+                    if names:
+                        described.append(_unique(names))
+                return True
+
+            cursor.exec_trace = describe
             cursor.execute(self.prepare(sql))
-            columns: tuple[str, ...] = ()
-            with contextlib.suppress(apsw.ExecutionCompleteError):
-                columns = _unique([d[0] for d in cursor.get_description()])
             rows: list[tuple[Any, ...]] = []
             truncated = False
             for row in cursor:
-                if not columns:
-                    columns = _unique([d[0] for d in cursor.get_description()])
                 if limit is not None and len(rows) >= limit:
                     truncated = True
                     break
                 rows.append(tuple(row))
             cursor.close()
+            columns = described[0] if described else ()
         except apsw.InterruptError:
             raise
         except apsw.Error as exc:
@@ -267,11 +283,27 @@ class ReadOnlySql:
                 if state["running"]:
                     self.connection.interrupt()
 
+        finished = trio.Event()
+        token = trio.lowlevel.current_trio_token()
+
+        def work() -> SqlResult | Exception:
+            try:
+                return _capture(self.execute_sync, sql, limit)
+            finally:
+                token.run_sync_soon(finished.set)
+
         async with trio.open_nursery() as nursery:
             nursery.start_soon(watchdog)
             try:
+                # abandonable, so that Ctrl-C (KeyboardInterrupt) reaches this task at once …
+                outcome = await trio.to_thread.run_sync(work, abandon_on_cancel=True)
+            except BaseException:
+                # … then the statement is interrupted and the thread waited for: the
+                # connection never keeps running behind the caller's back
+                self.connection.interrupt()
                 with trio.CancelScope(shield=True):
-                    outcome = await trio.to_thread.run_sync(_capture, self.execute_sync, sql, limit)
+                    await finished.wait()
+                raise
             finally:
                 state["running"] = False
                 nursery.cancel_scope.cancel()
