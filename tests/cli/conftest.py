@@ -97,6 +97,19 @@ async def max_proc(
     return Result(done.returncode, done.stdout.decode(), done.stderr.decode())
 
 
+async def spawn_max(*args: str, cwd: Path, home: Path) -> trio.Process:
+    """Start ``max ARGS`` with stdout and stderr piped (for tests that signal or stream)."""
+    process = await trio.lowlevel.open_process(
+        [MAX, *args],
+        cwd=str(cwd),
+        env=max_env(home),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert process.stdout is not None and process.stderr is not None
+    return process
+
+
 def max_sync_run(*args: str, cwd: Path, home: Path) -> Result:
     """Blocking version for session fixtures (no trio loop runs there)."""
     done = subprocess.run(

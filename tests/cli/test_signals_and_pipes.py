@@ -27,6 +27,7 @@ from .conftest import (
     max_env,
     max_proc,
     seeded_tenant,
+    spawn_max,
     start_acme_server,
     stop_process,
 )
@@ -34,13 +35,10 @@ from .conftest import (
 
 async def test_head_on_search_all_ends_quietly(synced: Synced) -> None:
     """``max search … --all -o ndjson | head -1``: exit 0, nothing on stderr."""
-    process = await trio.lowlevel.open_process(
-        [MAX, "search", "acme-1", "AcmeTask", "--all", "--limit", "5", "-o", "ndjson"],
-        cwd=str(synced.root),
-        env=max_env(synced.home),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
+    process = await spawn_max(
+        "search", "acme-1", "AcmeTask", "--all", "--limit", "5", "-o", "ndjson",
+        cwd=synced.root, home=synced.home,
+    )  # fmt: skip
     assert process.stdout is not None and process.stderr is not None
     with trio.fail_after(30):
         received = b""
@@ -106,13 +104,7 @@ async def test_ctrl_c_interrupts_a_sync_and_resume_finishes_it(
     assert connected.code == 0, connected
 
     db = project / ".max" / "installations" / "acme-1" / "data.db"
-    process = await trio.lowlevel.open_process(
-        [MAX, "sync", "acme-1"],
-        cwd=str(project),
-        env=max_env(home),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
+    process = await spawn_max("sync", "acme-1", cwd=project, home=home)
     assert process.stdout is not None and process.stderr is not None
     with trio.fail_after(60):
         while _completed_tasks(db) < 2:  # the sync is under way

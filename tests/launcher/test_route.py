@@ -51,6 +51,9 @@ def machine(tmp_path: Path) -> tuple[Path, Path, Path]:
         (["daemon", "status"], "ws", {}, None),
         (["-t", "ws", "init"], ".", {}, None),
         (["acme", "start", "-t", "x"], "ws", {}, None),
+        (["mcp"], "ws", {}, None),  # a stdio server of its own: never through the daemon
+        (["-t", "ws", "mcp"], ".", {}, None),
+        (["sql", "select 1"], "ws", {}, "ws"),
         (["search", "--", "--direct"], "ws", {}, "ws"),
     ],
 )

@@ -78,6 +78,58 @@ def search_options(command: F) -> F:
     return command
 
 
+class PreparedSearch:
+    """A checked search: the entity, the query, the selected fields and a filter warning."""
+
+    def __init__(self, entity: Any, query: Any, selected: Any, warning: str | None) -> None:
+        self.entity = entity
+        self.query = query
+        self.selected = selected
+        self.warning = warning
+
+    async def page(self, installation: Any, cursor: str | None, limit: int) -> SearchPage:
+        """One page from the installation's engine."""
+        from maxtrio.core import PageRequest
+
+        page = await installation.engine.query(self.query, PageRequest(cursor or None, limit))
+        return SearchPage(self.entity.name, page.items, page.has_more, page.cursor, self.selected)
+
+
+def prepare_search(
+    installation: Any,
+    entity_type: str,
+    *,
+    filter_text: str | None,
+    order_by: str | None,
+    fields: str | None,
+    before_order: Callable[[str | None], None] | None = None,
+) -> PreparedSearch:
+    """Check a search in the reference's order (entity type, filter, fields, ordering) and
+    build its query — the same for ``max search`` and the MCP ``search`` tool.
+    ``before_order`` gets the filter's warning after the fields were checked and before the
+    ordering is (``max search`` checks its flags and prints the warning there)."""
+    from maxtrio.core import EntityQuery, Projection
+    from maxtrio.query import parse_order_by, parse_where, select_fields
+
+    from ._errors import ErrUnknownEntityType
+
+    schema = installation.schema
+    entity = schema.get_definition(entity_type)
+    if entity is None:
+        raise ErrUnknownEntityType(
+            entityType=entity_type,
+            available=list(schema.entity_types),
+            hint=f"max schema lists the entity types of {installation.name}",
+        )
+    parsed = parse_where(filter_text, entity)
+    selected = select_fields(fields, entity)
+    if before_order is not None:
+        before_order(parsed.warning)
+    ordering = parse_order_by(order_by) if order_by else None
+    query = EntityQuery(entity, parsed.where, ordering, Projection.all())
+    return PreparedSearch(entity, query, selected, parsed.warning)
+
+
 async def run_search(
     run: Session,
     installation: Any,
@@ -91,48 +143,41 @@ async def run_search(
     all_pages: bool,
     output: str,
 ) -> None:
-    from maxtrio.core import EntityQuery, PageRequest, Projection
-    from maxtrio.query import parse_order_by, parse_where, select_fields
+    from ._errors import ErrIncompatibleFlags
 
-    from ._errors import ErrIncompatibleFlags, ErrUnknownEntityType
+    def before_order(warning: str | None) -> None:
+        if all_pages and output == "json":
+            raise ErrIncompatibleFlags(
+                flags="--all with -o json",
+                reason="JSON output always returns a single page. Use -o ndjson for streaming, "
+                "or paginate with --after.",
+            )
+        if warning:
+            run.warn(warning)
 
-    schema = installation.schema
-    entity = schema.get_definition(entity_type)
-    if entity is None:
-        raise ErrUnknownEntityType(
-            entityType=entity_type,
-            available=list(schema.entity_types),
-            hint=f"max schema lists the entity types of {installation.name}",
-        )
-    parsed = parse_where(filter_text, entity)
-    selected = select_fields(fields, entity)
-    if all_pages and output == "json":
-        raise ErrIncompatibleFlags(
-            flags="--all with -o json",
-            reason="JSON output always returns a single page. Use -o ndjson for streaming, "
-            "or paginate with --after.",
-        )
-    if parsed.warning:
-        run.warn(parsed.warning)
-    ordering = parse_order_by(order_by) if order_by else None
-    query = EntityQuery(entity, parsed.where, ordering, Projection.all())
+    search = prepare_search(
+        installation,
+        entity_type,
+        filter_text=filter_text,
+        order_by=order_by,
+        fields=fields,
+        before_order=before_order,
+    )
     style = run.style if output in ("text", "table") else PLAIN
     printer = SearchPrinter(output, style, streaming=all_pages)
-    engine = installation.engine
     default_limit = STREAM_PAGE_LIMIT if all_pages else SINGLE_PAGE_LIMIT
     page_limit = limit if limit is not None else default_limit
     cursor = after or None
     while True:
-        page = await engine.query(query, PageRequest(cursor, page_limit))
-        view = SearchPage(entity.name, page.items, page.has_more, page.cursor, selected)
+        view = await search.page(installation, cursor, page_limit)
         run.lines(printer.page(view))
         if not all_pages:
             for hint in printer.hints(view):
                 run.note(hint)
             return
-        if not page.has_more or not page.cursor or page_limit == 0:
+        if not view.has_more or not view.cursor or page_limit == 0:
             return
-        cursor = page.cursor
+        cursor = view.cursor
 
 
 @click.command(name="search")

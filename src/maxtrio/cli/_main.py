@@ -28,8 +28,10 @@ from ._cmd_init import init_command
 from ._cmd_install import install_command
 from ._cmd_llm_bootstrap import llm_bootstrap_command
 from ._cmd_ls import ls_global, ls_workspace
+from ._cmd_mcp import mcp_command
 from ._cmd_schema import schema_installation, schema_workspace
 from ._cmd_search import search_global, search_installation, search_workspace
+from ._cmd_sql import sql_installation, sql_workspace
 from ._cmd_status import status_global, status_installation, status_workspace
 from ._cmd_sync import sync_installation, sync_workspace
 from ._dispatch import MaxGroup
@@ -94,6 +96,8 @@ cli.add_leveled(
     {"global": status_global, "workspace": status_workspace, "installation": status_installation},
 )
 cli.add_leveled("llm-bootstrap", dict.fromkeys(EVERY_LEVEL, llm_bootstrap_command))
+cli.add_leveled("sql", {"workspace": sql_workspace, "installation": sql_installation})
+cli.add_leveled("mcp", {"workspace": mcp_command, "installation": mcp_command})
 cli.add_command(help_command)
 cli.add_command(completion_command)
 cli.add_command(acme)

@@ -101,7 +101,7 @@ class SearchPrinter:
         first = self.pages == 0
         self.pages += 1
         if self.output == "json":
-            yield dumps_pretty(_json_document(page))
+            yield dumps_pretty(json_document(page))
         elif self.output == "ndjson":
             yield from self._ndjson(page)
         elif self.output == "csv":
@@ -187,7 +187,8 @@ class SearchPrinter:
         yield box_table(fields, page.objects(fields), self.style, show_header=first)
 
 
-def _json_document(page: SearchPage) -> dict[str, Any]:
+def json_document(page: SearchPage) -> dict[str, Any]:
+    """``{"type", "data", "hasMore", "cursor"?}`` — ``-o json`` and the MCP ``search`` tool."""
     fields = page.fields()
     document: dict[str, Any] = {
         "type": page.entity_type,

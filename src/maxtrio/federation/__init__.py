@@ -58,7 +58,7 @@ if TYPE_CHECKING:
         MAX_HOME_ENV,
         MaxHome,
     )
-    from ._installation import InstallationMax
+    from ._installation import DATA_FILE_NAME, InstallationMax
     from ._installation_registry import (
         FileInstallationRegistry,
         InMemoryInstallationRegistry,
@@ -145,6 +145,7 @@ if TYPE_CHECKING:
 
 _SOURCES = {
     "App": "._errors",
+    "DATA_FILE_NAME": "._installation",
     "CreateInstallationArgs": "._rpc_messages",
     "CreateWorkspaceArgs": "._rpc_messages",
     "DeploymentConfig": "._records",
@@ -244,6 +245,7 @@ _SOURCES = {
 }
 
 __all__ = [
+    "DATA_FILE_NAME",
     "IN_PROCESS_LOCATOR",
     "MAX_HOME_ENV",
     "App",
