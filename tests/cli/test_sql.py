@@ -92,6 +92,10 @@ async def test_workspace_level_qualifies_by_installation(synced: Synced) -> None
     assert sum(row["n"] for row in result.json()["rows"]) <= SHARED_TASKS
     raw = await sql(synced, 'select count(*) as n from "acme-1"._acme_task', "-o", "json")
     assert raw.json()["rows"] == [{"n": SHARED_TASKS}]
+    # With one installation holding AcmeTask, the bare name is that installation's view.
+    bare = await sql(synced, "select count(*) as n from AcmeTask", "-o", "json")
+    assert bare.code == 0, bare
+    assert bare.json()["rows"] == [{"n": SHARED_TASKS}]
 
 
 @pytest.mark.parametrize("output", ["text", "table", "csv", "ndjson"])

@@ -193,6 +193,22 @@ class ReadOnlySql:
             for name, statement in view_statements(source.schema, database, existing, prefix):
                 self.connection.execute(statement)
                 self.views.append(name)
+        if self.qualified:
+            self._make_unambiguous_aliases()
+
+    def _make_unambiguous_aliases(self) -> None:
+        """At the workspace level, ``AcmeTask`` alone names ``"acme-1".AcmeTask`` when only one
+        installation has that entity type (a TEMP view over the qualified one)."""
+        owners: dict[str, list[str]] = {}
+        for name in self.views:
+            _, _, entity = name.rpartition(".")
+            owners.setdefault(entity, []).append(name)
+        for entity, names in owners.items():
+            if len(names) == 1 and entity and entity not in self.views:
+                self.connection.execute(
+                    f"CREATE TEMP VIEW {quote(entity)} AS SELECT * FROM temp.{quote(names[0])}"
+                )
+                self.views.append(entity)
 
     def _authorize(
         self, action: int, arg1: str | None, arg2: str | None, _db: str | None, _trigger: str | None
