@@ -61,8 +61,7 @@ class WriteWindow:
     help. So two bounds, checked before a task starts:
 
     * at most ``size`` tasks *loading* (running and not yet waiting for the writer). It starts
-      at :data:`START_WINDOW` and grows by one each time a result commits while the writer
-      keeps up (fewer than half the backlog waiting: the source is the bottleneck), up to the
+      at :data:`START_WINDOW` and grows by one each time a result commits, up to the
       executor's limit — a slow upstream doubles it every round trip;
     * at most :data:`WRITE_BACKLOG` results waiting for the writer (SQLite is the bottleneck):
       loading pauses until the writer catches up, while the writer always has work queued;
@@ -96,8 +95,7 @@ class WriteWindow:
 
     def committed(self, cap: int) -> None:
         self.waiting_for_writer -= 1
-        if self.waiting_for_writer < WRITE_BACKLOG // 2:  # the writer keeps up
-            self.size = min(cap, self.size + 1, self._most())
+        self.size = min(cap, self.size + 1, self._most())
 
 
 @attrs.frozen
