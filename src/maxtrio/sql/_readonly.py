@@ -291,15 +291,21 @@ class ReadOnlySql:
         caller is cancelled (the thread is always waited for, so the connection stays usable)."""
         state = {"running": True, "timed_out": False}
 
-        async def watchdog() -> None:
-            try:
-                await trio.sleep(time_limit if math.isfinite(time_limit) else math.inf)
-                state["timed_out"] = True
-            finally:
-                if state["running"]:
-                    self.connection.interrupt()
-
         finished = trio.Event()
+
+        async def interrupt_until_finished() -> None:
+            # sqlite3_interrupt() only stops statements already running: one sent while the
+            # worker thread is still starting the statement would be lost, so keep sending.
+            while state["running"] and not finished.is_set():
+                self.connection.interrupt()
+                with trio.move_on_after(0.05):
+                    await finished.wait()
+
+        async def watchdog() -> None:
+            await trio.sleep(time_limit if math.isfinite(time_limit) else math.inf)
+            state["timed_out"] = True
+            await interrupt_until_finished()
+
         token = trio.lowlevel.current_trio_token()
 
         def work() -> SqlResult | Exception:
@@ -316,9 +322,8 @@ class ReadOnlySql:
             except BaseException:
                 # … then the statement is interrupted and the thread waited for: the
                 # connection never keeps running behind the caller's back
-                self.connection.interrupt()
                 with trio.CancelScope(shield=True):
-                    await finished.wait()
+                    await interrupt_until_finished()
                 raise
             finally:
                 state["running"] = False
