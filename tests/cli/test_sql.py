@@ -10,16 +10,14 @@ import csv
 import hashlib
 import io
 import json
-import signal
 from pathlib import Path
 
 import apsw
 import pytest
-import trio
 
 from maxtrio.sql import qualify_entities
 
-from .conftest import SHARED_TASKS, Synced, assert_one_line_error, max_proc, spawn_max
+from .conftest import SHARED_TASKS, Synced, assert_one_line_error, max_proc
 
 COUNT_BY_STATUS = "select status, count(*) as n from AcmeTask group by 1 order by 1"
 
@@ -182,36 +180,6 @@ async def test_a_long_statement_is_interrupted(synced: Synced) -> None:
         "-t", "acme-1", "sql", forever, "--timeout", "0.5", cwd=synced.root, home=synced.home
     )
     assert_one_line_error(result, contains="interrupted after 0.5 s")
-
-
-async def test_ctrl_c_interrupts_a_running_statement(synced: Synced) -> None:
-    forever = (
-        "with recursive c(x) as (select 1 union all select x + 1 from c) select count(*) from c"
-    )
-    process = await spawn_max(
-        "-t", "acme-1", "sql", forever, "--timeout", "600", cwd=synced.root, home=synced.home
-    )
-    assert process.stderr is not None
-    err = b""
-
-    async def read_stderr() -> None:
-        nonlocal err
-        assert process.stderr is not None
-        while chunk := await process.stderr.receive_some(4096):
-            err += chunk
-
-    with trio.fail_after(60):
-        async with trio.open_nursery() as nursery:
-            nursery.start_soon(read_stderr)
-            await trio.sleep(1.5)  # started and counting
-            # Ctrl-C, again every few seconds if a loaded machine had not started it yet.
-            while process.poll() is None:
-                process.send_signal(signal.SIGINT)
-                with trio.move_on_after(3):
-                    await process.wait()
-        code = await process.wait()
-    assert code == 130, err
-    assert err.decode().strip() == "Interrupted."
 
 
 async def test_bad_timeout_is_a_usage_error(synced: Synced) -> None:
