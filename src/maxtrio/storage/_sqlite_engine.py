@@ -237,35 +237,17 @@ class SqliteEngine(DerivedReads):
         keys: tuple[str, ...],
         stamp: SyncStamp | None,
     ) -> tuple[str, list[tuple[Any, ...]]]:
-        type_name = refs[0].entity_def.name
-        table = self.table(type_name)
-        fields = tuple(k for k in keys if k in table.by_field)
-        ids = list(map(_ID, refs))
-        if not set(map(type, ids)) <= {str}:
-            bad = next(i for i in ids if not isinstance(i, str))
-            raise ErrInvalidValue(
-                entityType=type_name,
-                field="_id",
-                entityId=printable(str(bad)),
-                expected="a string id",
-                got=describe(bad),
-            )
-        columns: list[Sequence[Any]] = []
-        for field in fields:
-            # Raises KeyError when a dict lacks the key (the caller then falls back to runs).
-            column_values = list(map(operator.itemgetter(field), fields_list))
-            try:
-                columns.append(convert_column(table.by_field[field].kind, column_values))
-            except BadValue as bad:
-                raise ErrInvalidValue(
-                    entityType=type_name,
-                    field=field,
-                    entityId=printable(ids[bad.index]),
-                    expected=bad.expected,
-                    got=describe(bad.got),
-                ) from None
-        # Every column has len(ids) values: built from the same list of inputs.
-        return table.upsert_sql(fields, stamp), list(zip(ids, *columns))  # noqa: B905
+        """Inputs of one type with the same keys, taken apart into columns and prepared as a
+        column batch. Raises ``KeyError`` when an input lacks one of ``keys`` (the caller then
+        falls back to runs)."""
+        entity = refs[0].entity_def
+        table = self.table(entity)
+        columns = {
+            field: list(map(operator.itemgetter(field), fields_list))
+            for field in keys
+            if field in table.by_field
+        }
+        return self._prepare_columns(EntityColumns(entity, list(map(_ID, refs)), columns), stamp)
 
     @staticmethod
     def apply_writes(

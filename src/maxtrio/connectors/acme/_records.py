@@ -211,6 +211,25 @@ def _check(kind: Kind, var: str, nullable: bool) -> str:
     return f"({var} is not None and ({bad}))" if nullable else bad
 
 
+def _row_loop(columns: tuple[Column, ...]) -> list[str]:
+    """The head of a reader's loop over a page: every row an object, every value read into
+    ``v<i>`` and checked (the first bad row raises :class:`BadRow`)."""
+    lines = [
+        "    for row in items:",
+        "        if type(row) is not dict:",
+        "            raise BadRow(row)",
+        "        get = row.get",
+        '        id_ = get("id")',
+    ]
+    lines += [f"        v{i} = get({c.key!r})" for i, c in enumerate(columns)]
+    checks = ["type(id_) is not str or not id_"]
+    checks += [_check(c.kind, f"v{i}", c.nullable) for i, c in enumerate(columns)]
+    lines.append("        if (")
+    lines += [f"            {check} or" for check in checks[:-1]]
+    lines += [f"            {checks[-1]}", "        ):", "            raise BadRow(row)"]
+    return lines
+
+
 def _compile(noun: str, entity: EntityDef, columns: tuple[Column, ...]) -> tuple[str, PageReader]:
     """The page reader of a table, as Python source and as a function (see the docstring)."""
     namespace: dict[str, Any] = {
@@ -225,19 +244,7 @@ def _compile(noun: str, entity: EntityDef, columns: tuple[Column, ...]) -> tuple
     namespace.update({f"target_{name}": target for name, target in targets.items()})
     lines = ["def read(items):", "    out = []", "    append = out.append"]
     lines += [f"    refs_{name} = {{}}" for name in targets]
-    lines += [
-        "    for row in items:",
-        "        if type(row) is not dict:",
-        "            raise BadRow(row)",
-        "        get = row.get",
-        '        id_ = get("id")',
-    ]
-    lines += [f"        v{i} = get({c.key!r})" for i, c in enumerate(columns)]
-    checks = ["type(id_) is not str or not id_"]
-    checks += [_check(c.kind, f"v{i}", c.nullable) for i, c in enumerate(columns)]
-    lines.append("        if (")
-    lines += [f"            {check} or" for check in checks[:-1]]
-    lines += [f"            {checks[-1]}", "        ):", "            raise BadRow(row)"]
+    lines += _row_loop(columns)
     values: list[str] = []
     for i, c in enumerate(columns):
         var = f"v{i}"
@@ -268,19 +275,7 @@ def _compile_columns(noun: str, columns: tuple[Column, ...]) -> ColumnReader:
     lines = ["def read(items):", "    ids = []", "    add_id = ids.append"]
     lines += [f"    c{i} = []" for i in range(len(columns))]
     lines += [f"    add{i} = c{i}.append" for i in range(len(columns))]
-    lines += [
-        "    for row in items:",
-        "        if type(row) is not dict:",
-        "            raise BadRow(row)",
-        "        get = row.get",
-        '        id_ = get("id")',
-    ]
-    lines += [f"        v{i} = get({c.key!r})" for i, c in enumerate(columns)]
-    checks = ["type(id_) is not str or not id_"]
-    checks += [_check(c.kind, f"v{i}", c.nullable) for i, c in enumerate(columns)]
-    lines.append("        if (")
-    lines += [f"            {check} or" for check in checks[:-1]]
-    lines += [f"            {checks[-1]}", "        ):", "            raise BadRow(row)"]
+    lines += _row_loop(columns)
     lines.append("        add_id(id_)")
     for i, c in enumerate(columns):
         if c.kind is Kind.TAGS:
