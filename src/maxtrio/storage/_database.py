@@ -48,13 +48,20 @@ CACHE_KIB = 8 * 1024
 WAL_AUTOCHECKPOINT_PAGES = 20_000
 
 
-def _configure(conn: apsw.Connection, *, memory: bool) -> None:
+def _configure(conn: apsw.Connection, *, memory: bool, writer: bool) -> None:
     conn.set_busy_timeout(BUSY_TIMEOUT_MS)
     if not memory:
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute(f"PRAGMA wal_autocheckpoint = {WAL_AUTOCHECKPOINT_PAGES}")
     conn.execute("PRAGMA synchronous = NORMAL")
     conn.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
+    if writer:
+        # Each write of a group commit runs in a savepoint, and SQLite copies every page a
+        # savepoint first modifies into a sub-journal — a temporary *file* by default: at 500k
+        # rows that was 2.6 GiB of the sync's 4.3 GiB of writes. In memory it is a copy, and
+        # it is emptied each time the savepoint is released (it holds one write's pages). Only
+        # the writer: a reader's temporary files (big sorts of ``max sql``) stay on disk.
+        conn.execute("PRAGMA temp_store = MEMORY")
 
 
 @attrs.define(eq=False)
@@ -79,12 +86,12 @@ class SqliteDatabase:
                 Path(self.path).parent.mkdir(parents=True, exist_ok=True)
                 _owner_only(self.path)
             self.writer = apsw.Connection(self.path)
-            _configure(self.writer, memory=self.memory)
+            _configure(self.writer, memory=self.memory, writer=True)
             if self.memory:
                 self.reader = self.writer
             else:
                 self.reader = apsw.Connection(self.path)
-                _configure(self.reader, memory=False)
+                _configure(self.reader, memory=False, writer=False)
         except (apsw.Error, OSError) as exc:
             raise ErrOpenFailed(path=self.path, reason=_reason(exc)) from None
         self.write_limiter = trio.CapacityLimiter(1)
