@@ -51,6 +51,9 @@ class TestConnections:
                 assert pragma(conn, "journal_mode") == "wal"
                 assert pragma(conn, "synchronous") == 1  # NORMAL
                 assert pragma(conn, "busy_timeout") == database_module.BUSY_TIMEOUT_MS
+            # Savepoint sub-journals of the writer stay in memory; a reader's big sorts do not.
+            assert pragma(database.writer, "temp_store") == 2  # MEMORY
+            assert pragma(database.reader, "temp_store") == 0  # the build's default (files)
         finally:
             database.close()
 
