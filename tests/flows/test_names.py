@@ -128,3 +128,24 @@ def test_rows_written_by_others_still_meet_the_launch_check(server: FlowsServer)
     assert run["stderr"] == (
         'Invalid flow name: "ok\\n". Only alphanumeric, underscore, and hyphen allowed.'
     )
+
+
+@pytest.mark.parametrize(
+    ("stage", "env", "path"),
+    [("bad\x00stage", {}, ["stage"]), ("s", {"X": "v\x00"}, ["steps", 0, "env", "X"])],
+)
+def test_text_no_process_can_receive_is_refused_at_scheduling(
+    server: FlowsServer, stage: str, env: dict[str, str], path: list[Any]
+) -> None:
+    """A NUL in a stage name or an env value would fail every launch: refused up front."""
+    run_id = idle_run(server)
+    step = {"id": "a", "name": "a", "env": env}
+    response = server.post(
+        f"/runs/{run_id}/steps", {"stage": stage, "final": True, "steps": [step]}
+    )
+    assert response.status_code == 400
+    assert response.json()["details"] == [
+        {"path": path, "message": "String must not contain a NUL character"}
+    ]
+    assert server.stages(run_id) == {} and server.steps(run_id) == {}
+    server.post(f"/runs/{run_id}/abort")

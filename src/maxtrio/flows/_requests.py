@@ -27,6 +27,8 @@ NonEmptyStr = NewType("NonEmptyStr", str)
 StepId = NewType("StepId", str)
 FlowName = NewType("FlowName", str)
 ScriptName = NewType("ScriptName", str)
+StageName = NewType("StageName", str)  # any non-empty text a process environment can carry
+EnvValue = NewType("EnvValue", str)  # a string without NUL (it ends up in execve's envp)
 NonNegativeInt = NewType("NonNegativeInt", int)
 
 MAX_RETRIES = 2**31 - 1
@@ -72,12 +74,12 @@ class StepBody:
     name: ScriptName
     depends_on: list[str] = attrs.field(factory=list)
     max_retries: NonNegativeInt = NonNegativeInt(0)
-    env: dict[str, str] | None = None
+    env: dict[str, EnvValue] | None = None
 
 
 @attrs.frozen
 class ScheduleStageBody:
-    stage: NonEmptyStr
+    stage: StageName
     final: bool
     steps: list[StepBody]
 
@@ -155,6 +157,18 @@ def _name_of(kind: str) -> Callable[[Any, Any], str]:
     return structure
 
 
+def _without_nul(structure: Callable[[Any, Any], str]) -> Callable[[Any, Any], str]:
+    """``structure``, refusing text with a NUL: no process environment can carry one."""
+
+    def checked(value: Any, cls: Any) -> str:
+        text = structure(value, cls)
+        if "\0" in text:
+            raise ValueError("String must not contain a NUL character")
+        return text
+
+    return checked
+
+
 def _non_negative_int(value: Any, _: Any) -> int:
     if isinstance(value, float) and value.is_integer():
         value = int(value)
@@ -200,6 +214,10 @@ def _make_converter() -> cattrs.Converter:
     converter.register_structure_hook(StepId, _step_id)
     converter.register_structure_hook(FlowName, _name_of("flow"))
     converter.register_structure_hook(ScriptName, _name_of("step"))
+    converter.register_structure_hook(StageName, _without_nul(_non_empty_str))
+    converter.register_structure_hook(
+        EnvValue, _without_nul(_expect("string", lambda v: isinstance(v, str)))
+    )
     converter.register_structure_hook(NonNegativeInt, _non_negative_int)
     converter.register_structure_hook_func(_is_literal, _literal)
 
