@@ -123,6 +123,22 @@ def test_a_second_server_on_the_same_data_dir_refuses_and_the_first_runs_on(
         "(--data-dir / MAXQ_DATA_DIR)",
     ]
 
+    # The environment-driven entry point refuses the same way, with its own prefix.
+    env = {
+        **os.environ,
+        "MAXQ_DATA_DIR": str(first.data),
+        "MAXQ_FLOWS_ROOT": str(first.flows_root),
+        "MAXQ_SERVER_PORT": "0",
+    }
+    third = subprocess.run(
+        [sys.executable, "-m", "maxtrio.flows"], env=env, capture_output=True, text=True
+    )
+    assert (third.returncode, third.stdout) == (1, "")
+    assert third.stderr.splitlines()[0] == (
+        f"maxtrio-flows: flows data dir '{first.data}' is in use by pid {first.server.process.pid}"
+    )
+    assert third.stderr.splitlines()[1].startswith("  Hint: stop that server first")
+
     # The first server and its step were not touched: the step finishes and the run completes.
     assert alive(first.step_pid) and first.server.process.poll() is None
     assert run_status(first.client, first.run_id) == "running"
@@ -168,3 +184,22 @@ def test_the_lock_is_not_inherited_by_scripts(servers: list[MaxFlowsServe], tmp_
     wait_for(lambda: run_status(client, run_id) in ("completed", "failed"))
     assert "maxq.lock" not in probe.read_text()
     client.close()
+
+
+def test_a_data_dir_that_cannot_be_locked_is_a_one_line_error(tmp_path: Path) -> None:
+    not_a_dir = tmp_path / "file"
+    not_a_dir.write_text("")
+    env = {
+        **os.environ,
+        "MAXQ_DATA_DIR": str(not_a_dir),
+        "MAXQ_FLOWS_ROOT": str(tmp_path),
+        "MAXQ_SERVER_PORT": "0",
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "maxtrio.flows"], env=env, capture_output=True, text=True
+    )
+    assert (result.returncode, result.stdout) == (1, "")
+    assert result.stderr.splitlines() == [
+        f"maxtrio-flows: cannot lock flows data dir '{not_a_dir}': File exists",
+        "  Hint: the server needs to create and write files in its data dir",
+    ]

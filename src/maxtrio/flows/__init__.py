@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from ._errors import (
         ErrCircularDependency,
         ErrDataDirInUse,
+        ErrDataDirUnusable,
         ErrDuplicateStepIds,
         ErrInvalidConfig,
         ErrLaunchCheck,
@@ -56,6 +57,7 @@ _SOURCES = {
     "ErrApi": "._client",
     "ErrCircularDependency": "._errors",
     "ErrDataDirInUse": "._errors",
+    "ErrDataDirUnusable": "._errors",
     "ErrDuplicateStepIds": "._errors",
     "ErrInvalidConfig": "._errors",
     "ErrLaunchCheck": "._errors",
@@ -128,6 +130,7 @@ __all__ = [
     "ErrApi",
     "ErrCircularDependency",
     "ErrDataDirInUse",
+    "ErrDataDirUnusable",
     "ErrDuplicateStepIds",
     "ErrInvalidConfig",
     "ErrLaunchCheck",

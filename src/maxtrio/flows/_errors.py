@@ -17,6 +17,11 @@ ErrDataDirInUse = Flows.define(
     facets=[NotAvailable],
     message="flows data dir {dir} is in use by {holder}",
 )
+ErrDataDirUnusable = Flows.define(
+    "data_dir_unusable",
+    facets=[BadInput],
+    message="cannot lock flows data dir {dir}: {reason}",
+)
 
 # Launch checks (spec §3.2); ``message`` is the exact text stored in stderr / logged.
 ErrLaunchCheck = Flows.define("launch_check", facets=[BadInput], message="{text}")

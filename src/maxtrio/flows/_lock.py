@@ -18,7 +18,7 @@ import fcntl
 import os
 from pathlib import Path
 
-from ._errors import ErrDataDirInUse
+from ._errors import ErrDataDirInUse, ErrDataDirUnusable
 from ._names import quoted
 
 LOCK_FILE_NAME = "maxq.lock"
@@ -33,17 +33,26 @@ class DataDirLock:
 
     @classmethod
     def acquire(cls, data_dir: Path) -> DataDirLock:
-        """Lock ``data_dir`` (created if missing); raise ``flows.data_dir_in_use`` if held."""
-        data_dir.mkdir(parents=True, exist_ok=True)
+        """Lock ``data_dir`` (created if missing); raise ``flows.data_dir_in_use`` if held,
+        ``flows.data_dir_unusable`` if the lock file cannot be made (permissions, …)."""
+        shown = f"'{quoted(str(data_dir))}'"
         path = data_dir / LOCK_FILE_NAME
-        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        try:
+            data_dir.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        except OSError as exc:
+            raise ErrDataDirUnusable(
+                dir=shown,
+                reason=exc.strerror or type(exc).__name__,
+                hint="the server needs to create and write files in its data dir",
+            ) from None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             holder = _read_pid(fd)
             os.close(fd)
             raise ErrDataDirInUse(
-                dir=f"'{quoted(str(data_dir))}'",
+                dir=shown,
                 holder=f"pid {holder}" if holder else "another server",
                 pid=holder,
                 hint=(
