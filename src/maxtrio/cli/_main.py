@@ -29,7 +29,7 @@ from ._cmd_install import install_command
 from ._cmd_llm_bootstrap import llm_bootstrap_command
 from ._cmd_ls import ls_global, ls_workspace
 from ._cmd_mcp import mcp_command
-from ._cmd_schema import schema_installation, schema_workspace
+from ._cmd_schema import schema_global, schema_installation, schema_workspace
 from ._cmd_search import search_global, search_installation, search_workspace
 from ._cmd_sql import sql_installation, sql_workspace
 from ._cmd_status import status_global, status_installation, status_workspace
@@ -84,7 +84,10 @@ cli.add_leveled("init", {"global": init_command, "workspace": init_command})
 cli.add_leveled("install", dict.fromkeys(EVERY_LEVEL, install_command))
 cli.add_leveled("connect", {"workspace": connect_command})
 cli.add_leveled("connector", dict.fromkeys(EVERY_LEVEL, connector_group))
-cli.add_leveled("schema", {"workspace": schema_workspace, "installation": schema_installation})
+cli.add_leveled(
+    "schema",
+    {"global": schema_global, "workspace": schema_workspace, "installation": schema_installation},
+)
 cli.add_leveled("sync", {"workspace": sync_workspace, "installation": sync_installation})
 cli.add_leveled(
     "search",
@@ -112,7 +115,7 @@ for _command in (search_global, search_workspace, search_installation):
     for _param in _command.params:
         if _param.name == "entity_type":
             _param._custom_shell_complete = complete_entity
-for _command in (schema_workspace, connect_command):
+for _command in (schema_global, schema_workspace, connect_command):
     for _param in _command.params:
         if _param.name in ("connector", "source"):
             _param._custom_shell_complete = complete_connector
