@@ -17,6 +17,7 @@ LEVELS = {
     "init": "[global, workspace]",
     "install": "[every level]",
     "connect": "[workspace]",
+    "disconnect": "[workspace]",
     "schema": "[every level]",
     "sync": "[workspace, installation]",
     "search": "[every level]",

@@ -74,9 +74,9 @@ def test_target_precedence() -> None:
             "Error: connect is not available at the global level.",
             "  Try: max -t <workspace> connect",
         ]),
-        ("@", ["connect"], [
-            "Error: connect is not available at the global level.",
-            "  Try: max -t <workspace> connect",
+        ("@", ["disconnect", "acme-1"], [
+            "Error: disconnect is not available at the global level.",
+            "  Try: max -t <workspace> disconnect",
         ]),
         (INSTALLATION, ["connect", "acme"], [
             "Error: connect is not available at the installation level.",
@@ -109,7 +109,7 @@ async def test_unknown_command_lists_the_commands_of_the_level(shared_home: Sync
         "  Run max -h for help.",
     ]
     workspace = await invoke("bogus", cwd=shared_home.root)
-    assert "Available commands: init, install, connect, connector, schema, sync, search, " in (
+    assert "Available commands: init, install, connect, disconnect, connector, schema, sync, " in (
         workspace.err
     )
     option = await invoke("--bogus", cwd=shared_home.root)

@@ -23,6 +23,7 @@ from ._cmd_completion import (
 from ._cmd_connect import connect_command
 from ._cmd_connector import connector_group
 from ._cmd_daemon import daemon_group
+from ._cmd_disconnect import disconnect_command
 from ._cmd_help import help_command
 from ._cmd_init import init_command
 from ._cmd_install import install_command
@@ -83,6 +84,7 @@ assert isinstance(cli, MaxGroup)
 cli.add_leveled("init", {"global": init_command, "workspace": init_command})
 cli.add_leveled("install", dict.fromkeys(EVERY_LEVEL, install_command))
 cli.add_leveled("connect", {"workspace": connect_command})
+cli.add_leveled("disconnect", {"workspace": disconnect_command})
 cli.add_leveled("connector", dict.fromkeys(EVERY_LEVEL, connector_group))
 cli.add_leveled(
     "schema",
@@ -107,7 +109,7 @@ cli.add_command(acme)
 cli.add_command(flows)
 cli.add_command(daemon_group)
 
-for _command in (search_workspace, sync_workspace):
+for _command in (search_workspace, sync_workspace, disconnect_command):
     for _param in _command.params:
         if _param.name == "installation":
             _param._custom_shell_complete = complete_installation
