@@ -229,8 +229,9 @@ async def test_update_checks_keys_and_values_first(
 
 
 async def test_update_of_an_unknown_installation(project: Project) -> None:
-    result = await project.max("connect", "nope-1", "--update", "--config", "baseUrl=http://x")
-    assert_one_line_error(result, contains="Installation not found: nope-1")
+    result = await project.max("connect", "acme", "--update", "--config", "baseUrl=http://x")
+    assert_one_line_error(result, contains="Installation not found: acme")
+    assert "Hint: --update changes an installation of this workspace: give its name" in result.err
 
 
 # -- one sync at a time -------------------------------------------------------------------------

@@ -287,16 +287,24 @@ async def _update_installation(
     """``max connect INSTALLATION --update``: see the module docstring. ``credential_flags``
     (the ``--credential`` pairs and ``--credentials-from-env`` prefix) are read once the
     connector, and so its credential names, is known."""
-    from maxtrio.federation import declared_credentials, update_installation
+    from maxtrio.federation import (
+        ErrInstallationNotFound,
+        declared_credentials,
+        update_installation,
+    )
 
     from ._targeting import open_target
 
     async with open_target(run.targeting) as target:
         workspace = target.require_workspace()
         info = await workspace.find_installation(installation)
-        names = []
-        if info is not None:
-            names = declared_credentials(workspace.connector_module(info.connector).definition)
+        if info is None:
+            raise ErrInstallationNotFound(
+                installation=installation,
+                hint="--update changes an installation of this workspace: give its name "
+                "(max ls lists them), e.g. max connect acme-1 --update --config KEY=VALUE",
+            )
+        names = declared_credentials(workspace.connector_module(info.connector).definition)
         credentials = credential_answers(*credential_flags, names)
         done = await update_installation(
             workspace, installation, config=config, credentials=credentials, cwd=current_cwd()
