@@ -118,5 +118,8 @@ async def test_schema_accepts_installation_names(synced: Synced) -> None:
     assert json.loads(by_url.out)["namespace"] == "acme"
     targeted = await max_proc("-t", "shared-ws", "schema", "acme-1", cwd=outside, home=synced.home)
     assert (targeted.code, targeted.out) == (0, by_connector.out)
+    installation = synced.root / ".max" / "installations" / "acme-1"
+    here = await max_proc("schema", "acme-1", cwd=installation, home=synced.home)
+    assert (here.code, here.out) == (0, by_connector.out)
     missing = await max_proc("schema", "shared-ws/nope-1", cwd=outside, home=synced.home)
     assert_one_line_error(missing, contains='Connector "shared-ws/nope-1" not found in registry')

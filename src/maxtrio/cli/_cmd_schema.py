@@ -1,6 +1,7 @@
 """``max schema`` — a connector's entity types, fields and relationships (spec §7.4).
 
-Global and workspace level: ``max schema <SOURCE>``; installation level: ``max schema``.
+Global and workspace level: ``max schema <SOURCE>``; installation level: ``max schema
+[SOURCE]`` (without it: this installation's).
 SOURCE is a connector name (``acme``) or — MAXTRIO — an installation: its name inside a
 workspace (``acme-1``), ``ws/inst`` (or a Max URL) anywhere. Connector names are tried first
 (:func:`schema_of_source`); an installation's schema is its connector's, read without
@@ -202,19 +203,28 @@ async def _schema_command(source: str, output: str) -> None:
 
 
 @click.command(name="schema")
+@click.argument("source", metavar="[SOURCE]", required=False)
 @output_option()
 @debug_option
-async def schema_installation(output: str) -> None:
+async def schema_installation(source: str | None, output: str) -> None:
     """Display the entity schema.
+
+    Without SOURCE: this installation's. SOURCE, as at the workspace level, names a
+    connector or an installation of this workspace.
 
     \b
     Examples:
       max -t my-project/acme-1 schema
       max schema -o json
+      max schema acme-2
     """
     from ._targeting import open_target
 
     run = session()
     async with open_target(run.targeting) as target:
-        schema = target.require_installation().schema
+        installation = target.require_installation()
+        if source is None or source == installation.name:
+            schema = installation.schema
+        else:
+            schema = await schema_of_source(target, source)
     _emit(schema, output)
