@@ -133,6 +133,7 @@ if TYPE_CHECKING:
         where_to_wire,
     )
     from ._status import NodeHealth, SyncSummary
+    from ._sync_owner import settle_orphaned_syncs, sync_observer
     from ._workspace import (
         OnboardingResult,
         WorkspaceMax,
@@ -238,6 +239,8 @@ _SOURCES = {
     "installation_to_wire": "._rpc_messages",
     "item_to_wire": "._rpc_messages",
     "provision_installation": "._provision",
+    "settle_orphaned_syncs": "._sync_owner",
+    "sync_observer": "._sync_owner",
     "provision_workspace": "._provision",
     "target_url": "._resolve",
     "where_from_wire": "._rpc_messages",
@@ -340,6 +343,8 @@ __all__ = [
     "item_to_wire",
     "provision_installation",
     "provision_workspace",
+    "settle_orphaned_syncs",
+    "sync_observer",
     "target_url",
     "where_from_wire",
     "where_to_wire",

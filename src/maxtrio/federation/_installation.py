@@ -12,7 +12,9 @@ It is opened by :meth:`InstallationMax.open` (an async context manager); the wor
 hosts it in the in-process deployer's nursery and opens it lazily, once per id.
 
 ``sync()`` runs in the caller's task: cancelling the caller (Ctrl-C) interrupts the sync,
-which stays ``interrupted`` in the store and is resumed with ``sync(resume=<id>)``.
+which stays ``interrupted`` in the store and is resumed with ``sync(resume=<id>)``. While it
+runs, the process holds the installation's sync owner lock (``_sync_owner``): a sync left
+``running`` by a process that died is shown and resumed as ``interrupted``.
 """
 
 from __future__ import annotations
@@ -37,15 +39,18 @@ from maxtrio.execution import (
     EventCallback,
     FlowControllerProvider,
     RetryPolicy,
+    SyncEvent,
     SyncExecutor,
     SyncHandle,
     SyncOptions,
     SyncRecord,
     SyncResult,
     SyncSetup,
+    SyncStarted,
     TaskState,
     resume_sync,
     run_sync,
+    wall_clock_ms,
 )
 from maxtrio.storage import (
     InstallationStore,
@@ -59,6 +64,7 @@ from ._errors import ErrInstallationUnavailable
 from ._provision import provision_installation
 from ._records import InstallationInfo
 from ._status import SyncSummary
+from ._sync_owner import owning_syncs, settle_orphaned_syncs, sync_observer
 
 CREDENTIALS_FILE_NAME = "credentials.json"
 DATA_FILE_NAME = "data.db"
@@ -211,22 +217,52 @@ class InstallationMax:
         """
         if resume is not None and plan is not None:
             raise ValueError("a resumed sync keeps its own plan")
+        await self._settle_orphans()
+        on_event = self._observed(on_event)
         try:
-            if resume is not None:
-                return await resume_sync(self._setup, resume, on_event=on_event, max_age=max_age)
-            return await run_sync(
-                self._setup,
-                seeder=self.connector.definition.seeder,
-                on_event=on_event,
-                full=full,
-                max_age=max_age,
-                plan=plan,
-            )
+            async with owning_syncs(self.info.data_dir):
+                if resume is not None:
+                    return await resume_sync(
+                        self._setup, resume, on_event=on_event, max_age=max_age
+                    )
+                return await run_sync(
+                    self._setup,
+                    seeder=self.connector.definition.seeder,
+                    on_event=on_event,
+                    full=full,
+                    max_age=max_age,
+                    plan=plan,
+                )
         finally:
             # However it ended, data.db alone holds every committed row (a portable file).
             # Best effort: the rows are committed either way.
             with trio.CancelScope(shield=True), contextlib.suppress(Exception):
                 await self._store.database.checkpoint()
+
+    def _observed(self, on_event: EventCallback | None) -> EventCallback | None:
+        """``on_event``, telling the context's :data:`sync_observer` the id as a sync starts."""
+        observer = sync_observer.get()
+        if observer is None:
+            return on_event
+
+        def deliver(event: SyncEvent) -> None:
+            if isinstance(event, SyncStarted):
+                observer(self, event.sync_id)
+            if on_event is not None:
+                on_event(event)
+
+        return deliver
+
+    async def _settle_orphans(self) -> None:
+        """``running`` syncs whose process died → ``interrupted`` (see ``_sync_owner``)."""
+
+        def live(sync_id: str) -> bool:
+            handle = self._executor.syncs.get(sync_id)
+            return handle is not None and not handle.done
+
+        await settle_orphaned_syncs(
+            self.info.data_dir, self.sync_store, live=live, now_ms=wall_clock_ms()
+        )
 
     async def start_sync(self, *, resume: str | None = None) -> SyncHandle:
         """Start (or resume) a sync in the node's own nursery and return its handle at once
@@ -248,11 +284,14 @@ class InstallationMax:
         return self._executor.syncs.get(sync_id)
 
     async def sync_history(self, limit: int = 10) -> list[SyncRecord]:
-        """Past syncs, most recent first."""
+        """Past syncs, most recent first (a sync whose process died shows ``interrupted``)."""
+        await self._settle_orphans()
         return list(await self.sync_store.list(limit))
 
     async def last_sync(self) -> SyncSummary | None:
-        """The most recent sync with its task counts, or None when never synced."""
+        """The most recent sync with its task counts, or None when never synced (a sync whose
+        process died shows ``interrupted``)."""
+        await self._settle_orphans()
         records = await self.sync_store.list(1)
         if not records:
             return None
