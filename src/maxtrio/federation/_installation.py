@@ -115,7 +115,7 @@ class InstallationMax:
         """
         definition = connector.definition
         provision_installation(info.data_dir)
-        credentials = FileCredentialStore(info.data_dir / CREDENTIALS_FILE_NAME)
+        credentials = await _checked_credentials(info)
         with _unavailable(info):
             installation = connector.initialise(
                 info.config, Platform.for_connector(definition, credentials)
@@ -309,6 +309,11 @@ class InstallationMax:
 
     # -- health and lifecycle ------------------------------------------------------------------
 
+    async def check_credentials(self) -> None:
+        """Read ``credentials.json`` again (a node stays open in the daemon between commands):
+        one others may read, or a corrupt one, raises its own error, as on opening."""
+        await _checked_credentials(self.info)
+
     async def health(self) -> HealthStatus:
         """The connector's own ``health()`` (bounded by its timeout, 10 s by default)."""
         return await self._installation.health()
@@ -319,6 +324,15 @@ class InstallationMax:
             await self._closer()
 
 
+async def _checked_credentials(info: InstallationInfo) -> FileCredentialStore:
+    """The installation's credential store, read once: a ``credentials.json`` others may read
+    (``connector.credentials_file_exposed``) or a corrupt one stops the command here with its
+    own error (path and hint), not as a connector that failed to start or a failed sync."""
+    credentials = FileCredentialStore(info.data_dir / CREDENTIALS_FILE_NAME)
+    await credentials.keys()
+    return credentials
+
+
 @contextmanager
 def _unavailable(info: InstallationInfo) -> Iterator[None]:
     """Turn a connector's failure to initialise or start into ``app.installation_unavailable``."""
@@ -326,4 +340,7 @@ def _unavailable(info: InstallationInfo) -> Iterator[None]:
         yield
     except Exception as exc:
         reason = exc.message if isinstance(exc, MaxError) else str(exc) or type(exc).__name__
-        raise ErrInstallationUnavailable(installation=info.name, reason=reason, cause=exc) from exc
+        hint = exc.data.get("hint") if isinstance(exc, MaxError) else None
+        raise ErrInstallationUnavailable(
+            installation=info.name, reason=reason, cause=exc, **({"hint": hint} if hint else {})
+        ) from exc

@@ -29,8 +29,8 @@ from typing import Any, Protocol
 
 from maxtrio.core import unstructure
 
-from ._errors import ErrFileInvalid, ErrRegistryEntryAlreadyExists, ErrRegistryEntryNotFound
-from ._files import locked, read_json_object, write_json
+from ._errors import ErrRegistryEntryAlreadyExists, ErrRegistryEntryNotFound
+from ._files import invalid_file, locked, read_json_object, write_json
 from ._home import MaxHome
 from ._records import RecordProblem, WorkspaceInfo, structure_record
 
@@ -102,17 +102,17 @@ class FileWorkspaceRegistry:
             return {}, []
         raw = document.get("workspaces", [])
         if not isinstance(raw, list):
-            raise ErrFileInvalid(path=str(self.path), problem='"workspaces" must be an array')
+            raise invalid_file(self.path, '"workspaces" must be an array')
         entries: builtins.list[WorkspaceInfo] = []
         for index, entry in enumerate(raw):
             try:
                 info = structure_record(entry, WorkspaceInfo)
             except RecordProblem as bad:
                 text = f"workspaces[{index}]: {bad}"
-                raise ErrFileInvalid(path=str(self.path), problem=text) from None
+                raise invalid_file(self.path, text) from None
             if info.config.data_dir is not None and not os.path.isabs(info.config.data_dir):
                 problem = f"workspaces[{index}].config.dataDir must be an absolute path"
-                raise ErrFileInvalid(path=str(self.path), problem=problem)
+                raise invalid_file(self.path, problem)
             entries.append(info)
         return document, entries
 
