@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -279,3 +280,46 @@ def test_version_help_and_completion_never_start_a_daemon(machine: Machine) -> N
     assert version.code == 0 and version.out == machine.direct("--version", cwd=root).out
     assert Path(machine.paths(root).log).read_text().count("run ") == served + 1
     assert machine.wait_running(root) == pid
+
+
+# -- workspace identity is the path ---------------------------------------------------------------
+
+
+def test_same_named_workspaces_coexist_each_with_its_daemon(machine: Machine) -> None:
+    (machine.base / "a").mkdir()
+    (machine.base / "b").mkdir()
+    first = machine.direct("init", "proj", cwd=machine.base / "a")
+    second = machine.direct("init", "proj", cwd=machine.base / "b")
+    assert first.code == second.code == 0, (first, second)
+    one, two = (machine.base / "a" / "proj").resolve(), (machine.base / "b" / "proj").resolve()
+    assert machine.run("ls", cwd=one).out.startswith("Node: max://@/proj  [workspace]")
+    assert machine.run("ls", cwd=two).out.startswith("Node: max://@/proj-2  [workspace]")
+    assert machine.wait_running(one) != machine.wait_running(two)
+    for root in (one, two):
+        stopped = machine.run("daemon", "stop", cwd=root)
+        assert stopped.out.startswith("Daemon stopped."), stopped
+        assert machine.state(root).status == "stopped"
+
+
+def test_daemon_stop_finds_the_daemon_of_a_moved_or_copied_workspace(machine: Machine) -> None:
+    root = machine.workspace("proj")
+    (machine.base / "moved").mkdir()
+    moved = machine.base / "moved" / "proj"
+    root.rename(moved)
+    listed = machine.run("ls", cwd=moved)  # a daemon keyed by the new path; the entry re-keyed
+    assert listed.code == 0 and listed.out.startswith("Node: max://@/proj  [workspace]"), listed
+    pid = machine.wait_running(moved)
+    status = machine.run("daemon", "status", cwd=moved)
+    assert f"● running (pid {pid})" in status.out, status
+    stopped = machine.run("daemon", "stop", cwd=moved)
+    assert stopped.out.startswith("Daemon stopped."), stopped
+    assert wait_gone(pid, 15) and machine.state(moved).status == "stopped"
+    # a copy is not registered: its commands say so, and its daemon can still be stopped
+    copy = machine.base / "copy"
+    shutil.copytree(moved, copy)
+    refused = machine.run("ls", cwd=copy)
+    assert refused.code == 1 and "max init --force ." in refused.err, refused
+    copy_pid = machine.wait_running(copy)
+    assert machine.run("daemon", "stop", cwd=copy).out.startswith("Daemon stopped.")
+    assert wait_gone(copy_pid, 15)
+    assert machine.run("ls", cwd=moved).out.startswith("Node: max://@/proj  [workspace]")
