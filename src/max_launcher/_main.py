@@ -108,6 +108,8 @@ def _launch(args: list[str]) -> int:
             received = await_ready(sock, budget)
         except NotReady as silent:
             sock.close()
+            if _attempt == 1 and _replaced_other_build(paths):
+                continue  # a daemon of an older launcher (it never greets): stopped, start anew
             warn(f"daemon not responding ({silent}); running directly")
             run_direct(plan.argv)
         try:
@@ -124,6 +126,18 @@ def _launch(args: list[str]) -> int:
             return code
     warn("the daemon still runs another version after a restart; running directly")
     run_direct(plan.argv)
+
+
+def _replaced_other_build(paths: DaemonPaths) -> bool:
+    """Stop the directory's daemon when ``project.json`` says another build runs it (one from
+    before the ``ready`` greeting cannot be asked to retire); True when one was stopped."""
+    from ._liveness import read_project, stop_daemon
+    from ._version import launcher_version
+
+    project = read_project(paths)
+    if project is None or project.get("version") in (None, launcher_version()):
+        return False
+    return stop_daemon(paths, timeout=5.0)
 
 
 def pyz_main() -> int:

@@ -323,3 +323,48 @@ def test_daemon_stop_finds_the_daemon_of_a_moved_or_copied_workspace(machine: Ma
     assert machine.run("daemon", "stop", cwd=copy).out.startswith("Daemon stopped.")
     assert wait_gone(copy_pid, 15)
     assert machine.run("ls", cwd=moved).out.startswith("Node: max://@/proj  [workspace]")
+
+
+OLD_DAEMON = """
+import fcntl, json, os, signal, socket, sys, time
+import max_launcher
+root = sys.argv[3]
+paths = max_launcher.DaemonPaths.for_root(root)
+lock = os.open(paths.lock, os.O_RDWR | os.O_CREAT, 0o600)
+fcntl.flock(lock, fcntl.LOCK_EX)
+sock = socket.socket(socket.AF_UNIX)
+with max_launcher.SocketAddress(paths.socket) as address:
+    sock.bind(address)
+sock.listen(8)
+signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
+max_launcher.write_atomic(paths.pid, str(os.getpid()))
+project = {"root": root, "name": "proj", "version": "1:old", "pid": os.getpid()}
+max_launcher.write_project(paths, project)
+print("listening", flush=True)
+time.sleep(3600)
+"""
+
+
+def test_a_daemon_of_an_older_build_that_never_greets_is_replaced(machine: Machine) -> None:
+    """A daemon from before the ``ready`` greeting (its ``project.json`` names another build):
+    it never answers, so the launcher stops it (it is checked to be this workspace's daemon)
+    and starts a fresh one, without a warning."""
+    root = machine.workspace("proj")
+    machine.paths(root).ensure_directory()
+    # ``maxtrio.daemon --root ROOT`` in its command line, as a real daemon's
+    old = subprocess.Popen(
+        [PYTHON, "-c", OLD_DAEMON, "maxtrio.daemon", "--root", str(root)],
+        stdout=subprocess.PIPE,
+        env=machine.env(),
+    )
+    try:
+        assert old.stdout is not None and old.stdout.readline() == b"listening\n"
+        result = machine.run("ls", cwd=root)
+        assert old.wait(timeout=15) == 0  # stopped with SIGTERM
+    finally:
+        if old.poll() is None:
+            old.kill()
+            old.wait()
+    assert (result.code, result.err) == (0, ""), result
+    assert result.out.startswith("Node: max://@/proj  [workspace]")
+    assert machine.wait_running(root) != old.pid
