@@ -7,7 +7,7 @@ messages the daemon sent as each sync began::
 
     Error: the workspace daemon died while running 'max sync' (the daemon closed the
     connection unexpectedly; it was killed or crashed); the command was not run again.
-    Hint: resume the sync with: max sync acme-1 --resume sync-3
+      Hint: resume the sync with: max sync acme-1 --resume sync-3
 
 The sync itself is left ``running`` in ``data.db`` by the dead process; ``max status`` and
 ``max sync --resume`` see that its owner is gone and treat it as interrupted (see
@@ -42,10 +42,10 @@ def report_died(lost: ConnectionLost, plan: Route, cwd: str, environ: Mapping[st
     commands = (resume_command(s, plan, cwd, environ) for s in lost.syncs)
     resumes = [c for c in commands if c is not None]
     if resumes:
-        lines.append(f"Hint: resume the sync with: {' ; '.join(resumes)}")
+        lines.append(f"  Hint: resume the sync with: {' ; '.join(resumes)}")
     else:
         lines.append(
-            "Hint: it may have been partly done: check with 'max status', then run it again "
+            "  Hint: it may have been partly done: check with 'max status', then run it again "
             "('max daemon logs' shows why the daemon stopped)."
         )
     if sys.stderr is not None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 import shutil
 import signal
 import sqlite3
@@ -195,7 +196,7 @@ def test_a_daemon_killed_mid_sync_exits_1_with_the_resume_command(
     assert sync.returncode == 1, (out, err)
     assert lines[-2].startswith("Error: the workspace daemon died while running 'max sync' ")
     assert lines[-2].endswith("the command was not run again."), lines
-    assert lines[-1] == "Hint: resume the sync with: max sync acme-1 --resume sync-1", lines
+    assert lines[-1] == "  Hint: resume the sync with: max sync acme-1 --resume sync-1", lines
     assert "Traceback" not in err.decode()
     # not re-run directly: one sync, left running by the dead daemon ...
     assert sync_rows(root) == [("sync-1", "running")]
@@ -203,7 +204,9 @@ def test_a_daemon_killed_mid_sync_exits_1_with_the_resume_command(
     status = machine.run("status", cwd=root)
     assert status.code == 0 and "interrupted" in status.out, status
     assert sync_rows(root) == [("sync-1", "interrupted")]
-    resumed = machine.run("sync", "acme-1", "--resume", "sync-1", cwd=root, timeout=180)
+    hint = lines[-1].split("with: ", 1)[1]
+    assert shlex.split(hint)[0] == "max"
+    resumed = machine.run(*shlex.split(hint)[1:], cwd=root, timeout=180)  # exactly the hint
     assert resumed.code == 0, resumed
     assert resumed.out.startswith("Sync resumed completed in ")
     assert sync_rows(root) == [("sync-1", "completed")]
