@@ -1,4 +1,11 @@
-"""One command over the daemon socket: send the request, then follow the daemon's lead.
+"""One command over the daemon socket: wait for ``ready``, send the request, then follow the
+daemon's lead.
+
+A daemon greets every connection with ``{"kind": "ready", "pid": N}`` as it accepts it; the
+request is only sent after that (:func:`await_ready`, bounded). A stopped (``SIGSTOP``) or hung
+daemon, or a foreign process on ``daemon.sock`` that never answers or answers something else,
+therefore never receives the command: the launcher can run it directly instead without any risk
+of running it twice.
 
 The daemon answers with any number of ``write`` (text for stdout or stderr, written as it
 comes, byte for byte) and ``prompt`` messages (the launcher asks the person at the terminal
@@ -19,6 +26,7 @@ import _signal  # type: ignore[import-not-found,unused-ignore]
 import _socket
 import os
 import sys
+import time
 
 from ._wire import MAX_LINE_BYTES, decode_message, encode_line
 
@@ -34,12 +42,56 @@ _RECEIVE_BYTES = 1 << 16
 
 
 class ConnectionLost(Exception):
-    """The daemon went away (or spoke nonsense) before its response; ``silent`` when it had
-    not said anything yet (so the command can safely run directly instead)."""
+    """The daemon went away (or spoke nonsense) after it took the request, before its
+    response; ``silent`` when it had not written anything yet. ``syncs`` are the syncs the
+    command had started (``sync-started`` messages: installation, its URL, the sync id)."""
 
     def __init__(self, reason: str, *, silent: bool = False) -> None:
         super().__init__(reason)
         self.silent = silent
+        self.syncs: list[dict[str, object]] = []
+
+
+class NotReady(Exception):
+    """The daemon did not greet the connection in time (or something else answered): the
+    request was never sent."""
+
+
+def await_ready(sock: _socket.socket, budget: float) -> bytes:
+    """Wait up to ``budget`` seconds for the daemon's ``ready`` line; returns what arrived
+    after it. Raises :class:`NotReady` (nothing was sent, so running directly is safe)."""
+    deadline = time.monotonic() + budget
+    received = b""
+    try:
+        while b"\n" not in received:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise NotReady(f"no answer on the daemon socket after {budget:g}s")
+            sock.settimeout(left)
+            try:
+                chunk = sock.recv(_RECEIVE_BYTES)
+            except TimeoutError:
+                continue
+            except OSError as exc:
+                raise NotReady(f"cannot read the daemon socket ({exc.strerror})") from None
+            if not chunk:
+                raise NotReady("the daemon socket closed without an answer")
+            received += chunk
+            if len(received) > MAX_LINE_BYTES:
+                break
+    finally:
+        try:
+            sock.settimeout(None)
+        except OSError:
+            pass
+    line, _, rest = received.partition(b"\n")
+    try:
+        kind = decode_message(line)["kind"]
+    except ValueError:
+        kind = None
+    if kind != "ready":
+        raise NotReady("something other than a maxtrio daemon answers on the daemon socket")
+    return rest
 
 
 class _PromptInterrupted(Exception):
@@ -49,8 +101,10 @@ class _PromptInterrupted(Exception):
 class Conversation:
     """The launcher's half of one connection."""
 
-    def __init__(self, sock: _socket.socket) -> None:
+    def __init__(self, sock: _socket.socket, received: bytes = b"") -> None:
         self.sock = sock
+        self.received = received  # what arrived after ``ready``
+        self.syncs: list[dict[str, object]] = []
         self.interrupts = 0
         self.prompting = False
         self.sending = False
@@ -104,24 +158,30 @@ class Conversation:
         try:
             self.send(request)
             return self._receive()
+        except ConnectionLost as lost:
+            lost.syncs = self.syncs
+            raise
         finally:
             _signal.signal(_signal.SIGINT, previous)
 
     def _receive(self) -> int:
-        pending = b""
+        pending, chunk = b"", self.received
+        self.received = b""
         while True:
-            try:
-                chunk = self.sock.recv(_RECEIVE_BYTES)
-            except OSError as exc:
-                raise ConnectionLost(
-                    f"cannot read the daemon socket ({exc.strerror})", silent=not self.heard
-                ) from None
             if not chunk:
-                self._flush()
-                raise ConnectionLost(
-                    "the daemon closed the connection unexpectedly", silent=not self.heard
-                )
+                try:
+                    chunk = self.sock.recv(_RECEIVE_BYTES)
+                except OSError as exc:
+                    raise ConnectionLost(
+                        f"cannot read the daemon socket ({exc.strerror})", silent=not self.heard
+                    ) from None
+                if not chunk:
+                    self._flush()
+                    raise ConnectionLost(
+                        "the daemon closed the connection unexpectedly", silent=not self.heard
+                    )
             pending += chunk
+            chunk = b""
             lines = pending.split(b"\n")
             pending = lines.pop()
             if len(pending) > MAX_LINE_BYTES:
@@ -157,6 +217,9 @@ class Conversation:
                 self._write("stderr", stderr)
             code = message.get("exitCode")
             return code if isinstance(code, int) and not isinstance(code, bool) else 1
+        if kind == "sync-started":
+            self.syncs.append(message)
+            return None
         if kind == "stale":
             version = message.get("daemonVersion")
             self.stale_version = version if isinstance(version, str) else "?"
@@ -235,9 +298,10 @@ def _silence_stdout() -> None:
         pass
 
 
-def converse(sock: _socket.socket, request: dict[str, object]) -> int:
-    """Run one request over ``sock`` (closed afterwards); returns the exit code or STALE."""
-    conversation = Conversation(sock)
+def converse(sock: _socket.socket, request: dict[str, object], received: bytes = b"") -> int:
+    """Run one request over ``sock`` (closed afterwards; ``received``: what came after
+    ``ready``); returns the exit code or STALE."""
+    conversation = Conversation(sock, received)
     try:
         return conversation.run(request)
     except ReaderGone:

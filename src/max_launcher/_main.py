@@ -2,13 +2,19 @@
 
 ::
 
-    argv ─► route (which workspace? direct?) ─► connect daemon.sock ─► converse ─► exit code
-                 │                                  │ nothing there
-                 │ direct                           ▼
-                 ▼                           start it (≤ 2 s) ─► converse
+    argv ─► route (which workspace? direct?) ─► connect daemon.sock ─► ready? ─► converse ─► exit
+                 │                                  │ nothing there         │ no (≤ 2 s)
+                 │ direct                           ▼                       ▼
+                 ▼                           start it, then ready?    one warning line, direct
            exec python -m maxtrio.cli              │ failed: one warning line
                                                    ▼
                                                 direct
+
+The request is sent only after the daemon's ``ready`` greeting, so a daemon that does not
+answer in time never got the command and running it directly cannot run it twice. A daemon
+that dies *after* it took the request: a read-only command that had printed nothing runs again
+directly; any other command exits 1 with one ``Error:`` line and a ``Hint:`` (for a sync, the
+exact ``--resume`` command) — see ``_died``.
 
 A daemon of another version answers ``stale`` after retiring; the launcher starts a fresh one
 and asks again, once.
@@ -19,7 +25,14 @@ from __future__ import annotations
 import os
 import sys
 
-from ._conversation import EXIT_INTERRUPTED, STALE, ConnectionLost, converse
+from ._conversation import (
+    EXIT_INTERRUPTED,
+    STALE,
+    ConnectionLost,
+    NotReady,
+    await_ready,
+    converse,
+)
 from ._home import DaemonPaths, connect, max_home
 from ._request import COMPLETE_VAR, build_request
 from ._route import route
@@ -27,6 +40,11 @@ from ._route import route
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import NoReturn
+
+#: How long a running daemon may take to greet a connection before the command runs directly.
+READY_SECONDS = 2.0
+#: The same for a daemon that is still loading (just started: no ``daemon.pid`` yet).
+STARTING_READY_SECONDS = 20.0
 
 
 def warn(message: str) -> None:
@@ -70,7 +88,10 @@ def _launch(args: list[str]) -> int:
     request = build_request(plan.argv, cwd, environ, shell=shell)
     for _attempt in (1, 2):
         sock = connect(paths)
-        if sock is None:
+        budget = READY_SECONDS
+        if sock is None:  # nothing there: start it (it is loading: wait longer for ``ready``)
+            if not plan.start:  # --version, --help, completion: never start a daemon
+                run_direct(plan.argv)
             from ._spawn import start_and_connect
 
             sock, problem = start_and_connect(paths, plan.root)
@@ -78,18 +99,45 @@ def _launch(args: list[str]) -> int:
                 if problem:
                     warn(f"daemon not responding ({problem}); running directly")
                 run_direct(plan.argv)
+        if not os.path.exists(paths.pid):
+            from ._claim import lock_is_held
+
+            if lock_is_held(paths):  # a daemon that has bound its socket but is still loading
+                budget = STARTING_READY_SECONDS
         try:
-            code = converse(sock, request)
-        except ConnectionLost as lost:
-            if not lost.silent:
-                warn(f"{lost}")
-                return 1
-            warn(f"daemon not responding ({lost}); running directly")
+            received = await_ready(sock, budget)
+        except NotReady as silent:
+            sock.close()
+            if _attempt == 1 and _replaced_other_build(paths):
+                continue  # a daemon of an older launcher (it never greets): stopped, start anew
+            warn(f"daemon not responding ({silent}); running directly")
             run_direct(plan.argv)
+        try:
+            code = converse(sock, request, received)
+        except ConnectionLost as lost:
+            if lost.silent and plan.read_only:
+                warn(f"the daemon went away ({lost}); running directly")
+                run_direct(plan.argv)
+            from ._died import report_died
+
+            report_died(lost, plan, cwd, environ)
+            return 1
         if code != STALE:
             return code
     warn("the daemon still runs another version after a restart; running directly")
     run_direct(plan.argv)
+
+
+def _replaced_other_build(paths: DaemonPaths) -> bool:
+    """Stop the directory's daemon when ``project.json`` says another build runs it (one from
+    before the ``ready`` greeting cannot be asked to retire); True when one was stopped."""
+    from ._liveness import read_project, stop_daemon
+    from ._version import launcher_version
+
+    project = read_project(paths)
+    if project is None or project.get("version") in (None, launcher_version()):
+        return False
+    return stop_daemon(paths, timeout=5.0)
 
 
 def pyz_main() -> int:

@@ -18,7 +18,15 @@ maxtrio:
    ``.max`` — none → direct mode.
 
 A target that cannot be mapped to a workspace runs direct, where the full CLI reports the
-precise error. Standard library only.
+precise error.
+
+Two more facts ride along for the launcher: whether the command may **start** a daemon
+(``--version``, ``-h``/``--help`` and ``max help``/``max completion`` use a running one but never
+start one — a shell sourcing ``max completion bash`` must not leave a daemon behind), and
+whether it is **read-only** (``ls``, ``status``, ``search``, ``schema``, ``sql``, ``help``,
+``completion``, ``llm-bootstrap``, bare ``max``): a read-only command whose daemon dies
+before answering is run again directly; any other command is not, since it may have been
+partly done. Standard library only.
 """
 
 from __future__ import annotations
@@ -38,22 +46,43 @@ DIRECT_FLAG = "--direct"
 DIRECT_COMMANDS = frozenset(
     {"daemon", "setup", "init", "install", "connector", "acme", "flows", "mcp"}
 )
+#: Commands with no side effects: safe to run again directly when the daemon dies silently.
+READ_ONLY_COMMANDS = frozenset(
+    {"ls", "status", "search", "schema", "sql", "help", "completion", "llm-bootstrap"}
+)
+#: Commands (and flags, before ``--``) that use a running daemon but never start one.
+NO_START_COMMANDS = frozenset({"help", "completion"})
+NO_START_FLAGS = frozenset({"--version", "-h", "--help"})
 _FALSE = frozenset({"", "0", "false", "no", "off"})
 
 
 class Route:
     """Where one invocation goes: ``root`` is the workspace whose daemon answers, or None for
-    direct mode (``reason`` says why); ``argv`` is what the CLI receives (``--direct`` gone)."""
+    direct mode (``reason`` says why); ``argv`` is what the CLI receives (``--direct`` gone).
+    ``start``: may a daemon be started for it; ``read_only``: may it run again directly."""
 
-    __slots__ = ("argv", "reason", "root")
+    __slots__ = ("argv", "read_only", "reason", "root", "start")
 
-    def __init__(self, argv: list[str], root: str | None, reason: str = "") -> None:
+    def __init__(
+        self,
+        argv: list[str],
+        root: str | None,
+        reason: str = "",
+        *,
+        start: bool = True,
+        read_only: bool = False,
+    ) -> None:
         self.argv = argv
         self.root = root
         self.reason = reason
+        self.start = start
+        self.read_only = read_only
 
     def __repr__(self) -> str:
-        return f"Route(root={self.root!r}, reason={self.reason!r}, argv={self.argv!r})"
+        return (
+            f"Route(root={self.root!r}, reason={self.reason!r}, argv={self.argv!r}, "
+            f"start={self.start!r}, read_only={self.read_only!r})"
+        )
 
 
 def env_flag(environ: Mapping[str, str], name: str) -> bool:
@@ -79,7 +108,11 @@ def route(argv: Sequence[str], cwd: str, environ: Mapping[str, str], home: str) 
     if target is None and TARGET_ENV in environ:
         target = environ[TARGET_ENV] or None
     root = workspace_root(target, cwd, home)
-    return Route(args, root, "" if root is not None else "no workspace")
+    cut = args.index("--") if "--" in args else len(args)
+    start = word not in NO_START_COMMANDS and not NO_START_FLAGS.intersection(args[:cut])
+    read_only = not start or word is None or word in READ_ONLY_COMMANDS
+    reason = "" if root is not None else "no workspace"
+    return Route(args, root, reason, start=start, read_only=read_only)
 
 
 def scan(args: Sequence[str]) -> tuple[str | None, str | None]:

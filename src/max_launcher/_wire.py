@@ -19,8 +19,9 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-#: The protocol's revision; part of the launcher version the daemon compares.
-PROTOCOL = 1
+#: The protocol's revision; part of the launcher version the daemon compares. 2: the daemon
+#: greets each connection with ``ready`` and the launcher waits for it before the request.
+PROTOCOL = 2
 #: Longest line either side accepts (the daemon answers a longer one with exit code 2).
 MAX_LINE_BYTES = 1 << 20
 

@@ -14,6 +14,7 @@ from maxtrio.connector import (
     Credential,
     CredentialProvider,
     ErrCredentialNotFound,
+    ErrCredentialsFileExposed,
     ErrCredentialsFileInvalid,
     ErrInvalidCredentialValue,
     ErrOAuthNotRegistered,
@@ -103,7 +104,7 @@ async def test_every_call_rereads_the_file(tmp_path: Path) -> None:
     path = tmp_path / "credentials.json"
     store = FileCredentialStore(path)
     await store.set("api_token", "old")
-    path.write_text(json.dumps({"api_token": "edited elsewhere"}))
+    path.write_text(json.dumps({"api_token": "edited elsewhere"}))  # keeps the file's 0600
     assert await store.get("api_token") == "edited elsewhere"
     assert await FileCredentialStore(path).keys() == ["api_token"]
 
@@ -160,19 +161,46 @@ async def test_concurrent_writers_lose_nothing(tmp_path: Path) -> None:
         ("{not json", "not valid JSON"),
         ("[1, 2]", "not a JSON object"),
         ('{"api_token": 42}', 'the value of "api_token" is not a string'),
+        ('{"a": ' * 2000 + "1" + "}" * 2000, "it is nested too deeply"),
+        ("[" * 2000 + "]" * 2000, "it is nested too deeply"),
     ],
+    ids=["not-json", "array", "not-a-string", "deep-object", "deep-array"],
 )
 async def test_unusable_file_is_a_clear_error_without_values(
     tmp_path: Path, content: str, reason: str
 ) -> None:
     path = tmp_path / "credentials.json"
     path.write_text(content)
+    path.chmod(0o600)
     with pytest.raises(MaxError) as caught:
         await FileCredentialStore(path).get("api_token")
     assert ErrCredentialsFileInvalid.matches(caught.value)
     assert reason in caught.value.message
     assert str(path) in caught.value.message
     assert "42" not in caught.value.message
+
+
+@pytest.mark.parametrize(
+    ("mode", "access"),
+    [(0o644, "readable"), (0o666, "readable"), (0o604, "readable"), (0o620, "writable")],
+)
+async def test_a_file_others_may_access_is_refused_like_ssh_does(
+    tmp_path: Path, mode: int, access: str
+) -> None:
+    path = tmp_path / "credentials.json"
+    store = FileCredentialStore(path)
+    await store.set("api_token", "s3cret-token")
+    path.chmod(mode)
+    for call in (store.get("api_token"), store.keys(), store.set("other", "value")):
+        with pytest.raises(MaxError) as caught:
+            await call
+        assert ErrCredentialsFileExposed.matches(caught.value)
+        assert caught.value.message == f"credentials file {path} is {access} by others"
+        assert caught.value.data["hint"] == f"chmod 600 {path}"
+        assert "s3cret" not in str(caught.value.data)
+    assert json.loads(path.read_text()) == {"api_token": "s3cret-token"}  # nothing rewritten
+    path.chmod(0o600)
+    assert await store.get("api_token") == "s3cret-token"
 
 
 # -- provider: string credentials ----------------------------------------------------------

@@ -190,11 +190,19 @@ def start_daemon_process(machine: Machine, root: Path, *extra: str) -> subproces
         log.close()
 
 
+def after_ready(messages: list[dict[str, object]]) -> list[dict[str, object]]:
+    """The daemon's answer after its ``ready`` greeting (which must come first)."""
+    assert messages, "the daemon said nothing"
+    first = messages[0]
+    assert first["kind"] == "ready" and isinstance(first["pid"], int), messages
+    return messages[1:]
+
+
 def exchange(
     paths: max_launcher.DaemonPaths, payload: bytes, *, timeout: float = 30
 ) -> list[dict[str, object]]:
     """Send raw bytes on a fresh connection and read every line the daemon answers until it
-    closes the connection."""
+    closes the connection (the ``ready`` greeting checked and left out)."""
     import json
     import socket
 
@@ -212,7 +220,7 @@ def exchange(
             received += chunk
     finally:
         sock.close()
-    return [json.loads(line) for line in received.splitlines() if line.strip()]
+    return after_ready([json.loads(line) for line in received.splitlines() if line.strip()])
 
 
 def request_line(root: Path, *argv: str, **fields: object) -> bytes:

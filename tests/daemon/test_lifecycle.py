@@ -18,7 +18,7 @@ import trio
 import max_launcher
 from maxtrio.cli import open_global
 from maxtrio.daemon import WorkspaceDaemon, routed_stdio, use_task_local_contexts
-from tests.daemon.harness import request_line
+from tests.daemon.harness import after_ready, request_line
 
 IDLE = 900.0
 
@@ -67,7 +67,7 @@ async def ask(daemon: WorkspaceDaemon, line: bytes) -> list[dict[str, object]]:
         received = b""
         while chunk := await stream.receive_some():
             received += chunk
-    return [json.loads(x) for x in received.splitlines()]
+    return after_ready([json.loads(x) for x in received.splitlines()])
 
 
 async def test_an_idle_daemon_stops_and_cleans_up(workspace: Path, autojump_clock: object) -> None:

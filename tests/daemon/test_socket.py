@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 import max_launcher
-from tests.daemon.harness import Machine, exchange, request_line, wait_gone
+from tests.daemon.harness import Machine, after_ready, exchange, request_line, wait_gone
 
 
 @pytest.fixture
@@ -55,7 +55,7 @@ def test_a_request_split_across_packets_is_one_line(machine: Machine, served: Pa
     while chunk := sock.recv(65536):
         received += chunk
     sock.close()
-    assert [json.loads(x) for x in received.splitlines()] == ls_response(served)
+    assert after_ready([json.loads(x) for x in received.splitlines()]) == ls_response(served)
 
 
 @pytest.mark.parametrize(
@@ -102,6 +102,34 @@ def test_an_oversized_message_ends_the_connection_not_the_daemon(
         }
     ]
     assert exchange(machine.paths(served), request_line(served, "ls")) == ls_response(served)
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        b'{"kind": "run", "argv": ' + b"[" * 2000 + b"]" * 2000 + b', "cwd": "/"}\n',
+        b'{"kind": "run", "env": ' + b'{"a": ' * 2000 + b"1" + b"}" * 2000 + b"}\n",
+    ],
+    ids=["array", "object"],
+)
+def test_a_request_nested_2000_deep_is_a_protocol_error_not_a_traceback(
+    machine: Machine, served: Path, payload: bytes
+) -> None:
+    log = Path(machine.paths(served).log)
+    before = log.read_text()
+    answer = exchange(machine.paths(served), payload)
+    assert answer == [
+        {
+            "kind": "response",
+            "exitCode": 2,
+            "stderr": "Error: Malformed message on the daemon socket — JSON nested too deeply\n",
+        }
+    ]
+    assert exchange(machine.paths(served), request_line(served, "ls")) == ls_response(served)
+    added = log.read_text()[len(before) :]
+    assert "Traceback" not in added and "RecursionError" not in added, added
+    refused = [line for line in added.splitlines() if "refused a request" in line]
+    assert len(refused) == 1 and "nested too deeply" in refused[0], added
 
 
 def test_a_malformed_line_while_a_command_runs_cancels_it(machine: Machine, served: Path) -> None:

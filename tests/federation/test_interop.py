@@ -8,12 +8,13 @@ import json
 import sys
 from pathlib import Path
 
+import pytest
 import trio
 
 from maxtrio.acme import AcmeServer
-from maxtrio.connector import ConnectorRegistry
+from maxtrio.connector import ConnectorRegistry, ErrCredentialsFileExposed
 from maxtrio.connectors.acme import AcmeTask, connector
-from maxtrio.core import MaxUrl
+from maxtrio.core import MaxError, MaxUrl
 from maxtrio.execution import SyncStatus
 from maxtrio.federation import (
     DeploymentConfig,
@@ -53,15 +54,24 @@ async def test_a_reference_written_project_opens_and_syncs(
     gmax: GlobalMax, tmp_path: Path, acme: AcmeServer
 ) -> None:
     """``max.json`` as the reference writes it (``@max/connector-acme``, inline objects) and a
-    ``credentials.json`` without a trailing newline: registered with ``init --force``, the
+    ``credentials.json`` without a trailing newline, left 0644 as the reference leaves it: the
+    credentials are refused until ``chmod 600``; then, registered with ``init --force``, the
     installation opens through the connector alias and syncs."""
     root = tmp_path / "ref-project"
     data_dir = root / ".max" / "installations" / "acme-1"
     data_dir.mkdir(parents=True)
     (root / "max.json").write_text(REFERENCE_MAX_JSON.replace("ACME_URL", acme.url))
-    (data_dir / "credentials.json").write_text(json.dumps({"api_token": acme.api_key}, indent=2))
+    credentials = data_dir / "credentials.json"
+    credentials.write_text(json.dumps({"api_token": acme.api_key}, indent=2))
+    credentials.chmod(0o644)
     await gmax.create_workspace(root, force=True)
-    target = await gmax.resolve(MaxUrl.parse("max://@/ref-project/acme-1"))
+    url = MaxUrl.parse("max://@/ref-project/acme-1")
+    with pytest.raises(MaxError) as refused:
+        await gmax.resolve(url)
+    assert ErrCredentialsFileExposed.matches(refused.value)
+    assert refused.value.data["hint"] == f"chmod 600 {credentials}"
+    credentials.chmod(0o600)
+    target = await gmax.resolve(url)
     assert target.installation is not None
     assert target.installation.connector is connector
     result = await target.installation.sync()

@@ -6,23 +6,26 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from pathlib import Path
+from unittest import mock
 
+import attrs
 import pytest
 import trio
 
 from maxtrio.acme import AcmeServer, Tenant
 from maxtrio.connector import ErrOnboardingInputMissing, HealthState, OnboardingAnswers
-from maxtrio.core import MaxError
+from maxtrio.core import MaxError, MaxUrl
 from maxtrio.federation import (
     ErrCannotInitialiseProject,
     ErrInstallationAlreadyExists,
     ErrInstallationNotFound,
     ErrInstallationValidationFailed,
     ErrInvalidInstallationName,
-    ErrWorkspaceAlreadyExists,
     ErrWorkspaceDirectoryMissing,
     ErrWorkspaceHandleNotFound,
+    ErrWorkspaceNotResolved,
     GlobalMax,
     MaxHome,
     WorkspaceMax,
@@ -82,22 +85,77 @@ async def test_init_inside_a_project_needs_force(gmax: GlobalMax, tmp_path: Path
     assert [w.name for w in await gmax.list_workspaces()] == ["nested", "outer"]
 
 
-async def test_a_second_directory_with_the_same_name(gmax: GlobalMax, tmp_path: Path) -> None:
+async def test_two_directories_with_the_same_name_coexist(gmax: GlobalMax, tmp_path: Path) -> None:
     first = await gmax.create_workspace(tmp_path / "a" / "proj")
-    with pytest.raises(MaxError) as info:
-        await gmax.create_workspace(tmp_path / "b" / "proj")
-    assert ErrWorkspaceAlreadyExists.matches(info.value)
-    assert str(info.value) == (
-        f'A workspace named "proj" is already registered at {tmp_path / "a" / "proj"}; '
-        f"not registering {tmp_path / 'b' / 'proj'}"
+    second = await gmax.create_workspace(tmp_path / "b" / "proj")
+    third = await gmax.create_workspace(tmp_path / "c" / "proj")
+    assert (first.name, second.name, third.name) == ("proj", "proj-2", "proj-3")
+    assert len({first.id, second.id, third.id}) == 3
+    assert (await gmax.workspace("proj-2")).root == tmp_path / "b" / "proj"
+    # each directory's URL is its own registration's
+    assert str(gmax.cwd_context(tmp_path / "b" / "proj")) == "max://@/proj-2"
+    assert str(gmax.cwd_context(tmp_path / "a" / "proj")) == "max://@/proj"
+    # re-initialising keeps id and name; a registration whose directory is gone gives its
+    # name up to the next directory of that name
+    assert await gmax.create_workspace(tmp_path / "b" / "proj", force=True) == attrs.evolve(
+        second, connected_at=mock.ANY
     )
-    assert "--force" in info.value.data["hint"]
-    assert not (tmp_path / "b" / "proj").exists()  # nothing written
-    replaced = await gmax.create_workspace(tmp_path / "b" / "proj", force=True)
-    assert replaced.id != first.id
-    (listed,) = await gmax.list_workspaces()
-    assert listed.root == tmp_path / "b" / "proj"
-    assert (await gmax.workspace("proj")).root == tmp_path / "b" / "proj"
+    shutil.rmtree(tmp_path / "a")
+    fourth = await gmax.create_workspace(tmp_path / "d" / "proj")
+    assert fourth.name == "proj" and fourth.id not in (first.id, second.id, third.id)
+    assert sorted(w.name for w in await gmax.list_workspaces()) == ["proj", "proj-2", "proj-3"]
+
+
+async def test_a_moved_workspace_is_re_keyed_and_a_copy_is_not_the_original(
+    gmax: GlobalMax, home: MaxHome, tmp_path: Path
+) -> None:
+    original = await gmax.create_workspace(tmp_path / "old" / "proj")
+    kept = json.loads((tmp_path / "old" / "proj" / ".max" / "workspace.json").read_text())
+    assert kept == {"id": original.id}
+    (tmp_path / "new").mkdir()
+    (tmp_path / "old" / "proj").rename(tmp_path / "new" / "proj")
+    assert str(gmax.cwd_context(tmp_path / "new" / "proj")) == "max://@/proj"
+    (moved,) = await gmax.list_workspaces()
+    assert (moved.id, moved.name, moved.root) == (original.id, "proj", tmp_path / "new" / "proj")
+    entry = json.loads(home.workspaces_file.read_text())["workspaces"][0]
+    assert entry["config"]["dataDir"] == str(tmp_path / "new" / "proj" / ".max")
+    # renamed while moving: the name follows the directory when it is free
+    (tmp_path / "new" / "proj").rename(tmp_path / "new" / "renamed")
+    assert str(gmax.cwd_context(tmp_path / "new" / "renamed")) == "max://@/renamed"
+    # a copy keeps the id file, but the original is still there: not registered
+    shutil.copytree(tmp_path / "new" / "renamed", tmp_path / "copy" / "renamed")
+    copy = tmp_path / "copy" / "renamed"
+    with pytest.raises(MaxError) as info:
+        await gmax.resolve(gmax.cwd_context(copy), cwd=copy)
+    assert ErrWorkspaceNotResolved.matches(info.value)
+    assert "max init --force" in info.value.data["hint"]
+    registered = await gmax.create_workspace(copy, force=True)  # now a workspace of its own
+    assert registered.id != original.id and registered.name == "renamed-2"
+    assert str(gmax.cwd_context(copy)) == "max://@/renamed-2"
+    assert (await gmax.resolve(MaxUrl.parse("max://@/renamed"))).workspace.root == (  # type: ignore[union-attr]
+        tmp_path / "new" / "renamed"
+    )
+
+
+async def test_a_workspace_from_before_the_id_file_is_migrated(
+    gmax: GlobalMax, home: MaxHome, tmp_path: Path
+) -> None:
+    """A registry written by an older version (no ``.max/workspace.json``): found by path, the
+    id file written on first sight; moved before that, found by its base name."""
+    first = await gmax.create_workspace(tmp_path / "one" / "proj")
+    second = await gmax.create_workspace(tmp_path / "two")
+    for root in (tmp_path / "one" / "proj", tmp_path / "two"):
+        (root / ".max" / "workspace.json").unlink()
+    assert str(gmax.cwd_context(tmp_path / "two")) == "max://@/two"
+    assert json.loads((tmp_path / "two" / ".max" / "workspace.json").read_text()) == {
+        "id": second.id
+    }
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "one" / "proj").rename(tmp_path / "elsewhere" / "proj")
+    assert str(gmax.cwd_context(tmp_path / "elsewhere" / "proj")) == "max://@/proj"
+    moved = await gmax.find_workspace("proj")
+    assert moved is not None and moved.id == first.id
+    assert moved.root == tmp_path / "elsewhere" / "proj"
 
 
 async def test_init_where_no_directory_can_be(gmax: GlobalMax, tmp_path: Path) -> None:

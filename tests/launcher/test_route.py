@@ -87,3 +87,28 @@ def test_the_launchers_json_round_trips() -> None:
         decode_json(b"{not json")
     with pytest.raises(ValueError):
         decode_json(b"[1] trailing")
+
+
+@pytest.mark.parametrize(
+    ("argv", "start", "read_only"),
+    [
+        (["--version"], False, True),
+        (["--help"], False, True),
+        (["sync", "-h"], False, True),
+        (["completion", "bash"], False, True),
+        (["help", "sync"], False, True),
+        ([], True, True),  # bare max = status
+        (["status"], True, True),
+        (["search", "acme-1", "AcmeTask", "--", "--help"], True, True),  # after --: a value
+        (["sync", "acme-1"], True, False),
+        (["connect", "acme"], True, False),
+        (["-t", "acme-1", "sync"], True, False),
+    ],
+)
+def test_which_commands_may_start_a_daemon_or_run_again(
+    machine: tuple[Path, Path, Path], argv: list[str], start: bool, read_only: bool
+) -> None:
+    home, ws, _ = machine
+    plan = route(argv, str(ws), {}, str(home))
+    assert plan.root == str(ws.resolve())
+    assert (plan.start, plan.read_only) == (start, read_only)

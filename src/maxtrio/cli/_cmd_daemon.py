@@ -46,6 +46,14 @@ async def _workspace_root(run: Session, action: str) -> Path:
             f"daemon {action} needs a workspace.",
             [f"  Run it inside a workspace, or: max -t <workspace> daemon {action}"],
         )
+    if run.targeting.options.effective_target() is None:
+        # the launcher's rule (the directory holding max.json and .max), so a moved, copied or
+        # unregistered workspace's daemon is the one managed — registered or not
+        from maxtrio.federation import find_project_root
+
+        root = find_project_root(run.targeting.cwd)
+        if root is not None:
+            return root
     async with open_target(run.targeting) as target:
         return Path(target.require_workspace().root)
 

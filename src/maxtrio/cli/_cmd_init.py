@@ -28,13 +28,13 @@ async def init_command(directory: str, force: bool, output: str) -> None:
 
     DIRECTORY (default: the current directory) is created when missing, gets a .max/
     directory for runtime state (gitignored) and a max.json listing its installations, and is
-    registered under its directory name.
+    registered under its directory name (name-2, name-3... when another directory has it).
 
     \b
     Examples:
       max init my-project
       max init .
-      max init --force nested/project     # inside another project, or re-register a name
+      max init --force nested/project     # inside another project, or register a copy
     """
     from maxtrio.core import MaxError
 

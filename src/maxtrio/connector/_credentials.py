@@ -7,7 +7,8 @@ thing                    job
 ``Credential.oauth``     declares an access/refresh token pair with a lifetime and a refresh call
 ``CredentialStore``      dumb async key → string store, one per installation
 ``FileCredentialStore``  ``<installation dir>/credentials.json``: flat JSON, mode 0600 in 0700
-                         directories, atomic replace (temp file + ``os.replace``) on every write
+                         directories, atomic replace (temp file + ``os.replace``) on every write;
+                         a file others may read (0644, 0666…) is refused, as ssh refuses a key
 ``CredentialProvider``   what a connector sees: ``get(ref)`` returns a *handle* whose async
                          ``get()`` yields the secret when needed (string: read the store every
                          time; OAuth: a cached access token, refreshed when it expires)
@@ -37,6 +38,7 @@ from maxtrio.core import MaxError
 
 from ._errors import (
     ErrCredentialNotFound,
+    ErrCredentialsFileExposed,
     ErrCredentialsFileInvalid,
     ErrInvalidCredentialValue,
     ErrOAuthNotRegistered,
@@ -239,6 +241,7 @@ class FileCredentialStore:
 
     def _read(self) -> dict[str, str]:
         try:
+            check_private_file(self.path)
             text = self.path.read_text(encoding="utf-8")
         except FileNotFoundError:
             return {}
@@ -246,9 +249,12 @@ class FileCredentialStore:
             raise ErrCredentialsFileInvalid(path=str(self.path), reason=exc.strerror) from None
         try:
             data = json.loads(text)
-        except ValueError:
+        except (ValueError, RecursionError) as exc:
+            reason = "it is nested too deeply" if isinstance(exc, RecursionError) else ""
             raise ErrCredentialsFileInvalid(
-                path=str(self.path), reason="it is not valid JSON"
+                path=str(self.path),
+                reason=reason or "it is not valid JSON",
+                hint=f"fix the file, or remove it and connect again (max connect): {self.path}",
             ) from None
         if not isinstance(data, dict):
             raise ErrCredentialsFileInvalid(path=str(self.path), reason="it is not a JSON object")
@@ -266,6 +272,18 @@ class FileCredentialStore:
         for name in removals:
             values.pop(name, None)
         write_private_file(self.path, json.dumps(values, indent=2))
+
+
+def check_private_file(path: Path) -> None:
+    """Refuse a secrets file that group or others may access (what ssh does with a key):
+    ``connector.credentials_file_exposed`` with a ``chmod 600`` hint. A missing file raises
+    ``FileNotFoundError``."""
+    mode = path.stat().st_mode & 0o777
+    if mode & 0o077:
+        access = "readable" if mode & 0o044 else "writable" if mode & 0o022 else "accessible"
+        raise ErrCredentialsFileExposed(
+            path=str(path), access=access, mode=f"{mode:04o}", hint=f"chmod 600 {path}"
+        )
 
 
 def make_private_dirs(directory: Path) -> None:

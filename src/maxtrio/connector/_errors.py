@@ -27,6 +27,11 @@ ErrCredentialsFileInvalid = ConnectorBoundary.define(
     facets=[BadInput],
     message="Credentials file {path} is not usable: {reason}",
 )
+ErrCredentialsFileExposed = ConnectorBoundary.define(
+    "credentials_file_exposed",
+    facets=[BadInput],
+    message="credentials file {path} is {access} by others",
+)
 ErrInvalidCredentialValue = ConnectorBoundary.define(
     "invalid_credential_value",
     facets=[BadInput],

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from typing import TYPE_CHECKING, Any
@@ -37,6 +38,7 @@ from ._protocol import (
     DaemonMessage,
     Input,
     Prompt,
+    Ready,
     Request,
     Response,
     Tty,
@@ -191,6 +193,7 @@ class Connection:
         try:
             async with trio.open_nursery() as nursery:
                 nursery.start_soon(self.outbox.run_sender, self.stream)
+                self.outbox.put(Ready(os.getpid()))  # the launcher sends its request after it
                 self.outbox.finish(await self._converse(nursery))
         finally:
             with trio.CancelScope(shield=True):
@@ -202,6 +205,7 @@ class Connection:
         except ClientGone:
             return None
         except MaxError as error:
+            log.warning("refused a request: %s", error.message[:300])
             return _usage_response(error)
         if not isinstance(first, Request):
             kind = "input" if isinstance(first, Input) else "cancel"
@@ -245,6 +249,7 @@ class Connection:
                     self._lost()
                     return
                 except MaxError as error:
+                    log.warning("protocol error during a command: %s", error.message[:300])
                     self.protocol_error = error
                     self.command_scope.cancel()
                     return

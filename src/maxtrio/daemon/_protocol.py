@@ -8,8 +8,11 @@ launcher →      ``run`` / ``complete`` (the request, first line): ``version``,
                 ``color``, ``env`` (allow-listed variables), ``tty`` ``{stdin, stdout, stderr}``,
                 ``shell`` (``complete`` only); then ``input`` ``{value}`` answering a prompt
                 (``null``: end of input) and ``cancel`` (Ctrl-C)
-← daemon        ``write`` ``{text, stream}`` (``stdout``/``stderr``), ``prompt`` ``{message,
-                secret}``, and one final ``response`` ``{exitCode, stderr?}`` — or ``stale``
+← daemon        ``ready`` ``{pid}`` as the connection is accepted (the launcher sends its
+                request only after it); ``write`` ``{text, stream}`` (``stdout``/``stderr``),
+                ``prompt`` ``{message, secret}``, ``sync-started`` ``{installation, url,
+                sync}`` as a sync begins (so a launcher whose daemon dies can print the resume
+                command), and one final ``response`` ``{exitCode, stderr?}`` — or ``stale``
                 ``{daemonVersion}`` when the request's version is not the daemon's
 ==============  ===================================================================================
 
@@ -42,9 +45,11 @@ __all__ = [
     "DaemonMessage",
     "Input",
     "Prompt",
+    "Ready",
     "Request",
     "Response",
     "Stale",
+    "SyncStartedNote",
     "Tty",
     "Write",
     "decode_client_line",
@@ -124,6 +129,22 @@ class Response:
 
 
 @attrs.frozen
+class Ready:
+    """The greeting, sent as the connection is accepted: the daemon is alive and listening."""
+
+    pid: int
+
+
+@attrs.frozen
+class SyncStartedNote:
+    """A sync the command started (its id), for the resume hint should the daemon die."""
+
+    installation: str
+    url: str
+    sync: str
+
+
+@attrs.frozen
 class Stale:
     """The request came from another version: restart the daemon and ask again."""
 
@@ -131,7 +152,7 @@ class Stale:
 
 
 ClientMessage = Union[Request, Input, Cancel]  # noqa: UP007 - a runtime value as well
-DaemonMessage = Union[Write, Prompt, Response, Stale]  # noqa: UP007
+DaemonMessage = Union[Ready, Write, Prompt, SyncStartedNote, Response, Stale]  # noqa: UP007
 
 _CLIENT_KINDS: dict[str, type[Any]] = {
     "run": Request,
@@ -140,6 +161,8 @@ _CLIENT_KINDS: dict[str, type[Any]] = {
     "cancel": Cancel,
 }
 _DAEMON_KINDS: dict[type[Any], str] = {
+    Ready: "ready",
+    SyncStartedNote: "sync-started",
     Write: "write",
     Prompt: "prompt",
     Response: "response",
@@ -242,7 +265,7 @@ def _register(cls: type[Any]) -> None:
     )
 
 
-for _cls in (Tty, Request, Input, Cancel, Write, Prompt, Response, Stale):
+for _cls in (Tty, Request, Input, Cancel, Ready, SyncStartedNote, Write, Prompt, Response, Stale):
     _register(_cls)
 
 
@@ -256,6 +279,8 @@ def decode_client_line(line: bytes) -> ClientMessage:
         value = json.loads(line)
     except (ValueError, UnicodeDecodeError) as exc:
         raise ErrMalformedMessage(reason=f"not JSON ({exc})") from None
+    except RecursionError:  # hostile input: arrays or objects nested thousands deep
+        raise ErrMalformedMessage(reason="JSON nested too deeply") from None
     if not isinstance(value, dict):
         raise ErrMalformedMessage(reason="expected a JSON object")
     kind = value.get("kind")

@@ -20,7 +20,8 @@ from __future__ import annotations
 import logging
 import time
 import traceback
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -30,11 +31,11 @@ from maxtrio.cli import Invocation, invocation_scope, root_group, run_args
 
 from ._click_context import own_context_stack
 from ._connection import EXIT_INTERRUPTED, EXIT_USAGE, Connection
-from ._protocol import Tty
+from ._protocol import SyncStartedNote, Tty
 from ._stdio import CommandStreams, command_streams
 
 if TYPE_CHECKING:
-    from maxtrio.federation import GlobalMax
+    from maxtrio.federation import GlobalMax, InstallationMax
 
 log = logging.getLogger("maxtrio.daemon")
 
@@ -61,6 +62,7 @@ async def run_request(connection: Connection, global_max: GlobalMax) -> int:
         invocation_scope(invocation),
         command_streams(streams),
         own_context_stack(),
+        _observing_syncs(connection),
     ):
         try:
             if request.kind == "complete":
@@ -84,6 +86,24 @@ async def run_request(connection: Connection, global_max: GlobalMax) -> int:
     elapsed = (time.perf_counter() - started) * 1000
     log.info("%s %s → %s in %.1fms", request.kind, connection.describe()["command"], code, elapsed)
     return code
+
+
+@contextmanager
+def _observing_syncs(connection: Connection) -> Iterator[None]:
+    """Tell the launcher each sync id as the command starts a sync (``sync-started``), so it
+    can print the resume command should this daemon die."""
+    from maxtrio.federation import sync_observer
+
+    def note_sync(installation: InstallationMax, sync_id: str) -> None:
+        with suppress(BrokenPipeError):  # the launcher is gone: nobody to tell
+            note = SyncStartedNote(installation.name, str(installation.url), sync_id)
+            connection.outbox.put(note)
+
+    token = sync_observer.set(note_sync)
+    try:
+        yield
+    finally:
+        sync_observer.reset(token)
 
 
 def _trace(exc: BaseException) -> str:

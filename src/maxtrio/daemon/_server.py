@@ -4,10 +4,11 @@ Life of a daemon (see ``docs/daemon.md``):
 
 1. **claim** — the launcher (or ``python -m maxtrio.daemon`` itself) takes the directory's
    lock and binds ``daemon.sock`` (0600, directory 0700); the daemon adopts both;
-2. **start** — write ``daemon.pid`` and ``project.json``; open the machine's ``GlobalMax`` and
-   this workspace, and keep them (and every installation a command opens) warm;
+2. **start** — open the machine's ``GlobalMax`` and this workspace, and keep them (and every
+   installation a command opens) warm; then write ``daemon.pid`` and ``project.json`` (until
+   then ``max daemon status`` says *starting* and a launcher waits longer for ``ready``);
 3. **serve** — accept connections; each is a :class:`~._connection.Connection` in the
-   connections nursery; the daemon counts them;
+   connections nursery (greeted with ``ready`` at once); the daemon counts them;
 4. **stop**, for one of these reasons:
 
    * idle: no connection (so no running command or sync) for ``MAX_DAEMON_IDLE`` seconds
@@ -118,8 +119,8 @@ class WorkspaceDaemon:
             async with open_global() as global_max:
                 self.global_max = global_max
                 self._staleness = Staleness(self.version, global_max.home.root)
-                self._write_identity()
                 await self._warm_up(global_max)
+                self._write_identity()  # a PID file says "warm": launchers wait ≤ 2 s from now
                 log.info("serving %s on %s", self.root, self.paths.socket)
                 async with trio.open_nursery() as connections:
                     async with trio.open_nursery() as services:

@@ -148,6 +148,7 @@ if TYPE_CHECKING:
     )
     from ._status import NodeHealth, SyncSummary
     from ._sync_lock import SYNC_LOCK_FILE_NAME, InstallationLock, installation_lock
+    from ._sync_owner import settle_orphaned_syncs, sync_observer
     from ._workspace import (
         OnboardingResult,
         WorkspaceMax,
@@ -265,6 +266,8 @@ _SOURCES = {
     "installation_to_wire": "._rpc_messages",
     "item_to_wire": "._rpc_messages",
     "provision_installation": "._provision",
+    "settle_orphaned_syncs": "._sync_owner",
+    "sync_observer": "._sync_owner",
     "provision_workspace": "._provision",
     "target_url": "._resolve",
     "update_installation": "._lifecycle",
@@ -380,6 +383,8 @@ __all__ = [
     "item_to_wire",
     "provision_installation",
     "provision_workspace",
+    "settle_orphaned_syncs",
+    "sync_observer",
     "target_url",
     "update_installation",
     "where_from_wire",

@@ -8,8 +8,9 @@
 * :func:`locked` holds an exclusive ``fcntl.flock`` on a lock file for a read-modify-write, so
   two processes adding entries at once both land (no long-lived in-memory copy anywhere).
 * :func:`make_private_dirs` creates the 0700 directories of ``~/.max`` and ``.max/``.
-* :func:`read_json_object` reads a JSON object; a file that cannot be read or parsed, or is not
-  an object, raises ``app.file_invalid`` naming the file and the problem in one line.
+* :func:`read_json_object` reads a JSON object; a file that cannot be read or parsed (nested
+  too deeply included), or is not an object, raises ``app.file_invalid`` naming the file and
+  the problem in one line, with a hint.
 
 Everything here blocks: callers run it in a worker thread (``trio.to_thread.run_sync``).
 """
@@ -24,6 +25,8 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+
+from maxtrio.core import MaxError
 
 from ._errors import ErrFileInvalid, ErrFileWriteFailed
 
@@ -113,24 +116,35 @@ def read_json_object(path: Path) -> dict[str, Any] | None:
     except FileNotFoundError:
         return None
     except IsADirectoryError:
-        raise ErrFileInvalid(path=str(path), problem="it is a directory") from None
+        raise invalid_file(path, "it is a directory") from None
     except OSError as exc:
-        raise ErrFileInvalid(path=str(path), problem=_os_reason(exc)) from None
+        raise invalid_file(path, _os_reason(exc)) from None
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
-        raise ErrFileInvalid(path=str(path), problem="it is not UTF-8 text") from None
+        raise invalid_file(path, "it is not UTF-8 text") from None
     if not text.strip():
-        raise ErrFileInvalid(path=str(path), problem="it is empty (expected a JSON object)")
+        raise invalid_file(path, "it is empty (expected a JSON object)")
     try:
         value = json.loads(text)
     except json.JSONDecodeError as exc:
         problem = f"not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})"
-        raise ErrFileInvalid(path=str(path), problem=problem) from None
+        raise invalid_file(path, problem) from None
+    except RecursionError:  # hostile or broken input: arrays/objects nested thousands deep
+        raise invalid_file(path, "JSON nested too deeply to read") from None
     if not isinstance(value, dict):
         problem = f"expected a JSON object, found {_json_kind(value)}"
-        raise ErrFileInvalid(path=str(path), problem=problem)
+        raise invalid_file(path, problem)
     return value
+
+
+def invalid_file(path: Path, problem: str) -> MaxError:
+    """``app.file_invalid`` for ``path`` with the hint to mend or restore it."""
+    return ErrFileInvalid(
+        path=str(path),
+        problem=problem,
+        hint=f"fix {path.name} by hand, or restore it from version control or a backup",
+    )
 
 
 @contextlib.contextmanager

@@ -30,13 +30,20 @@ from ._errors import (
     ErrCannotInitialiseProject,
     ErrInstallationNotResolved,
     ErrRemoteUrlNotSupported,
-    ErrWorkspaceAlreadyExists,
     ErrWorkspaceDirectoryMissing,
     ErrWorkspaceHandleNotFound,
     ErrWorkspaceNotResolved,
 )
 from ._health import DIRECTORY_MISSING, aggregate_health
 from ._home import MaxHome
+from ._identity import (
+    identify,
+    is_workspace,
+    moved_entry,
+    rekey,
+    unique_name,
+    write_workspace_id,
+)
 from ._provision import CONFIG_FILE_NAME, DATA_DIR_NAME, provision_workspace
 from ._records import (
     DeploymentConfig,
@@ -126,12 +133,13 @@ class GlobalMax:
         self, directory: str | os.PathLike[str], *, force: bool = False
     ) -> WorkspaceInfo:
         """``max init``: provision ``directory`` (``.max/`` 0700, ``max.json`` ``{}``,
-        ``.gitignore``) and register it under its basename.
+        ``.gitignore``), keep its id in ``.max/workspace.json`` and register it.
 
-        Errors: ``bun-platform.cannot_initialise_project`` when ``directory`` is inside a
-        project and not ``force``; ``app.workspace_already_exists`` when another directory is
-        registered under the same name and not ``force`` (with ``force`` it is replaced).
-        Re-initialising the same directory keeps its id.
+        Identity is the path (see ``_identity``): the name is the base name, or ``<base>-2``…
+        when another directory has it (a registration whose directory is gone gives its name
+        up). Re-initialising the same directory keeps its id and name; a moved workspace keeps
+        its id. Errors: ``bun-platform.cannot_initialise_project`` when ``directory`` is
+        inside a project and not ``force``.
         """
         return await trio.to_thread.run_sync(self._create_workspace, Path(directory), force)
 
@@ -143,20 +151,13 @@ class GlobalMax:
                 raise ErrCannotInitialiseProject(
                     maxProjectRoot=str(existing_root), context=ALREADY_IN_PROJECT
                 )
-        name = root.name
-        if not name:
+        if not root.name:
             raise ErrCannotInitialiseProject(
                 maxProjectRoot=str(root), context="the file system root cannot be a project"
             )
-        registered = next((w for w in self.registry.list() if w.name == name), None)
-        if registered is not None and registered.root != root and not force:
-            raise ErrWorkspaceAlreadyExists(
-                name=name,
-                existing=str(registered.root),
-                requested=str(root),
-                hint=f"run 'max init --force {root}' to register this directory instead",
-            )
-        same_place = registered is not None and registered.root == root
+        entries = self.registry.list()
+        here = next((w for w in entries if w.root == root), None)
+        moved = moved_entry(root, entries, by_name=False) if here is None else None
         try:
             provision_workspace(root)
         except OSError as exc:
@@ -164,15 +165,31 @@ class GlobalMax:
             raise ErrCannotInitialiseProject(
                 maxProjectRoot=str(root), context=reason, cause=exc
             ) from exc
+        if moved is not None:
+            return rekey(self.registry, moved, root)
+        if here is not None:
+            workspace_id, name = here.id, here.name
+        else:
+            workspace_id, name = str(uuid.uuid4()), self._free_name(root, entries)
         info = WorkspaceInfo(
-            id=registered.id if registered is not None and same_place else str(uuid.uuid4()),
+            id=workspace_id,
             name=name,
             connected_at=now_iso(),
             config=DeploymentConfig.in_process(root / DATA_DIR_NAME),
             spec=WorkspaceSpec(name),
         )
         self.registry.add(info)
+        write_workspace_id(root, workspace_id)
         return info
+
+    @staticmethod
+    def _free_name(root: Path, entries: list[WorkspaceInfo]) -> str:
+        """The base name — taken over from a registration whose directory is gone — or the
+        first free ``<base>-N``."""
+        holder = next((w for w in entries if w.name == root.name), None)
+        if holder is not None and not is_workspace(holder.root):
+            return root.name  # ``add`` replaces the dead registration
+        return unique_name(root.name, entries)
 
     async def workspace(self, name_or_id: str) -> WorkspaceMax:
         """The live workspace (name first, then id). Unknown →
@@ -216,12 +233,19 @@ class GlobalMax:
     # -- targeting ---------------------------------------------------------------------------
 
     def cwd_context(self, directory: str | os.PathLike[str]) -> MaxUrl:
-        """§5.3; see :func:`maxtrio.federation.cwd_context`."""
-        return cwd_context(directory)
+        """§5.3; see :func:`maxtrio.federation.cwd_context` (names from this registry)."""
+        return cwd_context(directory, self.registry)
 
     def target_url(self, value: str, cwd_url: MaxUrl) -> MaxUrl:
         """§5.4; see :func:`maxtrio.federation.target_url`."""
         return target_url(value, cwd_url)
+
+    def _unregistered_here(self, cwd: str | os.PathLike[str] | None, segment: str) -> Path | None:
+        """The project root ``cwd`` is in when it is named ``segment`` and not registered."""
+        root = find_project_root(cwd) if cwd is not None else None
+        if root is None or root.name != segment or identify(root, self.registry) is not None:
+            return None
+        return root
 
     async def resolve(
         self, url: MaxUrl, *, cwd: str | os.PathLike[str] | None = None
@@ -239,13 +263,14 @@ class GlobalMax:
         if segment is None:
             return ResolvedTarget(url, MaxLevel.GLOBAL)
         info = await self.find_workspace(segment)
-        if info is None:
-            data: dict[str, str] = {"segment": segment, "url": str(url)}
-            if cwd is not None:
-                root = await trio.to_thread.run_sync(find_project_root, cwd)
-                if root is not None and root.name == segment:
+        if info is None or cwd is not None:
+            unregistered = await trio.to_thread.run_sync(self._unregistered_here, cwd, segment)
+            if info is None or (unregistered and info.root != unregistered):
+                # a copy of a registered workspace is not that workspace (see ``_identity``)
+                data: dict[str, str] = {"segment": segment, "url": str(url)}
+                if unregistered is not None:
                     data["hint"] = UNREGISTERED_PROJECT_HINT
-            raise ErrWorkspaceNotResolved(**data)
+                raise ErrWorkspaceNotResolved(**data)
         workspace = await self._live_workspace(info)
         if url.installation is None:
             return ResolvedTarget(url, MaxLevel.WORKSPACE, workspace)

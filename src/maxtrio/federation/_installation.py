@@ -14,7 +14,9 @@ hosts it in the in-process deployer's nursery and opens it lazily, once per id.
 ``sync()`` runs in the caller's task: cancelling the caller (Ctrl-C) interrupts the sync,
 which stays ``interrupted`` in the store and is resumed with ``sync(resume=<id>)``. It holds the
 installation's lock (``sync.lock``, see ``_sync_lock``) while it runs: a second sync of the
-same installation — from any process — fails at once with ``app.sync_already_running``.
+same installation — from any process — fails at once with ``app.sync_already_running``. The
+same lock tells the living from the dead: a sync recorded ``running`` while nobody holds it lost
+its process and is shown and resumed as ``interrupted`` (``_sync_owner``).
 """
 
 from __future__ import annotations
@@ -39,15 +41,18 @@ from maxtrio.execution import (
     EventCallback,
     FlowControllerProvider,
     RetryPolicy,
+    SyncEvent,
     SyncExecutor,
     SyncHandle,
     SyncOptions,
     SyncRecord,
     SyncResult,
     SyncSetup,
+    SyncStarted,
     TaskState,
     resume_sync,
     run_sync,
+    wall_clock_ms,
 )
 from maxtrio.storage import (
     InstallationStore,
@@ -62,6 +67,7 @@ from ._provision import provision_installation
 from ._records import InstallationInfo
 from ._status import SyncSummary
 from ._sync_lock import installation_lock
+from ._sync_owner import settle_orphaned_syncs, sync_observer
 
 CREDENTIALS_FILE_NAME = "credentials.json"
 DATA_FILE_NAME = "data.db"
@@ -114,7 +120,7 @@ class InstallationMax:
         """
         definition = connector.definition
         provision_installation(info.data_dir)
-        credentials = FileCredentialStore(info.data_dir / CREDENTIALS_FILE_NAME)
+        credentials = await _checked_credentials(info)
         with _unavailable(info):
             installation = connector.initialise(
                 info.config, Platform.for_connector(definition, credentials)
@@ -223,8 +229,10 @@ class InstallationMax:
         async with installation_lock(
             self.info.data_dir, self.name, "sync", hint=self._running_hint
         ) as lock:
+            await self._settle_orphans(held=True)
             sync_id = resume if resume is not None else await self.sync_store.next_id()
             lock.record(sync_id)
+            on_event = self._observed(on_event)
             return await self._sync_locked(sync_id, resume, on_event, full, max_age, plan)
 
     def _running_hint(self, sync_id: str) -> str:
@@ -262,6 +270,32 @@ class InstallationMax:
             with trio.CancelScope(shield=True), contextlib.suppress(Exception):
                 await self._store.database.checkpoint()
 
+    def _observed(self, on_event: EventCallback | None) -> EventCallback | None:
+        """``on_event``, telling the context's :data:`sync_observer` the id as a sync starts."""
+        observer = sync_observer.get()
+        if observer is None:
+            return on_event
+
+        def deliver(event: SyncEvent) -> None:
+            if isinstance(event, SyncStarted):
+                observer(self, event.sync_id)
+            if on_event is not None:
+                on_event(event)
+
+        return deliver
+
+    async def _settle_orphans(self, *, held: bool = False) -> None:
+        """``running`` syncs whose process died → ``interrupted`` (see ``_sync_owner``);
+        ``held``: this process holds the installation's lock, so no other process syncs it."""
+
+        def live(sync_id: str) -> bool:
+            handle = self._executor.syncs.get(sync_id)
+            return handle is not None and not handle.done
+
+        await settle_orphaned_syncs(
+            self.info.data_dir, self.sync_store, live=live, now_ms=wall_clock_ms(), held=held
+        )
+
     async def start_sync(self, *, resume: str | None = None) -> SyncHandle:
         """Start (or resume) a sync in the node's own nursery and return its handle at once
         (what the RPC ``sync`` method and the MCP ``sync`` tool use). Closing the node
@@ -273,6 +307,7 @@ class InstallationMax:
             lock = await held.enter_async_context(
                 installation_lock(self.info.data_dir, self.name, "sync", hint=self._running_hint)
             )
+            await self._settle_orphans(held=True)
             sync_id = resume if resume is not None else await self.sync_store.next_id()
             lock.record(sync_id)
             handle = await self._start_locked(sync_id, resume)
@@ -301,11 +336,14 @@ class InstallationMax:
         return self._executor.syncs.get(sync_id)
 
     async def sync_history(self, limit: int = 10) -> list[SyncRecord]:
-        """Past syncs, most recent first."""
+        """Past syncs, most recent first (a sync whose process died shows ``interrupted``)."""
+        await self._settle_orphans()
         return list(await self.sync_store.list(limit))
 
     async def last_sync(self) -> SyncSummary | None:
-        """The most recent sync with its task counts, or None when never synced."""
+        """The most recent sync with its task counts, or None when never synced (a sync whose
+        process died shows ``interrupted``)."""
+        await self._settle_orphans()
         records = await self.sync_store.list(1)
         if not records:
             return None
@@ -322,6 +360,11 @@ class InstallationMax:
         )
 
     # -- health and lifecycle ------------------------------------------------------------------
+
+    async def check_credentials(self) -> None:
+        """Read ``credentials.json`` again (a node stays open in the daemon between commands):
+        one others may read, or a corrupt one, raises its own error, as on opening."""
+        await _checked_credentials(self.info)
 
     async def health(self) -> HealthStatus:
         """The connector's own ``health()`` (bounded by its timeout, 10 s by default)."""
@@ -342,6 +385,15 @@ async def _hold_until_done(handle: SyncHandle, lock: contextlib.AsyncExitStack) 
             await lock.aclose()
 
 
+async def _checked_credentials(info: InstallationInfo) -> FileCredentialStore:
+    """The installation's credential store, read once: a ``credentials.json`` others may read
+    (``connector.credentials_file_exposed``) or a corrupt one stops the command here with its
+    own error (path and hint), not as a connector that failed to start or a failed sync."""
+    credentials = FileCredentialStore(info.data_dir / CREDENTIALS_FILE_NAME)
+    await credentials.keys()
+    return credentials
+
+
 @contextmanager
 def _unavailable(info: InstallationInfo) -> Iterator[None]:
     """Turn a connector's failure to initialise or start into ``app.installation_unavailable``."""
@@ -349,4 +401,7 @@ def _unavailable(info: InstallationInfo) -> Iterator[None]:
         yield
     except Exception as exc:
         reason = exc.message if isinstance(exc, MaxError) else str(exc) or type(exc).__name__
-        raise ErrInstallationUnavailable(installation=info.name, reason=reason, cause=exc) from exc
+        hint = exc.data.get("hint") if isinstance(exc, MaxError) else None
+        raise ErrInstallationUnavailable(
+            installation=info.name, reason=reason, cause=exc, **({"hint": hint} if hint else {})
+        ) from exc

@@ -34,8 +34,8 @@ import attrs
 
 from maxtrio.core import MaxError, unstructure
 
-from ._errors import ErrFileInvalid, ErrRegistryEntryAlreadyExists, ErrRegistryEntryNotFound
-from ._files import locked, read_json_object, write_json
+from ._errors import ErrRegistryEntryAlreadyExists, ErrRegistryEntryNotFound
+from ._files import invalid_file, locked, read_json_object, write_json
 from ._names import installation_name_problem
 from ._provision import CONFIG_FILE_NAME, DATA_DIR_NAME
 from ._records import InstallationInfo, RecordProblem, structure_record
@@ -155,7 +155,7 @@ class FileInstallationRegistry:
         write_json(self.path, {**document, "installations": installations})
 
     def _invalid(self, problem: str) -> MaxError:
-        return ErrFileInvalid(path=str(self.path), problem=problem)
+        return invalid_file(self.path, problem)
 
 
 class InMemoryInstallationRegistry:

@@ -3,7 +3,8 @@
 * :func:`find_project_root` — walk up from a directory to the first one holding both
   ``max.json`` and ``.max``.
 * :func:`cwd_context` — the Max URL of a directory: ``max://@``, ``max://@/<ws>`` (ws = the
-  root's basename) or ``max://@/<ws>/<inst>`` inside ``.max/installations/<inst>``.
+  name the registry has for the root's path — see ``_identity``; the base name when it is not
+  registered) or ``max://@/<ws>/<inst>`` inside ``.max/installations/<inst>``.
 * :func:`target_url` — a ``-t`` value as a URL: absolute ``max://``/``max+http://``; ``@`` =
   global; anything else is a path of children applied to the cwd URL.
 
@@ -14,10 +15,14 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from maxtrio.core import LOCAL_HOST, ErrInvalidMaxUrl, MaxUrl
+from maxtrio.core import LOCAL_HOST, ErrInvalidMaxUrl, MaxError, MaxUrl
 
 from ._provision import CONFIG_FILE_NAME, DATA_DIR_NAME
+
+if TYPE_CHECKING:
+    from ._workspace_registry import WorkspaceRegistry
 
 INSTALLATIONS_DIR_NAME = "installations"
 
@@ -31,17 +36,35 @@ def find_project_root(directory: str | os.PathLike[str]) -> Path | None:
     return None
 
 
-def cwd_context(directory: str | os.PathLike[str]) -> MaxUrl:
-    """The Max URL a command run in ``directory`` targets by default (§5.3)."""
+def cwd_context(
+    directory: str | os.PathLike[str], registry: WorkspaceRegistry | None = None
+) -> MaxUrl:
+    """The Max URL a command run in ``directory`` targets by default (§5.3). The workspace
+    segment is the registered name of the project root's path (``registry``: by default
+    ``workspaces.json`` of ``$MAX_HOME``); a moved workspace is re-keyed on the way."""
     current = Path(directory).resolve()
     root = find_project_root(current)
     if root is None:
         return MaxUrl.global_()
-    workspace = root.name
+    workspace = registered_name(root, registry)
     installation = _installation_segment(current.parts)
     if installation is not None:
         return MaxUrl.for_installation(workspace, installation)
     return MaxUrl.for_workspace(workspace)
+
+
+def registered_name(root: Path, registry: WorkspaceRegistry | None = None) -> str:
+    """The name the registry has for the workspace at ``root``; its base name when it is not
+    registered or the registry cannot be read (resolving the URL then reports why)."""
+    from ._home import MaxHome
+    from ._identity import identify
+    from ._workspace_registry import FileWorkspaceRegistry
+
+    try:
+        info = identify(root, registry or FileWorkspaceRegistry(MaxHome.from_env()))
+    except MaxError:
+        return root.name
+    return info.name if info is not None else root.name
 
 
 def _installation_segment(parts: tuple[str, ...]) -> str | None:

@@ -46,6 +46,8 @@ SYNC_LOCK_FILE_NAME = "sync.lock"
 #: How long a command that found the lock taken waits for the holder to say what it does
 #: (it writes that right after taking the lock).
 HOLDER_WAIT = 1.0
+#: Times a refused lock is tried again before it counts as held (a probe holds it an instant).
+PROBE_RETRIES = 3
 
 
 class InstallationLock:
@@ -91,11 +93,7 @@ async def installation_lock(
         raise ErrFileWriteFailed(path=str(path), reason=exc.strerror or str(exc)) from exc
     lock = InstallationLock(fd, path, operation)
     try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError as exc:
-            if exc.errno not in (errno.EWOULDBLOCK, errno.EAGAIN):
-                raise ErrFileWriteFailed(path=str(path), reason=exc.strerror or str(exc)) from exc
+        if not await _take(fd, path):
             holder = await _holder(fd)
             raise _busy(installation, operation, holder, hint) from None
         if os.fstat(fd).st_nlink == 0:  # disconnected while we were getting here
@@ -104,6 +102,23 @@ async def installation_lock(
         yield lock
     finally:
         lock.close()
+
+
+async def _take(fd: int, path: Path) -> bool:
+    """Take the lock, or False when a command holds it. ``max status`` probes it for an
+    instant (``_sync_owner``: open, flock, close), so a refusal is tried again
+    :data:`PROBE_RETRIES` times a few milliseconds apart before it counts."""
+    for attempt in range(PROBE_RETRIES + 1):
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            if exc.errno not in (errno.EWOULDBLOCK, errno.EAGAIN):
+                raise ErrFileWriteFailed(path=str(path), reason=exc.strerror or str(exc)) from exc
+            if attempt < PROBE_RETRIES:
+                await trio.sleep(0.002)
+        else:
+            return True
+    return False
 
 
 async def _holder(fd: int) -> dict[str, Any]:

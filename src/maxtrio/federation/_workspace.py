@@ -242,6 +242,7 @@ class WorkspaceMax:
         async with lock:
             live = self._live.get(info.id)
             if live is not None:
+                await live.check_credentials()  # as opening would (it may have changed since)
                 return live
             if info.deployment.strategy != self._deployer.kind:
                 raise ErrDeployerNotAvailable(

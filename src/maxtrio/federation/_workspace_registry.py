@@ -17,7 +17,8 @@ File format (byte-compatible with the reference: 2-space indent, trailing newlin
 Every call re-reads the file (no long-lived copy); every change is a read-modify-write under
 an exclusive ``flock`` on ``workspaces.json.lock`` with an atomic replace, so concurrent
 ``max init`` runs never lose each other's entries. ``list()`` sorts by name. Names are unique:
-``add`` replaces an entry with the same name (the caller decides whether that is allowed).
+``add`` replaces an entry with the same name (the caller decides whether that is allowed);
+``replace`` re-keys an entry by id (a moved workspace, see ``_identity``).
 """
 
 from __future__ import annotations
@@ -29,8 +30,8 @@ from typing import Any, Protocol
 
 from maxtrio.core import unstructure
 
-from ._errors import ErrFileInvalid, ErrRegistryEntryAlreadyExists, ErrRegistryEntryNotFound
-from ._files import locked, read_json_object, write_json
+from ._errors import ErrRegistryEntryAlreadyExists, ErrRegistryEntryNotFound
+from ._files import invalid_file, locked, read_json_object, write_json
 from ._home import MaxHome
 from ._records import RecordProblem, WorkspaceInfo, structure_record
 
@@ -56,6 +57,12 @@ class WorkspaceRegistry(Protocol):
 
     def remove(self, workspace_id: str) -> WorkspaceInfo:
         """Remove by id; unknown → ``registry.entry_not_found``."""
+        ...
+
+    def replace(self, info: WorkspaceInfo) -> None:
+        """Replace the entry with ``info``'s id (a moved workspace: new path, maybe a new
+        name); unknown id → ``registry.entry_not_found``; a name another entry has →
+        ``registry.entry_already_exists``."""
         ...
 
 
@@ -94,6 +101,11 @@ class FileWorkspaceRegistry:
             self._write(document, kept)
             return removed
 
+    def replace(self, info: WorkspaceInfo) -> None:
+        with locked(self.lock_path):
+            document, entries = self._read()
+            self._write(document, replace_workspace(entries, info))
+
     # -- the file --------------------------------------------------------------------------------
 
     def _read(self) -> tuple[dict[str, Any], builtins.list[WorkspaceInfo]]:
@@ -102,17 +114,17 @@ class FileWorkspaceRegistry:
             return {}, []
         raw = document.get("workspaces", [])
         if not isinstance(raw, list):
-            raise ErrFileInvalid(path=str(self.path), problem='"workspaces" must be an array')
+            raise invalid_file(self.path, '"workspaces" must be an array')
         entries: builtins.list[WorkspaceInfo] = []
         for index, entry in enumerate(raw):
             try:
                 info = structure_record(entry, WorkspaceInfo)
             except RecordProblem as bad:
                 text = f"workspaces[{index}]: {bad}"
-                raise ErrFileInvalid(path=str(self.path), problem=text) from None
+                raise invalid_file(self.path, text) from None
             if info.config.data_dir is not None and not os.path.isabs(info.config.data_dir):
                 problem = f"workspaces[{index}].config.dataDir must be an absolute path"
-                raise ErrFileInvalid(path=str(self.path), problem=problem)
+                raise invalid_file(self.path, problem)
             entries.append(info)
         return document, entries
 
@@ -149,6 +161,9 @@ class InMemoryWorkspaceRegistry:
         removed, self._entries = remove_workspace(self._entries, workspace_id)
         return removed
 
+    def replace(self, info: WorkspaceInfo) -> None:
+        self._entries = replace_workspace(self._entries, info)
+
 
 # -- the rules both share ---------------------------------------------------------------------
 
@@ -178,3 +193,11 @@ def remove_workspace(
         if existing.id == workspace_id:
             return existing, [*entries[:index], *entries[index + 1 :]]
     raise ErrRegistryEntryNotFound(registry="workspace", id=workspace_id)
+
+
+def replace_workspace(entries: Sequence[WorkspaceInfo], info: WorkspaceInfo) -> list[WorkspaceInfo]:
+    """The entry with ``info.id`` replaced by ``info`` (its name must be free)."""
+    if any(w.name == info.name and w.id != info.id for w in entries):
+        raise ErrRegistryEntryAlreadyExists(name=info.name)
+    remove_workspace(entries, info.id)  # unknown id → registry.entry_not_found
+    return [info if w.id == info.id else w for w in entries]
