@@ -122,8 +122,11 @@ def _setup(store: Any, installation: Any) -> Any:
 
 
 def db_size(path: Path) -> dict[str, int]:
-    """The file's bytes and those of the entity tables and their indexes (``dbstat``)."""
+    """The file's bytes and those of the entity tables and their indexes (``dbstat``) — the
+    full-text indexes among them, also given apart (``text_index_bytes``)."""
     import apsw
+
+    from maxtrio.storage import is_text_index_table
 
     conn = apsw.Connection(str(path))
     try:
@@ -132,15 +135,22 @@ def db_size(path: Path) -> dict[str, int]:
             for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
             if not name.startswith(("_max_", "sqlite_"))
         ]
-        marks = ", ".join("?" * len(tables))
-        entity = conn.execute(
-            "SELECT coalesce(sum(pgsize), 0) FROM dbstat WHERE name IN "
-            f"(SELECT name FROM sqlite_master WHERE tbl_name IN ({marks}))",
-            tables,
-        ).fetchone()[0]
+
+        def bytes_of(names: list[str]) -> int:
+            marks = ", ".join("?" * len(names))
+            return int(
+                conn.execute(
+                    "SELECT coalesce(sum(pgsize), 0) FROM dbstat WHERE name IN "
+                    f"(SELECT name FROM sqlite_master WHERE tbl_name IN ({marks}))",
+                    names,
+                ).fetchone()[0]
+            )
+
+        entity = bytes_of(tables)
+        text = bytes_of([t for t in tables if is_text_index_table(t)])
     finally:
         conn.close()
-    return {"total_bytes": path.stat().st_size, "entity_bytes": int(entity)}
+    return {"total_bytes": path.stat().st_size, "entity_bytes": entity, "text_index_bytes": text}
 
 
 async def _change_upstream(url: str, api_key: str, changes: int) -> None:
@@ -171,6 +181,11 @@ async def _change_upstream(url: str, api_key: str, changes: int) -> None:
 
 async def worker_sync(args: argparse.Namespace) -> None:
     import trio
+
+    if args.no_text_index:  # benchmarks/text_search.py: the same sync without full-text indexes
+        import maxtrio.storage._table
+
+        maxtrio.storage._table.text_index_for = lambda *_: None  # type: ignore[assignment]
 
     from maxtrio.connectors.acme import connector
     from maxtrio.execution import SyncStatus, run_sync
@@ -548,6 +563,7 @@ def parse() -> argparse.Namespace:
     p.add_argument("--flow-transport", default="http", help=argparse.SUPPRESS)
     p.add_argument("--flow-jitter", type=float, default=0.1, help=argparse.SUPPRESS)
     p.add_argument("--incremental", type=int, default=0, help=argparse.SUPPRESS)
+    p.add_argument("--no-text-index", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--url", help=argparse.SUPPRESS)
     p.add_argument("--api-key", help=argparse.SUPPRESS)
     p.add_argument("--tenant", help=argparse.SUPPRESS)
