@@ -23,7 +23,7 @@ import traceback
 from collections.abc import Mapping
 from typing import Any
 
-from maxtrio.core import BadInput, Boundary, MaxError
+from maxtrio.core import BadInput, Boundary, MaxError, quote_input
 
 from ._output import Style
 
@@ -32,13 +32,15 @@ CliBoundary = Boundary("cli")
 ErrTargetResolutionFailed = CliBoundary.define(
     "target_resolution_failed",
     facets=[BadInput],
-    message='Cannot resolve target "{target}" — {reason}',
+    message=lambda data: (
+        f'Cannot resolve target "{quote_input(data["target"])}" — {data["reason"]}'
+    ),
 )
 
 
 def _unknown_entity_type(data: Mapping[str, Any]) -> str:
     available = ", ".join(data.get("available", ()))
-    return f'Unknown entity type "{data["entityType"]}". Available: {available}'
+    return f'Unknown entity type "{quote_input(data["entityType"])}". Available: {available}'
 
 
 ErrUnknownEntityType = CliBoundary.define(

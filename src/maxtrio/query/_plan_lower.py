@@ -53,7 +53,7 @@ from maxtrio.core import (
     try_parse_ref_key,
 )
 
-from ._ast import iter_comparisons
+from ._ast import iter_conditions
 from ._entity_filter import filterable_fields
 from ._errors import ErrInvalidPlan
 from ._lower import lower
@@ -147,7 +147,7 @@ class _Lowering:
                 return Step.for_root(ref)
             return Step.for_one(ref)
         valid = filterable_fields(entity)
-        for comparison in iter_comparisons(selector.filter):
+        for comparison in iter_conditions(selector.filter):
             if comparison.field not in valid:
                 raise self.fail(
                     f'Unknown field "{comparison.field}" in the filter of {entity.name}; '
