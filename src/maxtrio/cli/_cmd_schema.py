@@ -22,7 +22,8 @@ list one row per field.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import contextlib
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import asyncclick as click
@@ -106,6 +107,25 @@ class SchemaReport:
         return ["entity", "field", "kind", "type"], rows
 
 
+@contextlib.contextmanager
+def suggest_connector(registry: Any) -> Iterator[None]:
+    """An unknown connector name gets the hint ``did you mean "acme"?`` when a registered
+    name is close, else the list of registered connectors."""
+    from maxtrio.connector import ErrConnectorNotFound
+    from maxtrio.core import MaxError, did_you_mean
+
+    try:
+        yield
+    except Exception as exc:
+        if ErrConnectorNotFound.matches(exc):
+            assert isinstance(exc, MaxError)
+            names = [entry.name for entry in registry.list()]
+            suggestion = did_you_mean(str(exc.data.get("connector", "")), names)
+            listing = f"connectors: {', '.join(names) or 'none'} (max install adds more)"
+            exc.data.setdefault("hint", f"{suggestion} ({listing})" if suggestion else listing)
+        raise
+
+
 def _emit(schema: Any, output: str) -> None:
     session().emit(SchemaReport(schema), output)
 
@@ -129,7 +149,9 @@ async def schema_workspace(connector: str, output: str) -> None:
 
     run = session()
     async with open_target(run.targeting) as target:
-        schema = target.require_workspace().connector_schema(connector)
+        workspace = target.require_workspace()
+        with suggest_connector(workspace.connectors()):
+            schema = workspace.connector_schema(connector)
     _emit(schema, output)
 
 
