@@ -230,6 +230,28 @@ class TestNullSemantics:
         for op in (Op.EQ, Op.NE, Op.LT, Op.GE):
             assert await matching(statuses, AcmeProject, Where("status", op, None)) == []
 
+    @pytest.mark.parametrize(
+        ("text", "expected"),
+        [
+            # the NULL rule: NOT is the complement, so it keeps the projects without a status
+            ("NOT status = closed", ["p1", "p3", "p4"]),
+            ("NOT status != closed", ["p2", "p3", "p4"]),
+            ("NOT (status = open OR status = closed)", ["p3", "p4"]),
+            ("NOT NOT status = open", ["p1"]),
+            ("status IN (open, closed, zzz)", ["p1", "p2"]),
+            ("NOT status IN (open)", ["p2", "p3", "p4"]),
+            ("status IS NULL", ["p3", "p4"]),
+            ("status IS NOT NULL", ["p1", "p2"]),
+            ("NOT status IS NULL AND status IN (closed)", ["p2"]),
+            ("_id IS NULL", []),
+            ("NOT _id IN (p1, p3)", ["p2", "p4"]),
+        ],
+    )
+    async def test_not_in_and_null_tests(
+        self, statuses: Engine, text: str, expected: list[str]
+    ) -> None:
+        assert await filtered(statuses, AcmeProject, text) == expected
+
 
 TITLES = {
     "t1": "50% off",
@@ -552,6 +574,15 @@ class TestBadQueries:
         assert caught.value.message == (
             "Field 'active' of AcmeUser is a boolean; str 'maybe' is not a valid boolean value"
         )
+
+    async def test_an_in_list_names_the_value_that_does_not_fit(self, users: Engine) -> None:
+        with raises_max("storage.invalid_filter_value") as caught:
+            await filtered(users, AcmeUser, "active IN (true, maybe)")
+        assert caught.value.message == (
+            "Field 'active' of AcmeUser is a boolean; str 'maybe' is not a valid boolean value"
+        )
+        with raises_max("storage.invalid_filter_value"):  # built in code: a list is required
+            await users.query(EntityQuery(AcmeUser, Where("email", Op.IN, "alice@acme.test")))
 
     async def test_a_boolean_against_a_ref_column(self, engine: Engine) -> None:
         with raises_max("storage.invalid_filter_value"):

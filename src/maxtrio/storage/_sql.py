@@ -58,22 +58,26 @@ def leaf_operand(table: TableSpec, leaf: Where) -> tuple[Column | None, Any]:
     (``active = maybe``, an ``in`` value that is not a list)."""
     col = _resolve(table, leaf.field)
     kind = None if col is None else col.kind
+    value = leaf.value  # the one named in the error
     try:
         if leaf.op is Op.CONTAINS:
-            return col, contains_text(leaf.value)
+            return col, contains_text(value)
         if leaf.op in NULL_TESTS:
             return col, None
         if leaf.op is Op.IN:
             if not isinstance(leaf.value, list | tuple):
                 raise BadFilterValue
-            return col, tuple(filter_value(kind, v) for v in leaf.value)
-        return col, filter_value(kind, leaf.value)
+            bound = []
+            for value in leaf.value:
+                bound.append(filter_value(kind, value))
+            return col, tuple(bound)
+        return col, filter_value(kind, value)
     except BadFilterValue:
         raise ErrInvalidFilterValue(
             entityType=table.entity.name,
             field=leaf.field,
             kind="string" if col is None else col.kind.value,
-            value=describe(leaf.value),
+            value=describe(value),
         ) from None
 
 
