@@ -150,7 +150,7 @@ class _Parser:
 
     def negation(self) -> Not:
         not_at = self.pos
-        self.enter(not_at, "NOT")
+        self.enter(not_at)
         self.pos = self.ws_end(not_at + 3)
         node = Not(self.factor(after="NOT"))
         self.depth -= 1
@@ -158,7 +158,7 @@ class _Parser:
 
     def group(self) -> FilterAst:
         open_at = self.pos
-        self.enter(open_at, "Parentheses")
+        self.enter(open_at)
         self.pos = self.ws_end(open_at + 1)
         if self.pos < self.length and self.text[self.pos] == ")":
             raise self.fail("Empty parentheses", self.pos)
@@ -170,7 +170,8 @@ class _Parser:
             return attrs.evolve(node, grouped=True)
         raise self.unexpected(open_at=open_at)
 
-    def enter(self, at: int, what: str) -> None:
+    def enter(self, at: int) -> None:
+        """One level deeper (a "(" or a NOT at ``at``), within :data:`MAX_NESTING`."""
         if self.depth >= MAX_NESTING:
             raise self.fail(f"Parentheses and NOT nested deeper than {MAX_NESTING} levels", at)
         self.depth += 1
