@@ -8,7 +8,13 @@ prints one JSON line per measurement:
 * ``chain_50``: 50 ``true`` steps, each depending on the previous — ``seconds``,
   ``per_step_overhead_ms`` = (wall time − the steps' own time) / 50;
 * ``chain_50_sleep``: the same chain with steps sleeping 0.1 s — plus ``overhead_pct`` (the
-  target is ≤ 20 % of the steps' own time).
+  target is ≤ 20 % of the steps' own time);
+* ``schedule_chain_10000``: how long ``POST /runs/{id}/steps`` of a 10,000-step chain takes
+  (``seconds``, client wall time) and the slowest ``GET /health`` answered meanwhile
+  (``health_max_ms``) — the server must keep answering while it checks a big stage.
+
+The server runs with an API key (``MAXQ_API_KEY``), so the figures include authentication:
+the client sends the key, the flow script its run's ``MAXQ_API_TOKEN``.
 
 Times come from the server's own timestamps (``completed_at − created_at`` of the run). A
 ``*_breakdown`` line after each chain splits the per-step time into the scheduling gap
@@ -25,6 +31,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -36,9 +43,14 @@ FLOW_SH = """#!/bin/sh
 set -e
 if [ -z "$MAXQ_COMPLETED_STAGE" ] && [ -z "$MAXQ_FAILED_STAGE" ]; then
   curl -sS -f -X POST "$MAXQ_API/runs/$MAXQ_RUN_ID/steps" \\
+    -H "Authorization: Bearer $MAXQ_API_TOKEN" \\
     -H 'Content-Type: application/json' --data-binary @stage.json >/dev/null
 fi
 """
+
+
+API_KEY = "bench-key"
+BIG_CHAIN = 10_000
 
 
 def write_flow(root: Path, name: str, steps: list[dict[str, Any]], step_body: str) -> None:
@@ -65,6 +77,7 @@ def start_server(data: Path, flows: Path) -> tuple[subprocess.Popen[str], str]:
         "MAXQ_FLOWS_ROOT": str(flows),
         "MAXQ_SERVER_PORT": "0",
         "MAXQ_MAX_CONCURRENT_STEPS": "10",
+        "MAXQ_API_KEY": API_KEY,
         "LOG_LEVEL": "error",
     }
     process = subprocess.Popen(
@@ -106,6 +119,38 @@ def breakdown(db: apsw.Connection, run_id: str, name: str) -> dict[str, Any]:
     }
 
 
+def schedule_big_chain(client: httpx.Client, api: str) -> dict[str, Any]:
+    """Schedule a 10,000-step chain on an idle run while another client polls /health."""
+    run_id = client.post("/runs", json={"flowName": "idle"}).json()["id"]
+    body = {"stage": "big", "final": True, "steps": chain(BIG_CHAIN)}
+    latencies: list[float] = []
+    done = threading.Event()
+
+    def probe() -> None:
+        with httpx.Client(base_url=api.removesuffix("/api/v1"), timeout=60) as health:
+            while not done.is_set():
+                before = time.perf_counter()
+                health.get("/health")
+                latencies.append(time.perf_counter() - before)
+
+    prober = threading.Thread(target=probe)
+    prober.start()
+    started = time.perf_counter()
+    response = client.post(f"/runs/{run_id}/steps", json=body)
+    seconds = time.perf_counter() - started
+    done.set()
+    prober.join()
+    client.post(f"/runs/{run_id}/abort")
+    if response.status_code != 201:
+        raise SystemExit(f"big chain refused: {response.status_code} {response.text[:200]}")
+    return {
+        "name": "schedule_chain_10000",
+        "seconds": round(seconds, 3),
+        "health_max_ms": round(1000 * max(latencies), 1),
+        "health_answers": len(latencies),
+    }
+
+
 def emit(record: dict[str, Any]) -> None:
     print(json.dumps(record), flush=True)
 
@@ -117,10 +162,14 @@ def main() -> None:
         write_flow(root, "fanout", [{"id": f"s{i}", "name": "work"} for i in range(200)], "true\n")
         write_flow(root, "chain", chain(50), "true\n")
         write_flow(root, "chain_sleep", chain(50), "sleep 0.1\n")
+        (root / "idle").mkdir()
+        (root / "idle" / "flow.sh").write_text("#!/bin/sh\nsleep 60\n")
+        (root / "idle" / "flow.sh").chmod(0o755)
         process, api = start_server(Path(tmp) / "data", root)
         db = apsw.Connection(str(Path(tmp) / "data" / "maxq.db"))
         try:
-            with httpx.Client(base_url=api, timeout=60) as client:
+            auth = {"Authorization": f"Bearer {API_KEY}"}
+            with httpx.Client(base_url=api, headers=auth, timeout=60) as client:
                 run_to_completion(client, "warmup")
 
                 run = run_to_completion(client, "fanout")
@@ -157,6 +206,8 @@ def main() -> None:
                     }
                 )
                 emit(breakdown(db, run["id"], "chain_50_sleep"))
+
+                emit(schedule_big_chain(client, api))
         finally:
             db.close()
             process.send_signal(signal.SIGTERM)

@@ -77,7 +77,7 @@ BAD_INVOCATIONS: list[tuple[list[str], str, int]] = [
     ([*WS, "sync", "acme-1", "--resume", "sync-404"], "sync-404", 1),
     ([*WS, "sync", "acme-1", "-o", "csv"], "Invalid value for '-o' / '--output'", 2),
     # schema, connect, init, ls
-    ([*WS, "schema"], "Missing argument 'CONNECTOR'.", 2),
+    ([*WS, "schema"], "Missing argument 'SOURCE'.", 2),
     ([*WS, "schema", "nope"], 'Connector "nope" not found in registry', 1),
     ([*WS, "connect"], "Missing argument 'SOURCE'.", 2),
     ([*WS, "connect", "nope"], 'Connector "nope" not found in registry', 1),

@@ -74,10 +74,9 @@ def test_target_precedence() -> None:
             "Error: connect is not available at the global level.",
             "  Try: max -t <workspace> connect",
         ]),
-        ("@", ["schema"], [
-            "Error: schema is not available at the global level.",
-            "  Available at: workspace (max -t <workspace>), "
-            "installation (max -t <ws>/<inst>)",
+        ("@", ["disconnect", "acme-1"], [
+            "Error: disconnect is not available at the global level.",
+            "  Try: max -t <workspace> disconnect",
         ]),
         (INSTALLATION, ["connect", "acme"], [
             "Error: connect is not available at the installation level.",
@@ -105,12 +104,12 @@ async def test_unknown_command_lists_the_commands_of_the_level(shared_home: Sync
     assert result.code == 2 and result.out == ""
     assert result.err.splitlines() == [
         "Error: Unknown command bogus.",
-        "  Available commands: init, install, connector, search, ls, status, llm-bootstrap, "
-        "help, completion, acme, flows, daemon",
+        "  Available commands: init, install, connector, schema, search, ls, status, "
+        "llm-bootstrap, help, completion, acme, flows, daemon",
         "  Run max -h for help.",
     ]
     workspace = await invoke("bogus", cwd=shared_home.root)
-    assert "Available commands: init, install, connect, connector, schema, sync, search, ls" in (
+    assert "Available commands: init, install, connect, disconnect, connector, schema, sync, " in (
         workspace.err
     )
     option = await invoke("--bogus", cwd=shared_home.root)
@@ -166,7 +165,8 @@ async def test_status_at_every_level_and_bare_max(shared_home: Synced) -> None:
 
 async def test_help_lists_the_commands_of_the_level(shared_home: Synced) -> None:
     global_help = await invoke("-g", "-h")
-    assert global_help.code == 0 and "\n  connect " not in global_help.out
+    here, _, elsewhere = global_help.out.partition("Commands of other levels")
+    assert global_help.code == 0 and "\n  connect " not in here and "\n  connect " in elsewhere
     assert "Target: max://@  [global]" in global_help.out
     workspace_help = await invoke("-h", cwd=shared_home.root)
     assert "\n  connect " in workspace_help.out
@@ -174,8 +174,9 @@ async def test_help_lists_the_commands_of_the_level(shared_home: Synced) -> None
     assert search_help.out.startswith("Usage: max search [OPTIONS] INSTALLATION ENTITY")
     assert (await invoke("help", "search", cwd=shared_home.root)).out == search_help.out
     assert (await invoke("help", cwd=shared_home.root)).out == workspace_help.out
-    level = await invoke("-g", "help", "sync")
-    assert level.code == 2 and "sync is not available at the global level." in level.err
+    level = await invoke("-g", "help", "sync")  # help works at every level and says where
+    assert level.code == 0 and level.out.startswith("Usage: max sync [OPTIONS] [INSTALLATION]")
+    assert "Not available at the global level" in level.out
 
 
 # -- targeting (§5.4, §5.5) ---------------------------------------------------------------------

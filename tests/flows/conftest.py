@@ -26,6 +26,9 @@ import pytest
 T = TypeVar("T")
 
 READY_TIMEOUT = 20.0
+API_KEY = "test-key"  # every server of this harness requires it (MAXQ_API_KEY) unless told
+# What scripts send: their run's token (empty, and then ignored, when the server has no key).
+AUTH = '-H "Authorization: Bearer $MAXQ_API_TOKEN"'
 _names = itertools.count(1)
 
 
@@ -45,7 +48,7 @@ def schedule(stage: str, steps: list[dict[str, Any]], *, final: bool = False) ->
     """Shell lines that schedule ``stage`` from a flow script (fail the script on HTTP errors)."""
     body = json.dumps({"stage": stage, "final": final, "steps": steps})
     return (
-        'curl -sS -f -X POST "$MAXQ_API/runs/$MAXQ_RUN_ID/steps" '
+        f'curl -sS -f -X POST "$MAXQ_API/runs/$MAXQ_RUN_ID/steps" {AUTH} '
         "-H 'Content-Type: application/json' --data-binary @- <<'JSON'\n"
         f"{body}\nJSON\n"
     )
@@ -75,7 +78,7 @@ def flow_program(
 
 
 POST_FIELDS = (
-    'curl -sS -f -X POST "$MAXQ_API/runs/$MAXQ_RUN_ID/steps/$MAXQ_STEP_ID/fields" '
+    f'curl -sS -f -X POST "$MAXQ_API/runs/$MAXQ_RUN_ID/steps/$MAXQ_STEP_ID/fields" {AUTH} '
     "-H 'Content-Type: application/json' --data-binary @- >/dev/null"
 )
 
@@ -141,7 +144,7 @@ class FlowsServer:
             "MAXQ_SCHEDULER_BATCH_SIZE": "100",
             "MAXQ_ABORT_GRACE_MS": "500",
             "NODE_ENV": "test",
-            "MAXQ_API_KEY": "test-key",
+            "MAXQ_API_KEY": API_KEY,
             "LOG_LEVEL": "error",
             **self.env,
         }
@@ -158,9 +161,11 @@ class FlowsServer:
         self.stdout_lines.append(line)
         assert line.startswith("Server running on 127.0.0.1:"), f"unexpected first line {line!r}"
         self.port = int(line.strip().rsplit(":", 1)[1])
+        # Like the reference harness, always send a bearer token: the key when there is one.
+        key = env["MAXQ_API_KEY"] or "test-token"
         self._client = httpx.Client(
             base_url=f"http://127.0.0.1:{self.port}",
-            headers={"Authorization": "Bearer test-token"},
+            headers={"Authorization": f"Bearer {key}"},
             timeout=15,
         )
         return self

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from .conftest import POST_FIELDS, FlowsServer, flow_program, schedule, wait_for
+from .conftest import AUTH, POST_FIELDS, FlowsServer, flow_program, schedule, wait_for
 
 
 def idle_run(server: FlowsServer, base: str = "idle") -> str:
@@ -232,7 +232,7 @@ def test_fields_round_trip_and_query_filters(server: FlowsServer) -> None:
 def test_downstream_steps_read_upstream_fields(server: FlowsServer) -> None:
     producer = POST_FIELDS + ' <<\'JSON\'\n{"fields": {"answer": 42}}\nJSON\n'
     consumer = (
-        'n=$(curl -sS -f "$MAXQ_API/runs/$MAXQ_RUN_ID/fields?stepId=produce" '
+        f'n=$(curl -sS -f {AUTH} "$MAXQ_API/runs/$MAXQ_RUN_ID/fields?stepId=produce" '
         "| jq '.fields[0].fields.answer')\n"
         + POST_FIELDS
         + ' <<JSON\n{"fields": {"double": $((n * 2))}}\nJSON\n'

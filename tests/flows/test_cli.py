@@ -3,23 +3,31 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
-from .conftest import FlowsServer, flow_program, schedule
+from .conftest import API_KEY, FlowsServer, flow_program, schedule
 
 MAX = str(Path(sys.executable).parent / "max")
 
 
-def max_flows(server: FlowsServer, *args: str) -> subprocess.CompletedProcess[str]:
+def max_flows(
+    server: FlowsServer, *args: str, api_key: str = API_KEY
+) -> subprocess.CompletedProcess[str]:
+    """``max flows ARGS --server <server>`` with ``MAXQ_API_KEY=api_key`` (unset when empty)."""
+    env = {k: v for k, v in os.environ.items() if k != "MAXQ_API_KEY"}
+    if api_key:
+        env["MAXQ_API_KEY"] = api_key
     return subprocess.run(
         [MAX, "flows", *args, "--server", f"http://127.0.0.1:{server.port}/api/v1"],
         capture_output=True,
         text=True,
         timeout=60,
+        env=env,
     )
 
 

@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from .conftest import FlowsServer, flow_program, schedule, wait_for
+from .conftest import AUTH, FlowsServer, flow_program, schedule, wait_for
 
 # A step that records its pid and its child's, then waits on a long sleep.
 LONG_STEP = 'echo $$ > "$PIDS"\nsleep 30 &\necho $! >> "$PIDS"\nwait\n'
@@ -459,7 +459,7 @@ def test_abort_and_retry_of_a_paused_run(server: FlowsServer, tmp_path: Path) ->
 def test_retry_resets_only_what_did_not_complete(server: FlowsServer, tmp_path: Path) -> None:
     mark = tmp_path / "reset.mark"
     publish = (
-        'curl -sS -f -X POST "$MAXQ_API/runs/$MAXQ_RUN_ID/steps/$MAXQ_STEP_ID/fields" '
+        f'curl -sS -f -X POST "$MAXQ_API/runs/$MAXQ_RUN_ID/steps/$MAXQ_STEP_ID/fields" {AUTH} '
         "-H 'Content-Type: application/json' -d '{\"fields\": {\"k\": 1}}' >/dev/null\n"
     )
     # The flow schedules only on its very first call, so the reset rows stay observable.

@@ -81,3 +81,31 @@ def test_downstream_is_transitive_and_in_graph_order() -> None:
 
 def test_downstream_survives_cycles() -> None:
     assert downstream({"a": ["b"], "b": ["a"]}, ["a"]) == ["a", "b"]
+
+
+def chain(n: int) -> list[tuple[str, list[str]]]:
+    return [(f"s{i}", [f"s{i - 1}"] if i else []) for i in range(n)]
+
+
+def test_a_10000_step_chain_is_10000_levels_without_recursion() -> None:
+    graph = check_stage_graph(chain(10_000))
+    levels = level_steps(graph)
+    assert len(levels) == 10_000 and levels[-1] == ["s9999"]
+    assert len(downstream(graph, ["s0"])) == 9_999
+
+
+def test_a_10000_step_cycle_names_some_steps_and_counts_the_rest() -> None:
+    steps = [(f"s{i}", [f"s{(i - 1) % 10_000}"]) for i in range(10_000)]
+    with pytest.raises(MaxError) as caught:
+        check_stage_graph(steps)
+    assert ErrCircularDependency.matches(caught.value)
+    shown = ", ".join(f"s{i}" for i in range(20))
+    assert caught.value.message == (
+        f"Circular dependency detected among steps: {shown} … (9980 more)"
+    )
+
+
+def test_steps_between_two_cycles_are_not_named() -> None:
+    graph = {"a": ["b"], "b": ["a"], "mid": ["a"], "c": ["mid", "d"], "d": ["c"]}
+    with pytest.raises(MaxError, match=r"among steps: a, b, c, d$"):
+        level_steps(graph)

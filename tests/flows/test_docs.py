@@ -1,8 +1,10 @@
-"""The worked example of ``docs/flows.md`` runs to completion exactly as written."""
+"""The worked example of ``docs/flows.md`` runs to completion exactly as written — against a
+server that requires an API key, so its scripts and ``max flows`` authenticate as documented."""
 
 from __future__ import annotations
 
 import json
+import os
 import re
 import signal
 import subprocess
@@ -25,9 +27,11 @@ def test_docs_example_flow_runs_with_max_flows_serve(tmp_path: Path) -> None:
         path.write_text(body)
         if path.suffix == ".sh":
             path.chmod(0o755)
+    env = {**os.environ, "MAXQ_API_KEY": "docs-example-key"}
     server = subprocess.Popen(
         [MAX, "flows", "serve", "-p", "0", "-d", "./data", "-f", "./flows", "--log-level", "error"],
         cwd=tmp_path,
+        env=env,
         stdout=subprocess.PIPE,
         text=True,
     )
@@ -41,6 +45,7 @@ def test_docs_example_flow_runs_with_max_flows_serve(tmp_path: Path) -> None:
             capture_output=True,
             text=True,
             timeout=60,
+            env=env,
         )
         assert result.returncode == 0, result.stderr
         run = json.loads(result.stdout)

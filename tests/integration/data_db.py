@@ -21,7 +21,7 @@ import apsw
 import attrs
 
 from maxtrio.acme import AcmeHttpClient, File, Project, Task, User, Workspace
-from maxtrio.storage import format_date, parse_date
+from maxtrio.storage import format_date, is_text_index_table, parse_date
 
 Row = tuple[Any, ...]
 Tables = dict[str, dict[str, Row]]
@@ -62,7 +62,9 @@ def entity_tables(path: Path) -> Tables:
             for (name,) in conn.execute(
                 "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name"
             )
-            if not name.startswith("_max_") and not name.startswith("sqlite_")
+            if not name.startswith("_max_")
+            and not name.startswith("sqlite_")
+            and not is_text_index_table(name)
         ]
         out: Tables = {}
         for name in names:

@@ -51,6 +51,38 @@ class TestConnections:
                 assert pragma(conn, "journal_mode") == "wal"
                 assert pragma(conn, "synchronous") == 1  # NORMAL
                 assert pragma(conn, "busy_timeout") == database_module.BUSY_TIMEOUT_MS
+            # Savepoint sub-journals of the writer stay in memory; a reader's big sorts do not.
+            assert pragma(database.writer, "temp_store") == 2  # MEMORY
+            assert pragma(database.reader, "temp_store") == 0  # the build's default (files)
+        finally:
+            database.close()
+
+    async def test_the_writer_cache_grows_with_the_file_within_its_bounds(
+        self, db_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """A share of the file (so the id indexes of big tables stay cached), never below the
+        default nor above the cap; the reader keeps the default."""
+        monkeypatch.setattr(database_module, "CACHE_KIB", 64)
+        monkeypatch.setattr(database_module, "MAX_WRITER_CACHE_KIB", 512)
+        monkeypatch.setattr(database_module, "CACHE_REVIEW_EVERY", 1)
+        share = database_module.WRITER_CACHE_SHARE
+        database = SqliteDatabase(db_path)
+        try:
+
+            def fill(conn: apsw.Connection, blobs: int) -> None:
+                conn.execute("CREATE TABLE IF NOT EXISTS t (b BLOB)")
+                conn.executemany("INSERT INTO t VALUES (?)", [(b"x" * 4000,)] * blobs)
+
+            sizes = []
+            for blobs in (10, 300, 300, 2_000, 0):
+                await database.write(lambda conn, n=blobs: fill(conn, n))
+                sizes.append(database.writer_cache_kib)
+            # Each transaction looks at the file as the ones before it left it.
+            assert sizes[0] == 64  # a small file: the default
+            assert sizes[2] == pytest.approx(310 * 4 / share, rel=0.2)  # 310 pages of blobs
+            assert sizes[-1] == 512  # ~10 MB: capped
+            assert pragma(database.writer, "cache_size") == -512
+            assert pragma(database.reader, "cache_size") == -64
         finally:
             database.close()
 

@@ -38,10 +38,14 @@ def all_columns_of(path: Path, table: str) -> list[tuple[str, str]]:
         conn.close()
 
 
-def tables_of(path: Path) -> list[str]:
+def tables_of(path: Path, *, text_indexes: bool = False) -> list[str]:
+    """The tables of a file (without the full-text indexes and their shadow tables unless
+    ``text_indexes``)."""
     conn = apsw.Connection(str(path))
     try:
         sql = "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name"
+        if not text_indexes:
+            sql = sql.replace("ORDER BY", "AND name NOT LIKE '%\\_fts%' ESCAPE '\\' ORDER BY")
         return [row[0] for row in conn.execute(sql)]
     finally:
         conn.close()
@@ -86,7 +90,19 @@ def test_quote_doubles_embedded_quotes() -> None:
 async def test_acme_tables_have_the_documented_layout(db_path: Path) -> None:
     """Spec §5.8: one column per stored field in declaration order; no collection column."""
     SqliteEngine.open(db_path, ACME).close()
-    assert tables_of(db_path) == ["_acme_project", "_acme_task", "_acme_user", "_acme_workspace"]
+    tables = tables_of(db_path, text_indexes=True)
+    assert [t for t in tables if "_fts" not in t] == [
+        "_acme_project",
+        "_acme_task",
+        "_acme_user",
+        "_acme_workspace",
+    ]
+    # Types with string fields have a full-text index (FTS5 and its shadow tables).
+    assert {t for t in tables if t.endswith("_fts")} == {
+        "_acme_project_fts",
+        "_acme_task_fts",
+        "_acme_user_fts",
+    }
     assert columns_of(db_path, "_acme_user") == [
         ("_id", "TEXT"),
         ("display_name", "TEXT"),

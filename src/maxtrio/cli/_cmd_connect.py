@@ -9,7 +9,13 @@ error, with the flags that would supply it. A select step with a single option t
 Order (MAXTRIO): the connector and the installation name are checked before any prompt; the
 validation steps run before anything is written; a failed validation writes nothing.
 Credentials go to ``.max/installations/<name>/credentials.json`` (0600) and are never printed.
-Level: workspace.
+A name that is taken says how to change that installation or remove it.
+
+``max connect <INSTALLATION> --update`` (MAXTRIO) changes an existing installation instead:
+the same ``--config``/``--config-file``/``--credential``/``--credentials-from-env`` flags give
+the new values, which are checked against the connector's declarations and verified as at
+connect before anything is written (``maxtrio.federation.update_installation``); nothing is
+asked. Level: workspace.
 """
 
 from __future__ import annotations
@@ -113,16 +119,6 @@ def missing_inputs(
     return missing
 
 
-def declared_credentials(flow: Any, definition: Any) -> list[str]:
-    from maxtrio.connector import InputStep, credential_names
-
-    names = credential_names(getattr(definition, "credentials", ()))
-    for step in flow.steps:
-        if isinstance(step, InputStep):
-            names += [c.name for c in step.credentials.values() if c.name not in names]
-    return names
-
-
 @click.command(name="connect")
 @click.argument("source")
 @click.option("-n", "--name", help="Installation name (auto-generated if omitted).")
@@ -156,6 +152,12 @@ def declared_credentials(flow: Any, definition: Any) -> list[str]:
     is_flag=True,
     help="Never prompt: fail with the list of missing values (implied when stdin is not a TTY).",
 )
+@click.option(
+    "--update",
+    is_flag=True,
+    help="Change the existing installation SOURCE (or --name): new --config values, "
+    "rotated --credential values; checked and verified before anything is written.",
+)
 @output_option(("text", "json"))
 @debug_option
 async def connect_command(
@@ -166,13 +168,19 @@ async def connect_command(
     credential_pairs: tuple[str, ...],
     env_prefix: str | None,
     no_input: bool,
+    update: bool,
     output: str,
 ) -> None:
-    """Connect a new data source.
+    """Connect a new data source, or change one (--update).
 
     SOURCE is a connector name (acme is built in; max install adds more). The onboarding
     steps ask for what they need; flags answer them up front, and without a terminal every
     missing value is listed instead of asked.
+
+    With --update, SOURCE is an installation of this workspace (e.g. acme-1): --config
+    changes config values and --credential rotates credentials. Keys must be ones the
+    connector declares; the connector's checks run again before anything is written, and
+    credentials are never printed.
 
     \b
     Examples:
@@ -181,27 +189,35 @@ async def connect_command(
           --config baseUrl=http://127.0.0.1:4567 --config workspaceId=ws-1 \\
           --credential api_token=@token.txt --no-input
       ACME_API_TOKEN=… max connect acme --credentials-from-env ACME_ --config baseUrl=…
+      max connect acme-1 --update --credential api_token=@new-token.txt
+      max connect acme-1 --update --config baseUrl=http://127.0.0.1:4568
     """
     from maxtrio.connector import OnboardingAnswers
+    from maxtrio.federation import declared_credentials
 
     from ._prompter import NoInputPrompter, TerminalPrompter
     from ._targeting import open_target
 
     run = session()
     config = config_answers(config_pairs, config_file)
-    interactive = not no_input and _stdin_is_terminal()
+    if update:
+        flags = (credential_pairs, env_prefix)
+        await _update_installation(run, name or source, config, flags, output)
+        return
+    interactive = not no_input and stdin_is_terminal()
     async with open_target(run.targeting) as target:
         workspace = target.require_workspace()
         entry = _connector_entry(workspace, source)
         installation_name = name
         if installation_name is not None:
-            await workspace.check_installation_name(source, installation_name)
+            with _taken_hint(installation_name):
+                await workspace.check_installation_name(source, installation_name)
         else:
             installation_name = await workspace.derive_installation_name(source)
         flow = workspace.connector_onboarding(source)
         module = workspace.connectors().resolve(entry.name)
         credentials = credential_answers(
-            credential_pairs, env_prefix, declared_credentials(flow, module.definition)
+            credential_pairs, env_prefix, declared_credentials(module.definition)
         )
         if not interactive:
             _fail_on_missing(source, missing_inputs(flow, config, credentials))
@@ -214,12 +230,13 @@ async def connect_command(
                 answers=OnboardingAnswers(config=config, credentials=credentials),
                 cwd=current_cwd(),
             )
-        info = await workspace.create_installation(
-            source,
-            name=installation_name,
-            config=onboarded.config,
-            credentials=onboarded.credentials,
-        )
+        with _taken_hint(installation_name):
+            info = await workspace.create_installation(
+                source,
+                name=installation_name,
+                config=onboarded.config,
+                credentials=onboarded.credentials,
+            )
     url = workspace.url.child(info.name)
     if output == "json":
         document = {
@@ -239,7 +256,7 @@ async def connect_command(
     )
 
 
-def _stdin_is_terminal() -> bool:
+def stdin_is_terminal() -> bool:
     try:
         return sys.stdin is not None and sys.stdin.isatty()
     except (ValueError, OSError):
@@ -256,6 +273,78 @@ def _connector_entry(workspace: Any, source: str) -> Any:
             names = ", ".join(e.name for e in workspace.connectors().list()) or "none"
             exc.data.setdefault(  # type: ignore[attr-defined]
                 "hint", f"Available connectors: {names} (max install adds more)"
+            )
+        raise
+
+
+async def _update_installation(
+    run: Any,
+    installation: str,
+    config: dict[str, Any],
+    credential_flags: tuple[tuple[str, ...], str | None],
+    output: str,
+) -> None:
+    """``max connect INSTALLATION --update``: see the module docstring. ``credential_flags``
+    (the ``--credential`` pairs and ``--credentials-from-env`` prefix) are read once the
+    connector, and so its credential names, is known."""
+    from maxtrio.federation import (
+        ErrInstallationNotFound,
+        declared_credentials,
+        update_installation,
+    )
+
+    from ._targeting import open_target
+
+    async with open_target(run.targeting) as target:
+        workspace = target.require_workspace()
+        info = await workspace.find_installation(installation)
+        if info is None:
+            raise ErrInstallationNotFound(
+                installation=installation,
+                hint="--update changes an installation of this workspace: give its name "
+                "(max ls lists them), e.g. max connect acme-1 --update --config KEY=VALUE",
+            )
+        names = declared_credentials(workspace.connector_module(info.connector).definition)
+        credentials = credential_answers(*credential_flags, names)
+        done = await update_installation(
+            workspace, installation, config=config, credentials=credentials, cwd=current_cwd()
+        )
+    updated = done.installation
+    if output == "json":
+        document = {
+            "url": str(workspace.url.child(updated.name)),
+            "id": updated.id,
+            "name": updated.name,
+            "connector": updated.connector,
+            "config": updated.config,
+            "updated": {
+                "config": list(done.config_keys),
+                "credentials": list(done.credential_names),
+            },
+        }
+        run.lines([dumps_pretty(document)])
+        return
+    changes = [f"config {', '.join(done.config_keys)}"] if done.config_keys else []
+    if done.credential_names:
+        changes.append(f"credentials {', '.join(done.credential_names)} (rotated)")
+    what = "; ".join(changes) or "nothing changed (the values were already these)"
+    run.lines([f"Updated {updated.name} ({updated.connector}): {what}"])
+
+
+@contextlib.contextmanager
+def _taken_hint(name: str) -> Iterator[None]:
+    """A name that is taken says what can be done with that installation."""
+    from maxtrio.federation import ErrInstallationAlreadyExists
+
+    try:
+        yield
+    except Exception as exc:
+        if ErrInstallationAlreadyExists.matches(exc):
+            exc.data.setdefault(  # type: ignore[attr-defined]
+                "hint",
+                f"change it with max connect {name} --update --config KEY=VALUE "
+                f"(or --credential NAME=VALUE), remove it with max disconnect {name}, "
+                "or choose another --name",
             )
         raise
 

@@ -1,5 +1,9 @@
-"""``max help [COMMAND]`` — the help of the program or of one command, at the target's level
-(spec §7.10). Same as ``max -h`` / ``max COMMAND -h``; exit 0 on stdout."""
+"""``max help [COMMAND]`` — the help of the program or of one command (spec §7.10). Same as
+``max -h`` / ``max COMMAND -h``; exit 0 on stdout.
+
+Help works at every level (MAXTRIO): the program help lists every command with the levels it
+runs at, and a command that does not run at the target's level shows the help of the level it
+runs at, ending with a note that says so."""
 
 from __future__ import annotations
 
@@ -14,8 +18,8 @@ from ._session import debug_option, session
 async def help_command(command: str | None) -> None:
     """Show help for max or for one command.
 
-    The commands listed are those available at the target's level (run max help inside a
-    workspace, or with -g / -t, to see the others).
+    Every command is listed with the levels it runs at; a command's help says where it
+    runs, whatever the current level.
 
     \b
     Examples:
@@ -23,7 +27,7 @@ async def help_command(command: str | None) -> None:
       max help search
       max -g help ls
     """
-    from ._dispatch import MaxGroup
+    from ._dispatch import MaxGroup, targeting_of
 
     ctx = click.get_current_context()
     root_ctx = ctx.find_root()
@@ -32,7 +36,9 @@ async def help_command(command: str | None) -> None:
     if command is None:
         session().lines([group.get_help(root_ctx)])
         return
-    name, found, _ = await group.resolve_command(root_ctx, [command])
-    assert found is not None and name is not None
-    sub_ctx = click.Context(found, info_name=name, parent=root_ctx)
+    found = group.help_command(command, targeting_of(ctx).level)
+    if found is None:
+        await group.resolve_command(root_ctx, [command])  # the unknown-command error
+        raise AssertionError("an unknown command resolved")
+    sub_ctx = click.Context(found, info_name=command, parent=root_ctx)
     session().lines([found.get_help(sub_ctx)])

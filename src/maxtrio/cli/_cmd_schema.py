@@ -1,7 +1,11 @@
 """``max schema`` — a connector's entity types, fields and relationships (spec §7.4).
 
-Workspace level: ``max schema <CONNECTOR>`` (a connector name, not an installation);
-installation level: ``max schema``. Text::
+Global and workspace level: ``max schema <SOURCE>``; installation level: ``max schema
+[SOURCE]`` (without it: this installation's).
+SOURCE is a connector name (``acme``) or — MAXTRIO — an installation: its name inside a
+workspace (``acme-1``), ``ws/inst`` (or a Max URL) anywhere. Connector names are tried first
+(:func:`schema_of_source`); an installation's schema is its connector's, read without
+starting the installation. Text::
 
     Name: acme (5 entities, 1 root)
 
@@ -130,45 +134,119 @@ def _emit(schema: Any, output: str) -> None:
     session().emit(SchemaReport(schema), output)
 
 
+async def schema_of_source(target: Any, source: str) -> Any:
+    """The schema ``max schema SOURCE`` shows at ``target`` (global or workspace level):
+    the connector named SOURCE; else the installation SOURCE names (``acme-1`` in a
+    workspace, ``ws/inst`` or a Max URL anywhere) — its connector's schema. When neither
+    exists the connector error is raised (``connector.connector_not_found``, with a
+    did-you-mean hint from :func:`suggest_connector`)."""
+    from maxtrio.connector import ErrConnectorNotFound
+
+    workspace = target.workspace
+    registry = workspace.connectors() if workspace is not None else target.global_max.connectors()
+    try:
+        return registry.resolve(source).definition.schema
+    except Exception as exc:
+        if not ErrConnectorNotFound.matches(exc):
+            raise
+        installation = await _installation_named(target, source)
+        if installation is None:
+            with suggest_connector(registry):
+                raise
+    return registry.resolve(installation.connector).definition.schema
+
+
+async def _installation_named(target: Any, source: str) -> Any:
+    """The ``InstallationInfo`` that ``source`` names from ``target``, or None."""
+    from maxtrio.federation import target_url
+
+    workspace = target.workspace
+    if workspace is not None and "/" not in source:
+        return await workspace.find_installation(source)
+    try:
+        url = target_url(source, target.url)
+    except Exception:
+        return None  # not a path at all: the connector error stands
+    if url.workspace is None or url.installation is None:
+        return None
+    if workspace is None or url.workspace != workspace.name:
+        info = await target.global_max.find_workspace(url.workspace)
+        if info is None:
+            return None
+        workspace = await target.global_max.workspace(info.id)
+    return await workspace.find_installation(url.installation)
+
+
 @click.command(name="schema")
-@click.argument("connector", metavar="CONNECTOR")
+@click.argument("source", metavar="SOURCE")
 @output_option()
 @debug_option
-async def schema_workspace(connector: str, output: str) -> None:
+async def schema_workspace(source: str, output: str) -> None:
     """Display the entity schema for a source.
 
-    CONNECTOR is a connector name (e.g. acme), not an installation name.
+    SOURCE is a connector name (e.g. acme) or the name of an installation of this workspace
+    (e.g. acme-1): its connector's schema. Connector names are tried first.
 
     \b
     Examples:
       max schema acme
-      max schema acme -o json
+      max schema acme-1 -o json
       max -t my-project schema acme -o csv
     """
+    await _schema_command(source, output)
+
+
+@click.command(name="schema")
+@click.argument("source", metavar="SOURCE")
+@output_option()
+@debug_option
+async def schema_global(source: str, output: str) -> None:
+    """Display the entity schema of a connector (no workspace needed).
+
+    SOURCE is a connector name (e.g. acme) or an installation as WS/INST (its connector's
+    schema). Connector names are tried first.
+
+    \b
+    Examples:
+      max schema acme
+      max -g schema git -o json
+      max schema my-project/acme-1
+    """
+    await _schema_command(source, output)
+
+
+async def _schema_command(source: str, output: str) -> None:
     from ._targeting import open_target
 
     run = session()
     async with open_target(run.targeting) as target:
-        workspace = target.require_workspace()
-        with suggest_connector(workspace.connectors()):
-            schema = workspace.connector_schema(connector)
+        schema = await schema_of_source(target, source)
     _emit(schema, output)
 
 
 @click.command(name="schema")
+@click.argument("source", metavar="[SOURCE]", required=False)
 @output_option()
 @debug_option
-async def schema_installation(output: str) -> None:
+async def schema_installation(source: str | None, output: str) -> None:
     """Display the entity schema.
+
+    Without SOURCE: this installation's. SOURCE, as at the workspace level, names a
+    connector or an installation of this workspace.
 
     \b
     Examples:
       max -t my-project/acme-1 schema
       max schema -o json
+      max schema acme-2
     """
     from ._targeting import open_target
 
     run = session()
     async with open_target(run.targeting) as target:
-        schema = target.require_installation().schema
+        installation = target.require_installation()
+        if source is None or source == installation.name:
+            schema = installation.schema
+        else:
+            schema = await schema_of_source(target, source)
     _emit(schema, output)

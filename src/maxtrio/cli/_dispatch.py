@@ -12,7 +12,13 @@ the current level's commands:
 * a word that is no command → ``Error: Unknown command bogus.`` /
   ``  Available commands: …`` / ``  Run max -h for help.``, exit 2;
 * no command word → ``status`` (bare ``max`` is ``max status``), unless ``-h`` asks for help;
-* ``-h`` anywhere after a command word → that command's help.
+* ``-h`` anywhere after a command word → that command's help, **at any level** (MAXTRIO): a
+  command that does not run at this level shows the help of the level it runs at, with a
+  note saying where that is (:meth:`MaxGroup.help_command`);
+* the program help (``max -h``) lists every command with the levels it runs at: first those
+  of this level, then the others (MAXTRIO — the reference lists only this level's).
+
+Each leveled command's help ends with ``Runs at: …`` (set when it is registered).
 
 :func:`run` is the process: it parses and runs the command inside ``trio.run``, renders every
 error once (``_errors``), exits 0 quietly when the reader of stdout went away, and 130 on
@@ -21,6 +27,7 @@ Ctrl-C.
 
 from __future__ import annotations
 
+import copy
 import sys
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -57,11 +64,32 @@ class CliUsageError(click.UsageError):
 
 def level_error(command: str, level: str, levels: Sequence[str]) -> CliUsageError:
     message = f"{command} is not available at the {level} level."
+    return CliUsageError(message, [f"  {_where_hint(command, levels)}"])
+
+
+def _where_hint(command: str, levels: Sequence[str]) -> str:
     if len(levels) == 1:
-        hint = _ONE_LEVEL_HINT[levels[0]].format(command=command)
-    else:
-        hint = "Available at: " + ", ".join(_LEVEL_FORMS[lv] for lv in levels)
-    return CliUsageError(message, [f"  {hint}"])
+        return _ONE_LEVEL_HINT[levels[0]].format(command=command)
+    return "Available at: " + ", ".join(_LEVEL_FORMS[lv] for lv in levels)
+
+
+def levels_text(levels: Sequence[str]) -> str:
+    """``every level`` or ``workspace, installation`` (for help pages)."""
+    return "every level" if len(levels) == len(LEVELS) else ", ".join(levels)
+
+
+def _runs_at(command: click.Command, name: str, variants: Mapping[str, click.Command]) -> str:
+    """The ``Runs at: …`` line of one variant of a leveled command."""
+    own = [lv for lv, c in variants.items() if c is command]
+    if len(own) == len(LEVELS):
+        return "Runs at: every level."
+    others = [lv for lv in variants if lv not in own]
+    text = f"Runs at: the {' and '.join(own)} level{'s' if len(own) > 1 else ''}"
+    if others:
+        text += f" (this usage); {name} also runs at: " + ", ".join(
+            _LEVEL_FORMS[lv] for lv in others
+        )
+    return text + "."
 
 
 def targeting_of(ctx: click.Context) -> Targeting:
@@ -81,8 +109,33 @@ class MaxGroup(click.Group):
         self.leveled: dict[str, dict[str, click.Command]] = {}
 
     def add_leveled(self, name: str, variants: Mapping[str, click.Command]) -> None:
-        """Register ``name`` with one command per level it exists at (declaration order)."""
-        self.leveled[name] = {lv: variants[lv] for lv in LEVELS if lv in variants}
+        """Register ``name`` with one command per level it exists at (declaration order);
+        each variant's help gets a ``Runs at: …`` line."""
+        ordered = {lv: variants[lv] for lv in LEVELS if lv in variants}
+        self.leveled[name] = ordered
+        for command in {id(c): c for c in ordered.values()}.values():
+            line = _runs_at(command, name, ordered)
+            command.epilog = f"{command.epilog}\n\n{line}" if command.epilog else line
+
+    def help_command(self, name: str, level: str) -> click.Command | None:
+        """The command whose help ``max NAME -h`` shows at ``level``: its own variant, else
+        (it runs elsewhere) the workspace one or the first, with a note saying where it runs.
+        None when ``name`` is no command."""
+        if name in self.commands:
+            return self.commands[name]
+        variants = self.leveled.get(name)
+        if variants is None:
+            return None
+        if level in variants:
+            return variants[level]
+        chosen = variants.get("workspace") or next(iter(variants.values()))
+        shown = copy.copy(chosen)
+        note = (
+            f"Not available at the {level} level (the current target). "
+            f"{_where_hint(name, list(variants))}"
+        )
+        shown.epilog = f"{chosen.epilog}\n\n{note}" if chosen.epilog else note
+        return shown
 
     def levels_of(self, name: str) -> list[str]:
         return list(self.leveled.get(name, {}))
@@ -110,7 +163,10 @@ class MaxGroup(click.Group):
         if command is not None or ctx.resilient_parsing or name.startswith("-"):
             return await super().resolve_command(ctx, args)
         if name in self.leveled:
-            raise level_error(name, targeting_of(ctx).level, self.levels_of(name))
+            level = targeting_of(ctx).level
+            if targeting_of(ctx).options.help:  # help works at every level
+                return name, self.help_command(name, level), args[1:]
+            raise level_error(name, level, self.levels_of(name))
         raise CliUsageError(
             f"Unknown command {name}.",
             [
@@ -141,6 +197,28 @@ class MaxGroup(click.Group):
             before = [t for t in rest[: rest.index(word)] if t not in ("-h", "--help")]
             rest = [*before, word, *helps, *rest[rest.index(word) + 1 :]]
         return await super().parse_args(ctx, rest)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """Every command with the levels it runs at: this level's first, then the others."""
+        level = targeting_of(ctx).level
+        here: list[tuple[str, str]] = []
+        elsewhere: list[tuple[str, str]] = []
+        limit = formatter.width - 6 - max(len(n) for n in (*self.leveled, *self.commands))
+        for name, variants in self.leveled.items():
+            command = variants.get(level) or self.help_command(name, level)
+            assert command is not None
+            levels = f"[{levels_text(list(variants))}]"
+            summary = command.get_short_help_str(max(limit - len(levels) - 1, 20))
+            (here if level in variants else elsewhere).append((name, f"{summary} {levels}"))
+        for name, command in self.commands.items():
+            if not command.hidden:
+                summary = command.get_short_help_str(max(limit - 14, 20))
+                here.append((name, f"{summary} [every level]"))
+        with formatter.section(f"Commands (this target is at the {level} level)"):
+            formatter.write_dl(here)
+        if elsewhere:
+            with formatter.section("Commands of other levels (cd into a project, or use -t)"):
+                formatter.write_dl(elsewhere)
 
     def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         super().format_epilog(ctx, formatter)

@@ -66,6 +66,9 @@ ErrMissingInput = CliBoundary.define(
     facets=[BadInput],
     message="Cannot connect {connector} without prompting — missing: {missing}",
 )
+ErrNotConfirmed = CliBoundary.define(
+    "not_confirmed", facets=[BadInput], message="Not confirmed — {action} was cancelled"
+)
 ErrNotInstallable = CliBoundary.define(
     "not_installable", facets=[BadInput], message='Cannot install "{source}" — {reason}'
 )

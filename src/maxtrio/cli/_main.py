@@ -23,13 +23,14 @@ from ._cmd_completion import (
 from ._cmd_connect import connect_command
 from ._cmd_connector import connector_group
 from ._cmd_daemon import daemon_group
+from ._cmd_disconnect import disconnect_command
 from ._cmd_help import help_command
 from ._cmd_init import init_command
 from ._cmd_install import install_command
 from ._cmd_llm_bootstrap import llm_bootstrap_command
 from ._cmd_ls import ls_global, ls_workspace
 from ._cmd_mcp import mcp_command
-from ._cmd_schema import schema_installation, schema_workspace
+from ._cmd_schema import schema_global, schema_installation, schema_workspace
 from ._cmd_search import search_global, search_installation, search_workspace
 from ._cmd_sql import sql_installation, sql_workspace
 from ._cmd_status import status_global, status_installation, status_workspace
@@ -83,8 +84,12 @@ assert isinstance(cli, MaxGroup)
 cli.add_leveled("init", {"global": init_command, "workspace": init_command})
 cli.add_leveled("install", dict.fromkeys(EVERY_LEVEL, install_command))
 cli.add_leveled("connect", {"workspace": connect_command})
+cli.add_leveled("disconnect", {"workspace": disconnect_command})
 cli.add_leveled("connector", dict.fromkeys(EVERY_LEVEL, connector_group))
-cli.add_leveled("schema", {"workspace": schema_workspace, "installation": schema_installation})
+cli.add_leveled(
+    "schema",
+    {"global": schema_global, "workspace": schema_workspace, "installation": schema_installation},
+)
 cli.add_leveled("sync", {"workspace": sync_workspace, "installation": sync_installation})
 cli.add_leveled(
     "search",
@@ -104,7 +109,7 @@ cli.add_command(acme)
 cli.add_command(flows)
 cli.add_command(daemon_group)
 
-for _command in (search_workspace, sync_workspace):
+for _command in (search_workspace, sync_workspace, disconnect_command):
     for _param in _command.params:
         if _param.name == "installation":
             _param._custom_shell_complete = complete_installation
@@ -112,7 +117,7 @@ for _command in (search_global, search_workspace, search_installation):
     for _param in _command.params:
         if _param.name == "entity_type":
             _param._custom_shell_complete = complete_entity
-for _command in (schema_workspace, connect_command):
+for _command in (schema_global, schema_workspace, connect_command):
     for _param in _command.params:
         if _param.name in ("connector", "source"):
             _param._custom_shell_complete = complete_connector

@@ -49,6 +49,8 @@ WRITE_BACKLOG = 6
 #: Rows the loading tasks of one sync may hold at once (a memory budget: 1,000-row pages → 8
 #: loading at a time; 10-row pages → the executor's whole limit).
 ROWS_IN_FLIGHT = 8_000
+#: The rows a result is assumed to hold before any result with rows was seen.
+UNKNOWN_ROWS_PER_RESULT = ROWS_IN_FLIGHT // (2 * START_WINDOW)
 MIN_WINDOW = 2
 
 
@@ -65,15 +67,20 @@ class WriteWindow:
       executor's limit — a slow upstream doubles it every round trip;
     * at most :data:`WRITE_BACKLOG` results waiting for the writer (SQLite is the bottleneck):
       loading pauses until the writer catches up, while the writer always has work queued;
-    * and never more loading than :data:`ROWS_IN_FLIGHT` rows' worth, judged by the average
-      size of the results so far — the memory a sync holds does not grow with page size.
+    * and never more loading than :data:`ROWS_IN_FLIGHT` rows' worth, judged by the largest
+      result so far — the memory a sync holds does not grow with page size. Empty results say
+      nothing about the size of the next one and do not lower the estimate: a sync whose first
+      results were hundreds of empty listings (projects without files) once grew its window to
+      fifty before its first 500-row task page arrived, then held fifty such pages at once
+      (140 MiB instead of 80). Until a result with rows is seen, results are assumed to hold
+      :data:`UNKNOWN_ROWS_PER_RESULT` rows.
     """
 
     def __init__(self) -> None:
         self.size = START_WINDOW
         self.waiting_for_writer = 0  # results loaded and not yet committed
         self.peak_waiting = 0
-        self.rows_per_result = 0.0  # a moving average of the rows a loaded result holds
+        self.rows_per_result = 0  # the most rows a loaded result held so far (0: none yet)
 
     def room(self, running: int) -> int:
         """How many more tasks may start now, ``running`` tasks running."""
@@ -84,14 +91,12 @@ class WriteWindow:
     def loaded(self, rows: int) -> None:
         self.waiting_for_writer += 1
         self.peak_waiting = max(self.peak_waiting, self.waiting_for_writer)
-        average = self.rows_per_result
-        self.rows_per_result = rows if average == 0 else 0.8 * average + 0.2 * rows
+        self.rows_per_result = max(self.rows_per_result, rows)
         self.size = min(self.size, self._most())
 
     def _most(self) -> int:
-        if self.rows_per_result <= 0:
-            return 1 << 30
-        return max(MIN_WINDOW, int(ROWS_IN_FLIGHT / self.rows_per_result))
+        per_result = self.rows_per_result or UNKNOWN_ROWS_PER_RESULT
+        return max(MIN_WINDOW, ROWS_IN_FLIGHT // per_result)
 
     def committed(self, cap: int) -> None:
         self.waiting_for_writer -= 1

@@ -55,6 +55,27 @@ ErrInstallationUnavailable = App.define(
     facets=[NotAvailable],
     message='Installation "{installation}" could not be started — {reason}',
 )
+# lifecycle and the per-installation lock (``_sync_lock``, ``_lifecycle``)
+ErrSyncAlreadyRunning = App.define(
+    "sync_already_running",
+    facets=[NotAvailable],
+    message="a sync of {installation} is already running: {syncId}",
+)
+ErrInstallationBusy = App.define(
+    "installation_busy",
+    facets=[NotAvailable],
+    message="Cannot {operation} {installation} now — {holder}",
+)
+ErrUnknownConfigKey = App.define(
+    "unknown_config_key",
+    facets=[BadInput, HasConnector],
+    message='Unknown {kind} "{key}" for {connector} — it declares: {declared}',
+)
+ErrNothingToUpdate = App.define(
+    "nothing_to_update",
+    facets=[BadInput],
+    message="Nothing to update for {installation}",
+)
 ErrInvariant = App.define(
     "invariant", facets=[InvariantViolated], message="Invariant violation: {detail}"
 )

@@ -12,7 +12,9 @@ It is opened by :meth:`InstallationMax.open` (an async context manager); the wor
 hosts it in the in-process deployer's nursery and opens it lazily, once per id.
 
 ``sync()`` runs in the caller's task: cancelling the caller (Ctrl-C) interrupts the sync,
-which stays ``interrupted`` in the store and is resumed with ``sync(resume=<id>)``.
+which stays ``interrupted`` in the store and is resumed with ``sync(resume=<id>)``. It holds the
+installation's lock (``sync.lock``, see ``_sync_lock``) while it runs: a second sync of the
+same installation — from any process — fails at once with ``app.sync_already_running``.
 """
 
 from __future__ import annotations
@@ -59,6 +61,7 @@ from ._errors import ErrInstallationUnavailable
 from ._provision import provision_installation
 from ._records import InstallationInfo
 from ._status import SyncSummary
+from ._sync_lock import installation_lock
 
 CREDENTIALS_FILE_NAME = "credentials.json"
 DATA_FILE_NAME = "data.db"
@@ -86,6 +89,8 @@ class InstallationMax:
         self._setup = setup
         self._executor = executor
         self._closer: Callable[[], Awaitable[None]] | None = None
+        #: Tasks holding the lock of a background sync (:meth:`start_sync`) until it ends.
+        self._lock_holders: trio.Nursery | None = None
 
     def __repr__(self) -> str:
         return f"<InstallationMax {self.url} ({self.info.connector})>"
@@ -130,9 +135,9 @@ class InstallationMax:
                     change_feed=definition.change_feed,
                     freshness=store.sync_meta,
                 )
-                async with setup.executor() as executor:
+                async with setup.executor() as executor, trio.open_nursery() as locks:
                     try:
-                        yield cls(
+                        node = cls(
                             info,
                             connector,
                             workspace_name=workspace_name,
@@ -141,8 +146,11 @@ class InstallationMax:
                             setup=setup,
                             executor=executor,
                         )
+                        node._lock_holders = locks
+                        yield node
                     finally:
                         executor.shutdown()  # background syncs stop as ``interrupted``
+                        locks.cancel_scope.cancel()  # … and their locks are released
         finally:
             store.close()
 
@@ -207,10 +215,35 @@ class InstallationMax:
         ``on_event`` receives every :class:`~maxtrio.execution.SyncEvent` in order. Runs in
         the caller's task: cancellation leaves the sync ``interrupted`` and resumable. An
         unknown ``resume`` id raises ``execution.sync_not_found``; a finished one
-        ``execution.sync_not_resumable``.
+        ``execution.sync_not_resumable``; a sync of this installation already running (in any
+        process) ``app.sync_already_running`` — before anything is touched.
         """
         if resume is not None and plan is not None:
             raise ValueError("a resumed sync keeps its own plan")
+        async with installation_lock(
+            self.info.data_dir, self.name, "sync", hint=self._running_hint
+        ) as lock:
+            sync_id = resume if resume is not None else await self.sync_store.next_id()
+            lock.record(sync_id)
+            return await self._sync_locked(sync_id, resume, on_event, full, max_age, plan)
+
+    def _running_hint(self, sync_id: str) -> str:
+        """What to do about a sync of this installation that is already running."""
+        target = f"max -t {self.workspace_name}/{self.name}"
+        return (
+            f"no command attaches to a running sync: follow it with {target} status; "
+            f"if it stops before the end, {target} sync --resume {sync_id} continues it"
+        )
+
+    async def _sync_locked(
+        self,
+        sync_id: str,
+        resume: str | None,
+        on_event: EventCallback | None,
+        full: bool,
+        max_age: timedelta | None,
+        plan: SyncPlan | None,
+    ) -> SyncResult:
         try:
             if resume is not None:
                 return await resume_sync(self._setup, resume, on_event=on_event, max_age=max_age)
@@ -218,6 +251,7 @@ class InstallationMax:
                 self._setup,
                 seeder=self.connector.definition.seeder,
                 on_event=on_event,
+                sync_id=sync_id,
                 full=full,
                 max_age=max_age,
                 plan=plan,
@@ -230,7 +264,26 @@ class InstallationMax:
 
     async def start_sync(self, *, resume: str | None = None) -> SyncHandle:
         """Start (or resume) a sync in the node's own nursery and return its handle at once
-        (what the RPC ``sync`` method uses). Closing the node interrupts it."""
+        (what the RPC ``sync`` method and the MCP ``sync`` tool use). Closing the node
+        interrupts it. It holds the installation lock until it ends, as :meth:`sync` does
+        (a sync already running → ``app.sync_already_running``)."""
+        assert self._lock_holders is not None, "start_sync on a node that is not open"
+        held = contextlib.AsyncExitStack()
+        try:
+            lock = await held.enter_async_context(
+                installation_lock(self.info.data_dir, self.name, "sync", hint=self._running_hint)
+            )
+            sync_id = resume if resume is not None else await self.sync_store.next_id()
+            lock.record(sync_id)
+            handle = await self._start_locked(sync_id, resume)
+        except BaseException:
+            with trio.CancelScope(shield=True):
+                await held.aclose()
+            raise
+        self._lock_holders.start_soon(_hold_until_done, handle, held)
+        return handle
+
+    async def _start_locked(self, sync_id: str, resume: str | None) -> SyncHandle:
         if resume is not None:
             return await self._executor.resume(resume)
         env = SeederEnv(self._setup.ctx, self._setup.engine)
@@ -241,7 +294,7 @@ class InstallationMax:
             loader_env, counting = self._setup.runner_factory().operation_env()
             head = await feed.head(loader_env)
             options = SyncOptions(feed_cursor=head, requests_before=counting.counts().total)
-        return await self._executor.execute(plan, options=options)
+        return await self._executor.execute(plan, sync_id=sync_id, options=options)
 
     def sync_handle(self, sync_id: str) -> SyncHandle | None:
         """A sync started by :meth:`start_sync` on this node, by id."""
@@ -278,6 +331,15 @@ class InstallationMax:
         """Stop this node (its workspace opens a fresh one on next use)."""
         if self._closer is not None:
             await self._closer()
+
+
+async def _hold_until_done(handle: SyncHandle, lock: contextlib.AsyncExitStack) -> None:
+    """Keep a background sync's lock until the sync ends (or the node closes)."""
+    try:
+        await handle.completion()
+    finally:
+        with trio.CancelScope(shield=True):
+            await lock.aclose()
 
 
 @contextmanager

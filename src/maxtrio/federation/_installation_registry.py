@@ -66,6 +66,11 @@ class InstallationRegistry(Protocol):
         """Remove by id; unknown → ``registry.entry_not_found``."""
         ...
 
+    def replace(self, info: InstallationInfo) -> None:
+        """Put ``info`` in place of the entry with its id (``max connect --update``);
+        unknown → ``registry.entry_not_found``."""
+        ...
+
 
 class FileInstallationRegistry:
     """``<root>/max.json`` of one workspace."""
@@ -101,6 +106,11 @@ class FileInstallationRegistry:
             removed, kept = remove_installation(entries, installation_id)
             self._write(document, kept)
             return removed
+
+    def replace(self, info: InstallationInfo) -> None:
+        with locked(self.lock_path):
+            document, entries = self._read()
+            self._write(document, replace_installation(entries, info))
 
     # -- the file --------------------------------------------------------------------------------
 
@@ -175,6 +185,9 @@ class InMemoryInstallationRegistry:
         removed, self._entries = remove_installation(self._entries, installation_id)
         return removed
 
+    def replace(self, info: InstallationInfo) -> None:
+        self._entries = replace_installation(self._entries, info)
+
 
 # -- the rules both share ---------------------------------------------------------------------
 
@@ -205,3 +218,12 @@ def remove_installation(
         if existing.id == installation_id:
             return existing, [*entries[:index], *entries[index + 1 :]]
     raise ErrRegistryEntryNotFound(registry="installation", id=installation_id)
+
+
+def replace_installation(
+    entries: Sequence[InstallationInfo], info: InstallationInfo
+) -> list[InstallationInfo]:
+    """``entries`` with the one of ``info``'s id replaced by ``info`` (same place)."""
+    _, kept = remove_installation(entries, info.id)
+    index = next((i for i, e in enumerate(entries) if e.id == info.id), len(kept))
+    return [*kept[:index], info, *kept[index:]]

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from ._api import create_app
+    from ._auth import ApiKey, RequireApiKey
     from ._client import ErrApi, ErrUnreachable, FlowsClient, default_api_url
     from ._clock import MonotonicMsClock
     from ._config import FlowsConfig, ServeOptions
@@ -26,6 +27,8 @@ if TYPE_CHECKING:
     from ._environment import flow_environment, step_environment
     from ._errors import (
         ErrCircularDependency,
+        ErrDataDirInUse,
+        ErrDataDirUnusable,
         ErrDuplicateStepIds,
         ErrInvalidConfig,
         ErrLaunchCheck,
@@ -37,8 +40,10 @@ if TYPE_CHECKING:
         ErrUnknownDependency,
         Flows,
     )
+    from ._lock import DataDirLock
     from ._logging import configure_logging
     from ._models import ClaimedStep, FieldsItem, Run, RunLog, StageTransition, Step, StepSpec
+    from ._names import is_valid_name, name_problem
     from ._processes import OutputCapture, ProcessOutcome, ProcessTable, run_script
     from ._scheduler import SchedulerStatistics, StepScheduler
     from ._server import serve
@@ -46,9 +51,13 @@ if TYPE_CHECKING:
     from ._store import FlowStore, LogQuery, NewLog, RunListQuery
 
 _SOURCES = {
+    "ApiKey": "._auth",
     "ClaimedStep": "._models",
+    "DataDirLock": "._lock",
     "ErrApi": "._client",
     "ErrCircularDependency": "._errors",
+    "ErrDataDirInUse": "._errors",
+    "ErrDataDirUnusable": "._errors",
     "ErrDuplicateStepIds": "._errors",
     "ErrInvalidConfig": "._errors",
     "ErrLaunchCheck": "._errors",
@@ -71,6 +80,7 @@ _SOURCES = {
     "OutputCapture": "._processes",
     "ProcessOutcome": "._processes",
     "ProcessTable": "._processes",
+    "RequireApiKey": "._auth",
     "Run": "._models",
     "RunListQuery": "._store",
     "RunLog": "._models",
@@ -89,7 +99,9 @@ _SOURCES = {
     "downstream": "._dag",
     "flow_environment": "._environment",
     "flow_script": "._discovery",
+    "is_valid_name": "._names",
     "level_steps": "._dag",
+    "name_problem": "._names",
     "read_flow_title": "._discovery",
     "run_script": "._processes",
     "serve": "._server",
@@ -112,9 +124,13 @@ def __dir__() -> list[str]:
 
 
 __all__ = [
+    "ApiKey",
     "ClaimedStep",
+    "DataDirLock",
     "ErrApi",
     "ErrCircularDependency",
+    "ErrDataDirInUse",
+    "ErrDataDirUnusable",
     "ErrDuplicateStepIds",
     "ErrInvalidConfig",
     "ErrLaunchCheck",
@@ -137,6 +153,7 @@ __all__ = [
     "OutputCapture",
     "ProcessOutcome",
     "ProcessTable",
+    "RequireApiKey",
     "Run",
     "RunListQuery",
     "RunLog",
@@ -155,7 +172,9 @@ __all__ = [
     "downstream",
     "flow_environment",
     "flow_script",
+    "is_valid_name",
     "level_steps",
+    "name_problem",
     "read_flow_title",
     "run_script",
     "serve",

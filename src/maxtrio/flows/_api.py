@@ -15,9 +15,10 @@ import logging
 import math
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import parse_qsl
 
+import trio
 from starlette.applications import Starlette
 from starlette.background import BackgroundTask
 from starlette.requests import Request
@@ -27,6 +28,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from maxtrio.core import MaxError
 
+from ._auth import ApiKey, RequireApiKey
 from ._dag import check_stage_graph
 from ._engine import FlowEngine
 from ._errors import (
@@ -37,6 +39,7 @@ from ._errors import (
     ErrStepRunning,
 )
 from ._models import StepSpec
+from ._names import is_valid_name, quoted
 from ._requests import (
     AddLogBody,
     CreateRunBody,
@@ -53,9 +56,11 @@ from ._store import LogQuery, NewLog, RunListQuery
 log = logging.getLogger("maxtrio.flows.api")
 
 MAX_BODY_BYTES = 10 * 1024 * 1024
+OFF_LOOP_BODY_BYTES = 64 * 1024  # bodies larger than this are decoded in a worker thread
 MAX_SQL_INTEGER = 2**63 - 1
 
 Endpoint = Callable[[Request], Awaitable[Response]]
+T = TypeVar("T")
 
 
 class ApiError(Exception):
@@ -93,16 +98,19 @@ def _endpoint(handler: Endpoint) -> Endpoint:
 # -- request decoding -------------------------------------------------------------------------
 
 
-async def _read_body(request: Request) -> Any:
-    """The decoded body: JSON (also without a Content-Type), flat form fields, or ``{}``."""
+async def _read_raw(request: Request) -> bytes:
     raw = bytearray()
     async for chunk in request.stream():
         raw += chunk
         if len(raw) > MAX_BODY_BYTES:
             raise ApiError(413, "Request body too large")
+    return bytes(raw)
+
+
+def _decode_body(raw: bytes, content_type: str) -> Any:
+    """The decoded body: JSON (also without a Content-Type), flat form fields, or ``{}``."""
     if not raw.strip():
         return {}
-    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type == "application/x-www-form-urlencoded":
         text = raw.decode("utf-8", errors="replace")
         if not text.lstrip().startswith("{"):
@@ -130,11 +138,33 @@ def _finite_float(text: str) -> float:
     return value
 
 
-async def _body(request: Request, cls: type[Any], error: str = "Invalid request") -> Any:
-    try:
-        return parse_body(await _read_body(request), cls)
-    except InvalidBody as exc:
-        raise ApiError(400, error, exc.issues) from None
+async def _body(
+    request: Request,
+    cls: type[T],
+    error: str = "Invalid request",
+    *,
+    check: Callable[[T], None] | None = None,
+) -> T:
+    """Read, decode and validate the body as ``cls`` (then ``check`` it, if given).
+
+    A large body (a stage of thousands of steps) is decoded and checked in a worker thread, so
+    that one big request never stalls the others on the event loop.
+    """
+    raw = await _read_raw(request)
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+
+    def decode() -> T:
+        try:
+            body = parse_body(_decode_body(raw, content_type), cls)
+        except InvalidBody as exc:
+            raise ApiError(400, error, exc.issues) from None
+        if check is not None:
+            check(body)
+        return body
+
+    if len(raw) > OFF_LOOP_BODY_BYTES:
+        return await trio.to_thread.run_sync(decode)
+    return decode()
 
 
 def _single_params(request: Request, names: tuple[str, ...], error: str) -> dict[str, str]:
@@ -150,6 +180,35 @@ def _single_params(request: Request, names: tuple[str, ...], error: str) -> dict
     if issues:
         raise ApiError(400, error, issues)
     return values
+
+
+def _run_id(request: Request) -> str:
+    """The run id of the URL; one that breaks the name rule is a 400 (no such run can exist)."""
+    return _path_ids(request, "run_id")[0]
+
+
+def _run_and_step_ids(request: Request) -> tuple[str, str]:
+    run_id, step_id = _path_ids(request, "run_id", "step_id")
+    return run_id, step_id
+
+
+def _path_ids(request: Request, *names: str) -> list[str]:
+    values = [str(request.path_params[name]) for name in names]
+    issues: list[Issue] = [
+        {
+            "path": [_PATH_ID_LABELS[name]],
+            "message": f'Invalid id: "{quoted(value)}". '
+            "Only alphanumeric, underscore, and hyphen allowed.",
+        }
+        for name, value in zip(names, values, strict=True)
+        if not is_valid_name(value)
+    ]
+    if issues:
+        raise ApiError(400, "Invalid request", issues)
+    return values
+
+
+_PATH_ID_LABELS = {"run_id": "runId", "step_id": "stepId"}
 
 
 def _int_param(params: dict[str, str], name: str, default: int | None) -> int | None:
@@ -247,7 +306,7 @@ class FlowsApi:
         )
 
     async def get_run(self, request: Request) -> Response:
-        run = await self.store.get_run(request.path_params["run_id"])
+        run = await self.store.get_run(_run_id(request))
         if run is None:
             raise ApiError(404, "Run not found")
         return JSONResponse(run.to_json())
@@ -257,7 +316,7 @@ class FlowsApi:
         changes = body.changes()
         if not changes:
             raise ApiError(400, "No fields to update")
-        run = await self.store.update_run(request.path_params["run_id"], changes)
+        run = await self.store.update_run(_run_id(request), changes)
         if run is None:
             raise ApiError(400, "Run not found")
         return JSONResponse(run.to_json())
@@ -265,11 +324,8 @@ class FlowsApi:
     # -- stages, steps, fields ---------------------------------------------------------------
 
     async def schedule_stage(self, request: Request) -> Response:
-        body: ScheduleStageBody = await _body(request, ScheduleStageBody)
-        try:
-            check_stage_graph([(step.id, step.depends_on) for step in body.steps])
-        except MaxError as exc:
-            raise ApiError(400, exc.message) from None
+        run_id = _run_id(request)
+        body = await _body(request, ScheduleStageBody, check=_check_graph)
         steps = [
             StepSpec(
                 id=step.id,
@@ -280,7 +336,6 @@ class FlowsApi:
             )
             for step in body.steps
         ]
-        run_id = request.path_params["run_id"]
         try:
             scheduled = await self.engine.schedule_stage(run_id, body.stage, body.final, steps)
         except MaxError as exc:
@@ -299,7 +354,7 @@ class FlowsApi:
 
     async def post_fields(self, request: Request) -> Response:
         body: PostFieldsBody = await _body(request, PostFieldsBody)
-        run_id, step_id = request.path_params["run_id"], request.path_params["step_id"]
+        run_id, step_id = _run_and_step_ids(request)
         completed_at = await self.store.post_step_fields(run_id, step_id, body.fields)
         if completed_at is None:
             raise ApiError(400, f"Step not found: runId={run_id}, stepId={step_id}")
@@ -310,14 +365,14 @@ class FlowsApi:
     async def query_fields(self, request: Request) -> Response:
         params = _single_params(request, ("stepId", "fieldName"), "Invalid query parameters")
         items = await self.store.query_fields(
-            request.path_params["run_id"], params.get("stepId"), params.get("fieldName")
+            _run_id(request), params.get("stepId"), params.get("fieldName")
         )
         return JSONResponse({"fields": [item.to_json() for item in items]})
 
     # -- control operations ------------------------------------------------------------------
 
     async def abort(self, request: Request) -> Response:
-        run_id = request.path_params["run_id"]
+        run_id = _run_id(request)
         result = await self.engine.abort(run_id)
         previous = result.outcome.previous
         if previous is None:
@@ -329,7 +384,7 @@ class FlowsApi:
         )
 
     async def pause(self, request: Request) -> Response:
-        run_id = request.path_params["run_id"]
+        run_id = _run_id(request)
         result = await self.engine.pause(run_id)
         previous = result.outcome.previous
         if previous is None:
@@ -341,7 +396,7 @@ class FlowsApi:
         )
 
     async def resume(self, request: Request) -> Response:
-        run_id = request.path_params["run_id"]
+        run_id = _run_id(request)
         outcome = await self.engine.resume(run_id)
         if outcome.previous is None:
             raise ApiError(404, f"Run not found: {run_id}")
@@ -357,7 +412,7 @@ class FlowsApi:
         )
 
     async def retry_run(self, request: Request) -> Response:
-        run_id = request.path_params["run_id"]
+        run_id = _run_id(request)
         outcome = await self.engine.retry_run(run_id)
         previous = outcome.previous
         if previous is None:
@@ -381,7 +436,7 @@ class FlowsApi:
 
     async def retry_step(self, request: Request) -> Response:
         body: RetryStepBody = await _body(request, RetryStepBody, "Invalid request body")
-        run_id, step_id = request.path_params["run_id"], request.path_params["step_id"]
+        run_id, step_id = _run_and_step_ids(request)
         outcome = await self.engine.retry_step(run_id, step_id, body.cascade_downstream)
         run = outcome.run
         if run is None:
@@ -423,7 +478,7 @@ class FlowsApi:
     async def add_log(self, request: Request) -> Response:
         body: AddLogBody = await _body(request, AddLogBody)
         entry = await self.store.add_log(
-            request.path_params["run_id"],
+            _run_id(request),
             NewLog(
                 entity_type=body.entity_type,
                 level=body.level,
@@ -450,7 +505,7 @@ class FlowsApi:
             after=_int_param(params, "after", None),
             limit=_int_param(params, "limit", 100) or 0,
         )
-        logs = await self.store.list_logs(request.path_params["run_id"], query)
+        logs = await self.store.list_logs(_run_id(request), query)
         return JSONResponse({"logs": [entry.to_json() for entry in logs], "count": len(logs)})
 
     # -- helpers --------------------------------------------------------------------------------
@@ -460,6 +515,14 @@ class FlowsApi:
             self.engine.launch_initial_call(run_id)
 
         return BackgroundTask(launch)
+
+
+def _check_graph(body: ScheduleStageBody) -> None:
+    """Duplicate ids, unknown dependencies and cycles (linear in steps plus edges)."""
+    try:
+        check_stage_graph([(step.id, step.depends_on) for step in body.steps])
+    except MaxError as exc:
+        raise ApiError(400, exc.message) from None
 
 
 def _schedule_refusal(exc: MaxError) -> ApiError:
@@ -490,9 +553,10 @@ async def _not_found(request: Request, exc: Exception) -> Response:
     return JSONResponse({"error": "Not found"}, status_code=404)
 
 
-def create_app(engine: FlowEngine, *, environment: str) -> ASGIApp:
-    """The ASGI application serving ``engine``."""
+def create_app(engine: FlowEngine, *, environment: str, api_key: ApiKey | None = None) -> ASGIApp:
+    """The ASGI application serving ``engine``; with ``api_key``, requests must carry it."""
     api = FlowsApi(engine, environment=environment)
     app = Starlette(routes=api.routes(), exception_handlers={404: _not_found, 405: _not_found})
     app.router.redirect_slashes = False
-    return _StripTrailingSlash(app)
+    served = _StripTrailingSlash(app)
+    return served if api_key is None else RequireApiKey(served, api_key)

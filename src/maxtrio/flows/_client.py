@@ -2,7 +2,8 @@
 
 Thin on purpose: each method is one request and returns the decoded JSON body. A non-2xx
 answer raises ``flows.api_error`` carrying the server's ``error`` message and status; a server
-that cannot be reached raises ``flows.unreachable``.
+that cannot be reached raises ``flows.unreachable``. ``MAXQ_API_KEY``, when set, is sent as a
+bearer token (never printed: errors carry the server's message, not the request).
 """
 
 from __future__ import annotations
@@ -37,9 +38,14 @@ def default_api_url(environ: Mapping[str, str] = os.environ) -> str:
 class FlowsClient:
     """Talks to one flows server; use as ``async with FlowsClient(url) as client``."""
 
-    def __init__(self, api_url: str, *, timeout: float = 30.0) -> None:
+    def __init__(self, api_url: str, *, api_key: str | None = None, timeout: float = 30.0) -> None:
+        """``api_key`` defaults to ``MAXQ_API_KEY``; when there is one it is sent as
+        ``Authorization: Bearer <key>`` (a server started with a key refuses requests
+        without it)."""
         self.api_url = api_url.rstrip("/")
-        self._http = httpx.AsyncClient(base_url=self.api_url, timeout=timeout)
+        key = api_key if api_key is not None else os.environ.get("MAXQ_API_KEY")
+        headers = {"Authorization": f"Bearer {key}"} if key else None
+        self._http = httpx.AsyncClient(base_url=self.api_url, headers=headers, timeout=timeout)
 
     async def __aenter__(self) -> FlowsClient:
         return self

@@ -36,6 +36,7 @@ class FlowsConfig:
     abort_grace_ms: int = 5000
     log_level: str = "info"
     environment: str = "development"
+    api_key: str | None = attrs.field(default=None, repr=False)  # never shown or logged
 
     @property
     def database_path(self) -> Path:
@@ -68,6 +69,7 @@ class FlowsConfig:
             abort_grace_ms=_int(environ, "MAXQ_ABORT_GRACE_MS", 5000, minimum=0),
             log_level=log_level,
             environment=environ.get("NODE_ENV") or "development",
+            api_key=environ.get("MAXQ_API_KEY") or None,
         )
 
 

@@ -9,12 +9,17 @@ and a step retry resets.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
+
+import attrs
 
 from ._errors import ErrCircularDependency, ErrDuplicateStepIds, ErrUnknownDependency
 
 Graph = Mapping[str, Sequence[str]]
 """Step id → ids it depends on, in request (or storage) order."""
+
+CYCLE_IDS_SHOWN = 20  # a 10,000-step cycle names 20 of its steps, then counts the rest
 
 
 def check_stage_graph(steps: Sequence[tuple[str, Sequence[str]]]) -> dict[str, Sequence[str]]:
@@ -35,20 +40,28 @@ def check_stage_graph(steps: Sequence[tuple[str, Sequence[str]]]) -> dict[str, S
 def level_steps(graph: Graph) -> list[list[str]]:
     """Kahn levelling: level 0 has no dependencies, level n depends only on levels < n.
 
-    Dependencies outside the graph are ignored. Raise ``flows.circular_dependency`` naming the
-    steps that lie on a cycle (self-dependencies included), in graph order.
+    Linear in steps plus edges, and iterative (a 10,000-step chain is 10,000 levels, not a
+    recursion). Each level lists its steps in graph order. Dependencies outside the graph are
+    ignored. Raise ``flows.circular_dependency`` naming the steps that lie on a cycle
+    (self-dependencies included), in graph order.
     """
-    remaining = {step_id: {dep for dep in deps if dep in graph} for step_id, deps in graph.items()}
+    edges = _edges(graph)
+    waiting = {step_id: len(deps) for step_id, deps in edges.dependencies.items()}
+    position = {step_id: index for index, step_id in enumerate(graph)}
     levels: list[list[str]] = []
-    while remaining:
-        ready = [step_id for step_id, deps in remaining.items() if not deps]
-        if not ready:
-            raise ErrCircularDependency(ids=", ".join(_on_cycles(remaining)))
-        levels.append(ready)
-        for step_id in ready:
-            del remaining[step_id]
-        for deps in remaining.values():
-            deps.difference_update(ready)
+    level = [step_id for step_id, count in waiting.items() if count == 0]
+    while level:
+        levels.append(level)
+        following: list[str] = []
+        for step_id in level:
+            for child in edges.dependants[step_id]:
+                waiting[child] -= 1
+                if waiting[child] == 0:
+                    following.append(child)
+        level = sorted(following, key=position.__getitem__)
+    if sum(len(each) for each in levels) < len(graph):
+        blocked = [step_id for step_id, count in waiting.items() if count > 0]
+        raise ErrCircularDependency(ids=_id_list(_on_cycles(edges, blocked)))
     return levels
 
 
@@ -68,17 +81,70 @@ def downstream(graph: Graph, roots: Iterable[str]) -> list[str]:
     return [step_id for step_id in graph if step_id in seen]
 
 
-def _on_cycles(remaining: dict[str, set[str]]) -> list[str]:
-    """Peel off steps that only lead into or out of cycles; what is left lies on one."""
-    nodes = {step_id: set(deps) for step_id, deps in remaining.items()}
-    changed = True
-    while changed:
-        changed = False
-        depended_on = {dep for deps in nodes.values() for dep in deps}
-        for step_id in list(nodes):
-            if not nodes[step_id] & nodes.keys() or step_id not in depended_on:
-                del nodes[step_id]
-                changed = True
-        for deps in nodes.values():
-            deps.intersection_update(nodes.keys())
-    return [step_id for step_id in remaining if step_id in nodes]
+@attrs.frozen
+class _Edges:
+    """A graph's edges both ways, duplicates and outside dependencies dropped."""
+
+    dependencies: dict[str, set[str]]
+    dependants: dict[str, list[str]]
+
+
+def _edges(graph: Graph) -> _Edges:
+    dependencies = {step_id: {d for d in deps if d in graph} for step_id, deps in graph.items()}
+    dependants: dict[str, list[str]] = {step_id: [] for step_id in graph}
+    for step_id, deps in dependencies.items():
+        for dep in deps:
+            dependants[dep].append(step_id)
+    return _Edges(dependencies, dependants)
+
+
+def _on_cycles(edges: _Edges, blocked: list[str]) -> list[str]:
+    """Of the ``blocked`` steps (those Kahn could not place), the ones that lie on a cycle.
+
+    Kosaraju's strongly connected components, with explicit stacks (no recursion, linear): a
+    step lies on a cycle iff its component has more than one step or it depends on itself.
+    Steps that merely hang off a cycle, or sit between two, are not named.
+    """
+    alive = set(blocked)
+    finished: list[str] = []
+    seen: set[str] = set()
+    for root in blocked:
+        if root in seen:
+            continue
+        seen.add(root)
+        stack = [(root, iter(edges.dependencies[root]))]
+        while stack:
+            node, deps = stack[-1]
+            for dep in deps:
+                if dep in alive and dep not in seen:
+                    seen.add(dep)
+                    stack.append((dep, iter(edges.dependencies[dep])))
+                    break
+            else:
+                stack.pop()
+                finished.append(node)
+    component: dict[str, str] = {}
+    for root in reversed(finished):
+        if root in component:
+            continue
+        component[root] = root
+        frontier = [root]
+        while frontier:
+            for child in edges.dependants[frontier.pop()]:
+                if child in alive and child not in component:
+                    component[child] = root
+                    frontier.append(child)
+    sizes = Counter(component.values())
+    return [
+        step_id
+        for step_id in blocked
+        if sizes[component[step_id]] > 1 or step_id in edges.dependencies[step_id]
+    ]
+
+
+def _id_list(ids: list[str]) -> str:
+    """Comma-separated ids; a long list names the first ones and counts the rest."""
+    if len(ids) <= CYCLE_IDS_SHOWN:
+        return ", ".join(ids)
+    hidden = len(ids) - CYCLE_IDS_SHOWN
+    return ", ".join(ids[:CYCLE_IDS_SHOWN]) + f" … ({hidden} more)"

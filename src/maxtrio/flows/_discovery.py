@@ -5,7 +5,9 @@ Discovery is lazy — every launch looks at the disk again — so editing a flow
 once. The checks run in the contract's order and raise ``flows.launch_check`` carrying the
 contract's exact message:
 
-1. the names match ``^[a-zA-Z0-9_-]+$`` (so no ``..``, slashes or spaces);
+1. the names follow the name rule of ``_names.py`` (so no ``..``, slashes, spaces or control
+   characters) — the API refuses such names already, but rows written by other processes
+   reach this check too;
 2. the absolute script path lies strictly inside the absolute flows root — and, a maxtrio
    addition, so does its symlink-resolved path (a symlink cannot lead out of the root);
 3. the script exists and is executable.
@@ -14,14 +16,12 @@ contract's exact message:
 from __future__ import annotations
 
 import os
-import re
 
 import attrs
 import yaml
 
 from ._errors import ErrLaunchCheck
-
-NAME_PATTERN = re.compile(r"^[a-zA-Z0-9_-]+$")
+from ._names import name_problem
 
 
 @attrs.frozen
@@ -68,14 +68,9 @@ def read_flow_title(root: str | os.PathLike[str], flow_name: str) -> str | None:
 
 
 def _check_name(name: object, kind: str) -> None:
-    if not isinstance(name, str) or not name:
-        raise ErrLaunchCheck(text=f"{kind} name must be a non-empty string")
-    if not NAME_PATTERN.match(name):
-        raise ErrLaunchCheck(
-            text=(
-                f'Invalid {kind} name: "{name}". Only alphanumeric, underscore, and hyphen allowed.'
-            )
-        )
+    problem = name_problem(name, kind)
+    if problem is not None:
+        raise ErrLaunchCheck(text=problem)
 
 
 def _checked_script(root: str | os.PathLike[str], parts: tuple[str, ...]) -> Script:

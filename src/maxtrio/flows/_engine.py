@@ -17,6 +17,7 @@ from typing import Any
 import attrs
 import trio
 
+from ._auth import ApiKey
 from ._config import FlowsConfig
 from ._discovery import read_flow_title
 from ._models import Run, StepSpec
@@ -45,6 +46,7 @@ class FlowEngine:
         api_url: str,
         base_environment: Mapping[str, str],
         worker_id: str | None = None,
+        api_key: ApiKey | None = None,
     ) -> None:
         self.store = store
         self.config = config
@@ -57,6 +59,7 @@ class FlowEngine:
             base_environment=base_environment,
             capture_limit=config.max_log_capture,
             processes=self.processes,
+            api_key=api_key,
         )
         self.scheduler = StepScheduler(
             store,

@@ -7,11 +7,21 @@ other hand, are the contract's text verbatim because they end up in ``stderr`` c
 
 from __future__ import annotations
 
-from maxtrio.core import BadInput, Boundary, NotFound
+from maxtrio.core import BadInput, Boundary, NotAvailable, NotFound
 
 Flows = Boundary("flows")
 
 ErrInvalidConfig = Flows.define("invalid_config", facets=[BadInput], message="{reason}")
+ErrDataDirInUse = Flows.define(
+    "data_dir_in_use",
+    facets=[NotAvailable],
+    message="flows data dir {dir} is in use by {holder}",
+)
+ErrDataDirUnusable = Flows.define(
+    "data_dir_unusable",
+    facets=[BadInput],
+    message="cannot lock flows data dir {dir}: {reason}",
+)
 
 # Launch checks (spec §3.2); ``message`` is the exact text stored in stderr / logged.
 ErrLaunchCheck = Flows.define("launch_check", facets=[BadInput], message="{text}")

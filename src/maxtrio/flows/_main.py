@@ -35,6 +35,12 @@ def server_main() -> None:
     configure_logging(config.log_level)
     try:
         trio.run(functools.partial(serve, config, base_environment=dict(os.environ)))
+    except MaxError as exc:  # e.g. the data dir is held by another server
+        print(f"maxtrio-flows: {exc.message}", file=sys.stderr)
+        hint = exc.data.get("hint")
+        if hint:
+            print(f"  Hint: {hint}", file=sys.stderr)
+        raise SystemExit(1) from None
     except OSError as exc:
         print(f"maxtrio-flows: cannot serve on {config.host}:{config.port}: {exc}", file=sys.stderr)
         raise SystemExit(1) from None

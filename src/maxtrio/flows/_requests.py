@@ -9,7 +9,6 @@ Wire names are camelCase; attribute names are Python's.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from typing import Any, Literal, NewType, TypeVar, get_args, get_origin
 
@@ -20,13 +19,18 @@ from cattrs.gen import make_dict_structure_fn, override
 
 from maxtrio.core import json_kind
 
+from ._names import is_valid_name, name_problem
+
 T = TypeVar("T")
 
 NonEmptyStr = NewType("NonEmptyStr", str)
 StepId = NewType("StepId", str)
+FlowName = NewType("FlowName", str)
+ScriptName = NewType("ScriptName", str)
+StageName = NewType("StageName", str)  # any non-empty text a process environment can carry
+EnvValue = NewType("EnvValue", str)  # a string without NUL (it ends up in execve's envp)
 NonNegativeInt = NewType("NonNegativeInt", int)
 
-STEP_ID_PATTERN = re.compile(r"^[a-zA-Z0-9_-]+$")
 MAX_RETRIES = 2**31 - 1
 
 RunStatusInput = Literal["pending", "running", "completed", "failed"]
@@ -46,7 +50,7 @@ class InvalidBody(Exception):
 
 @attrs.frozen
 class CreateRunBody:
-    flow_name: NonEmptyStr
+    flow_name: FlowName
     input: Any = None
     metadata: Any = None
 
@@ -67,15 +71,15 @@ class UpdateRunBody:
 @attrs.frozen
 class StepBody:
     id: StepId
-    name: NonEmptyStr
+    name: ScriptName
     depends_on: list[str] = attrs.field(factory=list)
     max_retries: NonNegativeInt = NonNegativeInt(0)
-    env: dict[str, str] | None = None
+    env: dict[str, EnvValue] | None = None
 
 
 @attrs.frozen
 class ScheduleStageBody:
-    stage: NonEmptyStr
+    stage: StageName
     final: bool
     steps: list[StepBody]
 
@@ -133,11 +137,36 @@ def _non_empty_str(value: Any, _: Any) -> str:
 
 def _step_id(value: Any, _: Any) -> str:
     text = _non_empty_str(value, _)
-    if not STEP_ID_PATTERN.match(text):
+    if not is_valid_name(text):
         raise ValueError(
             "Step ID must contain only alphanumeric characters, hyphens, and underscores"
         )
     return text
+
+
+def _name_of(kind: str) -> Callable[[Any, Any], str]:
+    """A flow or step-script name: a non-empty string that follows the name rule."""
+
+    def structure(value: Any, _: Any) -> str:
+        text = _non_empty_str(value, _)
+        problem = name_problem(text, kind)
+        if problem is not None:
+            raise ValueError(problem)
+        return text
+
+    return structure
+
+
+def _without_nul(structure: Callable[[Any, Any], str]) -> Callable[[Any, Any], str]:
+    """``structure``, refusing text with a NUL: no process environment can carry one."""
+
+    def checked(value: Any, cls: Any) -> str:
+        text = structure(value, cls)
+        if "\0" in text:
+            raise ValueError("String must not contain a NUL character")
+        return text
+
+    return checked
 
 
 def _non_negative_int(value: Any, _: Any) -> int:
@@ -183,6 +212,12 @@ def _make_converter() -> cattrs.Converter:
     converter.register_structure_hook(bool, _expect("boolean", lambda v: isinstance(v, bool)))
     converter.register_structure_hook(NonEmptyStr, _non_empty_str)
     converter.register_structure_hook(StepId, _step_id)
+    converter.register_structure_hook(FlowName, _name_of("flow"))
+    converter.register_structure_hook(ScriptName, _name_of("step"))
+    converter.register_structure_hook(StageName, _without_nul(_non_empty_str))
+    converter.register_structure_hook(
+        EnvValue, _without_nul(_expect("string", lambda v: isinstance(v, str)))
+    )
     converter.register_structure_hook(NonNegativeInt, _non_negative_int)
     converter.register_structure_hook_func(_is_literal, _literal)
 

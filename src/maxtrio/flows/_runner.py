@@ -23,6 +23,7 @@ import trio
 
 from maxtrio.core import MaxError
 
+from ._auth import ApiKey
 from ._discovery import flow_script, step_script
 from ._environment import flow_environment, step_environment
 from ._errors import ErrLaunchCheck
@@ -47,8 +48,10 @@ class FlowRunner:
         base_environment: Mapping[str, str],
         capture_limit: int,
         processes: ProcessTable,
+        api_key: ApiKey | None = None,
     ) -> None:
         self._store = store
+        self._api_key = api_key
         self._flows_root = flows_root
         self._api_url = api_url
         self._base_environment = dict(base_environment)
@@ -165,6 +168,7 @@ class FlowRunner:
                 run_id=run.id,
                 flow_name=run.flow_name,
                 api_url=self._api_url,
+                api_token=self._api_token(run.id),
                 completed_stage=completed_stage,
                 failed_stage=failed_stage,
             )
@@ -187,6 +191,10 @@ class FlowRunner:
             still_wanted=still_wanted,
         )
 
+    def _api_token(self, run_id: str) -> str | None:
+        """``MAXQ_API_TOKEN`` for the scripts of ``run_id`` when the API requires a key."""
+        return None if self._api_key is None else self._api_key.run_token(run_id)
+
     # -- steps -------------------------------------------------------------------------------
 
     async def execute_step(self, claim: ClaimedStep) -> None:
@@ -203,6 +211,7 @@ class FlowRunner:
                     step_id=claim.step_id,
                     step_name=claim.step_name,
                     api_url=self._api_url,
+                    api_token=self._api_token(claim.run_id),
                     user_env=claim.env,
                 )
             except MaxError as exc:

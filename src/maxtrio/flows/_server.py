@@ -1,8 +1,11 @@
-"""The server: open the store, clean up after a previous server, listen, schedule (§2.3).
+"""The server: lock the data dir, open the store, clean up after a previous server, listen,
+schedule (§2.3).
 
 :func:`serve` is the whole lifetime of one server inside ``trio.run``: startup cleanup (orphan
 processes, interrupted runs) before the socket exists, then hypercorn's trio worker and the
-engine in one nursery. SIGTERM or SIGINT cancels that nursery: running scripts' process groups
+engine in one nursery. The data dir's lock (``_lock.py``) is held for the whole lifetime, so a
+second server on the same data dir refuses to start instead of "cleaning up" this one's runs.
+SIGTERM or SIGINT cancels that nursery: running scripts' process groups
 are killed, the database is closed, and the call returns — well within the 2 s harnesses allow.
 Run state is left to the next startup's cleanup.
 """
@@ -21,9 +24,11 @@ from hypercorn.trio.run import worker_serve
 from hypercorn.utils import wrap_app
 
 from ._api import create_app
+from ._auth import ApiKey
 from ._clock import MonotonicMsClock
 from ._config import FlowsConfig
 from ._engine import FlowEngine
+from ._lock import DataDirLock
 from ._orphans import kill_orphans
 from ._sqlite_store import SqliteFlowStore
 
@@ -38,7 +43,23 @@ async def serve(
     base_environment: Mapping[str, str],
     task_status: trio.TaskStatus[int] = trio.TASK_STATUS_IGNORED,
 ) -> None:
-    """Serve until SIGTERM/SIGINT or cancellation; ``task_status`` receives the bound port."""
+    """Serve until SIGTERM/SIGINT or cancellation; ``task_status`` receives the bound port.
+
+    Raise ``flows.data_dir_in_use`` (before touching anything) when another server holds the
+    data dir.
+    """
+    lock = DataDirLock.acquire(config.data_dir)
+    try:
+        await _serve_locked(config, base_environment, task_status)
+    finally:
+        lock.release()
+
+
+async def _serve_locked(
+    config: FlowsConfig,
+    base_environment: Mapping[str, str],
+    task_status: trio.TaskStatus[int],
+) -> None:
     store = await SqliteFlowStore.open(config.database_path, MonotonicMsClock())
     try:
         orphans = await kill_orphans(store.known_run_ids, config.abort_grace_ms / 1000)
@@ -53,13 +74,15 @@ async def serve(
         for sock in sockets.insecure_sockets:
             sock.listen(http.backlog)
         port = int(sockets.insecure_sockets[0].getsockname()[1])
+        api_key = ApiKey(config.api_key) if config.api_key else None
         engine = FlowEngine(
             store,
             config,
             api_url=config.api_url_for(port),
             base_environment=base_environment,
+            api_key=api_key,
         )
-        asgi_app: Any = create_app(engine, environment=config.environment)
+        asgi_app: Any = create_app(engine, environment=config.environment, api_key=api_key)
         app = wrap_app(asgi_app, 0, "asgi")
         async with trio.open_nursery() as nursery:
             await nursery.start(_cancel_on_signal, nursery.cancel_scope)

@@ -34,6 +34,7 @@ from ._sync_meta import SqliteSyncMeta
 from ._sync_store import SqliteSyncStore
 from ._table import Column, TableSpec
 from ._task_store import SqliteTaskStore
+from ._text_index import TextIndex, is_text_index_table
 from ._values import format_date, number_text, parse_date
 
 __all__ = [
@@ -64,9 +65,11 @@ __all__ = [
     "SqliteTaskStore",
     "Storage",
     "TableSpec",
+    "TextIndex",
     "column_name",
     "ensure_execution_tables",
     "format_date",
+    "is_text_index_table",
     "number_text",
     "open_installation_store",
     "parse_date",

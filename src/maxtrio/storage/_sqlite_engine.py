@@ -50,6 +50,7 @@ from ._page_plan import plan_page
 from ._sql import CompiledQuery, compile_query
 from ._sync_state import fold_legacy_sync_meta
 from ._table import Column, SyncStamp, TableSpec, table_specs
+from ._text_index import WriteRun
 from ._values import (
     TEXT_EXPECTED,
     BadValue,
@@ -150,7 +151,7 @@ class SqliteEngine(DerivedReads):
 
     def prepare_writes(
         self, entities: Sequence[EntityInput | EntityColumns], stamp: SyncStamp | None = None
-    ) -> list[tuple[str, list[tuple[Any, ...]]]]:
+    ) -> list[WriteRun]:
         """Validate and convert a batch into ``(sql, rows)`` runs, in input order.
 
         Pure Python (no database access), so callers that combine entity writes with other
@@ -161,7 +162,7 @@ class SqliteEngine(DerivedReads):
         """
         if not any(isinstance(e, EntityColumns) for e in entities):
             return self._prepare_inputs(entities, stamp)  # type: ignore[arg-type]
-        out: list[tuple[str, list[tuple[Any, ...]]]] = []
+        out: list[WriteRun] = []
         pending: list[EntityInput] = []
         for item in entities:
             if isinstance(item, EntityColumns):
@@ -176,9 +177,7 @@ class SqliteEngine(DerivedReads):
             out += self._prepare_inputs(pending, stamp)
         return out
 
-    def _prepare_columns(
-        self, batch: EntityColumns, stamp: SyncStamp | None
-    ) -> tuple[str, list[tuple[Any, ...]]]:
+    def _prepare_columns(self, batch: EntityColumns, stamp: SyncStamp | None) -> WriteRun:
         table = self.table(batch.entity_def)
         type_name = batch.entity_def.name
         ids = batch.ids
@@ -204,11 +203,12 @@ class SqliteEngine(DerivedReads):
                     expected=bad.expected,
                     got=describe(bad.got),
                 ) from None
-        return table.upsert_sql(fields, stamp), list(zip(ids, *columns))  # noqa: B905
+        rows = list(zip(ids, *columns))  # noqa: B905 - every column has len(ids) values
+        return table.upsert_sql(fields, stamp), rows, table.text_writer(fields)
 
     def _prepare_inputs(
         self, entities: Sequence[EntityInput], stamp: SyncStamp | None = None
-    ) -> list[tuple[str, list[tuple[Any, ...]]]]:
+    ) -> list[WriteRun]:
         fields_list = list(map(_FIELDS, entities))
         first = fields_list[0]
         refs = list(map(_REF, entities))
@@ -236,7 +236,7 @@ class SqliteEngine(DerivedReads):
         fields_list: list[Any],
         keys: tuple[str, ...],
         stamp: SyncStamp | None,
-    ) -> tuple[str, list[tuple[Any, ...]]]:
+    ) -> WriteRun:
         """Inputs of one type with the same keys, taken apart into columns and prepared as a
         column batch. Raises ``KeyError`` when an input lacks one of ``keys`` (the caller then
         falls back to runs)."""
@@ -250,14 +250,16 @@ class SqliteEngine(DerivedReads):
         return self._prepare_columns(EntityColumns(entity, list(map(_ID, refs)), columns), stamp)
 
     @staticmethod
-    def apply_writes(
-        conn: apsw.Connection, batches: list[tuple[str, list[tuple[Any, ...]]]]
-    ) -> None:
-        """Execute prepared runs on ``conn`` (the caller holds the transaction)."""
-        for sql, rows in batches:
-            conn.executemany(sql, rows)
+    def apply_writes(conn: apsw.Connection, batches: list[WriteRun]) -> None:
+        """Execute prepared runs on ``conn`` (the caller holds the transaction); a table's
+        text index is kept in step in the same transaction."""
+        for sql, rows, text in batches:
+            if text is None:
+                conn.executemany(sql, rows)
+            else:
+                text.apply(conn, sql, rows)
 
-    def prepare_deletes(self, refs: Sequence[Ref]) -> list[tuple[str, list[tuple[Any, ...]]]]:
+    def prepare_deletes(self, refs: Sequence[Ref]) -> list[WriteRun]:
         """``(sql, rows)`` runs deleting ``refs`` (one statement per type), for
         :meth:`apply_writes`."""
         by_table: dict[str, list[tuple[Any, ...]]] = {}
@@ -265,18 +267,27 @@ class SqliteEngine(DerivedReads):
             table = self.table(ref.entity_def)
             if is_utf8_text(ref.id):  # never stored otherwise
                 by_table.setdefault(table.quoted, []).append((ref.id,))
-        return [(f"DELETE FROM {name} WHERE _id = ?", rows) for name, rows in by_table.items()]
+        # Deletes need no index work here: the index's trigger removes the rows' terms.
+        return [
+            (f"DELETE FROM {name} WHERE _id = ?", rows, None) for name, rows in by_table.items()
+        ]
 
     async def delete_many(self, refs: Sequence[Ref]) -> int:
         """Delete the rows of ``refs`` (missing ones are ignored); returns how many went."""
         runs = self.prepare_deletes(refs)
 
-        def delete(conn: apsw.Connection) -> int:
-            before = conn.total_changes()
-            self.apply_writes(conn, runs)
-            return int(conn.total_changes() - before)
+        return await self.database.write(lambda conn: self.apply_deletes(conn, runs)) if runs else 0
 
-        return await self.database.write(delete) if runs else 0
+    @staticmethod
+    def apply_deletes(conn: apsw.Connection, runs: list[WriteRun]) -> int:
+        """Execute prepared deletes on ``conn``; returns how many rows went. Counted statement
+        by statement: ``total_changes`` would count the full-text index's trigger work too."""
+        removed = 0
+        for sql, rows, _ in runs:
+            for row in rows:
+                conn.execute(sql, row)
+                removed += conn.changes()
+        return removed
 
     # -- single-entity reads -----------------------------------------------------------------
 

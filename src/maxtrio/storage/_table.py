@@ -31,6 +31,7 @@ from maxtrio.core import SQL_TYPES, EntityDef, EntityResult, FieldKind, Ref, Sch
 
 from ._errors import ErrColumnCollision, ErrFieldNotFound, ErrTableCollision
 from ._naming import column_name, quote, table_name
+from ._text_index import TextWriter, text_index_for
 from ._values import reader_for
 
 ID_COLUMN = "_id"
@@ -91,7 +92,12 @@ class TableSpec:
             columns.append(Column(fname, cname, field.kind, SQL_TYPES[field.kind], target))
         self.columns: tuple[Column, ...] = tuple(columns)
         self.by_field: Mapping[str, Column] = {c.field: c for c in columns}
+        #: The full-text index over the string fields (None when there are none).
+        self.text_index = text_index_for(
+            self.name, [c.name for c in columns if c.kind is FieldKind.STRING]
+        )
         self._upsert_sql: dict[tuple[str, ...], str] = {}
+        self._text_writers: dict[tuple[str, ...], TextWriter] = {}
         # Column position (``PRAGMA table_info`` cid) of each field, read by ``migrate``; the
         # declaration order until then (the order a fresh table gets).
         self.positions: dict[str, int] = {c.field: i + 1 for i, c in enumerate(columns)}
@@ -129,6 +135,8 @@ class TableSpec:
                     conn.execute(f"ALTER TABLE {self.quoted} ADD COLUMN {name} INTEGER")
         cids = {row[1]: int(row[0]) for row in conn.execute(f"PRAGMA table_info({self.quoted})")}
         self.positions = {c.field: cids[c.name] for c in self.columns}
+        if self.text_index is not None:
+            self.text_index.migrate(conn)
         self._upsert_sql.clear()
         return upgraded
 
@@ -185,6 +193,16 @@ class TableSpec:
             f"INSERT INTO {self.quoted} ({names}) VALUES ({marks}) "
             f"ON CONFLICT(_id) DO UPDATE SET {', '.join(updates)}"
         )
+
+    def text_writer(self, fields: tuple[str, ...]) -> TextWriter | None:
+        """How an upsert of these fields keeps the text index in step (None: no index)."""
+        if self.text_index is None:
+            return None
+        writer = self._text_writers.get(fields)
+        if writer is None:
+            writer = self.text_index.writer([self.by_field[f].name for f in fields])
+            self._text_writers[fields] = writer
+        return writer
 
     # -- reads -------------------------------------------------------------------------------
 
@@ -254,4 +272,14 @@ def table_specs(schema: Schema) -> dict[str, TableSpec]:
                     entityType=entity.name, table=table.name, reason=f"as {other.entity.name} does"
                 )
         tables[entity.name] = table
+    # ``Foo`` with text fields owns ``_foo_fts`` and FTS5's ``_foo_fts_*`` tables.
+    for table in tables.values():
+        for other in tables.values():
+            index = other.text_index
+            if index is not None and table.name.startswith(index.name):
+                raise ErrTableCollision(
+                    entityType=table.entity.name,
+                    table=table.name,
+                    reason=f"which belongs to the full-text index of {other.entity.name}",
+                )
     return tables

@@ -407,9 +407,7 @@ class SqliteTaskStore:
             )
             if upserts:
                 engine.apply_writes(conn, engine.prepare_writes(upserts, SyncStamp(at, number)))
-            before = conn.total_changes()
-            engine.apply_writes(conn, deletes)
-            removed = conn.total_changes() - before
+            removed = engine.apply_deletes(conn, deletes)
             conn.execute(
                 "UPDATE _max_sync SET removed = ?, requests = ? WHERE id = ?",
                 (removed, requests, sync_id),

@@ -1,0 +1,150 @@
+"""The full-text index of entity tables: kept in step by every write, migrated, rebuilt.
+
+The property: after any sequence of partial upserts (ids repeated within and across batches,
+text set, changed, cleared, left out) and deletes, FTS5's own integrity check against the
+entity table passes, and a match for each word finds exactly the rows a Python model says
+hold it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import apsw
+import trio
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from maxtrio.core import EntityDef, EntityInput, Field, Schema
+from maxtrio.storage import SqliteEngine, is_text_index_table
+
+from ..hypothesis_budget import examples
+
+Note = EntityDef.create(
+    "Note",
+    {"title": Field.string(), "body": Field.string(), "size": Field.number()},
+)
+SCHEMA = Schema.create("notes", [Note])
+WORDS = ["alpha", "beta", "gamma", "delta"]
+
+texts = st.one_of(st.none(), st.lists(st.sampled_from(WORDS), min_size=0, max_size=3).map(" ".join))
+upserts = st.lists(
+    st.tuples(
+        st.sampled_from(["n1", "n2", "n3", "n4"]),
+        st.fixed_dictionaries({}, optional={"title": texts, "body": texts, "size": st.just(1)}),
+    ),
+    min_size=1,
+    max_size=6,
+)
+operations = st.lists(
+    st.one_of(
+        upserts.map(lambda batch: ("upsert", batch)),
+        st.lists(st.sampled_from(["n1", "n2", "n3", "n4"]), max_size=2).map(
+            lambda ids: ("delete", ids)
+        ),
+    ),
+    min_size=1,
+    max_size=8,
+)
+
+
+def check_index(conn: apsw.Connection) -> None:
+    """FTS5 compares its index with the entity table (rank 1: against the content too)."""
+    conn.execute("INSERT INTO _note_fts(_note_fts, rank) VALUES ('integrity-check', 1)")
+
+
+def matches(conn: apsw.Connection, word: str) -> set[str]:
+    sql = "SELECT n._id FROM _note n JOIN _note_fts f ON f.rowid = n.rowid WHERE _note_fts MATCH ?"
+    return {row[0] for row in conn.execute(sql, (word,))}
+
+
+@settings(max_examples=examples(60), deadline=None)
+@given(operations)
+def test_the_index_follows_every_upsert_and_delete(ops: list[tuple[str, Any]]) -> None:
+    model: dict[str, dict[str, Any]] = {}
+
+    async def main() -> None:
+        engine = SqliteEngine.open(":memory:", SCHEMA)
+        try:
+            conn = engine.database.writer
+            for kind, arg in ops:
+                if kind == "upsert":
+                    await engine.store_many([EntityInput(Note.ref(i), f) for i, f in arg])
+                    for i, fields in arg:
+                        model.setdefault(i, {"title": None, "body": None}).update(
+                            {k: v for k, v in fields.items() if k != "size"}
+                        )
+                else:
+                    await engine.delete_many([Note.ref(i) for i in arg])
+                    for i in arg:
+                        model.pop(i, None)
+                check_index(conn)
+                for word in WORDS:
+                    expected = {
+                        i
+                        for i, row in model.items()
+                        if any(word in (text or "").split() for text in row.values())
+                    }
+                    assert matches(conn, word) == expected, (word, model)
+        finally:
+            engine.close()
+
+    trio.run(main)
+
+
+async def test_an_existing_file_without_an_index_gets_one_with_its_rows(tmp_path: Path) -> None:
+    path = tmp_path / "data.db"
+    engine = SqliteEngine.open(path, SCHEMA)
+    await engine.store_many([EntityInput(Note.ref("n1"), {"title": "alpha beta"})])
+    engine.close()
+    conn = apsw.Connection(str(path))  # a file from before the index existed
+    conn.execute("DROP TRIGGER _note_fts_delete; DROP TABLE _note_fts")
+    conn.close()
+    engine = SqliteEngine.open(path, SCHEMA)
+    try:
+        check_index(engine.database.writer)
+        assert matches(engine.database.writer, "beta") == {"n1"}
+    finally:
+        engine.close()
+
+
+async def test_a_new_text_field_rebuilds_the_index_over_it(tmp_path: Path) -> None:
+    path = tmp_path / "data.db"
+    engine = SqliteEngine.open(path, SCHEMA)
+    await engine.store_many([EntityInput(Note.ref("n1"), {"title": "alpha"})])
+    engine.close()
+    wider = EntityDef.create("Note", {**Note.fields, "tags": Field.string()})
+    engine = SqliteEngine.open(path, Schema.create("notes", [wider]))
+    try:
+        await engine.store_many([EntityInput(wider.ref("n1"), {"tags": "gamma"})])
+        conn = engine.database.writer
+        check_index(conn)
+        assert matches(conn, "alpha") == matches(conn, "gamma") == {"n1"}
+        columns = [row[1] for row in conn.execute("PRAGMA table_info(_note_fts)")]
+        assert columns == ["title", "body", "tags"]
+    finally:
+        engine.close()
+
+
+def test_index_tables_are_told_apart_from_entity_tables() -> None:
+    for name in ("_note_fts", "_note_fts_data", "_note_fts_idx", "_note_fts_config"):
+        assert is_text_index_table(name)
+    for name in ("_note", "_fts_note", "_max_tasks", "_note_ftsx"):
+        assert not is_text_index_table(name)
+
+
+async def test_a_sync_style_resync_of_unchanged_rows_does_no_index_work(tmp_path: Path) -> None:
+    engine = SqliteEngine.open(tmp_path / "data.db", SCHEMA)
+    try:
+        batch = [EntityInput(Note.ref(f"n{i}"), {"title": f"alpha {i}"}) for i in range(50)]
+        await engine.store_many(batch)
+        conn = engine.database.writer
+        before = conn.total_changes()
+        await engine.store_many(batch)  # the same text again
+        assert conn.total_changes() - before == 50  # the 50 upserts, no index rows
+        await engine.store_many([EntityInput(Note.ref("n7"), {"title": "beta"})])
+        assert matches(conn, "beta") == {"n7"} and "n7" not in matches(conn, "alpha")
+        check_index(conn)
+    finally:
+        engine.close()
