@@ -50,13 +50,23 @@ BAD_INVOCATIONS: list[tuple[list[str], str, int]] = [
      ".all", 1),
     ([*SEARCH, "--all", "-o", "json"], "--all with -o json — JSON output always returns a single "
      "page. Use -o ndjson for streaming, or paginate with --after.", 1),
-    ([*SEARCH, "--order-by", "nope"], "nope", 1),
+    ([*SEARCH, "--order-by", "nope"], 'Invalid --order-by "nope" — AcmeTask has no field', 1),
     ([*SEARCH, "--order-by", ":desc"], "Invalid --order-by", 1),
     ([*SEARCH, "--order-by", "_ref"], "_ref", 1),
     ([*SEARCH, "--limit", "-1"], "Invalid value for '--limit': limit must be ≥ 0", 2),
     ([*SEARCH, "--limit", "ten"], "'ten' is not a valid integer", 2),
     ([*SEARCH, "--limit", "1" + "0" * 27], "limit must be ≤ 1000000000", 2),
-    ([*SEARCH, "--after", "garbage"], "garbage", 1),
+    ([*SEARCH, "--after", "garbage"], 'Invalid cursor "garbage": expected a RefKey such as '
+     "ein:AcmeTask:<id>", 1),
+    ([*SEARCH, "--after", "ein:AcmeUser:u1"], "it is a cursor of AcmeUser, not of AcmeTask", 1),
+    ([*SEARCH, "-f", "title IN ()"], "Empty IN list", 1),
+    ([*SEARCH, "-f", "title NOT IN (a)"], "(write NOT title IN (…) or title IS NOT NULL)", 1),
+    ([*SEARCH, "-f", "title IS"], "Expected NULL or NOT NULL after IS", 1),
+    ([*SEARCH, "-f", "status = x AND NOT"], "Expected a condition after NOT", 1),
+    ([*SEARCH, "-f", "NOT nope IS NULL"], 'Unknown field "nope". Valid fields: _id, title', 1),
+    ([*SEARCH, "--fields", "title,nosuch"], 'Unknown field "nosuch" in --fields. Fields '
+     "AcmeTask stores: _id, _ref, title,", 1),
+    ([*SEARCH, "--fields", "project,tasks"], 'Unknown field "tasks" in --fields', 1),
     ([*SEARCH, "-o", "xml"], "Invalid value for '-o' / '--output'", 2),
     # sync
     ([*WS, "sync"], "Missing argument 'INSTALLATION' (or pass --all).", 2),

@@ -1,12 +1,17 @@
-"""The where tree, the query builder, projections and field selectors (spec sync-engine §3.7)."""
+"""The where tree (with NOT, IN and null tests, and its wire form), the query builder,
+projections and field selectors (spec sync-engine §3.7), and how user text appears in errors."""
 
 from __future__ import annotations
+
+import json
 
 import pytest
 
 from maxtrio.core import (
     ALL,
     EMPTY_WHERE,
+    NULL_TESTS,
+    QUOTE_LIMIT,
     EntityDef,
     EntityQuery,
     Field,
@@ -18,10 +23,18 @@ from maxtrio.core import (
     Query,
     Where,
     WhereGroup,
+    WhereNot,
     and_,
+    closest,
+    did_you_mean,
     is_leaf,
     iter_leaves,
+    not_,
     or_,
+    printable,
+    quote_input,
+    where_from_wire,
+    where_to_wire,
 )
 
 Task = EntityDef.create(
@@ -32,7 +45,10 @@ Task = EntityDef.create(
 
 class TestWhereTree:
     def test_ops_are_the_closed_set(self) -> None:
-        assert [op.value for op in Op] == ["=", "!=", ">", "<", ">=", "<=", "contains"]
+        assert [op.value for op in Op] == [
+            *("=", "!=", ">", "<", ">=", "<=", "contains"),
+            *("in", "is null", "is not null"),
+        ]
 
     def test_leaf_converts_the_op(self) -> None:
         leaf = Where("priority", ">=", 5)
@@ -182,3 +198,70 @@ class TestFieldSelector:
         nothing = FieldSelector.select()
         assert nothing.fields == ()
         assert not nothing.is_all
+
+
+class TestNotInAndNullTests:
+    def test_not_in_and_null_leaves_and_their_leaves(self) -> None:
+        tree = and_(
+            not_(or_(Where("title", Op.IN, ("a", "b")), Where("done", Op.IS_NULL, None))),
+            Where("priority", Op.IS_NOT_NULL, None),
+        )
+        assert [leaf.field for leaf in iter_leaves(tree)] == ["title", "done", "priority"]
+        assert not_(EMPTY_WHERE) == WhereNot(EMPTY_WHERE)
+        assert {Op.IS_NULL, Op.IS_NOT_NULL} == NULL_TESTS
+
+    def test_wire_form_round_trips(self) -> None:
+        tree = and_(
+            not_(Where("title", Op.IN, ("a", 2, True))),
+            Where("done", Op.IS_NULL, None),
+            not_(not_(Where("priority", Op.IS_NOT_NULL, None))),
+        )
+        wire = where_to_wire(tree)
+        assert wire["clauses"][0] == {
+            "not": {"field": "title", "op": "in", "value": ["a", 2, True]}
+        }
+        assert wire["clauses"][1] == {"field": "done", "op": "is null", "value": None}
+        assert where_from_wire(json.loads(json.dumps(wire))) == tree
+
+    @pytest.mark.parametrize(
+        "wire",
+        [
+            {"field": "a", "op": "in", "value": "x"},
+            {"field": "a", "op": "in", "value": [["nested"]]},
+            {"field": "a", "op": "is null", "value": 1},
+            {"not": 5},
+        ],
+    )
+    def test_malformed_wire_forms_are_rejected(self, wire: dict[str, object]) -> None:
+        with pytest.raises(ValueError):
+            where_from_wire(wire)
+
+
+class TestUserText:
+    def test_printable_escapes_control_characters_and_surrogates(self) -> None:
+        assert printable("a\nb\x00c\ud800é") == "a\\nb\\x00c\\ud800é"
+        assert printable("plain text") == "plain text"
+
+    def test_quote_input_shortens_to_the_limit_without_cutting_an_escape(self) -> None:
+        assert quote_input("short") == "short"
+        long = quote_input("x" * 40_000)
+        assert len(long) == QUOTE_LIMIT and long.endswith("…")
+        escaped = quote_input("\n" * 300, limit=10)
+        assert escaped == "\\n" * 4 + "…"
+        assert quote_input("a" * 9 + "\x00", limit=10) == "a" * 9 + "…"
+
+    @pytest.mark.parametrize(
+        ("word", "choices", "expected"),
+        [
+            ("titel", ["title", "status"], "title"),
+            ("acmetask", ["AcmeUser", "AcmeTask"], "AcmeTask"),
+            ("AcmeTsk", ["AcmeUser", "AcmeTask"], "AcmeTask"),
+            ("title", ["title"], None),
+            ("zzz", ["title", "status"], None),
+            ("x", [], None),
+        ],
+    )
+    def test_closest(self, word: str, choices: list[str], expected: str | None) -> None:
+        assert closest(word, choices) == expected
+        hint = did_you_mean(word, choices)
+        assert hint == (None if expected is None else f'did you mean "{expected}"?')

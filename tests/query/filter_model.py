@@ -23,9 +23,15 @@ test can compare ``Engine.query`` results with a plain Python filter over the sa
   against the stored value's text — every character is literal: ``%``, ``_`` and ``\\`` (the
   MAXTRIO escaping of §14.4), NUL and other control characters. The value is not
   column-converted. NULL never matches.
+* **in** is ``=`` against each listed value (each bound as above): true when one matches,
+  so a NULL field never matches. **is null** / **is not null** test the stored value after
+  write conversion (a NaN number is stored as NULL).
 * **groups**: children that are empty groups (recursively) are dropped, as the SQL compiler
   drops them; a group with no children left matches every row; otherwise ``and`` = all,
   ``or`` = any.
+* **not** is the plain complement of its clause — two-valued logic: every comparison above
+  is already false (never unknown) on NULL, so ``not (text = "a")`` keeps rows whose text is
+  NULL. ``not`` of an empty group matches nothing.
 
 Without ``entity_def`` a column's affinity is guessed from the stored value (text → TEXT,
 anything else → REAL) and ref reduction does not happen; pass the def for exact answers.
@@ -54,6 +60,7 @@ from maxtrio.core import (
     Where,
     WhereClause,
     WhereGroup,
+    WhereNot,
     try_parse_ref_key,
 )
 
@@ -81,6 +88,8 @@ def evaluate(
     where: WhereClause, row: Mapping[str, Any], entity_def: EntityDef | None = None
 ) -> bool:
     """True when the engine would return ``row`` for the filter ``where``."""
+    if isinstance(where, WhereNot):
+        return not evaluate(where.clause, row, entity_def)
     if isinstance(where, WhereGroup):
         clauses = [c for c in where.clauses if not is_empty(c)]
         if not clauses:
@@ -111,15 +120,19 @@ def _evaluate_leaf(leaf: Where, row: Mapping[str, Any], entity_def: EntityDef | 
     raw = row.get(leaf.field)
     affinity = _column_affinity(kind, raw)
     stored = _store(_write(raw, kind), affinity)
+    if leaf.op is Op.IS_NULL:
+        return stored is None
+    if leaf.op is Op.IS_NOT_NULL:
+        return stored is not None
     if stored is None:
         return False
     if leaf.op is Op.CONTAINS:
         return _contains(stored, leaf.value)
-    bound = _bind(leaf.value, kind)
-    if bound is None:
+    if leaf.op is Op.IN:
+        return any(_order(stored, value, kind, affinity) == 0 for value in leaf.value)
+    order = _order(stored, leaf.value, kind, affinity)
+    if order is None:
         return False
-    operand = _compare_affinity(bound, affinity)
-    order = _compare(stored, operand)
     match leaf.op:
         case Op.EQ:
             return order == 0
@@ -134,6 +147,15 @@ def _evaluate_leaf(leaf: Where, row: Mapping[str, Any], entity_def: EntityDef | 
         case Op.GE:
             return order >= 0
     raise AssertionError(leaf.op)
+
+
+def _order(stored: Any, value: Any, kind: FieldKind | None, affinity: Affinity) -> int | None:
+    """How a non-NULL stored value orders against a filter value (None: the value binds
+    NULL, so no comparison matches)."""
+    bound = _bind(value, kind)
+    if bound is None:
+        return None
+    return _compare(stored, _compare_affinity(bound, affinity))
 
 
 def _kind(field: str, entity_def: EntityDef | None) -> FieldKind | None:

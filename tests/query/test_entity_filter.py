@@ -147,6 +147,8 @@ def test_id_and_ref_fields_are_filterable(text: str) -> None:
         ("tasks=1", "tasks"),  # collection fields are not filterable (MAXTRIO, B16)
         ("_ref=ein:Item:1", "_ref"),  # _ref may only be selected
         ("Name=Acme", "Name"),
+        ("NOT nope IS NULL", "nope"),  # MAXTRIO: in every kind of condition
+        ("name=a AND NOT (nope IN (1, 2))", "nope"),
     ],
 )
 def test_unknown_fields(text: str, field: str) -> None:
@@ -162,6 +164,43 @@ def test_unknown_fields(text: str, field: str) -> None:
     assert err.data["field"] == field
     assert err.data["index"] == text.index(field)
     assert err.message == f'Invalid filter "{text}" — {reason}'
+
+
+@pytest.mark.parametrize(
+    ("text", "hint"),
+    [
+        ("nmae = x", 'did you mean "name"?'),
+        ("Name = x", 'did you mean "name"?'),
+        ("priorty IS NULL", 'did you mean "priority"?'),
+        ("name = x OR stauts IN (a)", 'did you mean "status"?'),
+        ("zzz = 1", None),
+    ],
+)
+def test_unknown_fields_suggest_the_closest_field(text: str, hint: str | None) -> None:
+    with pytest.raises(MaxError) as info:
+        parse_where(text, Item)
+    assert info.value.data.get("hint") == hint
+
+
+def test_huge_and_unprintable_filters_are_quoted_shortly() -> None:
+    """The error line quotes at most ~200 characters of the filter, escapes included."""
+    huge = "nope = 1 AND " + " AND ".join(f"name = v{i}" for i in range(3000))
+    with pytest.raises(MaxError) as info:
+        parse_where(huge, Item)
+    assert len(info.value.message) < 500
+    assert info.value.data["expression"] == huge  # the data keeps it whole
+    assert '"nope = 1 AND name = v0 AND' in info.value.message
+    with pytest.raises(MaxError) as info:
+        parse_where("name = 'a\nb' AND x\u2028y = 1\x00", Item)
+    message = info.value.message
+    assert message.isprintable() and "\\n" in message and "\\u2028" in message
+    long_name = "f" * 10_000
+    with pytest.raises(MaxError) as info:
+        parse_where(f"{long_name} = 1", Item)
+    assert len(info.value.message) < 600
+    with pytest.raises(MaxError) as info:
+        parse_where(f"{long_name} 1", Item)  # a syntax error that names the field
+    assert len(info.value.message) < 400
 
 
 def test_first_unknown_field_from_the_left_is_reported() -> None:

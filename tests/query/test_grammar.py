@@ -10,10 +10,14 @@ from maxtrio.query import (
     FILTER_OPERATORS,
     JS_WHITESPACE,
     MAX_CONDITIONS,
+    MAX_LIST_VALUES,
     MAX_NESTING,
     Comparison,
     FilterAst,
+    InList,
     Logical,
+    Not,
+    NullTest,
     Value,
     parse_filter,
 )
@@ -171,6 +175,9 @@ def test_keywords_can_be_field_names_and_values() -> None:
         ('name = "日本語"', "日本語"),
         ('name = "😀 emoji 👍🏽"', "😀 emoji 👍🏽"),
         ('name = "\\\\"', "\\"),
+        # MAXTRIO: either quote's escape works inside either kind of quotes
+        ("name = 'say \\\"hi\\\"'", 'say "hi"'),
+        ('name = "it\\\'s"', "it's"),
     ],
 )
 def test_quoted_values_and_escapes(text: str, raw: str) -> None:
@@ -190,6 +197,86 @@ def test_emoji_inside_quotes_then_more_conditions() -> None:
     assert parse_filter("a='😀' AND b='👍🏽x'") == Logical(
         "AND", cmp("a", "=", "😀", True), cmp("b", "=", "👍🏽x", True)
     )
+
+
+# -- MAXTRIO additions: NOT, IN, IS [NOT] NULL -------------------------------------------------
+
+
+def values(*raws: str, quoted: bool = False) -> tuple[Value, ...]:
+    return tuple(Value(raw, quoted) for raw in raws)
+
+
+@pytest.mark.parametrize(
+    ("text", "ast"),
+    [
+        ("status IN (todo, done)", InList("status", values("todo", "done"))),
+        ("status in(todo,done)", InList("status", values("todo", "done"))),
+        (
+            "status IN ( todo , 'in progress' )",
+            InList("status", (Value("todo"), Value("in progress", True))),
+        ),
+        ("n IN (1)", InList("n", values("1"))),
+        ("due IS NULL", NullTest("due")),
+        ("due is null", NullTest("due")),
+        ("due IS NOT NULL", NullTest("due", negated=True)),
+        ("due\tis\nnot  null", NullTest("due", negated=True)),
+        ("NOT a = 1", Not(cmp("a", "=", "1"))),
+        ("not a=1", Not(cmp("a", "=", "1"))),
+        ("NOT(a=1)", Not(cmp("a", "=", "1"))),
+        ("NOT NOT a=1", Not(Not(cmp("a", "=", "1")))),
+        ("NOT a IN (x)", Not(InList("a", values("x")))),
+        ("NOT a IS NULL", Not(NullTest("a"))),
+        # NOT binds tighter than AND and OR
+        ("NOT a=1 AND b=2", Logical("AND", Not(cmp("a", "=", "1")), cmp("b", "=", "2"))),
+        ("a=1 OR NOT b=2", Logical("OR", cmp("a", "=", "1"), Not(cmp("b", "=", "2")))),
+        (
+            "NOT (a=1 OR b=2) AND c=3",
+            Logical(
+                "AND",
+                Not(Logical("OR", cmp("a", "=", "1"), cmp("b", "=", "2"))),
+                cmp("c", "=", "3"),
+            ),
+        ),
+        # the keywords stay usable as field names and values, as in the reference
+        ("NOT = 1", cmp("NOT", "=", "1")),
+        ("not!=x", cmp("not", "!=", "x")),
+        ("NOT  >= 1", cmp("NOT", ">=", "1")),
+        ("IN IN (IN)", InList("IN", values("IN"))),
+        ("IS IS NULL", NullTest("IS")),
+        ("a = NULL", cmp("a", "=", "NULL")),
+        ("a = NOT", cmp("a", "=", "NOT")),
+        ("INDEX = 1 AND NOTE = 2", Logical("AND", cmp("INDEX", "=", "1"), cmp("NOTE", "=", "2"))),
+    ],
+)
+def test_not_in_and_null_tests(text: str, ast: FilterAst) -> None:
+    assert parse_filter(text) == ast
+
+
+def test_not_marks_grouped_operands_and_conditions_keep_their_index() -> None:
+    ast = parse_filter("NOT (a=1)")
+    assert isinstance(ast, Not) and ast.operand.grouped
+    in_list = parse_filter("x=1 AND  tags IN (a)")
+    assert isinstance(in_list, Logical) and isinstance(in_list.right, InList)
+    assert in_list.right.index == 9
+    null_test = parse_filter("NOT due IS NULL")
+    assert isinstance(null_test, Not) and isinstance(null_test.operand, NullTest)
+    assert null_test.operand.index == 4
+
+
+def test_in_lists_count_towards_their_own_limit() -> None:
+    listed = ", ".join(str(i) for i in range(MAX_LIST_VALUES))
+    ast = parse_filter(f"a IN ({listed})")
+    assert isinstance(ast, InList) and len(ast.values) == MAX_LIST_VALUES
+    half = ", ".join(str(i) for i in range(MAX_LIST_VALUES // 2 + 1))
+    err = parse_error(f"a IN ({half}) OR b IN ({half})")
+    assert "Too many IN values" in err.data["reason"]
+
+
+def test_not_counts_towards_the_nesting_limit() -> None:
+    assert parse_filter("NOT " * (MAX_NESTING - 1) + "(a=1)") is not None
+    err = parse_error("NOT " * MAX_NESTING + "(a=1)")
+    assert "nested deeper" in err.data["reason"]
+    assert parse_error("NOT " * 100_000 + "a=1").code == "query-parser.parse_failed"
 
 
 # -- whitespace -------------------------------------------------------------------------------
@@ -248,8 +335,7 @@ def test_whitespace_inside_groups_and_around_operators_is_optional() -> None:
         ("name ~= *foo*", 8, '"*foo*"'),
         ("name = a%b", 8, 'Unexpected "%b"'),
         ('name = "a\\qb"', 9, 'Invalid escape "\\q"'),
-        ("name = 'it\\\"s'", 10, "Invalid escape"),
-        ('name = "it\\\'s"', 10, "Invalid escape"),
+        ("name = 'a\\xb'", 9, "Invalid escape"),
         ('name = "open', 7, "Unterminated quoted value"),
         ("name = 'open", 7, "Unterminated quoted value"),
         ('name = "trailing backslash\\', 7, "Unterminated quoted value"),
@@ -265,6 +351,30 @@ def test_whitespace_inside_groups_and_around_operators_is_optional() -> None:
         ("a=1 NOT b=2", 4, 'Unexpected "NOT"'),
         ("a=1,b=2", 3, 'Unexpected ",b=2"'),
         ('"x"=1', 0, 'Expected a field name or "("'),
+        # MAXTRIO additions: NOT, IN, IS [NOT] NULL
+        ("a IN ()", 6, "Empty IN list"),
+        ("a IN ( )", 7, "Empty IN list"),
+        ("a IN (1,", 8, "Expected a value in the IN list"),
+        ("a IN (1,)", 8, "Expected a value in the IN list"),
+        ("a IN (1 2)", 8, 'Expected "," or ")" in the IN list'),
+        ("a IN (1", 7, 'Missing ")" to close the IN list'),
+        ("a IN 1", 5, 'Expected "(" after IN'),
+        ("a IN (*)", 6, "Expected a value in the IN list"),
+        ("a In (1)", 2, '"In" is not a keyword'),
+        ("a Is NULL", 2, '"Is" is not a keyword'),
+        ("a IS", 4, "Expected NULL or NOT NULL after IS"),
+        ("a IS NUL", 5, "Expected NULL or NOT NULL after IS"),
+        ("a IS Null", 5, "Expected NULL or NOT NULL after IS"),
+        ("a IS NOT", 8, "Expected NULL after IS NOT"),
+        ("a IS NOT 1", 9, "Expected NULL after IS NOT"),
+        ("a IS NULLx", 5, "Expected NULL or NOT NULL after IS"),
+        ("a NOT IN (1)", 2, "write NOT a IN (…) or a IS NOT NULL"),
+        ("NOT", 3, "Expected a condition after NOT"),
+        ("a=1 AND NOT", 11, "Expected a condition after NOT"),
+        ("NOT !!!", 4, 'after field "NOT" but found "!!!"'),
+        ("Not a = 1", 4, '"Not" is not a keyword'),
+        ("NOT a = 1 NOT b = 2", 10, 'Unexpected "NOT"'),
+        ("a IN (1) b=2", 9, 'Unexpected "b=2"'),
     ],
 )
 def test_parse_errors(text: str, index: int, reason_part: str) -> None:

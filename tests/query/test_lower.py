@@ -7,12 +7,34 @@ import math
 
 import pytest
 
-from maxtrio.core import Op, Where, WhereClause, WhereGroup, and_, or_
+from maxtrio.core import Op, Where, WhereClause, WhereGroup, WhereNot, and_, not_, or_
 from maxtrio.query import Comparison, Logical, Value, format_filter, lower, parse_filter
 
 
 def lowered(text: str) -> WhereClause:
     return lower(parse_filter(text))
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("status IN (todo, done)", Where("status", Op.IN, ("todo", "done"))),
+        ("n IN (1, '2', 0x10, true)", Where("n", Op.IN, (1, "2", 16, True))),
+        ("due IS NULL", Where("due", Op.IS_NULL, None)),
+        ("due IS NOT NULL", Where("due", Op.IS_NOT_NULL, None)),
+        ("NOT a = 1", WhereNot(Where("a", Op.EQ, 1))),
+        ("NOT NOT a ~= 007", not_(not_(Where("a", Op.CONTAINS, "007")))),
+        (
+            "NOT (a = 1 OR b IS NULL) AND c IN (x)",
+            and_(
+                not_(or_(Where("a", Op.EQ, 1), Where("b", Op.IS_NULL, None))),
+                Where("c", Op.IN, ("x",)),
+            ),
+        ),
+    ],
+)
+def test_additions_lower_to_in_null_tests_and_not(text: str, expected: WhereClause) -> None:
+    assert lowered(text) == expected
 
 
 @pytest.mark.parametrize(

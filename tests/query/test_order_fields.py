@@ -37,11 +37,46 @@ User = EntityDef.create(
         ("name:asc:desc", Ordering("name", "asc")),
         ("_id:desc", Ordering("_id", "desc")),
         (" name : desc ", Ordering("name", "desc")),
-        ("collection:desc", Ordering("collection", "desc")),  # checked by the engine, not here
+        ("collection:desc", Ordering("collection", "desc")),  # no entity: not checked
     ],
 )
 def test_order_by(text: str, expected: Ordering) -> None:
     assert parse_order_by(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("_id:desc", Ordering("_id", "desc")),
+        ("email", Ordering("email")),
+        ("team", Ordering("team")),
+    ],
+)
+def test_order_by_a_field_of_the_entity(text: str, expected: Ordering) -> None:
+    assert parse_order_by(text, User) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "field", "hint"),
+    [
+        ("emial:desc", "emial", 'did you mean "email"?'),
+        ("DisplayName", "DisplayName", 'did you mean "displayName"?'),
+        ("projects", "projects", None),  # a collection: not sortable
+        ("_ref", "_ref", None),
+        ("zzzzzz", "zzzzzz", None),
+    ],
+)
+def test_order_by_an_unknown_field(text: str, field: str, hint: str | None) -> None:
+    with pytest.raises(MaxError) as info:
+        parse_order_by(text, User)
+    err = info.value
+    assert err.code == "cli.invalid_order_by"
+    assert err.data["field"] == field
+    assert err.data.get("hint") == hint
+    assert err.message == (
+        f'Invalid --order-by "{text}" — User has no field "{field}" to sort by '
+        "(sortable: _id, displayName, email, team, active)"
+    )
 
 
 @pytest.mark.parametrize("text", ["", ":desc", "  ", " :asc"])
@@ -69,7 +104,6 @@ def test_order_by_without_a_field(text: str) -> None:
         ("email,displayName", ("email", "displayName")),
         (" email , displayName ,", ("email", "displayName")),
         ("email,email,displayName,email", ("email", "displayName")),
-        ("nosuch", ("nosuch",)),  # unknown plain names are accepted
         (".meta", ("_id", "_ref")),
         (".props", ("displayName", "email", "team", "active")),
         (".all", ("_id", "_ref", "displayName", "email", "team", "active")),
@@ -87,7 +121,37 @@ def test_select_fields(spec: str | None, expected: tuple[str, ...] | None) -> No
 def test_props_leave_out_collection_fields() -> None:
     selected = select_fields(".props", User)
     assert selected is not None and "projects" not in selected
-    assert select_fields("projects", User) == ("projects",)  # asked for by name: kept
+
+
+@pytest.mark.parametrize(
+    ("spec", "field", "hint", "start"),
+    [
+        ("email,nosuch", "nosuch", None, 'Unknown field "nosuch"'),
+        ("emial", "emial", 'did you mean "email"?', 'Unknown field "emial"'),
+        (".meta,ACTIVE", "ACTIVE", 'did you mean "active"?', 'Unknown field "ACTIVE"'),
+        ("projects", "projects", None, 'Collection field "projects"'),
+    ],
+)
+def test_unknown_fields_are_errors(spec: str, field: str, hint: str | None, start: str) -> None:
+    with pytest.raises(MaxError) as info:
+        select_fields(spec, User)
+    err = info.value
+    assert err.code == "cli.unknown_field"
+    assert err.has("BadInput")
+    assert (err.data["field"], err.data.get("hint")) == (field, hint)
+    assert err.message == (
+        f"{start} in --fields. Fields User stores: _id, _ref, displayName, email, team, active"
+    )
+
+
+def test_unknown_names_are_quoted_on_one_short_line() -> None:
+    with pytest.raises(MaxError) as info:
+        select_fields("x\n" + "y" * 5000, User)
+    assert "\n" not in info.value.message and "x\\ny" in info.value.message
+    assert len(info.value.message) < 300
+    with pytest.raises(MaxError) as info:
+        parse_order_by("z" * 5000 + "\x00", User)
+    assert len(info.value.message) < 500 and "\x00" not in info.value.message
 
 
 def test_groups_of_an_entity_without_fields() -> None:

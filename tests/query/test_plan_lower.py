@@ -30,6 +30,7 @@ from maxtrio.core import (
     SyncPlan,
     Where,
     WhereGroup,
+    WhereNot,
     concurrent,
 )
 from maxtrio.query import (
@@ -106,6 +107,17 @@ def test_filter_values_are_lowered_like_search_filters() -> None:
         (
             WhereGroup("or", (Where("active", Op.EQ, True), Where("_id", Op.CONTAINS, "007"))),
             Where("email", Op.EQ, "42"),
+        ),
+    )
+
+
+def test_plan_filters_take_not_in_and_null_tests() -> None:
+    plan = acme("AcmeUser(NOT role IN (admin, owner) AND email IS NOT NULL).fields{email}")
+    assert plan.entries[0].target.where == WhereGroup(  # type: ignore[union-attr]
+        "and",
+        (
+            WhereNot(Where("role", Op.IN, ("admin", "owner"))),
+            Where("email", Op.IS_NOT_NULL, None),
         ),
     )
 
@@ -261,7 +273,13 @@ def test_chained_operations_in_a_block_run_in_rounds() -> None:
             'Unknown field "nme" in the filter of AcmeProject; filterable fields: _id, name, '
             "description, status, owner, workspace, createdAt, updatedAt",
             30,
-            {"field": "nme"},
+            {"field": "nme", "hint": 'did you mean "name"?'},
+        ),
+        (
+            "AcmeProject(NOT stauts IN (a, b)).collection{tasks}",
+            'Unknown field "stauts" in the filter of AcmeProject',
+            16,
+            {"field": "stauts", "hint": 'did you mean "status"?'},
         ),
         (
             "AcmeProject(tasks = x).collection{tasks}",

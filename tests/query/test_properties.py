@@ -1,5 +1,6 @@
-"""Property tests of the filter parser: random ASTs written out in random ways parse back to
-themselves, and random input never fails with anything but ``query-parser.parse_failed``."""
+"""Property tests of the filter parser: random ASTs (``NOT``, ``IN`` and ``IS [NOT] NULL``
+included) written out in random ways parse back to themselves, and random input never fails
+with anything but ``query-parser.parse_failed``."""
 
 from __future__ import annotations
 
@@ -14,8 +15,11 @@ from maxtrio.query import (
     JS_WHITESPACE,
     Comparison,
     FilterAst,
+    InList,
     Logical,
     LogicalOperator,
+    Not,
+    NullTest,
     Value,
     format_filter,
     js_trim,
@@ -48,17 +52,36 @@ comparisons = st.builds(
     st.one_of(bare_values, quoted_values),
     grouped=st.booleans(),
 )
+#: Before IN / IS a field named NOT would read as the keyword (only comparisons can use it).
+list_fields = fields.filter(lambda name: name not in ("NOT", "not"))
+in_lists = st.builds(
+    InList,
+    list_fields,
+    st.lists(st.one_of(bare_values, quoted_values), min_size=1, max_size=4).map(tuple),
+    grouped=st.booleans(),
+)
+null_tests = st.builds(NullTest, list_fields, st.booleans(), grouped=st.booleans())
+conditions = st.one_of(comparisons, comparisons, in_lists, null_tests)
+
+
+def _grouped_if_logical(node: FilterAst) -> FilterAst:
+    """A logical node on the right of another one, or after NOT, is only written in
+    parentheses."""
+    if isinstance(node, Logical):
+        return Logical(node.operator, node.left, node.right, grouped=True)
+    return node
 
 
 @st.composite
 def filter_trees(draw: st.DrawFn, depth: int = 4) -> FilterAst:
-    if depth == 0 or draw(st.integers(0, 2)) == 0:
-        return draw(comparisons)
+    choice = draw(st.integers(0, 3))
+    if depth == 0 or choice == 0:
+        return draw(conditions)
+    if choice == 3:
+        operand = _grouped_if_logical(draw(filter_trees(depth - 1)))
+        return Not(operand, grouped=draw(st.booleans()))
     left = draw(filter_trees(depth - 1))
-    right = draw(filter_trees(depth - 1))
-    if isinstance(right, Logical):
-        # a logical node on the right can only be written in parentheses
-        right = Logical(right.operator, right.left, right.right, grouped=True)
+    right = _grouped_if_logical(draw(filter_trees(depth - 1)))
     operator: LogicalOperator = draw(st.sampled_from(["AND", "OR"]))
     return Logical(operator, left, right, grouped=draw(st.booleans()))
 
@@ -67,6 +90,13 @@ def shape(ast: FilterAst) -> Any:
     """The tree including what equality leaves out: the grouped flags."""
     if isinstance(ast, Comparison):
         return ("cmp", ast.field, ast.op, ast.value.raw, ast.value.quoted, ast.grouped)
+    if isinstance(ast, InList):
+        listed = tuple((v.raw, v.quoted) for v in ast.values)
+        return ("in", ast.field, listed, ast.grouped)
+    if isinstance(ast, NullTest):
+        return ("null", ast.field, ast.negated, ast.grouped)
+    if isinstance(ast, Not):
+        return ("not", shape(ast.operand), ast.grouped)
     return ("logical", ast.operator, shape(ast.left), shape(ast.right), ast.grouped)
 
 
@@ -87,6 +117,8 @@ def write_value(data: st.DataObject, value: Value) -> str:
     for char in value.raw:
         if char in ("\\", quote):
             out.append("\\" + char)
+        elif char in "\"'":  # the other quote: as is, or escaped (MAXTRIO)
+            out.append(data.draw(st.sampled_from([char, "\\" + char])))
         elif char == "\n":
             out.append(data.draw(st.sampled_from(["\n", "\\n"])))
         elif char == "\t":
@@ -97,9 +129,29 @@ def write_value(data: st.DataObject, value: Value) -> str:
     return "".join(out)
 
 
+def spell(data: st.DataObject, word: str) -> str:
+    return word if data.draw(st.booleans()) else word.lower()
+
+
 def write(data: st.DataObject, ast: FilterAst) -> str:
     if isinstance(ast, Comparison):
         text = ast.field + spaces(data, 0) + ast.op + spaces(data, 0) + write_value(data, ast.value)
+    elif isinstance(ast, InList):
+        separator = "".join([spaces(data, 0), ",", spaces(data, 0)])
+        listed = separator.join(write_value(data, v) for v in ast.values)
+        text = (
+            f"{ast.field}{spaces(data, 1)}{spell(data, 'IN')}{spaces(data, 0)}("
+            f"{spaces(data, 0)}{listed}{spaces(data, 0)})"
+        )
+    elif isinstance(ast, NullTest):
+        negation = spell(data, "NOT") + spaces(data, 1) if ast.negated else ""
+        text = (
+            f"{ast.field}{spaces(data, 1)}{spell(data, 'IS')}{spaces(data, 1)}"
+            f"{negation}{spell(data, 'NULL')}"
+        )
+    elif isinstance(ast, Not):
+        gap = spaces(data, 0 if ast.operand.grouped else 1)
+        text = spell(data, "NOT") + gap + write(data, ast.operand)
     else:
         keyword = ast.operator if data.draw(st.booleans()) else ast.operator.lower()
         text = (
@@ -114,10 +166,12 @@ def write(data: st.DataObject, ast: FilterAst) -> str:
     return text
 
 
-def comparisons_of(ast: FilterAst) -> list[Comparison]:
-    if isinstance(ast, Comparison):
-        return [ast]
-    return comparisons_of(ast.left) + comparisons_of(ast.right)
+def conditions_of(ast: FilterAst) -> list[Comparison | InList | NullTest]:
+    if isinstance(ast, Not):
+        return conditions_of(ast.operand)
+    if isinstance(ast, Logical):
+        return conditions_of(ast.left) + conditions_of(ast.right)
+    return [ast]
 
 
 @settings(max_examples=examples(200))
@@ -128,11 +182,15 @@ def test_written_trees_parse_back_to_themselves(ast: FilterAst, data: st.DataObj
     assert parsed == ast
     assert shape(parsed) == shape(ast)
     trimmed = js_trim(text)
-    for comparison in comparisons_of(parsed):
-        assert trimmed.startswith(comparison.field, comparison.index)
-        assert trimmed.startswith(comparison.op, comparison.index + len(comparison.field)) or (
-            trimmed[comparison.index + len(comparison.field)] in JS_WHITESPACE
-        )
+    for condition in conditions_of(parsed):
+        assert trimmed.startswith(condition.field, condition.index)
+        after_field = condition.index + len(condition.field)
+        if isinstance(condition, Comparison):
+            assert trimmed.startswith(condition.op, after_field) or (
+                trimmed[after_field] in JS_WHITESPACE
+            )
+        else:
+            assert trimmed[after_field] in JS_WHITESPACE
 
 
 @settings(max_examples=examples(150))
@@ -145,7 +203,9 @@ def test_format_filter_round_trips(ast: FilterAst) -> None:
 
 
 def _mixes_without_parentheses(ast: FilterAst) -> bool:
-    if isinstance(ast, Comparison):
+    if isinstance(ast, Not):
+        return _mixes_without_parentheses(ast.operand)
+    if not isinstance(ast, Logical):
         return False
     left = ast.left
     if isinstance(left, Logical) and not left.grouped and left.operator != ast.operator:
@@ -167,6 +227,8 @@ def test_warning_exactly_when_a_chain_mixes_keywords(ast: FilterAst) -> None:
 _GRAMMAR_SOUP = st.lists(
     st.one_of(
         st.sampled_from([*"()\"'\\=!<>~ \t\n_.-:@,%*", "AND", "OR", "and", "or", "And"]),
+        st.sampled_from(["NOT", "not", "Not", "IN", "in", "IS", "NULL", "null", "IS NOT"]),
+        st.sampled_from(["NOT", "not", "Not", "IN", "in", "IS", "NULL", "null", "IS NOT"]),
         st.sampled_from([*JS_WHITESPACE, "\x1c", "\x85", "😀", "日", "\x00"]),
         st.characters(min_codepoint=0x20, max_codepoint=0x7E),
     ),
@@ -178,7 +240,8 @@ _TOKEN_SOUP = st.lists(
         + [" ", "\t", "\u3000", " AND ", " OR ", " and ", " or ", "AND", "Or", " NOT "]
         + ["1", "-2.5", "true", "0x1F", "ein:T:1", "'x'", '"y z"', "'", '"', "\\", "\\n"]
         + ["😀", "日本", "\x85", "\ufeff", ",", "*", "%"]
-        + ["a=1", "b.c ~= 'x y'", "(_id!=u1)", "x-1>=-2"] * 6
+        + [" IN ", "IN", " in(", " IS ", "NULL", " null", " NOT ", "NOT ", "not(", ", "]
+        + ["a=1", "b.c ~= 'x y'", "(_id!=u1)", "x-1>=-2", "a IN (1, 'x')", "b IS NULL"] * 6
     ),
     max_size=16,
 ).map("".join)

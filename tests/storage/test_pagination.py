@@ -118,7 +118,7 @@ async def test_keyset_cursors_encode_the_ordering_and_the_last_row(tasks: Engine
     query = Query.from_(AcmeTask).order_by("priority", "desc").select("priority")
     page = await tasks.query(query, PageRequest(limit=3))
     assert page.cursor is not None and page.cursor.startswith("ord1.")
-    position = decode_keyset(page.cursor, Ordering("priority", "desc"))
+    position = decode_keyset(page.cursor, Ordering("priority", "desc"), "AcmeTask")
     last = results_of(page)[-1]
     assert (position.field, position.direction) == ("priority", "desc")
     assert (position.value, position.id) == (last.get("priority"), last.id)
@@ -149,7 +149,7 @@ def query_plan(engine: SqliteEngine, query: EntityQuery, cursor: str | None = No
     """SQLite's plan for the SQL the engine runs for ``query`` (one line per step)."""
     table = engine.table(AcmeTask)
     assert query.ordering is not None
-    after = decode_keyset(cursor, query.ordering) if cursor else None
+    after = decode_keyset(cursor, query.ordering, "AcmeTask") if cursor else None
     compiled = compile_query(table, query, table.columns, 11, None, after)
     sql = "EXPLAIN QUERY PLAN " + compiled.sql
     # Not from apsw's statement cache: an EXPLAIN prepared before the index would be stale.

@@ -3,9 +3,11 @@
 1. Random sequences of partial upserts leave the tables equal to a dict model merged in order.
 2. Paging any ordered query at any page size returns every matching row exactly once, in the
    order of one unpaged query — and the SQLite and in-memory engines agree page by page.
-3. Random valid filter strings, parsed and lowered by ``maxtrio.query`` and compiled to SQL,
-   select exactly the rows ``tests/query/filter_model.py`` (a Python evaluation of the same
-   filter) selects, on both engines.
+3. Random valid filter strings — ``NOT``, ``IN`` and ``IS [NOT] NULL`` included — parsed and
+   lowered by ``maxtrio.query`` and compiled to SQL, select exactly the rows
+   ``tests/query/filter_model.py`` (a Python evaluation of the same filter) selects, on both
+   engines; ``NOT`` keeps the rows whose field is NULL (the two-valued NULL rule), and
+   ``NOT x`` always selects exactly the rows ``x`` does not.
 
 4. Any value, stored or filtered on, and any cursor (hand-made keyset tokens included) gives
    both engines the same answer or the same MaxError.
@@ -47,6 +49,7 @@ from maxtrio.core import (
     Schema,
     Where,
     WhereClause,
+    WhereNot,
 )
 from maxtrio.query import parse_where
 from maxtrio.storage import Engine, InMemoryEngine, SqliteEngine
@@ -232,6 +235,10 @@ filters = st.sampled_from(
         Where("target", Op.CONTAINS, "1"),
         Where("_id", Op.GT, "a"),
         Where("text", Op.CONTAINS, "\x00"),
+        WhereNot(Where("text", Op.EQ, "a")),
+        Where("amount", Op.IN, (0, 2, "1e16")),
+        Where("when", Op.IS_NULL, None),
+        WhereNot(Where("flag", Op.IS_NOT_NULL, None)),
     ]
 )
 _NUL_ROWS = {
@@ -309,11 +316,9 @@ def quoted(text: str) -> str:
     return '"' + text + '"'
 
 
-@st.composite
-def comparisons(draw: st.DrawFn) -> str:
-    """One comparison whose value the field's kind accepts (so the engine never refuses it)."""
-    field = draw(st.sampled_from(["text", "amount", "flag", "when", "target", "order", "_id"]))
-    op = draw(st.sampled_from(["=", "!=", ">", "<", ">=", "<=", "~="]))
+def values_for(draw: st.DrawFn, field: str, op: str) -> str:
+    """A value for ``field op …`` that the field's kind accepts (so the engine never refuses
+    it)."""
     if op == "~=":
         value = draw(
             st.one_of(LETTERS, NUMBER_LITERALS, LETTERS.map(quoted), CONTROL_TEXT.map(quoted))
@@ -330,20 +335,40 @@ def comparisons(draw: st.DrawFn) -> str:
         value = draw(
             st.one_of(LETTERS, NUMBER_LITERALS, LETTERS.map(quoted), CONTROL_TEXT.map(quoted))
         )
+    return value
+
+
+FIELDS = ["text", "amount", "flag", "when", "target", "order", "_id"]
+
+
+@st.composite
+def comparisons(draw: st.DrawFn) -> str:
+    """One condition — a comparison, an ``IN`` list or a null test — that the engine takes."""
+    field = draw(st.sampled_from(FIELDS))
+    form = draw(st.sampled_from(["cmp", "cmp", "cmp", "in", "null"]))
+    if form == "null":
+        return f"{field} IS {draw(st.sampled_from(['', 'NOT ']))}NULL"
+    if form == "in":
+        listed = [values_for(draw, field, "=") for _ in range(draw(st.integers(1, 3)))]
+        return f"{field} IN ({', '.join(listed)})"
+    op = draw(st.sampled_from(["=", "!=", ">", "<", ">=", "<=", "~="]))
     space = draw(st.sampled_from(["", " "]))
-    return f"{field}{space}{op}{space}{value}"
+    return f"{field}{space}{op}{space}{values_for(draw, field, op)}"
 
 
 def filter_texts() -> st.SearchStrategy[str]:
     def combine(children: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
-        return st.builds(
-            lambda left, keyword, right, grouped: (
-                f"({left} {keyword} {right})" if grouped else f"{left} {keyword} {right}"
+        return st.one_of(
+            st.builds(
+                lambda left, keyword, right, grouped: (
+                    f"({left} {keyword} {right})" if grouped else f"{left} {keyword} {right}"
+                ),
+                children,
+                st.sampled_from(["AND", "OR", "and", "or"]),
+                children,
+                st.booleans(),
             ),
-            children,
-            st.sampled_from(["AND", "OR", "and", "or"]),
-            children,
-            st.booleans(),
+            st.builds(lambda child: f"NOT ({child})", children),
         )
 
     return st.recursive(comparisons(), combine, max_leaves=6)
@@ -372,6 +397,10 @@ filter_row_sets = st.dictionaries(
 @example(rows={"a": {"text": "a\x00B"}, "b": {"text": "a"}}, text='text ~= "b"')
 @example(rows={"a": {"text": "a\x00"}, "b": {"text": "a"}}, text='text > "a" OR _id = "\x00"')
 @example(rows={"a": {"amount": 5}, "b": {"when": None}}, text='amount ~= "\x00"')
+@example(rows={"a": {"text": "a"}, "b": {}, "c": {"text": "b"}}, text="NOT (text = a)")
+@example(rows={"a": {"flag": True}, "b": {}, "c": {"flag": False}}, text="NOT (flag IN (true))")
+@example(rows={"a": {"amount": 1}, "b": {}}, text="NOT (amount IS NULL) OR text IS NOT NULL")
+@example(rows={"a": {"target": "x"}, "b": {}}, text="target IN (ein:Target:x, 2)")
 def test_filter_strings_select_what_a_python_evaluation_selects(
     rows: dict[str, dict[str, Any]], text: str
 ) -> None:
@@ -386,6 +415,9 @@ def test_filter_strings_select_what_a_python_evaluation_selects(
             query = EntityQuery(Item, where, projection=Projection.refs())
             page = await engine.query(query, PageRequest(limit=100))
             assert ids_of(page) == expected, (type(engine).__name__, text, where)
+            negated = EntityQuery(Item, WhereNot(where), projection=Projection.refs())
+            rest = await engine.query(negated, PageRequest(limit=100))
+            assert ids_of(rest) == sorted(set(rows) - set(expected)), (text, "NOT")
 
     run_on_engines(body)
 

@@ -230,6 +230,28 @@ class TestNullSemantics:
         for op in (Op.EQ, Op.NE, Op.LT, Op.GE):
             assert await matching(statuses, AcmeProject, Where("status", op, None)) == []
 
+    @pytest.mark.parametrize(
+        ("text", "expected"),
+        [
+            # the NULL rule: NOT is the complement, so it keeps the projects without a status
+            ("NOT status = closed", ["p1", "p3", "p4"]),
+            ("NOT status != closed", ["p2", "p3", "p4"]),
+            ("NOT (status = open OR status = closed)", ["p3", "p4"]),
+            ("NOT NOT status = open", ["p1"]),
+            ("status IN (open, closed, zzz)", ["p1", "p2"]),
+            ("NOT status IN (open)", ["p2", "p3", "p4"]),
+            ("status IS NULL", ["p3", "p4"]),
+            ("status IS NOT NULL", ["p1", "p2"]),
+            ("NOT status IS NULL AND status IN (closed)", ["p2"]),
+            ("_id IS NULL", []),
+            ("NOT _id IN (p1, p3)", ["p2", "p4"]),
+        ],
+    )
+    async def test_not_in_and_null_tests(
+        self, statuses: Engine, text: str, expected: list[str]
+    ) -> None:
+        assert await filtered(statuses, AcmeProject, text) == expected
+
 
 TITLES = {
     "t1": "50% off",
@@ -553,6 +575,15 @@ class TestBadQueries:
             "Field 'active' of AcmeUser is a boolean; str 'maybe' is not a valid boolean value"
         )
 
+    async def test_an_in_list_names_the_value_that_does_not_fit(self, users: Engine) -> None:
+        with raises_max("storage.invalid_filter_value") as caught:
+            await filtered(users, AcmeUser, "active IN (true, maybe)")
+        assert caught.value.message == (
+            "Field 'active' of AcmeUser is a boolean; str 'maybe' is not a valid boolean value"
+        )
+        with raises_max("storage.invalid_filter_value"):  # built in code: a list is required
+            await users.query(EntityQuery(AcmeUser, Where("email", Op.IN, "alice@acme.test")))
+
     async def test_a_boolean_against_a_ref_column(self, engine: Engine) -> None:
         with raises_max("storage.invalid_filter_value"):
             await engine.query(EntityQuery(AcmeProject, Where("owner", "=", True)))
@@ -646,22 +677,60 @@ class TestCursors:
 
     @pytest.mark.parametrize("cursor", ["garbage", "ein:AcmeUser", "nope:AcmeUser:u1"])
     async def test_an_unordered_query_needs_a_ref_key(self, users: Engine, cursor: str) -> None:
-        with raises_max("core.invalid_ref_key"):
-            await users.query(Query.from_(AcmeUser).refs(), PageRequest(cursor, 2))
-        with raises_max("core.invalid_ref_key"):
-            await users.load_page(AcmeUser, page=PageRequest(cursor, 2))
+        for call in (
+            users.query(Query.from_(AcmeUser).refs(), PageRequest(cursor, 2)),
+            users.load_page(AcmeUser, page=PageRequest(cursor, 2)),
+        ):
+            with raises_max("storage.invalid_cursor") as caught:
+                await call
+            assert "expected a RefKey such as ein:AcmeUser:<id>" in caught.value.message
 
     async def test_an_ordered_cursor_on_an_unordered_query(self, users: Engine) -> None:
         ordered = await users.query(
             Query.from_(AcmeUser).order_by("email").refs(), PageRequest(limit=1)
         )
         assert ordered.cursor is not None
-        with raises_max("core.invalid_ref_key"):
+        with raises_max("storage.invalid_cursor"):
             await users.query(Query.from_(AcmeUser).refs(), PageRequest(ordered.cursor, 1))
 
-    async def test_the_type_inside_a_ref_key_cursor_is_not_checked(self, users: Engine) -> None:
-        page = await users.query(Query.from_(AcmeUser).refs(), PageRequest("ein:Other:u1", 5))
-        assert ids_of(page) == ["u2", "u3"]
+    @pytest.mark.parametrize("cursor", ["ein:Other:u1", "ein:AcmeUserX:u1", "ews:ws1:Other:u1"])
+    async def test_a_ref_key_cursor_of_another_entity_type(
+        self, users: Engine, cursor: str
+    ) -> None:
+        """MAXTRIO: the reference took the id and silently paged the wrong type."""
+        with raises_max("storage.invalid_cursor") as caught:
+            await users.query(Query.from_(AcmeUser).refs(), PageRequest(cursor, 5))
+        assert "not of AcmeUser" in caught.value.message
+        assert caught.value.has("BadInput")
+
+    async def test_a_keyset_cursor_of_another_entity_type(self, users: Engine) -> None:
+        by_name = Query.from_(AcmeUser).order_by("displayName").refs()
+        first = await users.query(by_name, PageRequest(limit=1))
+        assert first.cursor is not None
+        foreign = keyset_token(["displayName", "asc", "Bob", "u2", "AcmeTask"])
+        with raises_max("storage.invalid_cursor") as caught:
+            await users.query(by_name, PageRequest(foreign, 1))
+        assert "it is a cursor of AcmeTask, not of AcmeUser" in caught.value.message
+        for bad in (
+            keyset_token(["displayName", "asc", "Bob", "u2", 7]),
+            keyset_token(["displayName", "asc", "Bob", "u2", "AcmeUser", "x"]),
+        ):
+            with raises_max("storage.invalid_cursor"):
+                await users.query(by_name, PageRequest(bad, 1))
+        own = keyset_token(["displayName", "asc", "Bob", "u2", "AcmeUser"])
+        assert ids_of(await users.query(by_name, PageRequest(own))) == ["u3"]
+
+    async def test_long_and_unprintable_cursors_are_quoted_shortly(self, users: Engine) -> None:
+        for cursor in ("x" * 4096, "ein:\n" + "y" * 4096, "ord1." + "z" * 4096):
+            for query in (
+                Query.from_(AcmeUser).refs(),
+                Query.from_(AcmeUser).order_by("email").refs(),
+            ):
+                with raises_max("storage.invalid_cursor") as caught:
+                    await users.query(query, PageRequest(cursor, 1))
+                message = caught.value.message
+                assert len(message) < 400 and message.isprintable(), message
+                assert "…" in message
 
     @pytest.mark.parametrize(
         "cursor",

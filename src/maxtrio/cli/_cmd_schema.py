@@ -26,7 +26,8 @@ list one row per field.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import contextlib
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import asyncclick as click
@@ -110,6 +111,25 @@ class SchemaReport:
         return ["entity", "field", "kind", "type"], rows
 
 
+@contextlib.contextmanager
+def suggest_connector(registry: Any) -> Iterator[None]:
+    """An unknown connector name gets the hint ``did you mean "acme"?`` when a registered
+    name is close, else the list of registered connectors."""
+    from maxtrio.connector import ErrConnectorNotFound
+    from maxtrio.core import MaxError, did_you_mean
+
+    try:
+        yield
+    except Exception as exc:
+        if ErrConnectorNotFound.matches(exc):
+            assert isinstance(exc, MaxError)
+            names = [entry.name for entry in registry.list()]
+            suggestion = did_you_mean(str(exc.data.get("connector", "")), names)
+            listing = f"connectors: {', '.join(names) or 'none'} (max install adds more)"
+            exc.data.setdefault("hint", f"{suggestion} ({listing})" if suggestion else listing)
+        raise
+
+
 def _emit(schema: Any, output: str) -> None:
     session().emit(SchemaReport(schema), output)
 
@@ -118,7 +138,8 @@ async def schema_of_source(target: Any, source: str) -> Any:
     """The schema ``max schema SOURCE`` shows at ``target`` (global or workspace level):
     the connector named SOURCE; else the installation SOURCE names (``acme-1`` in a
     workspace, ``ws/inst`` or a Max URL anywhere) — its connector's schema. When neither
-    exists the connector error is raised (``connector.connector_not_found``)."""
+    exists the connector error is raised (``connector.connector_not_found``, with a
+    did-you-mean hint from :func:`suggest_connector`)."""
     from maxtrio.connector import ErrConnectorNotFound
 
     workspace = target.workspace
@@ -130,7 +151,8 @@ async def schema_of_source(target: Any, source: str) -> Any:
             raise
         installation = await _installation_named(target, source)
         if installation is None:
-            raise
+            with suggest_connector(registry):
+                raise
     return registry.resolve(installation.connector).definition.schema
 
 

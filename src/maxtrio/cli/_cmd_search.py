@@ -7,10 +7,13 @@ Three forms, one per level::
     max -t ws/inst search <ENTITY> [options]       # installation
 
 Checks, in the reference's order: the entity type (``cli.unknown_entity_type``), the filter
-(``query-parser.parse_failed`` / ``cli.filter_parse``), ``--fields`` groups
-(``cli.unknown_field_group``), ``--all`` with ``-o json`` (``cli.incompatible_flags``), then
-the engine (``--order-by`` and cursor errors). A filter that mixes ``AND`` and ``OR`` without
-parentheses prints a warning on stderr.
+(``query-parser.parse_failed`` / ``cli.filter_parse``), ``--fields`` (``cli.unknown_field_group``,
+and MAXTRIO ``cli.unknown_field`` for a name the entity does not store), ``--all`` with ``-o
+json`` (``cli.incompatible_flags``), ``--order-by`` (MAXTRIO: ``cli.invalid_order_by`` for an
+unknown field, before the engine would say ``storage.field_not_found``), then the engine
+(cursor errors, e.g. a cursor of another entity type). An unknown entity type or field gets a
+``did you mean …?`` hint when a valid one is close. A filter that mixes ``AND`` and ``OR``
+without parentheses prints a warning on stderr.
 
 ``--all`` streams pages of ``--limit`` (default 100) rows and stops quietly when the reader of
 stdout goes away (``max search … --all | head``). Output formats: ``_search_output``.
@@ -108,7 +111,7 @@ def prepare_search(
     build its query — the same for ``max search`` and the MCP ``search`` tool.
     ``before_order`` gets the filter's warning after the fields were checked and before the
     ordering is (``max search`` checks its flags and prints the warning there)."""
-    from maxtrio.core import EntityQuery, Projection
+    from maxtrio.core import EntityQuery, Projection, did_you_mean
     from maxtrio.query import parse_order_by, parse_where, select_fields
 
     from ._errors import ErrUnknownEntityType
@@ -116,16 +119,18 @@ def prepare_search(
     schema = installation.schema
     entity = schema.get_definition(entity_type)
     if entity is None:
+        listing = f"max schema lists the entity types of {installation.name}"
+        suggestion = did_you_mean(entity_type, schema.entity_types)
         raise ErrUnknownEntityType(
             entityType=entity_type,
             available=list(schema.entity_types),
-            hint=f"max schema lists the entity types of {installation.name}",
+            hint=f"{suggestion} ({listing})" if suggestion else listing,
         )
     parsed = parse_where(filter_text, entity)
     selected = select_fields(fields, entity)
     if before_order is not None:
         before_order(parsed.warning)
-    ordering = parse_order_by(order_by) if order_by else None
+    ordering = parse_order_by(order_by, entity) if order_by else None
     query = EntityQuery(entity, parsed.where, ordering, Projection.all())
     return PreparedSearch(entity, query, selected, parsed.warning)
 

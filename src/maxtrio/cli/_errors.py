@@ -6,7 +6,8 @@ One renderer for every failure (MAXTRIO §9.4), on stderr:
   then the reference's indented lines (``  Try: max -g install``, ``  Available commands: …``);
   exit **2**;
 * a ``MaxError`` (bad filter, unknown installation, failed validation …): ``Error: <message>``
-  and, when the error carries ``data["hint"]``, ``  Hint: <hint>``; exit **1**;
+  and, when the error carries ``data["hint"]``, ``  Hint: <hint>``; exit **1**. Both lines
+  are kept on one line (control characters escaped) and cut at ``MESSAGE_LIMIT`` characters;
 * anything else (a bug): ``Error: <ExceptionType>: <message>`` and a hint to rerun with
   ``--debug``; exit 1.
 
@@ -23,22 +24,27 @@ import traceback
 from collections.abc import Mapping
 from typing import Any
 
-from maxtrio.core import BadInput, Boundary, MaxError
+from maxtrio.core import BadInput, Boundary, MaxError, quote_input
 
 from ._output import Style
 
 CliBoundary = Boundary("cli")
 
+#: The longest error or hint line (user input in it is quoted shorter, see ``quote_input``).
+MESSAGE_LIMIT = 1000
+
 ErrTargetResolutionFailed = CliBoundary.define(
     "target_resolution_failed",
     facets=[BadInput],
-    message='Cannot resolve target "{target}" — {reason}',
+    message=lambda data: (
+        f'Cannot resolve target "{quote_input(data["target"])}" — {data["reason"]}'
+    ),
 )
 
 
 def _unknown_entity_type(data: Mapping[str, Any]) -> str:
     available = ", ".join(data.get("available", ()))
-    return f'Unknown entity type "{data["entityType"]}". Available: {available}'
+    return f'Unknown entity type "{quote_input(data["entityType"])}". Available: {available}'
 
 
 ErrUnknownEntityType = CliBoundary.define(
@@ -72,10 +78,12 @@ def error_lines(exc: BaseException, style: Style, *, debug: bool) -> list[str]:
     """The stderr lines for a failed command (see the module docstring)."""
     error = style.red("Error")
     if isinstance(exc, MaxError):
-        lines = [f"{error}: {exc.message}"]
+        # Messages quote user input through quote_input; this keeps any that do not on one
+        # line of bounded length.
+        lines = [f"{error}: {quote_input(exc.message, MESSAGE_LIMIT)}"]
         hint = exc.data.get("hint")
         if isinstance(hint, str) and hint:
-            lines.append(f"  Hint: {hint}")
+            lines.append(f"  Hint: {quote_input(hint, MESSAGE_LIMIT)}")
         if debug:
             lines.append(exc.pretty(color=style.enabled))
     else:

@@ -5,7 +5,8 @@ never a traceback.
 
 The where tree has one JSON form everywhere (RPC queries, persisted plan steps): leaves
 ``{"field", "op", "value"}`` (``op`` is the :class:`Op` value, ``value`` a JSON scalar: refs as
-RefKeys, dates as ISO text) and groups ``{"kind": "and"|"or", "clauses": [...]}`` —
+RefKeys, dates as ISO text; an array of scalars for ``in``; null for ``is null`` / ``is not
+null``), groups ``{"kind": "and"|"or", "clauses": [...]}`` and negations ``{"not": clause}`` —
 :func:`where_to_wire` / :func:`where_from_wire`, also registered on the converter (structure
 with ``WhereClause``).
 """
@@ -21,7 +22,7 @@ from cattrs.preconf.json import make_converter
 
 from ._errors import BadInput, MaxError, define_error
 from ._ref import Ref
-from ._where import Op, Where, WhereClause, WhereGroup
+from ._where import NULL_TESTS, Op, Where, WhereClause, WhereGroup, WhereNot
 
 T = TypeVar("T")
 
@@ -54,9 +55,12 @@ def value_to_wire(value: Any) -> Any:
 
 
 def where_to_wire(clause: WhereClause) -> dict[str, Any]:
-    """The where tree as JSON: leaves ``{field, op, value}``, groups ``{kind, clauses}``."""
+    """The where tree as JSON: leaves ``{field, op, value}``, groups ``{kind, clauses}``,
+    negations ``{not}``."""
     if isinstance(clause, Where):
         return {"field": clause.field, "op": clause.op.value, "value": value_to_wire(clause.value)}
+    if isinstance(clause, WhereNot):
+        return {"not": where_to_wire(clause.clause)}
     return {"kind": clause.kind, "clauses": [where_to_wire(c) for c in clause.clauses]}
 
 
@@ -64,6 +68,8 @@ def where_from_wire(value: Any) -> WhereClause:
     """The where tree of :func:`where_to_wire`'s JSON; ``ValueError`` when malformed."""
     if not isinstance(value, Mapping):
         raise ValueError("a filter node must be an object")
+    if "not" in value:
+        return WhereNot(where_from_wire(value["not"]))
     if "clauses" in value:
         kind = value.get("kind")
         clauses = value.get("clauses")
@@ -73,13 +79,26 @@ def where_from_wire(value: Any) -> WhereClause:
     field, op, operand = value.get("field"), value.get("op"), value.get("value")
     if not isinstance(field, str) or op not in {o.value for o in Op}:
         raise ValueError('a filter leaf needs a "field" and a known "op"')
-    if operand is not None and not isinstance(operand, str | int | float | bool):
+    if Op(op) is Op.IN:
+        if not isinstance(operand, list) or not all(_is_scalar(v) for v in operand):
+            raise ValueError('an "in" filter value must be an array of JSON scalars')
+        return Where(field, Op.IN, tuple(operand))
+    if Op(op) in NULL_TESTS:
+        if operand is not None:
+            raise ValueError(f'an "{op}" filter takes no value')
+        return Where(field, Op(op), None)
+    if operand is not None and not _is_scalar(operand):
         raise ValueError("a filter value must be a JSON scalar")
     return Where(field, Op(op), operand)
 
 
+def _is_scalar(value: Any) -> bool:
+    return isinstance(value, str | int | float | bool)
+
+
 converter.register_unstructure_hook(Where, where_to_wire)
 converter.register_unstructure_hook(WhereGroup, where_to_wire)
+converter.register_unstructure_hook(WhereNot, where_to_wire)
 converter.register_structure_hook(WhereClause, lambda value, _: where_from_wire(value))
 
 

@@ -2,7 +2,8 @@
 
 No I/O. Text typed by a user (or an agent) becomes core query values:
 
-* :func:`parse_filter` — filter text → :data:`FilterAst` (spec sync-engine §14.1), with
+* :func:`parse_filter` — filter text → :data:`FilterAst` (the reference's grammar, spec
+  sync-engine §14.1, plus ``NOT``, ``IN`` and ``IS [NOT] NULL``), with
   ``query-parser.parse_failed`` errors that carry a reason and a character position;
 * :func:`coerce_value` — a comparison value's meaning (JavaScript ``Number()`` rules, §14.2);
 * :func:`lower` — AST → :class:`maxtrio.core.WhereClause` (§14.3);
@@ -28,12 +29,16 @@ Where(field='priority', op=<Op.GE: '>='>, value=5)))
 from ._ast import (
     FILTER_OPERATORS,
     Comparison,
+    Condition,
     FilterAst,
     FilterOperator,
+    InList,
     Logical,
     LogicalOperator,
+    Not,
+    NullTest,
     Value,
-    iter_comparisons,
+    iter_conditions,
 )
 from ._coerce import coerce_value, js_number
 from ._entity_filter import NO_FILTER, ParsedFilter, filterable_fields, parse_where
@@ -44,12 +49,14 @@ from ._errors import (
     ErrInvalidOrderBy,
     ErrInvalidPlan,
     ErrPlanParseFailed,
+    ErrUnknownField,
     ErrUnknownFieldGroup,
     PlanParser,
     QueryParser,
+    suggestion,
 )
 from ._format import format_filter
-from ._grammar import MAX_CONDITIONS, MAX_NESTING, parse_filter
+from ._grammar import MAX_CONDITIONS, MAX_LIST_VALUES, MAX_NESTING, parse_filter
 from ._lower import lower
 from ._order_fields import FIELD_GROUPS, parse_order_by, select_fields
 from ._plan_ast import (
@@ -78,6 +85,7 @@ __all__ = [
     "FILTER_OPERATORS",
     "JS_WHITESPACE",
     "MAX_CONDITIONS",
+    "MAX_LIST_VALUES",
     "MAX_NESTING",
     "NO_FILTER",
     "AllSelector",
@@ -85,19 +93,24 @@ __all__ = [
     "CollectionOperation",
     "Comparison",
     "ConcurrentNode",
+    "Condition",
     "ErrFilterParse",
     "ErrFilterParseFailed",
     "ErrInvalidOrderBy",
     "ErrInvalidPlan",
     "ErrPlanParseFailed",
+    "ErrUnknownField",
     "ErrUnknownFieldGroup",
     "FieldsOperation",
     "FilterAst",
     "FilterOperator",
     "FilterSelector",
     "IdSelector",
+    "InList",
     "Logical",
     "LogicalOperator",
+    "Not",
+    "NullTest",
     "ParsedFilter",
     "PlanAst",
     "PlanEntryNode",
@@ -112,7 +125,7 @@ __all__ = [
     "filterable_fields",
     "format_filter",
     "is_js_whitespace",
-    "iter_comparisons",
+    "iter_conditions",
     "iter_plan_steps",
     "js_number",
     "js_trim",
@@ -127,4 +140,5 @@ __all__ = [
     "parse_sync_plan",
     "parse_where",
     "select_fields",
+    "suggestion",
 ]

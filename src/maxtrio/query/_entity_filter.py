@@ -7,7 +7,9 @@ This is what ``max search <Type> --filter EXPR`` runs before it queries the engi
 * every comparison's field, in every branch, must be a filterable meta field (``_id``) or a
   stored field of the entity, else ``cli.filter_parse`` with the reason
   ``Unknown field "<f>". Valid fields: _id, …``. Collection fields are not valid (MAXTRIO,
-  reference bug B16: the reference lets them through to fail in the engine);
+  reference bug B16: the reference lets them through to fail in the engine), and the error
+  carries a ``hint`` naming the closest valid field (``did you mean "title"?``) when one is
+  close;
 * the result carries the :func:`mixed_and_or_warning` text, if any, for the CLI to print.
 """
 
@@ -15,14 +17,23 @@ from __future__ import annotations
 
 import attrs
 
-from maxtrio.core import EMPTY_WHERE, FILTERABLE_META_FIELDS, EntityDef, WhereClause
+from maxtrio.core import (
+    EMPTY_WHERE,
+    FILTERABLE_META_FIELDS,
+    EntityDef,
+    WhereClause,
+    quote_input,
+)
 
-from ._ast import FilterAst, iter_comparisons
-from ._errors import ErrFilterParse
+from ._ast import FilterAst, iter_conditions
+from ._errors import ErrFilterParse, suggestion
 from ._grammar import parse_filter
 from ._lower import lower
 from ._warning import mixed_and_or_warning
 from ._whitespace import js_trim
+
+#: The most characters of an unknown field name an error quotes.
+FIELD_NAME_LENGTH = 60
 
 
 @attrs.frozen
@@ -54,13 +65,15 @@ def parse_where(text: str | None, entity_def: EntityDef) -> ParsedFilter:
     ast = parse_filter(expression)
     valid = filterable_fields(entity_def)
     valid_set = frozenset(valid)
-    for comparison in iter_comparisons(ast):
-        if comparison.field not in valid_set:
+    for condition in iter_conditions(ast):
+        if condition.field not in valid_set:
+            shown = quote_input(condition.field, FIELD_NAME_LENGTH)
             raise ErrFilterParse(
                 expression=expression,
-                reason=f'Unknown field "{comparison.field}". Valid fields: {", ".join(valid)}',
-                field=comparison.field,
+                reason=f'Unknown field "{shown}". Valid fields: {", ".join(valid)}',
+                field=condition.field,
                 validFields=list(valid),
-                index=comparison.index,
+                index=condition.index,
+                **suggestion(condition.field, valid),
             )
     return ParsedFilter(lower(ast), mixed_and_or_warning(ast), ast)

@@ -5,12 +5,14 @@ operators (``priority>=5``), single spaces around upper-case keywords, double qu
 quoted values, the parentheses the user wrote and any a hand-built tree needs (a logical node
 on the right of another one). ``explicit=True`` also parenthesises every left operand whose
 keyword differs from its parent's, spelling out the left-to-right grouping
-(``(a OR b) AND c``).
+(``(a OR b) AND c``). ``IN`` lists are written ``field IN (a, b)``, null tests
+``field IS NULL`` / ``field IS NOT NULL``, negations ``NOT x`` (``NOT (…)`` around a logical
+node).
 """
 
 from __future__ import annotations
 
-from ._ast import Comparison, FilterAst, Logical, Value
+from ._ast import Comparison, FilterAst, InList, Logical, Not, NullTest, Value
 from ._tokens import BARE_VALUE, FIELD
 
 _QUOTE_ESCAPES = str.maketrans({"\\": "\\\\", '"': '\\"', "\n": "\\n", "\t": "\\t"})
@@ -27,6 +29,17 @@ def format_inner(ast: FilterAst, *, explicit: bool = False) -> str:
     """Like :func:`format_filter`, without the node's own parentheses."""
     if isinstance(ast, Comparison):
         return f"{_field(ast.field)}{ast.op}{format_value(ast.value)}"
+    if isinstance(ast, InList):
+        values = ", ".join(format_value(v) for v in ast.values)
+        return f"{_keyword_safe_field(ast.field)} IN ({values})"
+    if isinstance(ast, NullTest):
+        test = "IS NOT NULL" if ast.negated else "IS NULL"
+        return f"{_keyword_safe_field(ast.field)} {test}"
+    if isinstance(ast, Not):
+        operand = format_filter(ast.operand, explicit=explicit)
+        if isinstance(ast.operand, Logical) and not ast.operand.grouped:
+            operand = f"({operand})"
+        return f"NOT {operand}"
     left = format_filter(ast.left, explicit=explicit)
     if (
         explicit
@@ -47,6 +60,13 @@ def format_value(value: Value) -> str:
     if BARE_VALUE.fullmatch(value.raw) is None:
         raise ValueError(f"{value.raw!r} cannot be written as an unquoted filter value")
     return value.raw
+
+
+def _keyword_safe_field(name: str) -> str:
+    """A field name before ``IN`` / ``IS``: ``NOT`` there would read as the keyword."""
+    if name in ("NOT", "not"):
+        raise ValueError(f"{name!r} can only be written as a field name before an operator")
+    return _field(name)
 
 
 def _field(name: str) -> str:

@@ -29,10 +29,10 @@ from __future__ import annotations
 
 import re
 
-from maxtrio.core import MaxError
+from maxtrio.core import MaxError, printable
 
 from ._errors import ErrFilterParseFailed, ErrPlanParseFailed
-from ._grammar import _printable, parse_filter
+from ._grammar import parse_filter
 from ._plan_ast import (
     AllSelector,
     CollectionOperation,
@@ -352,7 +352,7 @@ class _PlanParser:
             return "a line break"
         if len(snippet) > _SNIPPET_LENGTH:
             snippet = snippet[:_SNIPPET_LENGTH] + "…"
-        return f'"{_printable(snippet)}"'
+        return f'"{printable(snippet)}"'
 
     def inline_ws_end(self, pos: int) -> int:
         match = _INLINE_WS.match(self.text, pos)

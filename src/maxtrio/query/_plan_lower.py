@@ -50,12 +50,13 @@ from maxtrio.core import (
     SyncPlan,
     SyncStep,
     concurrent,
+    quote_input,
     try_parse_ref_key,
 )
 
-from ._ast import iter_comparisons
+from ._ast import iter_conditions
 from ._entity_filter import filterable_fields
-from ._errors import ErrInvalidPlan
+from ._errors import ErrInvalidPlan, suggestion
 from ._lower import lower
 from ._plan_ast import (
     AllSelector,
@@ -147,15 +148,16 @@ class _Lowering:
                 return Step.for_root(ref)
             return Step.for_one(ref)
         valid = filterable_fields(entity)
-        for comparison in iter_comparisons(selector.filter):
-            if comparison.field not in valid:
+        for condition in iter_conditions(selector.filter):
+            if condition.field not in valid:
                 raise self.fail(
-                    f'Unknown field "{comparison.field}" in the filter of {entity.name}; '
-                    f"filterable fields: {_listing(valid)}",
-                    selector.index + comparison.index,
+                    f'Unknown field "{quote_input(condition.field, 60)}" in the filter of '
+                    f"{entity.name}; filterable fields: {_listing(valid)}",
+                    selector.index + condition.index,
                     entityType=entity.name,
-                    field=comparison.field,
+                    field=condition.field,
                     available=list(valid),
+                    **suggestion(condition.field, valid),
                 )
         return Step.for_where(entity, lower(selector.filter))
 

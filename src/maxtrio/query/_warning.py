@@ -12,7 +12,7 @@ only, so no warning) and ``a OR b`` is a chain of its own.
 
 from __future__ import annotations
 
-from ._ast import Comparison, FilterAst, Logical, LogicalOperator
+from ._ast import FilterAst, Logical, LogicalOperator, Not
 from ._format import format_filter, format_inner
 
 
@@ -22,7 +22,10 @@ def mixed_and_or_warning(ast: FilterAst) -> str | None:
     pending: list[FilterAst] = [ast]
     while pending:
         node = pending.pop()
-        if isinstance(node, Comparison):
+        if isinstance(node, Not):
+            pending.append(node.operand)
+            continue
+        if not isinstance(node, Logical):
             continue
         factors, operators = _chain(node)
         if len(set(operators)) > 1:

@@ -1,10 +1,14 @@
 """Page cursors.
 
 * Queries ordered by ``_id`` only use the reference's cursor: the RefKey of the last row
-  (``ein:<Type>:<id>``), so existing cursors stay valid.
+  (``ein:<Type>:<id>``), so existing cursors stay valid. A RefKey of another entity type is
+  rejected with ``storage.invalid_cursor`` (MAXTRIO: the reference used its id and silently
+  returned the wrong page), and so is text that is no RefKey at all.
 * Queries with a user ordering use an opaque keyset token, ``ord1.<base64url json>``, holding
-  the ordering (field, direction) and the last row's order value and id. A token made for a
-  different ordering is rejected with ``storage.invalid_cursor`` (BadInput), and so is one whose
+  the ordering (field, direction), the last row's order value and id, and the entity type
+  (tokens without the type, from before it was added, are still read). A token made for
+  another entity type or a different ordering is rejected with ``storage.invalid_cursor``
+  (BadInput), and so is one whose
   value the order column cannot hold (text for a number column, a number for a text column,
   NaN, an integer beyond 64 bits): no engine made it, and SQLite would compare it by rules the
   in-memory engine does not model, or fail to bind it.
@@ -20,7 +24,7 @@ from typing import Any
 
 import attrs
 
-from maxtrio.core import Ordering, format_ref_key, parse_ref_key
+from maxtrio.core import Ordering, format_ref_key, quote_input, try_parse_ref_key
 
 from ._errors import ErrInvalidCursor
 
@@ -43,10 +47,26 @@ def encode_id_cursor(entity_type: str, last_id: str) -> str:
     return format_ref_key(entity_type, last_id)
 
 
-def decode_id_cursor(cursor: str) -> str:
-    """The entity id of a RefKey cursor (the entity type inside is not checked)."""
+def decode_id_cursor(cursor: str, entity_type: str) -> str:
+    """The entity id of a RefKey cursor for ``entity_type``."""
     _check_text(cursor)
-    return parse_ref_key(cursor).entity_id
+    parsed = try_parse_ref_key(cursor)
+    if parsed is None:
+        raise ErrInvalidCursor(
+            cursor=cursor,
+            reason=f"expected a RefKey such as ein:{entity_type}:<id>, or a cursor that "
+            "max printed",
+        )
+    if parsed.entity_type != entity_type:
+        raise ErrInvalidCursor(cursor=cursor, reason=_other_type(parsed.entity_type, entity_type))
+    return parsed.entity_id
+
+
+def _other_type(found: str, wanted: str) -> str:
+    return (
+        f"it is a cursor of {quote_input(found, 60)}, not of {wanted} "
+        f"(use the cursor a search of {wanted} printed)"
+    )
 
 
 def _check_text(cursor: str) -> None:
@@ -57,9 +77,9 @@ def _check_text(cursor: str) -> None:
         raise ErrInvalidCursor(cursor=cursor, reason=_FOREIGN) from None
 
 
-def encode_keyset(ordering: Ordering, value: Any, last_id: str) -> str:
+def encode_keyset(ordering: Ordering, value: Any, last_id: str, entity_type: str) -> str:
     payload = json.dumps(
-        [ordering.field, ordering.direction, value, last_id], separators=(",", ":")
+        [ordering.field, ordering.direction, value, last_id, entity_type], separators=(",", ":")
     )
     return _PREFIX + base64.urlsafe_b64encode(payload.encode()).decode().rstrip("=")
 
@@ -81,9 +101,12 @@ def _fits(value: Any, sql_type: str) -> bool:
     return isinstance(value, int) and value in _INT64
 
 
-def decode_keyset(cursor: str, ordering: Ordering, sql_type: str | None = None) -> KeysetPosition:
-    """Decode a keyset token and check it was made for ``ordering`` — and, given the order
-    column's ``sql_type`` (None when the field is unknown), that its value fits the column."""
+def decode_keyset(
+    cursor: str, ordering: Ordering, entity_type: str, sql_type: str | None = None
+) -> KeysetPosition:
+    """Decode a keyset token and check it was made for ``entity_type`` and ``ordering`` — and,
+    given the order column's ``sql_type`` (None when the field is unknown), that its value fits
+    the column."""
     _check_text(cursor)
     if not cursor.startswith(_PREFIX):
         raise ErrInvalidCursor(
@@ -93,7 +116,7 @@ def decode_keyset(cursor: str, ordering: Ordering, sql_type: str | None = None) 
     body = cursor[len(_PREFIX) :]
     try:
         raw = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
-        field, direction, value, last_id = json.loads(raw)
+        field, direction, value, last_id, *made_for = json.loads(raw)
     except (binascii.Error, ValueError, TypeError):
         raise ErrInvalidCursor(
             cursor=cursor, reason="it is not a cursor this engine made"
@@ -106,9 +129,13 @@ def decode_keyset(cursor: str, ordering: Ordering, sql_type: str | None = None) 
         raise ErrInvalidCursor(cursor=cursor, reason="it is not a cursor this engine made")
     if value is not None and not isinstance(value, str | int | float):
         raise ErrInvalidCursor(cursor=cursor, reason="it is not a cursor this engine made")
+    if len(made_for) > 1 or (made_for and not isinstance(made_for[0], str)):
+        raise ErrInvalidCursor(cursor=cursor, reason=_FOREIGN)
     for text in (last_id, value):
         if isinstance(text, str):
             _check_text(text)
+    if made_for and made_for[0] != entity_type:
+        raise ErrInvalidCursor(cursor=cursor, reason=_other_type(made_for[0], entity_type))
     if field != ordering.field or direction != ordering.direction:
         raise ErrInvalidCursor(
             cursor=cursor,

@@ -10,6 +10,7 @@ from maxtrio.core import (
     InvariantViolated,
     NotFound,
     NotImplementedFacet,
+    quote_input,
 )
 
 Storage = Boundary("storage")
@@ -62,7 +63,9 @@ ErrInvalidFilterValue = Storage.define(
     message="Field '{field}' of {entityType} is a {kind}; {value} is not a valid {kind} value",
 )
 ErrInvalidCursor = Storage.define(
-    "invalid_cursor", facets=[BadInput], message="Invalid cursor {cursor!r}: {reason}"
+    "invalid_cursor",
+    facets=[BadInput],
+    message=lambda data: f'Invalid cursor "{quote_input(data["cursor"])}": {data["reason"]}',
 )
 ErrInvalidLimit = Storage.define(
     "invalid_limit", facets=[BadInput], message="Invalid limit {limit}: limit must be ≥ 0"

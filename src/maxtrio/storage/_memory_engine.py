@@ -28,6 +28,7 @@ from maxtrio.core import (
     Schema,
     Where,
     WhereClause,
+    WhereNot,
     expand_entities,
 )
 
@@ -195,9 +196,15 @@ def _compile(table: TableSpec, clause: WhereClause) -> Any:
 
 
 def _compile_clause(table: TableSpec, clause: WhereClause) -> Any:
-    """Like the SQL compiler: empty groups are dropped (None = no condition)."""
+    """Like the SQL compiler: empty groups are dropped (None = no condition), and ``not`` is
+    the complement of its clause (a comparison on a NULL field being false)."""
     if isinstance(clause, Where):
         return _leaf(table, clause)
+    if isinstance(clause, WhereNot):
+        inner = _compile_clause(table, clause.clause)
+        if inner is None:
+            return lambda i, r: False
+        return lambda i, r: not inner(i, r)
     parts = [p for p in (_compile_clause(table, c) for c in clause.clauses) if p is not None]
     if not parts:
         return None
@@ -214,6 +221,14 @@ def _leaf(table: TableSpec, leaf: Where) -> Any:
 
     if leaf.op is Op.CONTAINS:
         return lambda i, r: contains(get(i, r), bound)
-    operand = apply_affinity("TEXT" if column is None else column.sql_type, bound)
+    if leaf.op is Op.IS_NULL:
+        return lambda i, r: get(i, r) is None
+    if leaf.op is Op.IS_NOT_NULL:
+        return lambda i, r: get(i, r) is not None
+    sql_type = "TEXT" if column is None else column.sql_type
+    if leaf.op is Op.IN:
+        operands = [apply_affinity(sql_type, v) for v in bound]
+        return lambda i, r: any(compare("=", get(i, r), v) for v in operands)
+    operand = apply_affinity(sql_type, bound)
     op = leaf.op.value
     return lambda i, r: compare(op, get(i, r), operand)

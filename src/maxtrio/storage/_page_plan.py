@@ -59,7 +59,12 @@ class PagePlan:
             last_id = rows[-1][0]
             if self.keyset:
                 assert self.query.ordering is not None
-                cursor = encode_keyset(self.query.ordering, order_values[len(rows) - 1], last_id)
+                cursor = encode_keyset(
+                    self.query.ordering,
+                    order_values[len(rows) - 1],
+                    last_id,
+                    self.table.entity.name,
+                )
             else:
                 cursor = encode_id_cursor(self.table.entity.name, last_id)
         items: list[QueryItem]
@@ -87,12 +92,15 @@ def plan_page(table: TableSpec, query: EntityQuery, page: PageRequest | None) ->
     ordering = query.ordering
     keyset = ordering is not None and not (ordering.field == ID_COLUMN and not ordering.descending)
     after_id = after_keyset = None
+    entity_type = table.entity.name
     if request.cursor:
         if keyset:
             assert ordering is not None
-            after_keyset = decode_keyset(request.cursor, ordering, _order_type(table, ordering))
+            after_keyset = decode_keyset(
+                request.cursor, ordering, entity_type, _order_type(table, ordering)
+            )
         else:
-            after_id = decode_id_cursor(request.cursor)
+            after_id = decode_id_cursor(request.cursor, entity_type)
     return PagePlan(table, query, request.limit, columns, keyset, after_id, after_keyset)
 
 

@@ -13,6 +13,12 @@ value ASCII-lowercased (``lower()`` folds ASCII letters only, as documented), or
 and the stored text as C strings, so a NUL in the value (``'%' || char(0) || '%'`` is ``'%'``)
 matched every row and one in the stored text hid the rest of it, and patterns over 50,000 bytes
 are an error. ``instr`` compares whole values and has no wildcards to escape.
+
+``in`` is ``<col> IN (?, …)``; ``is null`` / ``is not null`` are ``<col> IS [NOT] NULL``.
+``not`` follows the NULL rule of ``maxtrio.core`` (a comparison on a NULL field is false, and
+``not`` is its complement): ``NOT c`` compiles to ``(c) IS NOT 1``, true where ``c`` is false
+*or NULL*, so ``NOT (status = 'done')`` keeps the rows without a status. ``not`` of an empty
+group is ``0`` (matches nothing).
 """
 
 from __future__ import annotations
@@ -21,7 +27,7 @@ from typing import Any
 
 import attrs
 
-from maxtrio.core import EntityQuery, Op, Ordering, Where, WhereClause
+from maxtrio.core import NULL_TESTS, EntityQuery, Op, Ordering, Where, WhereClause, WhereNot
 
 from ._cursor import KeysetPosition
 from ._errors import ErrInvalidFilterValue
@@ -46,19 +52,32 @@ def _resolve(table: TableSpec, field: str) -> Column | None:
 
 def leaf_operand(table: TableSpec, leaf: Where) -> tuple[Column | None, Any]:
     """A leaf's column (None = ``_id``) and the value it binds: the ASCII-lowercased search
-    text for ``contains``, else :func:`filter_value`. ``storage.invalid_filter_value`` when
-    the value can never be compared with the column (``active = maybe``)."""
+    text for ``contains``, None for the NULL tests (their value is ignored), for ``in`` one
+    :func:`filter_value` per listed value (a tuple), else :func:`filter_value`.
+    ``storage.invalid_filter_value`` when the value can never be compared with the column
+    (``active = maybe``, an ``in`` value that is not a list)."""
     col = _resolve(table, leaf.field)
+    kind = None if col is None else col.kind
+    value = leaf.value  # the one named in the error
     try:
         if leaf.op is Op.CONTAINS:
-            return col, contains_text(leaf.value)
-        return col, filter_value(None if col is None else col.kind, leaf.value)
+            return col, contains_text(value)
+        if leaf.op in NULL_TESTS:
+            return col, None
+        if leaf.op is Op.IN:
+            if not isinstance(leaf.value, list | tuple):
+                raise BadFilterValue
+            bound = []
+            for value in leaf.value:
+                bound.append(filter_value(kind, value))
+            return col, tuple(bound)
+        return col, filter_value(kind, value)
     except BadFilterValue:
         raise ErrInvalidFilterValue(
             entityType=table.entity.name,
             field=leaf.field,
             kind="string" if col is None else col.kind.value,
-            value=describe(leaf.value),
+            value=describe(value),
         ) from None
 
 
@@ -70,6 +89,13 @@ def _leaf_sql(table: TableSpec, leaf: Where, params: list[Any]) -> str:
         if has_ascii_letter(operand):
             return f"instr(lower({quoted}), ?) > 0"
         return f"instr({quoted}, ?) > 0"  # nothing to fold: as fast as LIKE
+    if leaf.op is Op.IS_NULL:
+        return f"{quoted} IS NULL"
+    if leaf.op is Op.IS_NOT_NULL:
+        return f"{quoted} IS NOT NULL"
+    if leaf.op is Op.IN:
+        params.extend(operand)
+        return f"{quoted} IN ({', '.join('?' * len(operand))})"
     params.append(operand)
     return f"{quoted} {leaf.op.value} ?"
 
@@ -78,6 +104,9 @@ def where_sql(table: TableSpec, clause: WhereClause, params: list[Any]) -> str |
     """SQL for a where tree (None = no condition); appends bound values to ``params``."""
     if isinstance(clause, Where):
         return _leaf_sql(table, clause, params)
+    if isinstance(clause, WhereNot):
+        inner = where_sql(table, clause.clause, params)
+        return "0" if inner is None else f"(({inner}) IS NOT 1)"
     parts = [p for p in (where_sql(table, c, params) for c in clause.clauses) if p]
     if not parts:
         return None

@@ -27,12 +27,12 @@ from typing import Any
 import apsw
 import attrs
 
-from maxtrio.core import SQL_TYPES, EntityDef, EntityResult, FieldKind, Ref, Schema
+from maxtrio.core import SQL_TYPES, EntityDef, EntityResult, FieldKind, Ref, Schema, quote_input
 
 from ._errors import ErrColumnCollision, ErrFieldNotFound, ErrTableCollision
 from ._naming import column_name, quote, table_name
 from ._text_index import TextWriter, text_index_for
-from ._values import printable, reader_for
+from ._values import reader_for
 
 ID_COLUMN = "_id"
 SYNCED_AT = "_synced_at"
@@ -211,7 +211,9 @@ class TableSpec:
         try:
             return self.by_field[field]
         except KeyError:
-            raise ErrFieldNotFound(entityType=self.entity.name, field=printable(field)) from None
+            raise ErrFieldNotFound(
+                entityType=self.entity.name, field=quote_input(field, 60)
+            ) from None
 
     def select_columns(self, fields: tuple[str, ...] | None) -> tuple[Column, ...]:
         """Columns for a field list (None = all); unknown names raise ``field_not_found``."""

@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from maxtrio.core import EntityDef, FieldKind, Ref, try_parse_ref_key
+from maxtrio.core import printable as printable  # the engines' error messages use it from here
 
 _INT64_MIN = -(2**63)
 _INT64_MAX = 2**63 - 1
@@ -73,14 +74,6 @@ def is_utf8_text(text: str) -> bool:
     except UnicodeEncodeError:
         return False
     return True
-
-
-def printable(text: str) -> str:
-    """``text`` safe in a one-line message: line breaks, other control characters and lone
-    surrogates are spelled as escapes (``\\n``, ``\\udcff``); other text is unchanged."""
-    if text.isprintable():
-        return text
-    return "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in text)
 
 
 def describe(value: object) -> str:
