@@ -19,7 +19,15 @@ from mcp.client.stdio import StdioServerParameters, stdio_client
 
 from .conftest import MAX, SHARED_TASKS, AcmeService, Synced, connect_args, max_proc
 
-TOOLS = {"list_installations", "describe_schema", "search", "sql", "sync", "sync_status"}
+TOOLS = {
+    "list_installations",
+    "describe_schema",
+    "search",
+    "text_search",
+    "sql",
+    "sync",
+    "sync_status",
+}
 
 
 @asynccontextmanager
@@ -118,6 +126,28 @@ async def test_workspace_tools_end_to_end(fresh: tuple[Path, Path], tmp_path: Pa
             filter="status = todo", fields="_id", limit=1000,
         )  # fmt: skip
         assert todo["rows"] == [{"n": len(everything["data"])}]
+
+        one = await call(
+            session, "search", installation="acme-1", entity="AcmeTask", fields="title", limit=1
+        )
+        word = max((w for w in one["data"][0]["title"].lower().split() if w.isalpha()), key=len)
+        found = await call(
+            session, "text_search", installation="acme-1", entity="AcmeTask", text=word,
+            fields="title,description,status,priority,tags", limit=20,
+        )  # fmt: skip
+        assert found["data"], word
+        for row in found["data"]:
+            assert word in " ".join(str(v) for v in row.values()).lower(), (word, row)
+        narrowed = await call(
+            session, "text_search", installation="acme-1", entity="AcmeTask", text=word,
+            filter="status = todo", fields="status", limit=1000,
+        )  # fmt: skip
+        assert all(row == {"status": "todo"} for row in narrowed["data"])
+        broken = await call_error(
+            session, "text_search", installation="acme-1", entity="AcmeTask", text='"unclosed'
+        )
+        assert broken.startswith("Error: Invalid text query"), broken
+        assert "unterminated string" in broken.splitlines()[0]
 
         refused = await call_error(session, "sql", query='delete from "acme-1"._acme_task')
         assert "read-only" in refused.splitlines()[0]

@@ -178,3 +178,54 @@ async def test_long_and_unprintable_input_is_quoted_shortly(synced: Synced) -> N
         assert "\x1b" not in result.err and "\x07" not in result.err
     escapes = await run(synced, *SEARCH, "AcmeTask", "-f", "title = 'line\nbreak' AND bad = 1")
     assert "\\n" in one_line_error(escapes, "Invalid filter \"title = 'line\\nbreak' AND bad = 1\"")
+
+
+# -- full-text search (--text) ---------------------------------------------------------------
+
+
+async def test_text_search_finds_words_best_first_and_combines_with_the_rest(
+    synced: Synced,
+) -> None:
+    first = json.loads((await run(synced, *SEARCH, "AcmeTask", "--limit", "1", "-o", "json")).out)
+    words = [w for w in first["data"][0]["title"].lower().split() if w.isalpha()]
+    word = max(words, key=len)
+    text_fields = "_id,title,description,status,priority,tags"
+    found, todo, ordered, streamed = await run_all(
+        synced,
+        [
+            [*SEARCH, "AcmeTask", "--text", word, "--fields", text_fields, "-o", "json"],
+            [*SEARCH, "AcmeTask", "--text", word, "-f", "status = todo", "--fields", "status",
+             "-o", "json"],
+            [*SEARCH, "AcmeTask", "--text", word, "--order-by", "title", "--fields", "title",
+             "-o", "ndjson", "--all", "--limit", "3"],
+            [*SEARCH, "AcmeTask", "--text", word, "--fields", "_id", "-o", "ndjson", "--all",
+             "--limit", "2"],
+        ],
+    )  # fmt: skip
+    rows = json.loads(found.out)["data"]
+    assert rows, word
+    for row in rows:
+        assert word in " ".join(str(v) for v in row.values()).lower(), (word, row)
+    assert all(row == {"status": "todo"} for row in json.loads(todo.out)["data"])
+    titles = [json.loads(line)["title"] for line in ordered.out.splitlines()]
+    assert titles == sorted(titles) and len(titles) == len(rows)
+    ids = [json.loads(line)["_id"] for line in streamed.out.splitlines()]
+    assert ids == [row["_id"] for row in rows]  # pages of 2 in rank order: the same rows
+
+
+async def test_text_search_mistakes_are_one_line_with_a_hint(synced: Synced) -> None:
+    broken, empty, bare = await run_all(
+        synced,
+        [
+            [*SEARCH, "AcmeTask", "--text", 'alpha "unclosed'],
+            [*SEARCH, "AcmeTask", "--text", "  "],
+            [*SEARCH, "AcmeRoot", "--text", "alpha"],
+        ],
+    )
+    for result in (broken, empty, bare):
+        assert result.code == 1, result
+        assert result.err.startswith("Error: ") and "Traceback" not in result.err
+    assert "unterminated string" in broken.err.splitlines()[0]
+    assert broken.err.splitlines()[1].startswith("  Hint: FTS5 syntax")
+    assert "--text" in empty.err
+    assert "no text fields" in bare.err

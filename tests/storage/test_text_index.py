@@ -12,12 +12,31 @@ from pathlib import Path
 from typing import Any
 
 import apsw
+import pytest
 import trio
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from maxtrio.core import EntityDef, EntityInput, Field, Schema
-from maxtrio.storage import SqliteEngine, is_text_index_table
+from maxtrio.core import (
+    EntityDef,
+    EntityInput,
+    EntityQuery,
+    Field,
+    MaxError,
+    Ordering,
+    PageRequest,
+    Schema,
+)
+from maxtrio.query import parse_where
+from maxtrio.storage import (
+    ErrInvalidCursor,
+    ErrInvalidTextQuery,
+    ErrNoTextFields,
+    ErrTextSearchUnsupported,
+    InMemoryEngine,
+    SqliteEngine,
+    is_text_index_table,
+)
 
 from ..hypothesis_budget import examples
 
@@ -148,3 +167,83 @@ async def test_a_sync_style_resync_of_unchanged_rows_does_no_index_work(tmp_path
         check_index(conn)
     finally:
         engine.close()
+
+
+# -- queries --------------------------------------------------------------------------------
+
+Bare = EntityDef.create("Bare", {"size": Field.number()})
+QUERY_SCHEMA = Schema.create("notes", [Note, Bare])
+
+
+async def _filled(tmp_path: Path) -> SqliteEngine:
+    engine = SqliteEngine.open(tmp_path / "data.db", QUERY_SCHEMA)
+    notes = [
+        EntityInput(Note.ref("n1"), {"title": "alpha", "body": "beta gamma", "size": 1}),
+        EntityInput(Note.ref("n2"), {"title": "alpha alpha alpha", "body": "alpha", "size": 2}),
+        EntityInput(Note.ref("n3"), {"title": "gamma", "body": None, "size": 3}),
+        EntityInput(Note.ref("n4"), {"title": "delta", "body": "alpha beta", "size": 4}),
+    ]
+    await engine.store_many(notes)
+    return engine
+
+
+async def _all_pages(engine: SqliteEngine, query: EntityQuery, limit: int) -> list[str]:
+    ids: list[str] = []
+    cursor = None
+    while True:
+        page = await engine.query(query, PageRequest(cursor, limit))
+        ids += [item.ref.id for item in page.items]  # type: ignore[union-attr]
+        if not page.has_more:
+            return ids
+        cursor = page.cursor
+
+
+async def test_a_text_query_ranks_matches_best_first_and_pages_through_them(
+    tmp_path: Path,
+) -> None:
+    engine = await _filled(tmp_path)
+    try:
+        query = EntityQuery(Note, text="alpha")
+        page = await engine.query(query, PageRequest(None, 10))
+        ids = [item.ref.id for item in page.items]  # type: ignore[union-attr]
+        assert ids[0] == "n2"  # four times: the best match
+        assert sorted(ids) == ["n1", "n2", "n4"]
+        for limit in (1, 2, 3):
+            assert await _all_pages(engine, query, limit) == ids  # every match once, in order
+        filtered = EntityQuery(Note, parse_where("size >= 2", Note).where, text="alpha OR gamma")
+        assert sorted(await _all_pages(engine, filtered, 1)) == ["n2", "n3", "n4"]
+        phrase = EntityQuery(Note, text='"beta gamma"')
+        assert await _all_pages(engine, phrase, 5) == ["n1"]
+    finally:
+        engine.close()
+
+
+async def test_a_text_query_under_an_ordering_keeps_the_ordering(tmp_path: Path) -> None:
+    engine = await _filled(tmp_path)
+    try:
+        query = EntityQuery(Note, ordering=Ordering("size", "desc"), text="alpha")
+        assert await _all_pages(engine, query, 1) == ["n4", "n2", "n1"]
+    finally:
+        engine.close()
+
+
+async def test_text_query_errors_are_one_line_and_name_the_problem(tmp_path: Path) -> None:
+    engine = await _filled(tmp_path)
+    try:
+        with pytest.raises(MaxError) as broken:
+            await engine.query(EntityQuery(Note, text='alpha AND "unclosed'))
+        assert ErrInvalidTextQuery.matches(broken.value)
+        assert "unterminated string" in str(broken.value) and "\n" not in str(broken.value)
+        with pytest.raises(MaxError) as bare:
+            await engine.query(EntityQuery(Bare, text="alpha"))
+        assert ErrNoTextFields.matches(bare.value)
+        first = await engine.query(EntityQuery(Note, text="alpha"), PageRequest(None, 1))
+        with pytest.raises(MaxError) as other:
+            await engine.query(EntityQuery(Note, text="beta"), PageRequest(first.cursor, 1))
+        assert ErrInvalidCursor.matches(other.value)
+        assert "another --text query" in str(other.value)
+    finally:
+        engine.close()
+    with pytest.raises(MaxError) as memory:
+        await InMemoryEngine(QUERY_SCHEMA).query(EntityQuery(Note, text="alpha"))
+    assert ErrTextSearchUnsupported.matches(memory.value)

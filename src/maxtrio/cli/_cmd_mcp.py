@@ -7,11 +7,11 @@ second loop, no thread hops other than the SDK's stdin/stdout file wrappers. Whi
 the SDK points fd 1 at stderr, so nothing but protocol messages reaches stdout.
 
 Tools (``_mcp_tools.MaxTools``): ``list_installations``, ``describe_schema``, ``search``,
-``sql``, ``sync``, ``sync_status``. A failing tool is an MCP tool error (``isError``) carrying
-the CLI's one-line message and hint (``Error: …`` / ``  Hint: …``); malformed requests get
-JSON-RPC protocol errors and the server keeps serving. It stops when the client closes stdin
-(or on Ctrl-C / SIGTERM); syncs it started stop as ``interrupted`` (resumable with
-``max sync --resume``).
+``text_search``, ``sql``, ``sync``, ``sync_status``. A failing tool is an MCP tool error
+(``isError``) carrying the CLI's one-line message and hint (``Error: …`` / `` Hint: …``);
+malformed requests get JSON-RPC protocol errors and the server keeps serving. It stops when the
+client closes stdin (or on Ctrl-C / SIGTERM); syncs it started stop as ``interrupted``
+(resumable with ``max sync --resume``).
 
 The launcher never forwards ``max mcp`` to a workspace daemon: it is a server of its own.
 """
@@ -30,7 +30,8 @@ INSTRUCTIONS = """\
 Max mirrors SaaS data into local SQLite; these tools query it locally (fast, no rate limits).
 Start with list_installations and describe_schema. search takes the filter language of
 `max search` (e.g. "status = todo AND priority = high"), order_by ("title:desc"), fields
-("title,status") and a cursor from the previous page. sql runs read-only SQLite: one view per
+("title,status") and a cursor from the previous page; text_search finds words in the text
+fields, best match first. sql runs read-only SQLite: one view per
 entity named after it (AcmeTask) with the fields as columns, refs as ids; at the workspace
 level qualify by installation ("acme-1".AcmeTask). Never start a sync unless the user asked.
 """
@@ -82,6 +83,13 @@ def build_server(target: Any) -> Any:
         "Returns {type, data, hasMore, cursor}.",
     )
     register(
+        "text_search",
+        tools.text_search,
+        "Full-text search of an entity type's text fields, best match first (bm25): text in "
+        'FTS5 syntax (words, "a phrase", OR, NOT, prefix*), with search\'s filter, fields, '
+        "limit and cursor. Returns {type, data, hasMore, cursor}.",
+    )
+    register(
         "sql",
         tools.sql,
         "Read-only SQLite over the local data, like `max sql -o json`. Views per entity named "
@@ -129,7 +137,8 @@ def _version() -> str:
 async def mcp_command() -> None:
     """Serve this workspace (or installation) to MCP clients over stdio.
 
-    Tools: list_installations, describe_schema, search, sql (read-only), sync, sync_status.
+    Tools: list_installations, describe_schema, search, text_search, sql (read-only), sync,
+    sync_status.
     An MCP client starts it as a subprocess; configure it with the command max, the
     arguments mcp (add -t <workspace> to name the workspace) — see max llm-bootstrap.
 

@@ -66,6 +66,12 @@ def search_options(command: F) -> F:
                 help='Filter expression (e.g. "name=Acme AND active=true").',
             ),
             click.option(
+                "--text",
+                metavar="WORDS",
+                help="Full-text search of the entity's text fields, FTS5 syntax (words, "
+                '"a phrase", OR, NOT, prefix*); best match first unless --order-by is given.',
+            ),
+            click.option(
                 "--limit", type=int, callback=_check_limit, metavar="N", help="Maximum page size."
             ),
             click.option("--after", metavar="CURSOR", help="Cursor for next page."),
@@ -105,6 +111,7 @@ def prepare_search(
     filter_text: str | None,
     order_by: str | None,
     fields: str | None,
+    text: str | None = None,
     before_order: Callable[[str | None], None] | None = None,
 ) -> PreparedSearch:
     """Check a search in the reference's order (entity type, filter, fields, ordering) and
@@ -114,7 +121,7 @@ def prepare_search(
     from maxtrio.core import EntityQuery, Projection, did_you_mean
     from maxtrio.query import parse_order_by, parse_where, select_fields
 
-    from ._errors import ErrUnknownEntityType
+    from ._errors import ErrInvalidOption, ErrUnknownEntityType
 
     schema = installation.schema
     entity = schema.get_definition(entity_type)
@@ -131,7 +138,9 @@ def prepare_search(
     if before_order is not None:
         before_order(parsed.warning)
     ordering = parse_order_by(order_by, entity) if order_by else None
-    query = EntityQuery(entity, parsed.where, ordering, Projection.all())
+    if text is not None and not text.strip():
+        raise ErrInvalidOption(option="--text", reason="give the words to search for")
+    query = EntityQuery(entity, parsed.where, ordering, Projection.all(), text)
     return PreparedSearch(entity, query, selected, parsed.warning)
 
 
@@ -147,6 +156,7 @@ async def run_search(
     fields: str | None,
     all_pages: bool,
     output: str,
+    text: str | None = None,
 ) -> None:
     from ._errors import ErrIncompatibleFlags
 
@@ -166,6 +176,7 @@ async def run_search(
         filter_text=filter_text,
         order_by=order_by,
         fields=fields,
+        text=text,
         before_order=before_order,
     )
     style = run.style if output in ("text", "table") else PLAIN

@@ -99,16 +99,34 @@ class MaxTools:
         fields: str | None = None,
         limit: int = DEFAULT_SEARCH_LIMIT,
         cursor: str | None = None,
+        text: str | None = None,
     ) -> dict[str, Any]:
         if not 0 <= limit <= SINGLE_PAGE_LIMIT:
             raise ErrInvalidOption(option="limit", reason=f"must be 0 to {SINGLE_PAGE_LIMIT}")
         node = await self._node(installation)
-        search = prepare_search(node, entity, filter_text=filter, order_by=order_by, fields=fields)
+        search = prepare_search(
+            node, entity, filter_text=filter, order_by=order_by, fields=fields, text=text
+        )
         page = await search.page(node, cursor, limit)
         document: dict[str, Any] = json_value(json_document(page))
         if search.warning:
             document["warning"] = search.warning
         return document
+
+    async def text_search(
+        self,
+        entity: str,
+        text: str,
+        installation: str | None = None,
+        filter: str | None = None,
+        fields: str | None = None,
+        limit: int = DEFAULT_SEARCH_LIMIT,
+        cursor: str | None = None,
+    ) -> dict[str, Any]:
+        """A full-text search: ``search`` with ``text``, best match first."""
+        return await self.search(
+            entity, installation, filter, None, fields, limit, cursor, text=text
+        )
 
     async def sql(
         self,

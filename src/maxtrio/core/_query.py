@@ -75,10 +75,14 @@ class Ordering:
 
 @attrs.frozen
 class EntityQuery:
+    """What to read of one entity type. ``text``: a full-text query (FTS5 syntax) over the
+    type's text fields; without an ``ordering`` the rows come best match first."""
+
     entity: EntityDef
     where: WhereClause = EMPTY_WHERE
     ordering: Ordering | None = None
     projection: Projection = _ALL
+    text: str | None = None
 
 
 class Query:

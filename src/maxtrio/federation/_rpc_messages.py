@@ -235,16 +235,17 @@ class QueryMessage:
     filter: dict[str, Any] | None = None
     order_by: Ordering | None = None
     projection: Projection = attrs.field(factory=Projection.all)
+    text: str | None = None  # a full-text query (absent from the reference's messages)
 
     @classmethod
     def from_query(cls, query: EntityQuery) -> QueryMessage:
         where = None if query.where == EMPTY_WHERE else where_to_wire(query.where)
-        return cls(query.entity.name, where, query.ordering, query.projection)
+        return cls(query.entity.name, where, query.ordering, query.projection, query.text)
 
     def to_query(self, schema: Schema) -> EntityQuery:
         entity = entity_def(schema, self.entity_type)
         where = EMPTY_WHERE if self.filter is None else where_from_wire(self.filter)
-        return EntityQuery(entity, where, self.order_by, self.projection)
+        return EntityQuery(entity, where, self.order_by, self.projection, self.text)
 
 
 _camel(QueryMessage, entity_type="entityType", order_by="orderBy")

@@ -4,6 +4,10 @@
   (``ein:<Type>:<id>``), so existing cursors stay valid. A RefKey of another entity type is
   rejected with ``storage.invalid_cursor`` (MAXTRIO: the reference used its id and silently
   returned the wrong page), and so is text that is no RefKey at all.
+* Full-text searches in rank order use ``txt1.<base64url json>``: the entity type, a digest of
+  the text query and the offset of the next page (ranks are not stable values to resume
+  after, and such searches are read a few pages deep). A token of another entity type or text
+  query is rejected with ``storage.invalid_cursor``.
 * Queries with a user ordering use an opaque keyset token, ``ord1.<base64url json>``, holding
   the ordering (field, direction), the last row's order value and id, and the entity type
   (tokens without the type, from before it was added, are still read). A token made for
@@ -18,6 +22,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import json
 import math
 from typing import Any
@@ -29,6 +34,7 @@ from maxtrio.core import Ordering, format_ref_key, quote_input, try_parse_ref_ke
 from ._errors import ErrInvalidCursor
 
 _PREFIX = "ord1."
+_TEXT_PREFIX = "txt1."
 _FOREIGN = "it is not a cursor this engine made"
 _INT64 = range(-(2**63), 2**63)
 
@@ -147,3 +153,37 @@ def decode_keyset(
     if sql_type is not None and not _fits(value, sql_type):
         raise ErrInvalidCursor(cursor=cursor, reason=_FOREIGN)
     return KeysetPosition(field, direction, value, last_id)
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+
+
+def encode_text_cursor(entity_type: str, text: str, offset: int) -> str:
+    payload = json.dumps([entity_type, _digest(text), offset], separators=(",", ":"))
+    return _TEXT_PREFIX + base64.urlsafe_b64encode(payload.encode()).decode().rstrip("=")
+
+
+def decode_text_cursor(cursor: str, entity_type: str, text: str) -> int:
+    """The offset of a rank-order text search's cursor made for ``entity_type`` and ``text``."""
+    _check_text(cursor)
+    if not cursor.startswith(_TEXT_PREFIX):
+        raise ErrInvalidCursor(
+            cursor=cursor, reason="this is a text search in rank order; use the cursor it returned"
+        )
+    body = cursor[len(_TEXT_PREFIX) :]
+    try:
+        made_for, digest, offset = json.loads(
+            base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
+        )
+    except (binascii.Error, ValueError, TypeError):
+        raise ErrInvalidCursor(cursor=cursor, reason=_FOREIGN) from None
+    if not isinstance(made_for, str) or not isinstance(offset, int) or isinstance(offset, bool):
+        raise ErrInvalidCursor(cursor=cursor, reason=_FOREIGN)
+    if offset < 0 or offset not in _INT64:
+        raise ErrInvalidCursor(cursor=cursor, reason=_FOREIGN)
+    if made_for != entity_type:
+        raise ErrInvalidCursor(cursor=cursor, reason=_other_type(made_for, entity_type))
+    if digest != _digest(text):
+        raise ErrInvalidCursor(cursor=cursor, reason="it was made for another --text query")
+    return offset

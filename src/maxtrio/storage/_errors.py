@@ -76,3 +76,18 @@ ErrWriteFailed = Storage.define(
 ErrOpenFailed = Storage.define(
     "open_failed", facets=[NotFound], message="Could not open database {path}: {reason}"
 )
+ErrInvalidTextQuery = Storage.define(
+    "invalid_text_query",
+    facets=[BadInput],
+    message=lambda data: f'Invalid text query "{quote_input(data["text"])}": {data["reason"]}',
+)
+ErrNoTextFields = Storage.define(
+    "no_text_fields",
+    facets=[BadInput],
+    message="{entityType} has no text fields to search",
+)
+ErrTextSearchUnsupported = Storage.define(
+    "text_search_unsupported",
+    facets=[NotImplementedFacet],
+    message="Full-text search needs the SQLite store (the in-memory engine has no index)",
+)

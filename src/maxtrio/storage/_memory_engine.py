@@ -40,6 +40,7 @@ from ._errors import (
     ErrEntityNotFound,
     ErrEntityNotRegistered,
     ErrInvalidValue,
+    ErrTextSearchUnsupported,
 )
 from ._page_plan import plan_page
 from ._sql import leaf_operand
@@ -141,6 +142,8 @@ class InMemoryEngine(DerivedReads):
 
     async def query(self, query: EntityQuery, page: PageRequest | None = None) -> Page[QueryItem]:
         table = self.table(query.entity)
+        if query.text is not None:
+            raise ErrTextSearchUnsupported()
         # Checks in the SQLite engine's order: cursor, then filter, then order field.
         plan = plan_page(table, query, page)
         rows = self._rows[table.entity.name]

@@ -27,8 +27,10 @@ from ._cursor import (
     KeysetPosition,
     decode_id_cursor,
     decode_keyset,
+    decode_text_cursor,
     encode_id_cursor,
     encode_keyset,
+    encode_text_cursor,
 )
 from ._errors import ErrInvalidLimit
 from ._table import ID_COLUMN, Column, TableSpec
@@ -45,6 +47,8 @@ class PagePlan:
     keyset: bool  # True when the cursor is a keyset token (a user ordering)
     after_id: str | None = None
     after_keyset: KeysetPosition | None = None
+    #: A full-text search in rank order: the rows to skip (None: not such a search).
+    ranked_offset: int | None = None
 
     @property
     def fetch_size(self) -> int:
@@ -57,7 +61,12 @@ class PagePlan:
         cursor = None
         if has_more and rows:
             last_id = rows[-1][0]
-            if self.keyset:
+            if self.ranked_offset is not None:
+                assert self.query.text is not None
+                cursor = encode_text_cursor(
+                    self.table.entity.name, self.query.text, self.ranked_offset + len(rows)
+                )
+            elif self.keyset:
                 assert self.query.ordering is not None
                 cursor = encode_keyset(
                     self.query.ordering,
@@ -93,6 +102,11 @@ def plan_page(table: TableSpec, query: EntityQuery, page: PageRequest | None) ->
     keyset = ordering is not None and not (ordering.field == ID_COLUMN and not ordering.descending)
     after_id = after_keyset = None
     entity_type = table.entity.name
+    if query.text is not None and ordering is None:  # best match first
+        offset = 0
+        if request.cursor:
+            offset = decode_text_cursor(request.cursor, entity_type, query.text)
+        return PagePlan(table, query, request.limit, columns, False, ranked_offset=offset)
     if request.cursor:
         if keyset:
             assert ordering is not None

@@ -14,6 +14,10 @@ and the stored text as C strings, so a NUL in the value (``'%' || char(0) || '%'
 matched every row and one in the stored text hid the rest of it, and patterns over 50,000 bytes
 are an error. ``instr`` compares whole values and has no wildcards to escape.
 
+A full-text ``text`` query adds ``rowid IN (SELECT rowid FROM "<table>_fts" WHERE … MATCH ?)``
+under a user ordering; without one the rows come best match first (FTS5's ``rank``, bm25),
+ties by ``_id``, paged by offset (``_cursor``).
+
 ``in`` is ``<col> IN (?, …)``; ``is null`` / ``is not null`` are ``<col> IS [NOT] NULL``.
 ``not`` follows the NULL rule of ``maxtrio.core`` (a comparison on a NULL field is false, and
 ``not`` is its complement): ``NOT c`` compiles to ``(c) IS NOT 1``, true where ``c`` is false
@@ -30,8 +34,9 @@ import attrs
 from maxtrio.core import NULL_TESTS, EntityQuery, Op, Ordering, Where, WhereClause, WhereNot
 
 from ._cursor import KeysetPosition
-from ._errors import ErrInvalidFilterValue
+from ._errors import ErrInvalidFilterValue, ErrNoTextFields
 from ._table import ID_COLUMN, Column, TableSpec
+from ._text_index import TextIndex
 from ._values import BadFilterValue, contains_text, describe, filter_value, has_ascii_letter
 
 
@@ -135,6 +140,12 @@ def keyset_sql(
     return f"({c} > ? OR ({c} = ? AND _id > ?))"
 
 
+def _text_index(table: TableSpec) -> TextIndex:
+    if table.text_index is None:
+        raise ErrNoTextFields(entityType=table.entity.name)
+    return table.text_index
+
+
 def compile_query(
     table: TableSpec,
     query: EntityQuery,
@@ -142,9 +153,16 @@ def compile_query(
     fetch_size: int,
     after_id: str | None,
     after_keyset: KeysetPosition | None,
+    ranked_offset: int | None = None,
 ) -> CompiledQuery:
+    if ranked_offset is not None:
+        return _compile_ranked(table, query, columns, fetch_size, ranked_offset)
     params: list[Any] = []
     conditions: list[str] = []
+    if query.text is not None:  # matches of a text query, in the query's own order
+        fts = _text_index(table).quoted
+        params.append(query.text)
+        conditions.append(f"rowid IN (SELECT rowid FROM {fts} WHERE {fts} MATCH ?)")
     filter_sql = where_sql(table, query.where, params)
     if filter_sql:
         conditions.append(filter_sql)
@@ -168,3 +186,27 @@ def compile_query(
         order = f"{lead} {direction}" + ("" if order_col is None else ", _id ASC")
     sql += f" ORDER BY {order} LIMIT {int(fetch_size)}"
     return CompiledQuery(sql, tuple(params), columns, order_col)
+
+
+def _compile_ranked(
+    table: TableSpec,
+    query: EntityQuery,
+    columns: tuple[Column, ...],
+    fetch_size: int,
+    offset: int,
+) -> CompiledQuery:
+    """A text search best match first: the index's matches and ranks (bm25, lower is better)
+    joined to the table on ``rowid``, the filter on the table's columns, ties by ``_id``."""
+    fts = _text_index(table).quoted
+    params: list[Any] = [query.text]
+    filter_sql = where_sql(table, query.where, params)
+    select = ", ".join(["_id", *(c.quoted for c in columns)])
+    sql = (
+        f"SELECT {select} FROM (SELECT rowid AS _match_rowid, rank AS _match_rank "
+        f"FROM {fts} WHERE {fts} MATCH ?) "
+        f"JOIN {table.quoted} ON {table.quoted}.rowid = _match_rowid"
+    )
+    if filter_sql:
+        sql += f" WHERE {filter_sql}"
+    sql += f" ORDER BY _match_rank, _id LIMIT {int(fetch_size)} OFFSET {int(offset)}"
+    return CompiledQuery(sql, tuple(params), columns, None)

@@ -43,6 +43,7 @@ from ._engine_reads import DerivedReads
 from ._errors import (
     ErrEntityNotFound,
     ErrEntityNotRegistered,
+    ErrInvalidTextQuery,
     ErrInvalidValue,
 )
 from ._naming import quote
@@ -50,7 +51,7 @@ from ._page_plan import plan_page
 from ._sql import CompiledQuery, compile_query
 from ._sync_state import fold_legacy_sync_meta
 from ._table import Column, SyncStamp, TableSpec, table_specs
-from ._text_index import WriteRun
+from ._text_index import TextIndex, WriteRun
 from ._values import (
     TEXT_EXPECTED,
     BadValue,
@@ -58,6 +59,11 @@ from ._values import (
     describe,
     is_utf8_text,
     printable,
+)
+
+TEXT_QUERY_HINT = (
+    'FTS5 syntax: words (all must match), "a phrase", OR, NOT, prefix*, (groups), '
+    "column:word; put words with punctuation in double quotes"
 )
 
 #: Ordered queries on tables with at least this many rows create an index on the order column.
@@ -315,11 +321,32 @@ class SqliteEngine(DerivedReads):
         table = self.table(query.entity)
         plan = plan_page(table, query, page)
         compiled = compile_query(
-            table, query, plan.columns, plan.fetch_size, plan.after_id, plan.after_keyset
+            table,
+            query,
+            plan.columns,
+            plan.fetch_size,
+            plan.after_id,
+            plan.after_keyset,
+            plan.ranked_offset,
         )
         if compiled.order_column is not None and query.ordering is not None:
             await self._ensure_order_index(table, compiled.order_column, query.ordering.descending)
-        rows = await self.database.read(lambda conn: _fetch(conn, compiled))
+        try:
+            rows = await self.database.read(lambda conn: _fetch(conn, compiled))
+        except apsw.SQLError:
+            if query.text is None or table.text_index is None:
+                raise
+            # FTS5 reads the text query as the statement runs ("fts5: syntax error near …",
+            # "unterminated string", "no such column: x" for a column filter): ask the index
+            # alone whether the text query is the culprit.
+            reason = await self.database.read(
+                lambda conn: _text_query_problem(conn, table.text_index, query.text)
+            )
+            if reason is None:
+                raise
+            raise ErrInvalidTextQuery(
+                text=query.text, reason=reason, hint=TEXT_QUERY_HINT
+            ) from None
         width = len(plan.columns) + 1
         if compiled.order_column is None:  # ordered by _id (or not ordered): the id is the value
             order_values = [row[0] for row in rows]
@@ -366,6 +393,20 @@ _DEF = operator.attrgetter("entity_def")
 
 def _run_key(entity: EntityInput) -> tuple[str, tuple[str, ...]]:
     return entity.ref.entity_def.name, tuple(entity.fields)
+
+
+def _text_query_problem(
+    conn: apsw.Connection, index: TextIndex | None, text: str | None
+) -> str | None:
+    """What FTS5 says of ``text`` run alone against ``index`` (None: nothing)."""
+    assert index is not None and text is not None
+    try:
+        conn.execute(
+            f"SELECT rowid FROM {index.quoted} WHERE {index.quoted} MATCH ? LIMIT 1", (text,)
+        ).fetchall()
+    except apsw.SQLError as exc:
+        return str(exc).removeprefix("SQLError: ")
+    return None
 
 
 def _fetch(conn: apsw.Connection, compiled: CompiledQuery) -> list[tuple[Any, ...]]:
