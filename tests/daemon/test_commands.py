@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.daemon.conftest import PROJECTS, TASKS_PER_PROJECT, Acme, connect_args
+from tests.daemon.conftest import PROJECTS, TASKS_PER_PROJECT, USERS, Acme, connect_args
 from tests.daemon.harness import MAX, Machine, Result
 
 ALL_TASKS = PROJECTS * TASKS_PER_PROJECT
@@ -52,12 +52,12 @@ def test_connect_sync_and_search_through_the_daemon_match_direct_mode(
     pid = machine.wait_running(root)
     sync = machine.run("sync", "acme-1", cwd=root)
     assert sync.code == 0, sync
-    assert sync.out.splitlines()[1:] == [
-        f"  Tasks completed: {sync.out.split('Tasks completed: ')[1].split()[0]}",
-        "  Tasks failed:    0",
-        f"  Mode:            full ({sync.out.split('full (')[1].split()[0]} requests)",
-        "  Rows removed:    0",
-    ]
+    lines = sync.out.splitlines()
+    # one workspace, its users and the tenant's system user, projects, tasks, a file each
+    assert lines[1] == f"  Entities synced: {1 + USERS + 1 + PROJECTS + ALL_TASKS + PROJECTS}"
+    assert re.fullmatch(r"  Work units:      (\d+) of \1 completed, 0 failed", lines[2])
+    assert re.fullmatch(r"  Mode:            full \(\d+ requests\)", lines[3])
+    assert lines[4:] == ["  Retries:         0", "  Rows removed:    0"]
     assert sync.out.startswith("Sync completed in ")
     for args in (
         ["search", "acme-1", "AcmeTask", "--limit", "10"],

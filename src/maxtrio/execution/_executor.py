@@ -49,6 +49,7 @@ import trio
 
 from maxtrio.core import MaxError, SyncPlan, count_entities
 
+from ._dispatch import observing_retries
 from ._errors import ErrExecutorNotStarted, ErrSyncHasNoTasks, ErrSyncNotResumable
 from ._events import EventStream, SyncStarted
 from ._expand import PlanExpander
@@ -307,7 +308,7 @@ class SyncExecutor:
     ) -> None:
         broken: Exception | None = None
         try:
-            with handle.cancel_scope:
+            with handle.cancel_scope, observing_retries(handle):
                 if templates is not None:
                     await self.task_store.enqueue_graph(handle.id, templates)
                     handle.emit(SyncStarted(handle.id, len(templates)))
