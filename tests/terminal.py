@@ -7,6 +7,10 @@ stdin, stdout and stderr, a window size, echo, and **Ctrl-C** — writing ``\\x0
 side makes the terminal driver send SIGINT to the foreground process group, exactly as a key
 press does (no ``kill`` from the test).
 
+A program that shows nothing while it works (``max sql`` running a statement) is watched with
+:func:`wait_for_busy_thread`: a thread other than the main one of a process has used some CPU
+time (from ``/proc``), so the work has started, with no guess of how long start-up takes.
+
 The test reads what was drawn (:attr:`Terminal.raw`, or :meth:`Terminal.text` without escape
 sequences), waits for something to appear (:meth:`Terminal.expect`, polling with a deadline —
 the program is another process), types (:meth:`Terminal.send`, :meth:`Terminal.ctrl_c`) and
@@ -43,6 +47,34 @@ def strip_escapes(raw: bytes) -> str:
     ``\\n`` — a bare ``\\r`` too (a redrawn line or frame starts on a line of its own)."""
     text = _ESCAPES.sub(b"", raw).decode(errors="replace")
     return re.sub(r"\r+\n?", "\n", text)
+
+
+def _thread_cpu_seconds(pid: int) -> dict[int, float]:
+    """CPU time (user + system) of each thread of ``pid`` but its main thread."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    times: dict[int, float] = {}
+    with contextlib.suppress(FileNotFoundError):
+        for tid in os.listdir(f"/proc/{pid}/task"):
+            if int(tid) == pid:
+                continue
+            with contextlib.suppress(FileNotFoundError, ProcessLookupError):
+                stat = Path(f"/proc/{pid}/task/{tid}/stat").read_text()
+                fields = stat.rsplit(") ", 1)[1].split()
+                times[int(tid)] = (int(fields[11]) + int(fields[12])) / ticks
+    return times
+
+
+def wait_for_busy_thread(pid: int, cpu_seconds: float = 0.3, timeout: float = 60) -> None:
+    """Wait until a non-main thread of ``pid`` used ``cpu_seconds`` more CPU than when the
+    wait began (a worker thread is computing: the statement runs)."""
+    start = _thread_cpu_seconds(pid)
+    deadline = time.monotonic() + timeout
+    while True:
+        now = _thread_cpu_seconds(pid)
+        if any(seconds - start.get(tid, 0.0) >= cpu_seconds for tid, seconds in now.items()):
+            return
+        assert time.monotonic() < deadline, f"no thread of {pid} got busy in {timeout:g} s"
+        time.sleep(0.05)
 
 
 class Terminal:
@@ -91,6 +123,13 @@ class Terminal:
         self.raw += chunk
         return True
 
+    def _drain(self) -> None:
+        """Read what is still buffered (until the end, or 50 ms without output)."""
+        while True:
+            before = len(self.raw)
+            if not self._read(0.05) or len(self.raw) == before:
+                return
+
     def text(self) -> str:
         """Everything drawn so far, without escape sequences."""
         return strip_escapes(self.raw)
@@ -133,21 +172,24 @@ class Terminal:
     def finish(self, timeout: float = 60) -> int:
         """Read until the program exits; its exit code (130 for Ctrl-C as `max` reports it).
 
-        A program still running after ``timeout`` seconds is killed and the test fails."""
+        Everything is read first, up to the end of the terminal (every process holding it
+        is gone), then the exit status is collected. A program still running after
+        ``timeout`` seconds is killed and the test fails."""
         deadline = time.monotonic() + timeout
         while self.exit_code is None:
-            done, status = os.waitpid(self.pid, os.WNOHANG)
-            if done:
-                self.exit_code = os.waitstatus_to_exitcode(status)
-                break
+            before = len(self.raw)
+            open_ = self._read(min(0.2, max(deadline - time.monotonic(), 0)))
+            if not open_ or len(self.raw) == before:  # the end, or a quiet moment
+                done, status = os.waitpid(self.pid, 0 if not open_ else os.WNOHANG)
+                if done:
+                    self.exit_code = os.waitstatus_to_exitcode(status)
+                    self._drain()
+                    break
             if time.monotonic() > deadline:
                 self.kill()
                 raise AssertionError(
                     f"{self.argv[1:]} still ran after {timeout:g} s:\n{self.text()}"
                 )
-            self._read(0.05)
-        while self._read(0.05):  # what is left in the terminal's buffer
-            pass
         return self.exit_code
 
     def kill(self) -> None:

@@ -42,7 +42,7 @@ from typing import TYPE_CHECKING, Any
 import asyncclick as click
 import attrs
 
-from ._dispatch import EXIT_ERROR, EXIT_INTERRUPTED, CliUsageError
+from ._dispatch import EXIT_ERROR, EXIT_INTERRUPTED, CliUsageError, ignore_further_ctrl_c
 from ._invocation import interrupt_requests
 from ._printers import dumps_line, dumps_pretty
 from ._session import Session, debug_option, output_option, session
@@ -143,6 +143,7 @@ async def _sync_one(
 
             async def stop_on_signal() -> None:
                 async for _ in signals:
+                    ignore_further_ctrl_c()  # the sync stops cleanly; more Ctrl-C change nothing
                     nursery.cancel_scope.cancel()
                     return
 
