@@ -4,21 +4,17 @@ to direct mode, a reader that goes away, and a command answered while another on
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
-import pty
 import re
-import select
 import signal
 import sqlite3
 import subprocess
-import termios
 import time
 from pathlib import Path
 
 import pytest
 
+from tests import terminal
 from tests.daemon.conftest import PROJECTS, TASKS_PER_PROJECT, USERS, Acme, connect_args
 from tests.daemon.harness import MAX, Machine, Result
 
@@ -133,52 +129,19 @@ def test_credentials_from_the_callers_environment_and_relative_files(
     machine.wait_running(root)
 
 
-class Terminal:
-    """``max ARGS`` on a pseudo-terminal (its controlling terminal, so Ctrl-C is a SIGINT)."""
+class Terminal(terminal.Terminal):
+    """``max ARGS`` through the launcher on a pseudo-terminal (``tests/terminal.py``: its
+    controlling terminal, so Ctrl-C is a SIGINT from the terminal driver)."""
 
     def __init__(self, machine: Machine, root: Path, *args: str) -> None:
-        pid, fd = pty.fork()
-        if pid == 0:  # the child: becomes max
-            os.chdir(root)
-            os.execve(MAX, [MAX, *args], machine.env())
-        self.pid, self.fd = pid, fd
-        self.seen = b""
-
-    def expect(self, text: str, timeout: float = 30) -> str:
-        deadline = time.monotonic() + timeout
-        wanted = text.encode()
-        while wanted not in self.seen:
-            left = deadline - time.monotonic()
-            assert left > 0, f"never saw {text!r}; got {self.seen!r}"
-            ready, _, _ = select.select([self.fd], [], [], left)
-            if ready:
-                try:
-                    chunk = os.read(self.fd, 4096)
-                except OSError:
-                    chunk = b""
-                assert chunk, f"terminal closed before {text!r}; got {self.seen!r}"
-                self.seen += chunk
-        return self.seen.decode(errors="replace")
+        super().__init__([MAX, *args], cwd=root, env=machine.env())
 
     def type(self, text: str) -> None:
-        os.write(self.fd, text.encode())
+        self.send(text)
 
-    def echo_is_on(self) -> bool:
-        return bool(termios.tcgetattr(self.fd)[3] & termios.ECHO)
-
-    def finish(self, timeout: float = 30) -> tuple[int, str]:
-        deadline = time.monotonic() + timeout
-        while True:
-            done, status = os.waitpid(self.pid, os.WNOHANG)
-            ready, _, _ = select.select([self.fd], [], [], 0.05)
-            if ready:
-                with contextlib.suppress(OSError):
-                    self.seen += os.read(self.fd, 4096)
-            if done:
-                break
-            assert time.monotonic() < deadline, self.seen
-        os.close(self.fd)
-        return os.waitstatus_to_exitcode(status), self.seen.decode(errors="replace")
+    def finish(self, timeout: float = 30) -> tuple[int, str]:  # type: ignore[override]
+        code = super().finish(timeout)
+        return code, self.text()
 
 
 def test_an_interactive_connect_over_the_socket_asks_at_the_terminal(
