@@ -192,10 +192,18 @@ def test_retries_and_back_off_are_shown_live_in_the_summary_and_in_json(
     assert code == 0, err
     result = json.loads(out)
     limited = workspace.traffic()["rateLimited"] - before
-    # every 429 of the sync's tasks was retried after the server's Retry-After (1 s); the
-    # feed's head, read before the tasks, may have met some too
-    assert 1 <= result["retries"] <= limited
+    # every 429 the sync met was retried after the server's Retry-After (1 s), the feed's
+    # position read before the tasks included
+    assert result["retries"] == limited >= 1
     assert result["backoffSeconds"] == pytest.approx(result["retries"] * 1.0)
+    assert result["durationMs"] >= 1000  # a wait of a second is in the time
+
+    before = workspace.traffic()["rateLimited"]
+    code, out, err = workspace.run("sync", "acme-1", "-o", "json")  # incremental: no tasks
+    assert code == 0, err
+    result = json.loads(out)
+    assert result["mode"] == "incremental"
+    assert result["retries"] == workspace.traffic()["rateLimited"] - before
 
 
 # -- numbers --------------------------------------------------------------------------------------

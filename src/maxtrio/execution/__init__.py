@@ -17,6 +17,7 @@ from ._dispatch import (
     RetryObserver,
     RetryPolicy,
     RetryStatistics,
+    RetryTally,
     default_dispatcher,
     observing_retries,
 )
@@ -170,6 +171,7 @@ __all__ = [
     "RetryObserver",
     "RetryPolicy",
     "RetryStatistics",
+    "RetryTally",
     "RunnerFactory",
     "RunnerTuning",
     "StepOperationPayload",

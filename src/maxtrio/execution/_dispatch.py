@@ -199,6 +199,18 @@ def observing_retries(observer: RetryObserver) -> Iterator[None]:
         _OBSERVER.reset(token)
 
 
+class RetryTally:
+    """A :class:`RetryObserver` that counts: retries, and the seconds of back-off before them."""
+
+    def __init__(self) -> None:
+        self.retries = 0
+        self.backoff = 0.0
+
+    def retrying(self, op: str, attempt: int, delay: float, error: MaxError) -> None:
+        self.retries += 1
+        self.backoff += delay
+
+
 @attrs.frozen
 class RetryStatistics:
     retries: int  # attempts repeated after a retryable error

@@ -90,11 +90,15 @@ class SyncOptions:
     """How a new sync is recorded: its ``mode``, the change-feed position read before it
     listed anything (``feed_cursor``, full syncs of a connector with a feed), and the requests
     made for it before the run began (``requests_before``: the feed's head, an incremental
-    attempt that fell back to this full sync)."""
+    attempt that fell back to this full sync), the retries among them (``retries_before``,
+    ``backoff_before``) and when it began (``started``, trio time; None: now)."""
 
     mode: SyncMode = SyncMode.FULL
     feed_cursor: str | None = None
     requests_before: int = 0
+    retries_before: int = 0
+    backoff_before: float = 0.0
+    started: float | None = None
 
 
 @attrs.frozen
@@ -272,6 +276,9 @@ class SyncExecutor:
         )
         handle.mode = options.mode
         handle.requests_before = options.requests_before
+        handle.retries, handle.backoff = options.retries_before, options.backoff_before
+        if options.started is not None:
+            handle.started_at = options.started
         self._handles[sync_id] = handle
         return _Run(handle, self.runner.for_sync(sync_id), templates)
 

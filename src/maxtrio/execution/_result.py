@@ -47,9 +47,10 @@ class SyncResult:
     fell back to it), ``removed`` the rows it removed (unseen by complete listings, or deleted
     upstream according to the change feed), ``skipped`` the source items loaders (or the
     feed) could not read and left out — a bad file or log line never fails a sync.
-    ``retries`` counts upstream calls repeated after a retryable error (429, 5xx) during the
-    run's tasks, ``backoff`` the seconds they waited before those attempts (summed over calls
-    that waited at the same time).
+    ``retries`` counts upstream calls repeated after a retryable error (429, 5xx) — for
+    ``run_sync`` also those before the tasks (the feed's position, an incremental attempt) —
+    and ``backoff`` the seconds they waited before those attempts (summed over calls that
+    waited at the same time).
     """
 
     sync_id: str
