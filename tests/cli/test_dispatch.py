@@ -156,7 +156,7 @@ async def test_status_at_every_level_and_bare_max(shared_home: Synced) -> None:
         "  Status:     ● healthy",
         "  Schema:     6 entities, 43 fields",
     ]
-    assert lines[5].startswith("  Last sync:  ") and lines[5].endswith(" tasks)")
+    assert lines[5].startswith("  Last sync:  ") and lines[5].endswith(" entities synced)")
     bare = await invoke("-t", "max://@/shared-ws")
     assert bare == workspace
     in_dir = await invoke(cwd=shared_home.root)

@@ -4,74 +4,29 @@ secret is read without echo and a required value is asked again."""
 from __future__ import annotations
 
 import json
-import os
-import pty
-import select
-import time
 from pathlib import Path
 
 import trio
 
+from tests.terminal import Terminal
+
 from .conftest import MAX, AcmeService, max_env, max_proc
 
 
-class Terminal:
-    """``max ARGS`` on a pseudo-terminal (its controlling terminal, so getpass works)."""
-
-    def __init__(self, args: list[str], cwd: Path, env: dict[str, str]) -> None:
-        self.transcript = b""
-        self.pid, self.fd = pty.fork()
-        if self.pid == 0:  # the child: exec at once
-            os.chdir(cwd)
-            os.execve(MAX, [MAX, *args], env)
-
-    def expect(self, marker: bytes, timeout: float = 20) -> None:
-        deadline = time.monotonic() + timeout
-        while marker not in self.transcript:
-            remaining = deadline - time.monotonic()
-            assert remaining > 0, f"no {marker!r} in {self.transcript!r}"
-            ready, _, _ = select.select([self.fd], [], [], min(remaining, 0.2))
-            if ready:
-                try:
-                    self.transcript += os.read(self.fd, 4096)
-                except OSError:  # EIO: the child closed the terminal
-                    assert marker in self.transcript, self.transcript
-                    return
-
-    def send(self, line: str) -> None:
-        os.write(self.fd, f"{line}\n".encode())
-
-    def wait(self) -> int:
-        try:
-            while True:
-                ready, _, _ = select.select([self.fd], [], [], 0.2)
-                if not ready:
-                    break
-                chunk = os.read(self.fd, 4096)
-                if not chunk:
-                    break
-                self.transcript += chunk
-        except OSError:
-            pass
-        _, status = os.waitpid(self.pid, 0)
-        os.close(self.fd)
-        return os.waitstatus_to_exitcode(status)
-
-
 def _converse(project: Path, home: Path, acme: AcmeService) -> tuple[int, str]:
-    terminal = Terminal(["connect", "acme"], project, max_env(home))
-    terminal.expect(b"Tenant URL: ")
-    terminal.send("")  # required: asked again
-    terminal.expect(b"Tenant URL: a value is required")
-    terminal.expect(b"Tenant URL: ")
-    terminal.send(acme.url)
-    terminal.expect(b"api_token: ")
-    terminal.send(acme.api_key)
-    terminal.expect(b"Verify credentials... done")
-    terminal.expect(b"> ")  # a person still chooses, as in the reference
-    terminal.send("1")
-    terminal.expect(b"Connected acme as installation acme-1 (")
-    return terminal.wait(), terminal.transcript.decode(errors="replace")
+    with Terminal([MAX, "connect", "acme"], cwd=project, env=max_env(home)) as terminal:
+        terminal.expect("Tenant URL: ")
+        terminal.send("\n")  # required: asked again
+        terminal.expect("Tenant URL: a value is required")
+        terminal.expect("Tenant URL: ")
+        terminal.send(f"{acme.url}\n")
+        terminal.expect("api_token: ")
+        terminal.send(f"{acme.api_key}\n")
+        terminal.expect("Verify credentials... done")
+        terminal.expect("> ")  # a person still chooses, as in the reference
+        terminal.send("1\n")
+        terminal.expect("Connected acme as installation acme-1 (")
+        return terminal.finish(), terminal.text()
 
 
 async def test_connect_asks_a_person(tmp_path: Path, acme_service: AcmeService) -> None:

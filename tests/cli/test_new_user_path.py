@@ -37,7 +37,7 @@ async def test_from_nothing_to_answers(tmp_path: Path, acme_service: AcmeService
     sync = await max_proc("sync", "acme-1", "-o", "json", cwd=project, home=home)
     assert sync.code == 0, sync
     result = json.loads(sync.out)
-    assert result["status"] == "completed" and result["tasksFailed"] == 0
+    assert result["status"] == "completed" and result["workUnits"]["failed"] == 0
     assert sync.err == ""  # stderr is not a terminal: no progress display at all
 
     search = await max_proc(
@@ -64,7 +64,7 @@ async def test_from_nothing_to_answers(tmp_path: Path, acme_service: AcmeService
         "  Status:         ● healthy",
         "  Installations:  1",
     ]
-    assert "acme-1" in status.out and "(completed," in status.out
+    assert "acme-1" in status.out and "(sync-1 completed, " in status.out
 
     bare = await max_proc(cwd=project, home=home)  # bare max is max status
     assert bare.out == status.out

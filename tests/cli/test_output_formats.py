@@ -148,13 +148,14 @@ async def test_status_formats_at_every_level(shared_home: Synced) -> None:
     assert (inst["entities"], inst["fields"]) == (6, 43)
     last = inst["lastSync"]
     assert last["status"] == "completed" and last["syncId"].startswith("sync-")
-    assert last["tasksTotal"] >= last["tasksCompleted"] > 0
+    assert last["entitiesSynced"] == sum(last["entities"].values()) > 0
+    assert last["workUnits"]["total"] >= last["workUnits"]["completed"] > 0
     ws = json.loads((await invoke(*WS, "status", "-o", "json")).out)
     assert ws["installations"][0]["lastSync"]["status"] == "completed"
     global_ = json.loads((await invoke("-g", "status", "-o", "json")).out)
     assert global_["workspaces"][0]["url"] == "max://@/shared-ws"
     rows = _csv((await invoke(*WS, "status", "-o", "csv")).out)
-    assert rows[0]["name"] == "acme-1" and "(completed," in rows[0]["lastSync"]
+    assert rows[0]["name"] == "acme-1" and " completed, " in rows[0]["lastSync"]
     one = _ndjson((await invoke(*INST, "status", "-o", "ndjson")).out)
     assert len(one) == 1 and one[0]["url"] == "max://@/shared-ws/acme-1"
     assert "│ acme-1" in (await invoke(*INST, "status", "-o", "table")).out
@@ -198,10 +199,13 @@ async def fresh(tmp_path: Path, acme_service: AcmeService) -> Path:
 async def test_sync_formats(fresh: Path) -> None:
     text = await invoke("sync", "acme-1", cwd=fresh)
     lines = text.out.splitlines()
-    assert text.code == 0 and lines[0].startswith("Sync completed in ") and lines[0].endswith("ms")
-    assert lines[1].startswith("  Tasks completed: ") and lines[2] == "  Tasks failed:    0"
+    assert text.code == 0 and lines[0].startswith("Sync completed in ")
+    assert lines[0].endswith("ms (sync-1)")
+    assert lines[1].startswith("  Entities synced: ") and lines[2].startswith("  Work units:      ")
+    assert lines[4] == "  Retries:         0"
     document = json.loads((await invoke("sync", "acme-1", "-o", "json", cwd=fresh)).out)
-    assert list(document)[:5] == ["syncId", "status", "tasksCompleted", "tasksFailed", "durationMs"]
+    assert list(document)[:3] == ["syncId", "status", "durationMs"]
+    assert document["retries"] == 0 and document["backoffSeconds"] == 0
     assert document["syncId"] == "sync-2" and document["status"] == "completed"
     line = _ndjson((await invoke("sync", "--all", "-o", "ndjson", cwd=fresh)).out)
     assert line[0]["installation"] == "acme-1" and line[0]["syncId"] == "sync-3"
@@ -243,9 +247,10 @@ async def test_a_failed_sync_exits_1_and_lists_its_failures(tmp_path: Path) -> N
     result = await invoke("sync", "acme-1", "-o", "json", cwd=root)
     assert result.code == 1
     document = json.loads(result.out)
-    assert document["status"] == "failed" and document["tasksFailed"] >= 1
+    assert document["status"] == "failed" and document["workUnits"]["failed"] >= 1
     assert document["failures"][0]["code"] == "connector-acme.connection_failed"
     assert result.err.splitlines()[0] == "Failures:"
+    assert result.err.splitlines()[-1] == "Resume with: max sync acme-1 --resume sync-1"
     assert "Could not reach Acme" in result.err and "Traceback" not in result.err
     status = json.loads((await invoke("status", "-o", "json", cwd=root)).out)
     assert status["installations"][0]["lastSync"]["status"] == "failed"

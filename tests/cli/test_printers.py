@@ -297,3 +297,39 @@ def test_progress_frame_counts_rates_failures_and_elapsed() -> None:
     ]
     coloured = state.lines(Style(True))
     assert "\x1b[31m2 failed\x1b[0m" in coloured[1]
+
+
+def test_progress_counts_a_row_listed_and_then_loaded_once_and_settles_exactly() -> None:
+    from maxtrio.execution import TaskCompleted
+
+    state = ProgressState(FakeClock())
+    state.on_event(TaskCompleted("sync-1", "t1", "AcmeUser", "load-collection", 6))
+    state.on_event(TaskCompleted("sync-1", "t2", "AcmeUser", "load-fields", 4))
+    assert state.lines(PLAIN)[0].split()[2] == "6"  # the listed users, not 6 + 4
+    state.on_event(TaskCompleted("sync-1", "t3", "AcmeUser", "load-fields", 4))
+    assert state.lines(PLAIN)[0].split()[2] == "8"  # more loaded than listed: some were stored
+    state.settle({"AcmeUser": 7, "AcmeTask": 30})  # what data.db says when the sync ends
+    assert [line.split()[:1] + line.split()[2:3] for line in state.lines(PLAIN)[:2]] == [
+        ["AcmeUser", "7"],
+        ["AcmeTask", "30"],
+    ]
+
+
+def test_progress_shows_retries_back_off_and_calls_waiting() -> None:
+    from maxtrio.execution import OperationRetried, SyncCompleted
+
+    clock = FakeClock()
+    state = ProgressState(clock)
+    assert state.lines(PLAIN)[-1] == "  0.0s elapsed"
+    state.on_event(OperationRetried("sync-1", "acme:task:list", 1, 1.0, "acme.rate_limited"))
+    clock.now += 0.5
+    state.on_event(OperationRetried("sync-1", "acme:user:list", 1, 2.0, "acme.rate_limited"))
+    assert state.lines(PLAIN)[-1] == (
+        "  0.5s elapsed  ·  2 retries, 3.0s back-off  ·  2 waiting to retry"
+    )
+    clock.now += 1.0  # the first back-off is over
+    assert state.lines(PLAIN)[-1].endswith("·  1 waiting to retry")
+    clock.now += 1.0
+    assert state.lines(PLAIN)[-1] == "  2.5s elapsed  ·  2 retries, 3.0s back-off"
+    state.on_event(SyncCompleted("sync-1", None))  # type: ignore[arg-type]
+    assert "\x1b[33m" in state.lines(Style(True))[-1]  # yellow: the source pushed back

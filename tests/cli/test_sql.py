@@ -16,10 +16,13 @@ import apsw
 import pytest
 
 from maxtrio.sql import qualify_entities
+from tests.daemon.harness import Machine, daemon_env
+from tests.terminal import Terminal, wait_for_busy_thread
 
-from .conftest import SHARED_TASKS, Synced, assert_one_line_error, max_proc
+from .conftest import MAX, SHARED_TASKS, Synced, assert_one_line_error, max_env, max_proc
 
 COUNT_BY_STATUS = "select status, count(*) as n from AcmeTask group by 1 order by 1"
+FOREVER = "with recursive c(x) as (select 1 union all select x + 1 from c) select count(*) from c"
 
 
 def data_db(synced: Synced) -> Path:
@@ -173,13 +176,42 @@ async def test_syntax_error_is_sqlites_message(synced: Synced) -> None:
 
 
 async def test_a_long_statement_is_interrupted(synced: Synced) -> None:
-    forever = (
-        "with recursive c(x) as (select 1 union all select x + 1 from c) select count(*) from c"
-    )
     result = await max_proc(
-        "-t", "acme-1", "sql", forever, "--timeout", "0.5", cwd=synced.root, home=synced.home
+        "-t", "acme-1", "sql", FOREVER, "--timeout", "0.5", cwd=synced.root, home=synced.home
     )
     assert_one_line_error(result, contains="interrupted after 0.5 s")
+
+
+@pytest.mark.parametrize("presses", [1, 2], ids=["ctrl-c", "ctrl-c-twice"])
+def test_ctrl_c_interrupts_a_running_statement(synced: Synced, presses: int) -> None:
+    """Ctrl-C at the terminal while an endless statement runs in its worker thread: the
+    statement is interrupted and the thread waited for, once or with a second Ctrl-C pressed
+    meanwhile (it used to leave the statement running and fail closing the connection)."""
+    argv = [MAX, "-t", "acme-1", "sql", FOREVER, "--timeout", "600"]
+    with Terminal(argv, cwd=synced.root, env=max_env(synced.home)) as terminal:
+        wait_for_busy_thread(terminal.pid)  # the statement runs (no sleep: start-up varies)
+        for _ in range(presses):
+            terminal.ctrl_c()
+        assert terminal.finish(timeout=30) == 130, terminal.text()
+        assert terminal.text().replace("^C", "").strip() == "Interrupted."
+
+
+def test_ctrl_c_interrupts_a_statement_the_daemon_runs(synced: Synced) -> None:
+    machine = Machine(synced.home.parent)
+    assert machine.home == synced.home
+    argv = [MAX, "-t", "acme-1", "sql", FOREVER, "--timeout", "600"]
+    try:
+        with Terminal(argv, cwd=synced.root, env=daemon_env(synced.home)) as terminal:
+            daemon = machine.wait_running(synced.root)
+            wait_for_busy_thread(daemon)
+            terminal.ctrl_c()
+            assert terminal.finish(timeout=30) == 130, terminal.text()
+            assert terminal.text().replace("^C", "").strip() == "Interrupted."
+        answered = machine.run("-t", "acme-1", "sql", "select count(*) as n from AcmeTask",
+                               "-o", "json", cwd=synced.root)  # fmt: skip
+        assert json.loads(answered.out)["rows"] == [{"n": SHARED_TASKS}]  # it serves on
+    finally:
+        assert not machine.stop_all()
 
 
 async def test_bad_timeout_is_a_usage_error(synced: Synced) -> None:

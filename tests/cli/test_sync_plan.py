@@ -65,7 +65,7 @@ async def test_a_partial_sync_stores_only_what_the_plan_names(
     first = await run("sync", "acme-1", "--plan", users_plan, "-o", "json")
     assert first.code == 0, first
     result = json.loads(first.out)
-    assert (result["syncId"], result["status"], result["tasksFailed"]) == (
+    assert (result["syncId"], result["status"], result["workUnits"]["failed"]) == (
         "sync-1",
         "completed",
         0,

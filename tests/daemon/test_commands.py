@@ -4,22 +4,18 @@ to direct mode, a reader that goes away, and a command answered while another on
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
-import pty
 import re
-import select
 import signal
 import sqlite3
 import subprocess
-import termios
 import time
 from pathlib import Path
 
 import pytest
 
-from tests.daemon.conftest import PROJECTS, TASKS_PER_PROJECT, Acme, connect_args
+from tests import terminal
+from tests.daemon.conftest import PROJECTS, TASKS_PER_PROJECT, USERS, Acme, connect_args
 from tests.daemon.harness import MAX, Machine, Result
 
 ALL_TASKS = PROJECTS * TASKS_PER_PROJECT
@@ -52,12 +48,12 @@ def test_connect_sync_and_search_through_the_daemon_match_direct_mode(
     pid = machine.wait_running(root)
     sync = machine.run("sync", "acme-1", cwd=root)
     assert sync.code == 0, sync
-    assert sync.out.splitlines()[1:] == [
-        f"  Tasks completed: {sync.out.split('Tasks completed: ')[1].split()[0]}",
-        "  Tasks failed:    0",
-        f"  Mode:            full ({sync.out.split('full (')[1].split()[0]} requests)",
-        "  Rows removed:    0",
-    ]
+    lines = sync.out.splitlines()
+    # one workspace, its users and the tenant's system user, projects, tasks, a file each
+    assert lines[1] == f"  Entities synced: {1 + USERS + 1 + PROJECTS + ALL_TASKS + PROJECTS}"
+    assert re.fullmatch(r"  Work units:      (\d+) of \1 completed, 0 failed", lines[2])
+    assert re.fullmatch(r"  Mode:            full \(\d+ requests\)", lines[3])
+    assert lines[4:] == ["  Retries:         0", "  Rows removed:    0"]
     assert sync.out.startswith("Sync completed in ")
     for args in (
         ["search", "acme-1", "AcmeTask", "--limit", "10"],
@@ -133,52 +129,19 @@ def test_credentials_from_the_callers_environment_and_relative_files(
     machine.wait_running(root)
 
 
-class Terminal:
-    """``max ARGS`` on a pseudo-terminal (its controlling terminal, so Ctrl-C is a SIGINT)."""
+class Terminal(terminal.Terminal):
+    """``max ARGS`` through the launcher on a pseudo-terminal (``tests/terminal.py``: its
+    controlling terminal, so Ctrl-C is a SIGINT from the terminal driver)."""
 
     def __init__(self, machine: Machine, root: Path, *args: str) -> None:
-        pid, fd = pty.fork()
-        if pid == 0:  # the child: becomes max
-            os.chdir(root)
-            os.execve(MAX, [MAX, *args], machine.env())
-        self.pid, self.fd = pid, fd
-        self.seen = b""
-
-    def expect(self, text: str, timeout: float = 30) -> str:
-        deadline = time.monotonic() + timeout
-        wanted = text.encode()
-        while wanted not in self.seen:
-            left = deadline - time.monotonic()
-            assert left > 0, f"never saw {text!r}; got {self.seen!r}"
-            ready, _, _ = select.select([self.fd], [], [], left)
-            if ready:
-                try:
-                    chunk = os.read(self.fd, 4096)
-                except OSError:
-                    chunk = b""
-                assert chunk, f"terminal closed before {text!r}; got {self.seen!r}"
-                self.seen += chunk
-        return self.seen.decode(errors="replace")
+        super().__init__([MAX, *args], cwd=root, env=machine.env())
 
     def type(self, text: str) -> None:
-        os.write(self.fd, text.encode())
+        self.send(text)
 
-    def echo_is_on(self) -> bool:
-        return bool(termios.tcgetattr(self.fd)[3] & termios.ECHO)
-
-    def finish(self, timeout: float = 30) -> tuple[int, str]:
-        deadline = time.monotonic() + timeout
-        while True:
-            done, status = os.waitpid(self.pid, os.WNOHANG)
-            ready, _, _ = select.select([self.fd], [], [], 0.05)
-            if ready:
-                with contextlib.suppress(OSError):
-                    self.seen += os.read(self.fd, 4096)
-            if done:
-                break
-            assert time.monotonic() < deadline, self.seen
-        os.close(self.fd)
-        return os.waitstatus_to_exitcode(status), self.seen.decode(errors="replace")
+    def finish(self, timeout: float = 30) -> tuple[int, str]:  # type: ignore[override]
+        code = super().finish(timeout)
+        return code, self.text()
 
 
 def test_an_interactive_connect_over_the_socket_asks_at_the_terminal(

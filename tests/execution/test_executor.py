@@ -16,6 +16,7 @@ from maxtrio.core import Limit, Step, SyncPlan, concurrent
 from maxtrio.execution import (
     LoadFieldsPayload,
     OperationCounts,
+    OperationRetried,
     Progress,
     RunnerTuning,
     SyncCompleted,
@@ -444,9 +445,17 @@ async def test_transient_upstream_errors_are_retried_until_every_row_is_there(
     api = seeded_api(users=4, projects=3, tasks=20, page_size=7)
     api.transient = {"tasks:list": 4, "users:get": 2, "project:get": 3}
     harness = make_harness(api)
-    result = await harness.run()
+    plan = await harness.seed()
+    async with harness.executor().running(plan) as handle:
+        retried = [e async for e in handle.events if isinstance(e, OperationRetried)]
+        result = await handle.completion()
     assert (result.status, result.tasks_failed) == (SyncStatus.COMPLETED, 0)
     assert await harness.snapshot() == expected_rows(api)
+    # every retry is counted with its back-off, and announced as it begins (the progress)
+    assert result.retries == len(retried) == 4 + 2 + 3
+    assert result.backoff == pytest.approx(sum(e.delay for e in retried)) and result.backoff > 0
+    assert {e.code for e in retried} == {"fakeapi.transient"} and {e.attempt for e in retried}
+    assert result.to_json()["retries"] == 9
 
 
 async def test_an_operation_that_stays_busy_fails_its_task(make_harness: MakeHarness) -> None:

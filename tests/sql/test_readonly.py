@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 import trio
+import trio.testing
 
 from maxtrio.connectors.acme import AcmeSchema, AcmeTask, AcmeUser
 from maxtrio.core import EntityInput, MaxError
@@ -160,3 +161,30 @@ async def test_a_file_that_is_no_database_is_one_error(tmp_path: Path) -> None:
     with pytest.raises(MaxError, match="not a database") as raised:
         ReadOnlySql([SqlSource("acme-1", path, AcmeSchema)], qualified=False)
     assert ErrSqlFailed.matches(raised.value)
+
+
+async def test_a_second_ctrl_c_does_not_cut_the_wait_for_the_statement_short() -> None:
+    """While a cancelled statement is being interrupted, a KeyboardInterrupt (Ctrl-C pressed
+    again: a cancel scope's shield does not hold it back) must not end the wait — the
+    statement would run on in its worker thread and the connection close under it."""
+    from maxtrio.sql._readonly import _outlast_interrupts
+
+    calls: list[str] = []
+    thread_done = trio.Event()
+
+    async def interrupt_until_finished() -> None:
+        calls.append("wait")
+        if len(calls) == 1:
+            raise KeyboardInterrupt  # the second Ctrl-C, delivered to the waiting task
+        await thread_done.wait()
+
+    async def worker_finishes() -> None:
+        await trio.testing.wait_all_tasks_blocked()
+        thread_done.set()
+
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(worker_finishes)
+        with trio.CancelScope() as scope:
+            scope.cancel()  # the caller was cancelled (the first Ctrl-C): still shielded
+            await _outlast_interrupts(interrupt_until_finished)
+    assert calls == ["wait", "wait"] and thread_done.is_set()

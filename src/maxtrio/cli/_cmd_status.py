@@ -7,12 +7,19 @@ Bare ``max`` is ``max status``. Installation level::
       Connector:  acme
       Status:     ● healthy
       Schema:     5 entities, 18 fields
-      Last sync:  2026-03-12T10:35:44Z (completed, 1234 tasks)
+      Last sync:  2026-03-12T10:35:44Z (sync-3 interrupted, 63 entities synced)
+                  Resume with: max -t my-project/acme-1 sync --resume sync-3
 
-Workspace level lists each installation with its health, connector and last sync; global
-level each workspace with its health. Health is the connector's own ``health()`` (10 s
-timeout), aggregated upwards. ``-o json`` carries ``url`` on every object; ``ndjson``,
-``csv`` and ``table`` give one row per child (the installation itself at installation level).
+Workspace level lists each installation with its health, connector and last sync (and the
+resume command of a last sync that was interrupted or failed); global level each workspace
+with its health. The last sync is read from the installation's ``data.db`` with the same
+reader as ``max sync`` (``maxtrio.sql.read_sync_report``), so ``lastSync`` in ``-o json``
+has the fields of ``max sync -o json`` for that sync: ``syncId``, ``status``, ``mode``,
+``entitiesSynced`` (rows, each once), ``entities`` (by type), ``workUnits`` (internal tasks,
+not rows), ``requests``, ``removed``, ``startedAt``, ``completedAt``. Health is the
+connector's own ``health()`` (10 s timeout), aggregated upwards. ``-o json`` carries ``url``
+on every object; ``ndjson``, ``csv`` and ``table`` give one row per child (the installation
+itself at installation level).
 """
 
 from __future__ import annotations
@@ -24,7 +31,7 @@ import asyncclick as click
 
 from ._node_text import context_header, health_json, health_label, last_sync_text
 from ._output import Style, pad
-from ._session import debug_option, output_option, session
+from ._session import Session, debug_option, output_option, session
 
 
 class StatusReport:
@@ -34,8 +41,9 @@ class StatusReport:
         self.url = url
         self.level = level
         self.health = health
-        self.children: list[tuple[Any, Any]] = []  # (NodeHealth, SyncSummary | None)
+        self.children: list[tuple[Any, Any]] = []  # (NodeHealth, SyncReport | None)
         self.installation: dict[str, Any] | None = None  # installation-level details
+        self.resume: dict[str, str] = {}  # installation name → the command resuming its sync
 
     def text(self, style: Style) -> str:
         lines = [context_header(self.url, self.level, style), ""]
@@ -49,6 +57,9 @@ class StatusReport:
                 f"{details['fields']} fields",
                 f"  {style.normal('Last sync:')}  {last_sync_text(details['lastSync'])}",
             ]
+            command = self.resume.get(details["name"])
+            if command is not None:
+                lines.append(f"              Resume with: {command}")
             return "\n".join(lines)
         if self.level == "global":
             lines += [
@@ -70,6 +81,9 @@ class StatusReport:
                 lines.append(
                     f"  {child.name:<20} {health} {style.dim(child.connector or '')}  {synced}"
                 )
+                command = self.resume.get(child.name)
+                if command is not None:
+                    lines.append(f"  {'':<20} Resume with: {command}")
         return "\n".join(lines).rstrip("\n")
 
     def _child_json(self, child: Any, last: Any) -> dict[str, Any]:
@@ -122,27 +136,44 @@ def _field_count(schema: Any) -> int:
     return sum(len(entity.fields) for entity in schema.entities)
 
 
-async def _installation_report(url: Any, installation: Any) -> StatusReport:
+async def _installation_report(run: Session, url: Any, installation: Any) -> StatusReport:
+    from ._cmd_sync import sync_report
+
     report = StatusReport(url, "installation", await installation.health())
     described = installation.describe()
+    last = await sync_report(installation, None)
     report.installation = {
         "name": installation.name,
         "id": installation.id,
         "connector": described.get("connector", installation.info.connector),
         "entities": len(installation.schema.entities),
         "fields": _field_count(installation.schema),
-        "lastSync": await installation.last_sync(),
+        "lastSync": last,
     }
+    _remember_resume(run, report, installation.name, last, installation_level=True)
     return report
 
 
 async def _last_sync(workspace: Any, installation_id: str) -> Any:
     """The installation's last sync; None when it cannot be opened (its health says why)."""
+    from ._cmd_sync import sync_report
+
     try:
         node = await workspace.installation(installation_id)
-        return await node.last_sync()
+        return await sync_report(node, None)
     except Exception:
         return None
+
+
+def _remember_resume(
+    run: Session, report: StatusReport, name: str, last: Any, *, installation_level: bool
+) -> None:
+    """The ``--resume`` command of ``name``'s last sync, when it can be resumed."""
+    from ._cmd_sync import resume_command
+
+    if last is not None and last.resumable:
+        level = True if installation_level else None
+        report.resume[name] = resume_command(run, name, last.sync_id, level)
 
 
 def _status_command(level: str, description: str, examples: str) -> click.Command:
@@ -155,12 +186,14 @@ def _status_command(level: str, description: str, examples: str) -> click.Comman
         run = session()
         async with open_target(run.targeting) as target:
             if target.installation is not None:
-                report = await _installation_report(target.url, target.installation)
+                report = await _installation_report(run, target.url, target.installation)
             elif target.workspace is not None:
                 workspace = target.workspace
                 report = StatusReport(target.url, "workspace", await workspace.health())
                 for child in await workspace.installation_health():
-                    report.children.append((child, await _last_sync(workspace, child.id)))
+                    last = await _last_sync(workspace, child.id)
+                    report.children.append((child, last))
+                    _remember_resume(run, report, child.name, last, installation_level=False)
             else:
                 global_max = target.global_max
                 report = StatusReport(target.url, "global", await global_max.health())

@@ -12,31 +12,37 @@ the connector's seeder first (docs/sync-plans.md).
 While it runs, a live display on stderr (only when stderr is a terminal; nothing when piped).
 At the end::
 
-    Sync completed in 5321ms
-      Tasks completed: 1234
-      Tasks failed:    0
+    Sync completed in 5321ms (sync-3)
+      Entities synced: 1234
+      Work units:      13 of 19 completed, 0 failed
       Mode:            full (57 requests)
+      Retries:         12 (4.5s back-off)
       Rows removed:    0
       Skipped:         2 (unreadable source items; only when there are some)
 
 (``Sync resumed completed in …`` after ``--resume``), or with ``-o json`` the ``SyncResult``
-object. Exit codes (MAXTRIO): 0 completed, 1 failed (the failures are listed on stderr),
-130 interrupted. Ctrl-C (or SIGTERM) cancels the sync cleanly: tasks that were running go back
-to pending, the sync is ``interrupted``, and the printed ``--resume`` command continues it.
+object with the fields ``max status -o json`` shows for the same sync (``entitiesSynced``,
+``entities``, ``workUnits`` … — both read them with ``maxtrio.sql.read_sync_report``).
+*Entities synced* are rows, each counted once; *work units* are the sync's internal tasks
+(pages, field loads, fan-outs), never rows. Exit codes (MAXTRIO): 0 completed, 1 failed (the
+failures are listed on stderr, then ``Resume with: max sync … --resume sync-3``), 130
+interrupted. Ctrl-C (or SIGTERM; in daemon mode the launcher's ``cancel``) stops the sync
+cleanly: tasks that were running go back to pending, the sync is ``interrupted``, and
+``Sync interrupted. Resume with: max sync … --resume sync-3`` is the one line printed.
 """
 
 from __future__ import annotations
 
+import contextlib
 import re
 import sys
-from collections.abc import Callable
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 import asyncclick as click
 import attrs
 
-from ._dispatch import EXIT_ERROR, EXIT_INTERRUPTED, CliUsageError
+from ._dispatch import EXIT_ERROR, EXIT_INTERRUPTED, CliUsageError, ignore_further_ctrl_c
 from ._invocation import interrupt_requests
 from ._printers import dumps_line, dumps_pretty
 from ._session import Session, debug_option, output_option, session
@@ -57,18 +63,28 @@ class SyncInterrupted(Exception):
         self.sync_id = sync_id
 
 
-def _summary(result: Any, resumed: bool, prefix: str = "") -> list[str]:
+def _summary(result: Any, report: Any, resumed: bool, prefix: str = "") -> list[str]:
     verb = "Sync resumed" if resumed else "Sync"
+    units = report.work_units if report is not None else None
+    entities = report.entities_synced if report is not None else 0
+    work = f"{units.completed} of {units.total} completed, {units.failed} failed" if units else "-"
     lines = [
-        f"{prefix}{verb} {result.status.value} in {result.duration_ms}ms",
-        f"  Tasks completed: {result.tasks_completed}",
-        f"  Tasks failed:    {result.tasks_failed}",
+        f"{prefix}{verb} {result.status.value} in {result.duration_ms}ms ({result.sync_id})",
+        f"  Entities synced: {entities}",
+        f"  Work units:      {work}",
         f"  Mode:            {result.mode.value} ({result.requests} requests)",
+        f"  Retries:         {_retries_text(result)}",
         f"  Rows removed:    {result.removed}",
     ]
     if result.skipped:
         lines.append(f"  Skipped:         {result.skipped} (unreadable source items)")
     return lines
+
+
+def _retries_text(result: Any) -> str:
+    if not result.retries:
+        return "0"
+    return f"{result.retries} ({result.backoff:.1f}s back-off)"
 
 
 def _failure_lines(result: Any) -> list[str]:
@@ -98,8 +114,9 @@ async def _sync_one(
     choice: SyncChoice,
     show_progress: bool,
     plan: SyncPlan | None = None,
-) -> Any:
-    """Run one sync with the progress display and Ctrl-C handling; returns the SyncResult."""
+) -> tuple[Any, Any]:
+    """Run one sync with the progress display and Ctrl-C handling: the ``SyncResult`` and the
+    sync's report as ``data.db`` records it (entities synced, work units)."""
     import trio
 
     from ._progress import live_progress
@@ -110,42 +127,59 @@ async def _sync_one(
         if getattr(event, "kind", None) == "sync-started":
             started["id"] = event.sync_id
 
-    async def body(on_event: Callable[[Any], None]) -> Any:
-        with interrupt_requests() as signals:
-            result: Any = None
-            async with trio.open_nursery() as nursery:
+    with contextlib.ExitStack() as stack:
+        signals = stack.enter_context(interrupt_requests())
+        display = stack.enter_context(live_progress(run.err_style)) if show_progress else None
 
-                async def stop_on_signal() -> None:
-                    async for _ in signals:
-                        nursery.cancel_scope.cancel()
-                        return
-
-                async def sync() -> None:
-                    nonlocal result
-                    result = await installation.sync(
-                        on_event=on_event,
-                        resume=choice.resume,
-                        full=choice.full,
-                        max_age=choice.max_age,
-                        plan=plan,
-                    )
-                    nursery.cancel_scope.cancel()
-
-                nursery.start_soon(stop_on_signal)
-                nursery.start_soon(sync)
-            if result is None:
-                raise SyncInterrupted(installation.name, started.get("id") or choice.resume)
-            return result
-
-    if not show_progress:
-        return await body(remember)
-    async with live_progress(run.err_style) as state:
-
-        def both(event: Any) -> None:
+        def on_event(event: Any) -> None:
             remember(event)
-            state.on_event(event)
+            if display is not None:
+                display.state.on_event(event)
 
-        return await body(both)
+        result: Any = None
+        # The display's redraw loop, the sync and the signal listener are tasks of one
+        # nursery: Ctrl-C cancels it, and SyncInterrupted is raised outside of it, as itself.
+        async with trio.open_nursery() as nursery:
+
+            async def stop_on_signal() -> None:
+                async for _ in signals:
+                    ignore_further_ctrl_c()  # the sync stops cleanly; more Ctrl-C change nothing
+                    nursery.cancel_scope.cancel()
+                    return
+
+            async def sync() -> None:
+                nonlocal result
+                result = await installation.sync(
+                    on_event=on_event,
+                    resume=choice.resume,
+                    full=choice.full,
+                    max_age=choice.max_age,
+                    plan=plan,
+                )
+                nursery.cancel_scope.cancel()
+
+            if display is not None:
+                nursery.start_soon(display.redraw)
+            nursery.start_soon(stop_on_signal)
+            nursery.start_soon(sync)
+        if result is None:
+            raise SyncInterrupted(installation.name, started.get("id") or choice.resume)
+        report = await sync_report(installation, result.sync_id)
+        if display is not None and report is not None:
+            display.state.settle(report.entities)
+        return result, report
+
+
+async def sync_report(installation: Any, sync_id: str | None) -> Any:
+    """``installation``'s sync ``sync_id`` (None: the latest) as its ``data.db`` records it
+    (a ``maxtrio.sql.SyncReport``), or None."""
+    import trio
+
+    from maxtrio.federation import DATA_FILE_NAME
+    from maxtrio.sql import read_sync_report
+
+    path = installation.info.data_dir / DATA_FILE_NAME
+    return await trio.to_thread.run_sync(read_sync_report, path, installation.schema, sync_id)
 
 
 def _stderr_is_terminal() -> bool:
@@ -215,7 +249,7 @@ async def run_sync_command(
         raise ErrInvalidOption(option="--resume", reason="the sync id must not be empty")
     parsed_plan = _parse_plan_option(plan, resume, sync_all)
     show_progress = _stderr_is_terminal()
-    results: list[tuple[str, Any]] = []
+    results: list[SyncDone] = []
     failed = False
     async with open_target(run.targeting) as target:
         if target.installation is not None:
@@ -236,56 +270,94 @@ async def run_sync_command(
                 installations = [await workspace.installation(installation_name)]
         for installation in installations:
             sync_plan = _lower_plan(parsed_plan, installation)
+            level = target.installation
             try:
-                result = await _sync_one(run, installation, choice, show_progress, sync_plan)
+                result, report = await _sync_one(
+                    run, installation, choice, show_progress, sync_plan
+                )
             except SyncInterrupted as stopped:
-                run.note(_interrupted_text(run, stopped, installation_level=target.installation))
+                run.note(_interrupted_text(run, stopped, installation_level=level))
                 raise click.exceptions.Exit(EXIT_INTERRUPTED) from None
-            results.append((installation.name, result))
+            done = SyncDone(installation.name, result, report)
+            results.append(done)
             failed = failed or result.status.value != "completed"
-            _print_result(run, installation.name, result, resume, output, many=sync_all)
+            _print_result(run, done, resume, output, many=sync_all)
+            if result.status.value == "failed":
+                command = resume_command(run, installation.name, result.sync_id, level)
+                run.note(f"Resume with: {command}")
     if output == "json" and sync_all:
-        run.lines([dumps_pretty([_result_json(name, r) for name, r in results])])
+        run.lines([dumps_pretty([_result_json(done, named=True) for done in results])])
     if failed:
         raise click.exceptions.Exit(EXIT_ERROR)
 
 
-def _result_json(name: str, result: Any) -> dict[str, Any]:
-    return {"installation": name, **result.to_json()}
+@attrs.frozen
+class SyncDone:
+    """One installation's finished sync: its result and its report from ``data.db``."""
+
+    installation: str
+    result: Any  # SyncResult
+    report: Any  # maxtrio.sql.SyncReport | None
+
+
+def sync_json(result: Any, report: Any) -> dict[str, Any]:
+    """``max sync -o json``: the run's result with the report's fields (those of
+    ``max status -o json``); no task counts that could be read as rows."""
+    out: dict[str, Any] = result.to_json()
+    out.pop("tasksCompleted", None)
+    out.pop("tasksFailed", None)
+    if report is not None:
+        shared = report.to_json()
+        for key in ("entitiesSynced", "entities", "workUnits", "startedAt", "completedAt"):
+            out[key] = shared[key]
+    return out
+
+
+def _result_json(done: SyncDone, *, named: bool) -> dict[str, Any]:
+    out = sync_json(done.result, done.report)
+    return {"installation": done.installation, **out} if named else out
 
 
 def _print_result(
-    run: Session, name: str, result: Any, resume: str | None, output: str, *, many: bool
+    run: Session, done: SyncDone, resume: str | None, output: str, *, many: bool
 ) -> None:
+    result = done.result
     if result.status.value != "completed":
         lines = _failure_lines(result)
         if lines:
-            run.note(f"{name}: {len(result.failures)} task(s) failed:" if many else "Failures:")
+            heading = f"{done.installation}: {len(result.failures)} task(s) failed:"
+            run.note(heading if many else "Failures:")
             for line in lines:
                 run.note(line)
     if output == "json":
         if not many:
-            run.lines([dumps_pretty(result.to_json())])
+            run.lines([dumps_pretty(_result_json(done, named=False))])
         return
     if output == "ndjson":
-        run.lines([dumps_line(_result_json(name, result))])
+        run.lines([dumps_line(_result_json(done, named=True))])
         return
-    prefix = f"{name}: " if many else ""
-    run.lines(_summary(result, resume is not None, prefix))
+    prefix = f"{done.installation}: " if many else ""
+    run.lines(_summary(result, done.report, resume is not None, prefix))
 
 
-def _interrupted_text(run: Session, stopped: SyncInterrupted, installation_level: Any) -> str:
-    if stopped.sync_id is None:
-        return "Sync interrupted before it started; nothing to resume."
+def resume_command(run: Session, installation: str, sync_id: str, installation_level: Any) -> str:
+    """The exact ``max … sync … --resume ID`` that continues ``sync_id`` from here."""
     target = run.targeting.options.target
     words = ["max"]
     if target is not None:
         words += ["-t", target]
     words.append("sync")
     if installation_level is None:
-        words.append(stopped.installation)
-    words += ["--resume", stopped.sync_id]
-    return f"Sync interrupted. Resume with: {' '.join(words)}"
+        words.append(installation)
+    words += ["--resume", sync_id]
+    return " ".join(words)
+
+
+def _interrupted_text(run: Session, stopped: SyncInterrupted, installation_level: Any) -> str:
+    if stopped.sync_id is None:
+        return "Sync interrupted before it started; nothing to resume."
+    command = resume_command(run, stopped.installation, stopped.sync_id, installation_level)
+    return f"Sync interrupted. Resume with: {command}"
 
 
 _RESUME_HELP = "Resume a previous sync by ID (e.g. sync-3)."

@@ -247,8 +247,28 @@ def main(cli: click.Group, args: Sequence[str] | None = None) -> None:
     import trio
 
     argv = list(sys.argv[1:] if args is None else args)
-    code = trio.run(run, cli, argv)
+    global _STOPPING_ON_CTRL_C
+    _STOPPING_ON_CTRL_C = True
+    try:
+        code = trio.run(run, cli, argv)
+    except KeyboardInterrupt:  # Ctrl-C outside the command (trio's loop starting or ending)
+        _stderr_lines(["Interrupted."])
+        code = EXIT_INTERRUPTED
     sys.exit(code)
+
+
+#: Set by :func:`main` (this process is the command): once a Ctrl-C stopped the command, more
+#: Ctrl-C are ignored while it reports and exits (no traceback from a second key press). The
+#: daemon runs :func:`run` for many commands and keeps its own signal handling.
+_STOPPING_ON_CTRL_C = False
+
+
+def ignore_further_ctrl_c() -> None:
+    """The command is stopping on a Ctrl-C: in direct mode, ignore the next ones."""
+    if _STOPPING_ON_CTRL_C:
+        import signal
+
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 async def run(cli: click.Group, argv: list[str]) -> int:
@@ -279,6 +299,7 @@ def _failure(exc: BaseException, style: Style, debug: bool) -> int:
     if isinstance(exc, click.exceptions.Exit):
         return exc.exit_code
     if isinstance(exc, click.exceptions.Abort | KeyboardInterrupt):
+        ignore_further_ctrl_c()
         _stderr_lines(["Interrupted."])
         return EXIT_INTERRUPTED
     if isinstance(exc, CliUsageError):

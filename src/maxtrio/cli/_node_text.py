@@ -44,8 +44,11 @@ def when(epoch_ms: int | None) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def last_sync_text(summary: Any) -> str:
-    """``<when> (<status>, <n> tasks)`` or ``never``."""
-    if summary is None:
+def last_sync_text(report: Any) -> str:
+    """``<when> (<sync id> <status>, <n> entities synced)`` or ``never`` (``report``: a
+    ``maxtrio.sql.SyncReport``; entities are rows, each counted once)."""
+    if report is None:
         return "never"
-    return f"{when(summary.started_at)} ({summary.status.value}, {summary.tasks_total} tasks)"
+    entities = report.entities_synced
+    noun = "entity" if entities == 1 else "entities"
+    return f"{when(report.started_at)} ({report.sync_id} {report.status}, {entities} {noun} synced)"

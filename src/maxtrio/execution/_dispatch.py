@@ -15,7 +15,10 @@ The standard pipeline of a sync is ``[counting, retry, rate limiting]``:
   ``Retryable`` facet (HTTP 429, 5xx, dropped connections), with bounded exponential back-off
   and jitter; ``error.data["retryAfter"]`` (seconds), when present, is honoured up to a cap.
   It sleeps with ``trio.sleep`` (``MockClock`` in tests) outside the limit gates, so a
-  waiting retry holds no concurrency slot and takes a fresh rate token each attempt.
+  waiting retry holds no concurrency slot and takes a fresh rate token each attempt. Each
+  retry is told to the :class:`RetryObserver` of the calling task, if any
+  (:func:`observing_retries`: the executor observes the tasks of a sync, so its result and
+  its events count the sync's own retries and back-off).
 * :class:`RateLimitingMiddleware` runs the call through the flow controller of the operation's
   ``Limit`` (none: straight through).
 
@@ -24,8 +27,10 @@ Cancellation passes through every layer untouched: nothing here catches ``trio.C
 
 from __future__ import annotations
 
+import contextlib
 import random
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
+from contextvars import ContextVar
 from typing import Any, Protocol, TypeVar
 
 import attrs
@@ -174,6 +179,38 @@ class RetryPolicy:
         return rng.uniform(ceiling / 2, ceiling)
 
 
+class RetryObserver(Protocol):
+    def retrying(self, op: str, attempt: int, delay: float, error: MaxError) -> None:
+        """Attempt ``attempt`` of ``op`` failed with ``error``; the next one in ``delay`` s."""
+        ...
+
+
+_OBSERVER: ContextVar[RetryObserver | None] = ContextVar("maxtrio_retry_observer", default=None)
+
+
+@contextlib.contextmanager
+def observing_retries(observer: RetryObserver) -> Iterator[None]:
+    """Tell ``observer`` of every retry made by this task and the tasks it starts meanwhile
+    (trio tasks inherit the context of the task that starts them)."""
+    token = _OBSERVER.set(observer)
+    try:
+        yield
+    finally:
+        _OBSERVER.reset(token)
+
+
+class RetryTally:
+    """A :class:`RetryObserver` that counts: retries, and the seconds of back-off before them."""
+
+    def __init__(self) -> None:
+        self.retries = 0
+        self.backoff = 0.0
+
+    def retrying(self, op: str, attempt: int, delay: float, error: MaxError) -> None:
+        self.retries += 1
+        self.backoff += delay
+
+
 @attrs.frozen
 class RetryStatistics:
     retries: int  # attempts repeated after a retryable error
@@ -203,6 +240,9 @@ class RetryMiddleware:
                     self._gave_up += 1
                     raise
                 delay = self.policy.delay(attempt, error, self._rng)
+                observer = _OBSERVER.get()
+                if observer is not None:
+                    observer.retrying(op.name, attempt, delay, error)
             self._retries += 1
             self._waiting += 1
             try:

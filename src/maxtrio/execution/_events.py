@@ -2,21 +2,25 @@
 
 Events are frozen attrs values:
 
-=================  ===========================================================================
-``SyncStarted``    after the plan was enqueued (``step_count`` = templates, groups included),
-                   or on resume (``step_count`` 0, ``resumed`` True)
-``TaskCompleted``  once per task that loaded data (``load-fields``, ``load-collection``, a
-                   ``forRoot``/``forOne`` step), also a collection page that continues in a
-                   child; ``count`` = entities of the target type it wrote. Fan-out steps,
-                   groups and parents completed by propagation emit nothing.
-``TaskFailed``     for **every** failing task, whatever its payload kind (``operation``)
-``SyncCompleted``  exactly once, last, for every end: completed, failed, cancelled, interrupted
-=================  ===========================================================================
+====================  =========================================================================
+``SyncStarted``       after the plan was enqueued (``step_count`` = templates, groups included),
+                      or on resume (``step_count`` 0, ``resumed`` True)
+``TaskCompleted``     once per task that loaded data (``load-fields``, ``load-collection``, a
+                      ``forRoot``/``forOne`` step), also a collection page that continues in a
+                      child; ``count`` = entities of the target type it wrote. Fan-out steps,
+                      groups and parents completed by propagation emit nothing.
+``TaskFailed``        for **every** failing task, whatever its payload kind (``operation``)
+``OperationRetried``  an upstream call failed with a retryable error (429, 5xx, a dropped
+                      connection) and waits ``delay`` seconds before attempt ``attempt + 1``
+``SyncCompleted``     exactly once, last, for every end: completed, failed, cancelled, interrupted
+====================  =========================================================================
 
 :class:`EventStream` is a bounded ``trio`` memory channel that never blocks the executor: when
 the buffer is full a ``TaskCompleted`` (progress) is dropped, and any other event makes room by
-evicting the oldest buffered one; both count as ``dropped``. ``SyncCompleted`` is the last
-event, so nothing can evict it. The stream closes after it, ending ``async for`` loops.
+evicting the oldest buffered one; both count as ``dropped``. ``OperationRetried`` is progress
+too, dropped like ``TaskCompleted``: a storm of 429s never pushes a failure out.
+``SyncCompleted`` is the last event, so nothing can evict it. The stream closes after it,
+ending ``async for`` loops.
 """
 
 from __future__ import annotations
@@ -59,13 +63,25 @@ class TaskFailed:
 
 
 @attrs.frozen
+class OperationRetried:
+    sync_id: str
+    operation: str  # the operation's name, e.g. acme:task:list
+    attempt: int  # the attempt that failed (1-based)
+    delay: float  # seconds of back-off before the next attempt
+    code: str  # the error's code, e.g. connector-acme.rate_limited
+    kind: Literal["operation-retried"] = "operation-retried"
+
+
+@attrs.frozen
 class SyncCompleted:
     sync_id: str
     result: SyncResult
     kind: Literal["sync-completed"] = "sync-completed"
 
 
-SyncEvent: TypeAlias = SyncStarted | TaskCompleted | TaskFailed | SyncCompleted
+SyncEvent: TypeAlias = SyncStarted | TaskCompleted | TaskFailed | OperationRetried | SyncCompleted
+#: Progress events: dropped rather than evicting anything when the buffer is full.
+_DROPPABLE = (TaskCompleted, OperationRetried)
 
 
 @attrs.frozen
@@ -99,7 +115,7 @@ class EventStream:
             return
         except trio.WouldBlock:
             pass
-        if isinstance(event, TaskCompleted):
+        if isinstance(event, _DROPPABLE):
             self.dropped += 1
             return
         try:

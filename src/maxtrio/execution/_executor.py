@@ -49,6 +49,7 @@ import trio
 
 from maxtrio.core import MaxError, SyncPlan, count_entities
 
+from ._dispatch import observing_retries
 from ._errors import ErrExecutorNotStarted, ErrSyncHasNoTasks, ErrSyncNotResumable
 from ._events import EventStream, SyncStarted
 from ._expand import PlanExpander
@@ -89,11 +90,15 @@ class SyncOptions:
     """How a new sync is recorded: its ``mode``, the change-feed position read before it
     listed anything (``feed_cursor``, full syncs of a connector with a feed), and the requests
     made for it before the run began (``requests_before``: the feed's head, an incremental
-    attempt that fell back to this full sync)."""
+    attempt that fell back to this full sync), the retries among them (``retries_before``,
+    ``backoff_before``) and when it began (``started``, trio time; None: now)."""
 
     mode: SyncMode = SyncMode.FULL
     feed_cursor: str | None = None
     requests_before: int = 0
+    retries_before: int = 0
+    backoff_before: float = 0.0
+    started: float | None = None
 
 
 @attrs.frozen
@@ -271,6 +276,9 @@ class SyncExecutor:
         )
         handle.mode = options.mode
         handle.requests_before = options.requests_before
+        handle.retries, handle.backoff = options.retries_before, options.backoff_before
+        if options.started is not None:
+            handle.started_at = options.started
         self._handles[sync_id] = handle
         return _Run(handle, self.runner.for_sync(sync_id), templates)
 
@@ -307,7 +315,7 @@ class SyncExecutor:
     ) -> None:
         broken: Exception | None = None
         try:
-            with handle.cancel_scope:
+            with handle.cancel_scope, observing_retries(handle):
                 if templates is not None:
                     await self.task_store.enqueue_graph(handle.id, templates)
                     handle.emit(SyncStarted(handle.id, len(templates)))

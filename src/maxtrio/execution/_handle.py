@@ -32,6 +32,7 @@ from ._dispatch import OperationCounts
 from ._events import (
     EventStream,
     EventStreamStatistics,
+    OperationRetried,
     SyncCompleted,
     SyncEvent,
     TaskCompleted,
@@ -163,6 +164,8 @@ class SyncHandle:
         self.tasks_completed = 0
         self.skipped = 0  # source items loaders left out (``Page.skipped``)
         self.tasks_lost = 0
+        self.retries = 0  # upstream calls repeated after a retryable error
+        self.backoff = 0.0  # seconds of back-off before those retries
         self._failures: list[TaskFailure] = []
         self.mode = SyncMode.FULL  # how the executor recorded the sync
         self.requests_before = 0  # operation calls made for it before the run began
@@ -277,6 +280,12 @@ class SyncHandle:
                 )
             )
 
+    def retrying(self, op: str, attempt: int, delay: float, error: MaxError) -> None:
+        """A call of one of this sync's tasks waits ``delay`` s to retry (``RetryObserver``)."""
+        self.retries += 1
+        self.backoff += delay
+        self.emit(OperationRetried(self.id, op, attempt, delay, error.code))
+
     def task_lost(self) -> None:
         self.tasks_lost += 1
 
@@ -313,6 +322,8 @@ class SyncHandle:
             stranded=stranded,
             error=error,
             skipped=self.skipped,
+            retries=self.retries,
+            backoff=self.backoff,
         )
 
     async def _end(self, result: SyncResult) -> SyncResult:

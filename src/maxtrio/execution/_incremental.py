@@ -27,7 +27,7 @@ import trio
 
 from maxtrio.core import ChangeFeed, ErrFeedCursorExpired, LoaderEnv, MaxError
 
-from ._dispatch import CountingMiddleware
+from ._dispatch import CountingMiddleware, RetryTally
 from ._events import SyncCompleted, SyncEvent, SyncStarted, TaskCompleted
 from ._result import SyncResult
 from ._stores import SyncMode, SyncStatus, SyncStore, TaskStore
@@ -48,8 +48,10 @@ async def run_incremental(
     now_ms: Clock,
     sync_id: str | None = None,
     on_event: Callable[[SyncEvent], None] | None = None,
+    retries: RetryTally | None = None,
 ) -> SyncResult | None:
-    """Replay the feed since ``cursor``; None when a full sync is needed instead."""
+    """Replay the feed since ``cursor``; None when a full sync is needed instead. ``retries``
+    counts the calls retried meanwhile (the caller observes them), for the result."""
     started = trio.current_time()
     started_ms = now_ms()
     try:
@@ -85,6 +87,8 @@ async def run_incremental(
         requests=operations.total,
         removed=removed,
         skipped=changes.skipped,
+        retries=retries.retries if retries is not None else 0,
+        backoff=retries.backoff if retries is not None else 0.0,
     )
     emit(SyncCompleted(sync_id, result))
     return result

@@ -47,6 +47,10 @@ class SyncResult:
     fell back to it), ``removed`` the rows it removed (unseen by complete listings, or deleted
     upstream according to the change feed), ``skipped`` the source items loaders (or the
     feed) could not read and left out — a bad file or log line never fails a sync.
+    ``retries`` counts upstream calls repeated after a retryable error (429, 5xx) — for
+    ``run_sync`` also those before the tasks (the feed's position, an incremental attempt) —
+    and ``backoff`` the seconds they waited before those attempts (summed over calls that
+    waited at the same time).
     """
 
     sync_id: str
@@ -62,6 +66,8 @@ class SyncResult:
     requests: int = 0  # operation calls made for the sync (the run's, and any before it)
     removed: int = 0  # rows removed: unseen by complete listings, or deleted upstream
     skipped: int = 0  # source items left out as unreadable (``Page.skipped``)
+    retries: int = 0  # upstream calls repeated after a retryable error
+    backoff: float = 0.0  # seconds those retries waited, summed
 
     @property
     def duration_ms(self) -> int:
@@ -81,6 +87,8 @@ class SyncResult:
             "requests": self.requests,
             "removed": self.removed,
             "skipped": self.skipped,
+            "retries": self.retries,
+            "backoffSeconds": round(self.backoff, 3),
         }
         if self.error is not None:
             out["error"] = self.error

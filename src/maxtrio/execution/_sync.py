@@ -47,7 +47,7 @@ from maxtrio.core import (
     SyncPlan,
 )
 
-from ._dispatch import RetryPolicy, default_dispatcher
+from ._dispatch import RetryPolicy, RetryTally, default_dispatcher, observing_retries
 from ._events import SyncEvent
 from ._executor import DEFAULT_EVENT_BUFFER, DEFAULT_TASK_CONCURRENCY, SyncExecutor, SyncOptions
 from ._flow import FlowControllerProvider
@@ -114,8 +114,12 @@ async def run_sync(
     max_age: timedelta | None = None,
 ) -> SyncResult:
     """Run one sync to its end: incremental when possible, else the seeder's plan (or
-    ``plan``, a partial sync); see the module docstring. ``full`` skips the change feed."""
-    with sync_gc():
+    ``plan``, a partial sync); see the module docstring. ``full`` skips the change feed.
+    The result's ``duration`` and ``retries`` cover all of it: reading the feed, seeding and
+    the tasks."""
+    started = trio.current_time()
+    tally = RetryTally()  # the retries before the tasks run (the executor counts theirs)
+    with sync_gc(), observing_retries(tally):
         return await _run_sync(
             setup,
             seeder=seeder,
@@ -124,6 +128,8 @@ async def run_sync(
             sync_id=sync_id,
             full=full,
             max_age=max_age,
+            started=started,
+            tally=tally,
         )
 
 
@@ -136,6 +142,8 @@ async def _run_sync(
     sync_id: str | None,
     full: bool,
     max_age: timedelta | None,
+    started: float,
+    tally: RetryTally,
 ) -> SyncResult:
     feed = setup.change_feed if plan is None else None
     requests_before = 0
@@ -154,6 +162,7 @@ async def _run_sync(
                 now_ms=wall_clock_ms,
                 sync_id=sync_id,
                 on_event=on_event,
+                retries=tally,
             )
             if result is not None:
                 return result
@@ -174,7 +183,14 @@ async def _run_sync(
             # same trouble in its tasks and reports it as failures of a sync record.
             head = None
         requests_before += counting.counts().total
-    options = SyncOptions(mode=mode, feed_cursor=head, requests_before=requests_before)
+    options = SyncOptions(
+        mode=mode,
+        feed_cursor=head,
+        requests_before=requests_before,
+        retries_before=tally.retries,
+        backoff_before=tally.backoff,
+        started=started,
+    )
     executor = setup.executor(max_age)
     async with executor.running(plan, sync_id=sync_id, options=options) as handle:
         return await _follow(handle, on_event)

@@ -3,10 +3,13 @@
 :class:`ReadOnlySql` opens one installation's file (or a workspace's, each attached under its
 installation's name) so that SQLite itself refuses every write, adds TEMP views named after
 the entity types and their fields, and runs statements in a worker thread with a timeout.
+:func:`read_sync_report` reads back what a sync did (entities synced, work units) for
+``max sync`` and ``max status``.
 """
 
 from ._errors import ErrSqlDatabaseMissing, ErrSqlFailed, ErrSqlReadOnly, ErrSqlTimeout, Sql
 from ._readonly import DEFAULT_TIMEOUT, READ_ONLY_PRAGMAS, ReadOnlySql, SqlResult, SqlSource
+from ._sync_report import SyncReport, WorkUnits, read_sync_report
 from ._views import SYNC_STATE_COLUMNS, qualify_entities, view_name, view_statements
 
 __all__ = [
@@ -21,7 +24,10 @@ __all__ = [
     "Sql",
     "SqlResult",
     "SqlSource",
+    "SyncReport",
+    "WorkUnits",
     "qualify_entities",
+    "read_sync_report",
     "view_name",
     "view_statements",
 ]

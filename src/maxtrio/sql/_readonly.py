@@ -16,12 +16,15 @@ transactions — and the read-only open of every file. Extension loading stays o
 
 :meth:`ReadOnlySql.execute` runs a statement in a worker thread; a trio timer interrupts it
 (``Connection.interrupt``) when it runs past its timeout, and so does cancellation (Ctrl-C).
+``sqlite3_interrupt`` only reaches statements already running, so the interrupt is sent again
+every 50 ms until the thread is done; Ctrl-C pressed again meanwhile does not cut that wait
+short (the statement would run on in its thread, and closing the connection would fail).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote as url_quote
@@ -321,9 +324,9 @@ class ReadOnlySql:
                 outcome = await trio.to_thread.run_sync(work, abandon_on_cancel=True)
             except BaseException:
                 # … then the statement is interrupted and the thread waited for: the
-                # connection never keeps running behind the caller's back
-                with trio.CancelScope(shield=True):
-                    await interrupt_until_finished()
+                # connection never keeps running behind the caller's back, and is never
+                # closed while the thread still uses it
+                await _outlast_interrupts(interrupt_until_finished)
                 raise
             finally:
                 state["running"] = False
@@ -340,6 +343,20 @@ class ReadOnlySql:
         if isinstance(outcome, BaseException):
             raise outcome
         return outcome
+
+
+async def _outlast_interrupts(wait: Callable[[], Awaitable[None]]) -> None:
+    """``await wait()`` to its end, shielded from cancellation — and from KeyboardInterrupt:
+    a shield holds back cancellation only, and a second Ctrl-C pressed while the first one is
+    being honoured would otherwise leave the worker thread running the statement (and the
+    caller closing a connection that is busy in it)."""
+    with trio.CancelScope(shield=True):
+        while True:
+            try:
+                await wait()
+                return
+            except KeyboardInterrupt:
+                continue  # the first Ctrl-C is already being honoured
 
 
 def _capture(run: Any, *args: Any) -> SqlResult | Exception:
