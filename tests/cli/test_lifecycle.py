@@ -21,9 +21,9 @@ import trio
 
 from maxtrio.acme import AcmeServer, FaultInjection, SeedOptions, Tenant, serve_acme
 from maxtrio.federation import SYNC_LOCK_FILE_NAME
+from tests.terminal import Terminal
 
-from .conftest import Result, assert_one_line_error, max_env, max_proc, spawn_max
-from .test_interactive import Terminal
+from .conftest import MAX, Result, assert_one_line_error, max_env, max_proc, spawn_max
 
 #: Latency of the slow server: a full sync of the small tenant takes several round trips of
 #: this, long enough for a second ``max`` process to start while the first syncs.
@@ -126,11 +126,13 @@ async def test_disconnect_keep_data_and_connect_again(project: Project) -> None:
 
 
 def _confirm(project: Project, answer: str) -> tuple[int, str]:
-    terminal = Terminal(["disconnect", "acme-1"], project.root, max_env(project.home))
-    terminal.expect(b"[y/N] ")
-    terminal.send(answer)
-    code = terminal.wait()
-    return code, terminal.transcript.decode(errors="replace")
+    with Terminal(
+        [MAX, "disconnect", "acme-1"], cwd=project.root, env=max_env(project.home)
+    ) as terminal:
+        terminal.expect("[y/N] ")
+        terminal.send(answer + "\n")
+        code = terminal.finish()
+        return code, terminal.text()
 
 
 async def test_disconnect_asks_a_person_at_a_terminal(project: Project) -> None:

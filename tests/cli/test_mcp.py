@@ -228,7 +228,9 @@ async def test_malformed_requests_get_protocol_errors(synced: Synced, tmp_path: 
     assert {t["name"] for t in responses[5]["result"]["tools"]} == TOOLS
 
 
-async def test_llm_bootstrap_teaches_sql_and_the_mcp_configuration(synced: Synced) -> None:
+async def test_llm_bootstrap_teaches_sql_text_search_and_the_mcp_configuration(
+    synced: Synced,
+) -> None:
     result = await max_proc("llm-bootstrap", cwd=synced.root, home=synced.home)
     assert result.code == 0, result
     assert '"mcpServers": {"max": {"command": "max", "args": ["-t", "my-project", "mcp"]}}' in (
@@ -237,3 +239,4 @@ async def test_llm_bootstrap_teaches_sql_and_the_mcp_configuration(synced: Synce
     assert "max -t acme-1 sql" in result.out
     assert "`max mcp [OPTIONS]`" in result.out  # the generated command reference
     assert "`max sql [OPTIONS] SQL`" in result.out
+    assert "--text WORDS" in result.out and "`text_search`" in result.out  # full-text search
