@@ -25,6 +25,7 @@ Usage: ``python benchmarks/sync_throughput.py [--projects 50] [--tasks-per-proje
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import resource
@@ -36,6 +37,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -411,7 +413,7 @@ def _worker(
     argv += ["--api-key", server["apiKey"], "--tenant", "bench", "--tenant-dir", args.tenant_dir]
     argv += ["--latency-ms", str(args.latency_ms)]
     for k, v in extra.items():
-        argv += [f"--{k}", v]
+        argv += [f"--{k}", v] if v else [f"--{k}"]  # "": a flag
     done = subprocess.run(argv, text=True, capture_output=True)
     if done.returncode != 0:
         sys.exit(f"worker {mode} failed:\n{done.stderr[-3000:]}")
@@ -419,12 +421,16 @@ def _worker(
     return json.loads(out.strip().splitlines()[-1])  # type: ignore[no-any-return]
 
 
-def _max_sync_process(server: dict[str, Any], tmp: Path) -> dict[str, Any]:
-    """``max sync acme-1`` as a user runs it (direct mode, bytecode cached), start-up
-    included: wall time and peak RSS of the process."""
+def user_env(tmp: Path) -> dict[str, str]:
+    """The environment of ``max`` as a user runs it: direct mode, bytecode cached."""
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     env.update(MAX_HOME=str(tmp / "home"), MAX_NO_DAEMON="1", NO_COLOR="1")
-    token = tmp / "token.txt"
+    return env
+
+
+def connected_workspace(server: dict[str, Any], project: Path, env: dict[str, str]) -> None:
+    """``max init`` a workspace at ``project`` and ``max connect`` it to the server (acme-1)."""
+    token = project.parent / "token.txt"
     token.write_text(server["apiKey"])
     token.chmod(0o600)
     request = urllib.request.Request(
@@ -432,15 +438,22 @@ def _max_sync_process(server: dict[str, Any], tmp: Path) -> dict[str, Any]:
     )
     with urllib.request.urlopen(request, timeout=30) as answer:
         workspace = json.load(answer)[0]["id"]
+    _max("init", str(project), env=env)
+    _max(
+        "connect", "acme", "--config", f"baseUrl={server['url']}",
+        "--config", f"workspaceId={workspace}", "--credential", f"api_token=@{token}",
+        cwd=project, env=env,
+    )  # fmt: skip
+
+
+def _max_sync_process(server: dict[str, Any], tmp: Path) -> dict[str, Any]:
+    """``max sync acme-1`` as a user runs it (direct mode, bytecode cached), start-up
+    included: wall time and peak RSS of the process."""
+    env = user_env(tmp)
     timings = []
     for name in ("warm-up", "measured"):  # the first run compiles and caches the bytecode
         project = tmp / name
-        _max("init", str(project), env=env)
-        _max(
-            "connect", "acme", "--config", f"baseUrl={server['url']}",
-            "--config", f"workspaceId={workspace}", "--credential", f"api_token=@{token}",
-            cwd=project, env=env,
-        )  # fmt: skip
+        connected_workspace(server, project, env)
         probe = (
             "import resource, subprocess, sys, time\n"
             "t = time.perf_counter()\n"
@@ -464,80 +477,83 @@ def _max_sync_process(server: dict[str, Any], tmp: Path) -> dict[str, Any]:
     }
 
 
+@contextlib.contextmanager
+def seeded_server(args: argparse.Namespace, tmp: str) -> Iterator[dict[str, Any]]:
+    """The Acme fake in its own process (``max acme start``), seeded with ``args``'s workload
+    in ``tmp`` before any timing starts: ``{"url", "apiKey", "tenant"}``."""
+    args.tenant_dir = tmp
+    common = ["--tenant", "bench", "--data-dir", tmp]
+    _max("acme", "create", *common)
+    _max(
+        "acme", "seed", *common, "--workspaces", "1",
+        "--users-per-workspace", str(args.users), "--projects-per-workspace",
+        str(args.projects), "--tasks-per-project", str(args.tasks_per_project),
+        "--files-per-project", "0",
+    )  # fmt: skip
+    serve = [str(BIN / "max"), "acme", "start", *common, "--port", "0", "-o", "json"]
+    if args.latency_ms:
+        serve += ["--latency-ms", str(args.latency_ms)]
+    proc = subprocess.Popen(serve, stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        yield json.loads(proc.stdout.readline())
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=10)
+
+
 def main(args: argparse.Namespace) -> None:
-    with tempfile.TemporaryDirectory(prefix="sync-bench-") as tmp:
-        args.tenant_dir = tmp
-        common = ["--tenant", "bench", "--data-dir", tmp]
-        _max("acme", "create", *common)
-        _max(
-            "acme", "seed", *common, "--workspaces", "1",
-            "--users-per-workspace", str(args.users), "--projects-per-workspace",
-            str(args.projects), "--tasks-per-project", str(args.tasks_per_project),
-            "--files-per-project", "0",
-        )  # fmt: skip
-        serve = [str(BIN / "max"), "acme", "start", *common, "--port", "0", "-o", "json"]
-        if args.latency_ms:
-            serve += ["--latency-ms", str(args.latency_ms)]
-        proc = subprocess.Popen(serve, stdout=subprocess.PIPE, text=True)
-        try:
-            assert proc.stdout is not None
-            server = json.loads(proc.stdout.readline())
-            floor = _worker("floor", server, args)  # also warms the server's list cache
-            floors = [floor] + [_worker("floor", server, args) for _ in range(args.repeat - 1)]
-            floor = min(floors, key=lambda f: f["seconds"])
-            emit(**floor)
-            configs = [(t, s) for t in ("http", "inprocess") for s in ("disk", "memory")]
-            wanted = [
-                (t, s)
-                for t, s in configs
-                if (args.transport in (None, t)) and (args.store in (None, s))
+    with (
+        tempfile.TemporaryDirectory(prefix="sync-bench-") as tmp,
+        seeded_server(args, tmp) as server,
+    ):
+        floor = _worker("floor", server, args)  # also warms the server's list cache
+        floors = [floor] + [_worker("floor", server, args) for _ in range(args.repeat - 1)]
+        floor = min(floors, key=lambda f: f["seconds"])
+        emit(**floor)
+        configs = [(t, s) for t in ("http", "inprocess") for s in ("disk", "memory")]
+        wanted = [
+            (t, s)
+            for t, s in configs
+            if (args.transport in (None, t)) and (args.store in (None, s))
+        ]
+        if args.transport is None and args.store is None:
+            wanted = [("http", "disk"), ("http", "memory"), ("inprocess", "disk")]
+        best_of: dict[tuple[str, str], dict[str, Any]] = {}
+        for transport, store in wanted:
+            runs = [
+                _worker("sync", server, args, transport=transport, store=store)
+                for _ in range(args.repeat)
             ]
-            if args.transport is None and args.store is None:
-                wanted = [("http", "disk"), ("http", "memory"), ("inprocess", "disk")]
-            best_of: dict[tuple[str, str], dict[str, Any]] = {}
-            for transport, store in wanted:
-                runs = [
-                    _worker("sync", server, args, transport=transport, store=store)
-                    for _ in range(args.repeat)
-                ]
-                best = min(runs, key=lambda r: r["seconds"])
-                best["x_io_floor"] = round(best["seconds"] / floor["seconds"], 2)
-                if args.repeat > 1:
-                    best["median_seconds"] = statistics.median(r["seconds"] for r in runs)
-                best_of[(transport, store)] = best
-            disk, memory = best_of.get(("http", "disk")), best_of.get(("http", "memory"))
-            if disk is not None and memory is not None:
-                disk["x_memory"] = round(disk["seconds"] / memory["seconds"], 2)
-            for best in best_of.values():
-                sizes = best.pop("db", None)
-                emit(**best)
-                if sizes:
-                    emit(
-                        name="db_size",
-                        **sizes,
-                        ratio=round(sizes["total_bytes"] / sizes["entity_bytes"], 3),
-                    )
-            if args.latency_ms:
-                emit(**_worker("flow", server, args, **{"flow-transport": "http"}))
-            if args.extras:
+            best = min(runs, key=lambda r: r["seconds"])
+            best["x_io_floor"] = round(best["seconds"] / floor["seconds"], 2)
+            if args.repeat > 1:
+                best["median_seconds"] = statistics.median(r["seconds"] for r in runs)
+            best_of[(transport, store)] = best
+        disk, memory = best_of.get(("http", "disk")), best_of.get(("http", "memory"))
+        if disk is not None and memory is not None:
+            disk["x_memory"] = round(disk["seconds"] / memory["seconds"], 2)
+        for best in best_of.values():
+            sizes = best.pop("db", None)
+            emit(**best)
+            if sizes:
                 emit(
-                    **_worker("flow", server, args, **{"flow-transport": "http", "latency-ms": "0"})
+                    name="db_size",
+                    **sizes,
+                    ratio=round(sizes["total_bytes"] / sizes["entity_bytes"], 3),
                 )
-                emit(
-                    **_worker(
-                        "flow", server, args, **{"flow-transport": "inprocess", "latency-ms": "20"}
-                    )
+        if args.latency_ms:
+            emit(**_worker("flow", server, args, **{"flow-transport": "http"}))
+        if args.extras:
+            emit(**_worker("flow", server, args, **{"flow-transport": "http", "latency-ms": "0"}))
+            emit(
+                **_worker(
+                    "flow", server, args, **{"flow-transport": "inprocess", "latency-ms": "20"}
                 )
-                emit(**_max_sync_process(server, Path(tmp)))
-                # Last: it changes the tenant.
-                emit(
-                    **_worker(
-                        "sync", server, args, transport="http", store="disk", incremental="100"
-                    )
-                )
-        finally:
-            proc.send_signal(signal.SIGTERM)
-            proc.wait(timeout=10)
+            )
+            emit(**_max_sync_process(server, Path(tmp)))
+            # Last: it changes the tenant.
+            emit(**_worker("sync", server, args, transport="http", store="disk", incremental="100"))
 
 
 def parse() -> argparse.Namespace:

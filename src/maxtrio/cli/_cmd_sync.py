@@ -179,6 +179,8 @@ async def sync_report(installation: Any, sync_id: str | None) -> Any:
     from maxtrio.sql import read_sync_report
 
     path = installation.info.data_dir / DATA_FILE_NAME
+    # A sync left ``running`` by a process that died (kill -9) is recorded interrupted first.
+    await installation.settle_orphans()
     return await trio.to_thread.run_sync(read_sync_report, path, installation.schema, sync_id)
 
 

@@ -229,7 +229,7 @@ class InstallationMax:
         async with installation_lock(
             self.info.data_dir, self.name, "sync", hint=self._running_hint
         ) as lock:
-            await self._settle_orphans(held=True)
+            await self.settle_orphans(held=True)
             sync_id = resume if resume is not None else await self.sync_store.next_id()
             lock.record(sync_id)
             on_event = self._observed(on_event)
@@ -284,7 +284,7 @@ class InstallationMax:
 
         return deliver
 
-    async def _settle_orphans(self, *, held: bool = False) -> None:
+    async def settle_orphans(self, *, held: bool = False) -> None:
         """``running`` syncs whose process died → ``interrupted`` (see ``_sync_owner``);
         ``held``: this process holds the installation's lock, so no other process syncs it."""
 
@@ -307,7 +307,7 @@ class InstallationMax:
             lock = await held.enter_async_context(
                 installation_lock(self.info.data_dir, self.name, "sync", hint=self._running_hint)
             )
-            await self._settle_orphans(held=True)
+            await self.settle_orphans(held=True)
             sync_id = resume if resume is not None else await self.sync_store.next_id()
             lock.record(sync_id)
             handle = await self._start_locked(sync_id, resume)
@@ -337,13 +337,13 @@ class InstallationMax:
 
     async def sync_history(self, limit: int = 10) -> list[SyncRecord]:
         """Past syncs, most recent first (a sync whose process died shows ``interrupted``)."""
-        await self._settle_orphans()
+        await self.settle_orphans()
         return list(await self.sync_store.list(limit))
 
     async def last_sync(self) -> SyncSummary | None:
         """The most recent sync with its task counts, or None when never synced (a sync whose
         process died shows ``interrupted``)."""
-        await self._settle_orphans()
+        await self.settle_orphans()
         records = await self.sync_store.list(1)
         if not records:
             return None
