@@ -6,6 +6,7 @@ from maxtrio.execution._handle import (
     MIN_WINDOW,
     ROWS_IN_FLIGHT,
     START_WINDOW,
+    TRUST_AFTER,
     UNKNOWN_ROWS_PER_RESULT,
     WRITE_BACKLOG,
     WriteWindow,
@@ -58,3 +59,15 @@ def test_a_backlog_at_the_writer_stops_loading() -> None:
     assert window.room(running=WRITE_BACKLOG) == 0
     window.committed(CAP)
     assert window.room(running=WRITE_BACKLOG - 1) > 0
+
+
+def test_small_results_first_do_not_open_the_window_to_big_pages() -> None:
+    """A 50-row page of projects before the 1,000-row pages of their tasks: the first results
+    with rows are not trusted to tell the size of the next ones."""
+    window = WriteWindow()
+    commit_results(window, rows=11, times=1)  # users
+    commit_results(window, rows=50, times=1)  # projects
+    commit_results(window, rows=0, times=50)  # their (empty) file listings
+    assert window.size <= ROWS_IN_FLIGHT // UNKNOWN_ROWS_PER_RESULT
+    commit_results(window, rows=10, times=TRUST_AFTER)  # a sync of small pages opens up
+    assert window.size > ROWS_IN_FLIGHT // UNKNOWN_ROWS_PER_RESULT

@@ -50,8 +50,10 @@ WRITE_BACKLOG = 6
 #: Rows the loading tasks of one sync may hold at once (a memory budget: 1,000-row pages → 8
 #: loading at a time; 10-row pages → the executor's whole limit).
 ROWS_IN_FLIGHT = 8_000
-#: The rows a result is assumed to hold before any result with rows was seen.
+#: The rows a result is assumed to hold at least, until :data:`TRUST_AFTER` results with rows
+#: were seen (small ones of one collection say little about the pages of the next).
 UNKNOWN_ROWS_PER_RESULT = ROWS_IN_FLIGHT // (2 * START_WINDOW)
+TRUST_AFTER = 32
 MIN_WINDOW = 2
 
 
@@ -73,8 +75,10 @@ class WriteWindow:
       nothing about the size of the next one and do not lower the estimate: a sync whose first
       results were hundreds of empty listings (projects without files) once grew its window to
       fifty before its first 500-row task page arrived, then held fifty such pages at once
-      (140 MiB instead of 80). Until a result with rows is seen, results are assumed to hold
-      :data:`UNKNOWN_ROWS_PER_RESULT` rows.
+      (140 MiB instead of 80). Small results mislead the same way (a 50-row page of projects
+      before the 1,000-row pages of their tasks): until :data:`TRUST_AFTER` results with rows
+      were seen, a result is assumed to hold at least :data:`UNKNOWN_ROWS_PER_RESULT` rows —
+      sixteen loading at the start; a sync of small pages opens up after that.
     """
 
     def __init__(self) -> None:
@@ -82,6 +86,7 @@ class WriteWindow:
         self.waiting_for_writer = 0  # results loaded and not yet committed
         self.peak_waiting = 0
         self.rows_per_result = 0  # the most rows a loaded result held so far (0: none yet)
+        self.results_with_rows = 0
 
     def room(self, running: int) -> int:
         """How many more tasks may start now, ``running`` tasks running."""
@@ -93,10 +98,13 @@ class WriteWindow:
         self.waiting_for_writer += 1
         self.peak_waiting = max(self.peak_waiting, self.waiting_for_writer)
         self.rows_per_result = max(self.rows_per_result, rows)
+        self.results_with_rows += rows > 0
         self.size = min(self.size, self._most())
 
     def _most(self) -> int:
-        per_result = self.rows_per_result or UNKNOWN_ROWS_PER_RESULT
+        per_result = self.rows_per_result
+        if self.results_with_rows < TRUST_AFTER:
+            per_result = max(per_result, UNKNOWN_ROWS_PER_RESULT)
         return max(MIN_WINDOW, ROWS_IN_FLIGHT // per_result)
 
     def committed(self, cap: int) -> None:
