@@ -74,8 +74,10 @@ def _root_cause(error: BaseException) -> BaseException:
 
 def unreachable(call: RemoteCall, cause: BaseException) -> MaxError:
     cause = _root_cause(cause)
-    if isinstance(cause, OSError) and cause.errno:
+    if isinstance(cause, OSError) and cause.errno and cause.errno > 0:
         reason = os.strerror(cause.errno).lower()
+    elif isinstance(cause, OSError) and cause.strerror:  # name resolution (socket.gaierror)
+        reason = cause.strerror.lower()
     else:
         reason = str(cause) or type(cause).__name__
     return ErrRemoteUnreachable(
