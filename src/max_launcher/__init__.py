@@ -20,7 +20,14 @@ from ._wire import MAX_LINE_BYTES, PROTOCOL
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from ._claim import Claim, claim, lock_is_held, remove_stale_files
-    from ._entry import DAEMON_MODULE, PYZ_DAEMON_ENTRY, Entry, daemon_command
+    from ._entry import (
+        DAEMON_MODULE,
+        PYZ_DAEMON_ENTRY,
+        PYZ_SERVE_ENTRY,
+        Entry,
+        daemon_command,
+        serve_command,
+    )
     from ._liveness import (
         RUNNING,
         STALE,
@@ -47,6 +54,8 @@ _LAZY = {
     "PYZ_DAEMON_ENTRY": "_entry",
     "Entry": "_entry",
     "daemon_command": "_entry",
+    "PYZ_SERVE_ENTRY": "_entry",
+    "serve_command": "_entry",
     "RUNNING": "_liveness",
     "STALE": "_liveness",
     "STARTING": "_liveness",
@@ -81,6 +90,7 @@ __all__ = [
     "MAX_LINE_BYTES",
     "PROTOCOL",
     "PYZ_DAEMON_ENTRY",
+    "PYZ_SERVE_ENTRY",
     "RUNNING",
     "STALE",
     "STARTING",
@@ -108,6 +118,7 @@ __all__ = [
     "remove_stale_files",
     "root_hash",
     "rotate_log",
+    "serve_command",
     "spawn",
     "start_and_connect",
     "stop_daemon",

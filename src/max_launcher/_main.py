@@ -142,12 +142,16 @@ def _replaced_other_build(paths: DaemonPaths) -> bool:
 
 def pyz_main() -> int:
     """``max.pyz``'s entry: the launcher, or (first argument ``__maxtrio_daemon__``) the
-    daemon it starts."""
-    from ._entry import PYZ_DAEMON_ENTRY, Entry
+    daemon it starts, or (``__maxtrio_serve__``) the server ``max serve`` becomes."""
+    from ._entry import PYZ_DAEMON_ENTRY, PYZ_SERVE_ENTRY, Entry
 
     Entry.zipapp = os.path.abspath(sys.argv[0])
     if len(sys.argv) > 1 and sys.argv[1] == PYZ_DAEMON_ENTRY:
         from maxtrio.daemon import main as daemon_main
 
         return daemon_main(sys.argv[2:])
+    if len(sys.argv) > 1 and sys.argv[1] == PYZ_SERVE_ENTRY:
+        from maxtrio.remote import main as serve_main
+
+        return serve_main(sys.argv[2:])
     return main()

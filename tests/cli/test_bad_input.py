@@ -22,7 +22,7 @@ BAD_INVOCATIONS: list[tuple[list[str], str, int]] = [
     (["-t"], "Option '-t' requires an argument.", 2),
     (["-t", "", "status"], 'Invalid Max URL ""', 1),
     (["-t", "max://", "status"], "Host segment required", 1),
-    (["-t", "max+http://example.com/ws", "status"], "Remote Max URLs are not yet supported", 1),
+    (["-t", "max+http://127.0.0.1:1/ws", "status"], "Cannot reach max+http://127.0.0.1:1/ws", 1),
     (["-t", "no-such-ws", "status"], 'Workspace "no-such-ws" not found', 1),
     (["help", "bogus"], "Unknown command bogus.", 2),
     (["completion"], "Missing argument 'SHELL'.", 2),

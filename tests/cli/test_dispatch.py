@@ -246,10 +246,10 @@ async def test_g_and_max_target(shared_home: Synced, monkeypatch: pytest.MonkeyP
             "shared-ws/nope",
             'Installation "nope" not found in workspace "shared-ws" — max://@/shared-ws/nope',
         ),
-        (
+        (  # a remote target is forwarded (docs/remote.md): nothing listens on port 1
             "outside",
-            "max://remote.host/ws",
-            "Remote Max URLs are not yet supported: max://remote.host/ws",
+            "max+http://127.0.0.1:1/ws",
+            "Cannot reach max+http://127.0.0.1:1/ws — connection refused",
         ),
         ("outside", "max://", 'Invalid Max URL "max://" — Host segment required'),
         ("outside", "max://@/a/b/c/d", 'Invalid Max URL "max://@/a/b/c/d" — Max 3 segments'),

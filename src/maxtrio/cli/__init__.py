@@ -14,19 +14,28 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from ._dispatch import leaf_exception
     from ._invocation import Invocation, invocation_scope
     from ._main import main, root_group, run_args
     from ._targeting import open_global
 
-__all__ = ["Invocation", "invocation_scope", "main", "open_global", "root_group", "run_args"]
+__all__ = [
+    "Invocation",
+    "invocation_scope",
+    "leaf_exception",
+    "main",
+    "open_global",
+    "root_group",
+    "run_args",
+]
 
 
 def __getattr__(name: str) -> Any:
     """The public names, all bound at the first use of any of them."""
     if name not in __all__:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    from . import _invocation, _main, _targeting
+    from . import _dispatch, _invocation, _main, _targeting
 
-    for module in (_invocation, _main, _targeting):
+    for module in (_dispatch, _invocation, _main, _targeting):
         globals().update({n: getattr(module, n) for n in __all__ if hasattr(module, n)})
     return globals()[name]

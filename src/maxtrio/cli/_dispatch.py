@@ -276,6 +276,11 @@ async def run(cli: click.Group, argv: list[str]) -> int:
     debug = wants_debug(argv)
     style = _stderr_style(argv)
     try:
+        from ._remote import forward, remote_call
+
+        remote = remote_call(argv)  # a max://<host>/… target runs there (``_remote``)
+        if remote is not None:
+            return await forward(remote)
         result = await cli.main(args=argv, prog_name="max", standalone_mode=False)
     except BaseException as exc:  # the one place every failure is rendered
         return _failure(leaf_exception(exc), style, debug)

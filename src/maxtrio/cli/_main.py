@@ -32,6 +32,7 @@ from ._cmd_ls import ls_global, ls_workspace
 from ._cmd_mcp import mcp_command
 from ._cmd_schema import schema_global, schema_installation, schema_workspace
 from ._cmd_search import search_global, search_installation, search_workspace
+from ._cmd_serve import serve_command
 from ._cmd_sql import sql_installation, sql_workspace
 from ._cmd_status import status_global, status_installation, status_workspace
 from ._cmd_sync import sync_installation, sync_workspace
@@ -103,6 +104,7 @@ cli.add_leveled(
 cli.add_leveled("llm-bootstrap", dict.fromkeys(EVERY_LEVEL, llm_bootstrap_command))
 cli.add_leveled("sql", {"workspace": sql_workspace, "installation": sql_installation})
 cli.add_leveled("mcp", {"workspace": mcp_command, "installation": mcp_command})
+cli.add_leveled("serve", {"workspace": serve_command})
 cli.add_command(help_command)
 cli.add_command(completion_command)
 cli.add_command(acme)

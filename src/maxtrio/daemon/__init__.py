@@ -4,6 +4,7 @@
 ``WorkspaceDaemon``         one workspace's daemon: socket, PID file, warm ``GlobalMax``, one
                             nursery per connection, idle timeout, signals, staleness
 ``Connection``              one launcher connection: request, command, prompts, cancel
+``run_request``             one request run with the CLI's command table, for its caller
 protocol messages           ``Request`` / ``Input`` / ``Cancel`` ← launcher; ``Write`` /
                             ``Prompt`` / ``Response`` / ``Stale`` → launcher
 ``main``                    ``python -m maxtrio.daemon --root <workspace>``
@@ -45,6 +46,7 @@ if TYPE_CHECKING:
         encode_client_message,
         encode_daemon_message,
     )
+    from ._runner import run_request
     from ._server import DEFAULT_IDLE_SECONDS, IDLE_ENV, WorkspaceDaemon, idle_seconds_from_env
     from ._stdio import CommandStreams, command_streams, routed_stdio
 
@@ -72,6 +74,7 @@ _LAZY = {
     "decode_client_line": "_protocol",
     "encode_client_message": "_protocol",
     "encode_daemon_message": "_protocol",
+    "run_request": "_runner",
     "DEFAULT_IDLE_SECONDS": "_server",
     "IDLE_ENV": "_server",
     "WorkspaceDaemon": "_server",
@@ -124,5 +127,6 @@ __all__ = [
     "main",
     "own_context_stack",
     "routed_stdio",
+    "run_request",
     "use_task_local_contexts",
 ]

@@ -1,0 +1,287 @@
+"""Remote targets: ``max -t max+http://HOST:PORT/<ws>[/<inst>] <command> …`` runs on that node.
+
+A target (``-t``, or ``$MAX_TARGET``) that is a Max URL with a host other than ``@`` never
+reaches local resolution: :func:`remote_call` recognises it before anything is parsed, and
+:func:`forward` sends the command to the ``max serve`` there, over a WebSocket
+(``trio-websocket``; ``max://`` = TLS, ``max+http://`` = plain), and replays what the command
+writes as it is written — so ``search --all`` pages and ``sync`` progress arrive live. The
+conversation is the workspace daemon's protocol, one JSON message per frame: ``run`` →
+``write``…, ``sync-started``, ``response {exitCode}``; Ctrl-C sends ``cancel`` (a remote sync
+stops as it does locally: interrupted, resumable), a second Ctrl-C hangs up.
+
+What is sent: the arguments without the target options and ``--token-file``; ``--plan @FILE``
+becomes the file's text (files are read here, never on the server); the installation and
+workspace of the URL; which of this terminal's streams are terminals, and ``TERM``,
+``COLUMNS``, ``LINES``, ``NO_COLOR``, ``FORCE_COLOR``. The token: ``--token-file F`` (read
+here), else ``$MAX_TOKEN``; sent as ``Authorization: Bearer`` on the handshake, never shown.
+
+Every failure is one line naming the URL (exit 1): ``Error: Unauthorized by <url> — …`` (no
+or a wrong token), ``Error: Cannot reach <url> — connection refused``, ``Error: No answer
+from <url> within 30s`` (``$MAX_REMOTE_TIMEOUT`` seconds, for the connection and its
+handshake), ``Error: Lost the connection to <url> while running 'max search' — …`` (the
+server died or the network went away; for a sync the hint is the resume command).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+import sys
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode
+
+from ._invocation import current_environ, resolve_path
+from ._output import Sink
+from ._targeting import FOREIGN_GROUPS, MissingTargetValue, preparse
+
+if TYPE_CHECKING:
+    from maxtrio.core import MaxUrl
+
+TOKEN_ENV = "MAX_TOKEN"
+TIMEOUT_ENV = "MAX_REMOTE_TIMEOUT"
+DEFAULT_TIMEOUT_SECONDS = 30.0
+TOKEN_FILE_OPTION = "--token-file"
+#: Options whose ``@FILE`` value is a file on this machine (sent as its text).
+FILE_OPTIONS = frozenset({"--plan"})
+#: The caller's variables a remote command sees (how to draw, nothing else).
+SENT_ENV = ("TERM", "COLUMNS", "LINES", "NO_COLOR", "FORCE_COLOR")
+EXIT_ERROR = 1
+EXIT_INTERRUPTED = 130
+MAX_MESSAGE_BYTES = 1 << 24
+
+
+class RemoteCall:
+    """One command for a remote node: the URL, the arguments to send, where the token is."""
+
+    def __init__(self, url: MaxUrl, argv: list[str], token_file: str | None) -> None:
+        self.url = url
+        self.argv = argv
+        self.token_file = token_file
+        self.syncs: list[tuple[str, str]] = []  # (installation, sync id) as they started
+
+    @property
+    def command(self) -> str:
+        return next((a for a in self.argv if not a.startswith("-")), "status")
+
+    def websocket_url(self) -> str:
+        scheme = "wss" if self.url.scheme == "max" else "ws"
+        query = {
+            key: value
+            for key, value in (
+                ("workspace", self.url.workspace),
+                ("installation", self.url.installation),
+            )
+            if value is not None
+        }
+        return f"{scheme}://{self.url.host}/cli" + (f"?{urlencode(query)}" if query else "")
+
+    def token(self) -> str | None:
+        from ._errors import ErrInvalidOption
+
+        if self.token_file is None:
+            return current_environ().get(TOKEN_ENV) or None
+        path = resolve_path(self.token_file)
+        try:
+            value = path.read_text(encoding="utf-8").strip()
+        except (OSError, UnicodeDecodeError) as exc:
+            reason = getattr(exc, "strerror", None) or str(exc)
+            raise ErrInvalidOption(option=f"{TOKEN_FILE_OPTION} {path}", reason=reason) from None
+        if not value:
+            raise ErrInvalidOption(option=f"{TOKEN_FILE_OPTION} {path}", reason="the file is empty")
+        return value
+
+
+def remote_call(argv: Sequence[str]) -> RemoteCall | None:
+    """The remote call ``argv`` asks for, or None when its target is local (or not a URL)."""
+    try:
+        options, _ = preparse(argv)
+    except MissingTargetValue:
+        return None
+    value = options.effective_target()
+    text = value.strip() if value is not None else ""
+    if not text.startswith(("max://", "max+http://")):
+        return None
+    from maxtrio.core import MaxUrl
+
+    url = MaxUrl.parse(text)
+    if url.is_local:
+        return None
+    forwarded, token_file = _forwarded_arguments(argv)
+    return RemoteCall(url, forwarded, token_file)
+
+
+def _forwarded_arguments(argv: Sequence[str]) -> tuple[list[str], str | None]:
+    """``argv`` without target options and ``--token-file``; ``--plan @FILE`` as its text."""
+    out: list[str] = []
+    token_file: str | None = None
+    i = 0
+    seen_word = False
+    while i < len(argv):
+        token = argv[i]
+        if token == "--" or (not seen_word and token in FOREIGN_GROUPS):
+            out.extend(argv[i:])
+            break
+        seen_word = seen_word or not token.startswith("-")
+        name, has_value, inline = token.partition("=")
+        if token in ("-t", "--target", TOKEN_FILE_OPTION):
+            if token == TOKEN_FILE_OPTION and i + 1 < len(argv):
+                token_file = argv[i + 1]
+            i += 2
+            continue
+        if name in ("--target", TOKEN_FILE_OPTION) and has_value:
+            token_file = inline if name == TOKEN_FILE_OPTION else token_file
+        elif token in ("-g", "--global"):
+            pass
+        elif name in FILE_OPTIONS and has_value and inline.startswith("@"):
+            out.append(f"{name}={_read_local_file(inline[1:], name)}")
+        elif token in FILE_OPTIONS and i + 1 < len(argv) and argv[i + 1].startswith("@"):
+            out += [token, _read_local_file(argv[i + 1][1:], token)]
+            i += 1
+        else:
+            out.append(token)
+        i += 1
+    return out, token_file
+
+
+def _read_local_file(path: str, option: str) -> str:
+    from ._cmd_connect import read_option_file
+
+    return read_option_file(path, option)
+
+
+# -- the conversation ------------------------------------------------------------------------------
+
+
+def _request(call: RemoteCall, environ: Mapping[str, str]) -> dict[str, Any]:
+    env = {key: environ[key] for key in SENT_ENV if key in environ}
+    if sys.stdout.isatty() or sys.stderr.isatty():
+        size = shutil.get_terminal_size()
+        env.setdefault("COLUMNS", str(size.columns))
+        env.setdefault("LINES", str(size.lines))
+    return {
+        "kind": "run",
+        "argv": call.argv,
+        "cwd": "/",
+        "env": env,
+        "tty": {
+            "stdin": _isatty(sys.stdin),
+            "stdout": _isatty(sys.stdout),
+            "stderr": _isatty(sys.stderr),
+        },
+    }
+
+
+def _isatty(stream: Any) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError, OSError):
+        return False
+
+
+def timeout_seconds(environ: Mapping[str, str]) -> float:
+    text = environ.get(TIMEOUT_ENV, "").strip()
+    try:
+        value = float(text) if text else DEFAULT_TIMEOUT_SECONDS
+    except ValueError:
+        return DEFAULT_TIMEOUT_SECONDS
+    return value if value > 0 else DEFAULT_TIMEOUT_SECONDS
+
+
+async def forward(call: RemoteCall) -> int:
+    """Run ``call`` on its node; the exit code (failures raise the one-line errors)."""
+    import trio
+    import trio_websocket as tws
+
+    from ._remote_errors import lost, rejected, timed_out, unreachable
+
+    environ = current_environ()
+    token = call.token()
+    headers = [(b"authorization", f"Bearer {token}".encode())] if token else []
+    timeout = timeout_seconds(environ)
+    # trio-websocket's own connect timeout does not stop its reader task: a scope of ours,
+    # lifted once the handshake is done, bounds connecting (a command may take its time)
+    connecting = trio.CancelScope(deadline=trio.current_time() + timeout)
+    try:
+        with connecting:
+            async with tws.open_websocket_url(
+                call.websocket_url(),
+                _tls_context() if call.url.scheme == "max" else None,
+                extra_headers=headers,
+                connect_timeout=timeout,
+                disconnect_timeout=2.0,
+                max_message_size=MAX_MESSAGE_BYTES,
+            ) as websocket:
+                connecting.deadline = math.inf
+                return await _converse(websocket, call, environ)
+    except tws.ConnectionRejected as refusal:
+        status, body = refusal.status_code, refusal.body
+        raise rejected(call, status, body, sent_token=token is not None) from None
+    except tws.ConnectionTimeout:
+        raise timed_out(call, timeout) from None
+    except tws.DisconnectionTimeout:
+        return EXIT_ERROR
+    except tws.HandshakeError as failure:
+        raise unreachable(call, failure.__cause__ or failure) from None
+    except tws.ConnectionClosed as closed:
+        raise lost(call, closed.reason) from None
+    raise timed_out(call, timeout)
+
+
+def _tls_context() -> Any:
+    import ssl
+
+    return ssl.create_default_context()
+
+
+async def _converse(websocket: Any, call: RemoteCall, environ: Mapping[str, str]) -> int:
+    import signal
+
+    import trio
+    import trio_websocket as tws
+
+    from ._remote_errors import lost
+
+    await websocket.send_message(json.dumps(_request(call, environ)))
+    out, err = Sink(sys.stdout), Sink(sys.stderr)
+    with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(_relay_interrupts, signals, websocket)
+            try:
+                while True:
+                    message = json.loads(await websocket.get_message())
+                    code = await _handle(message, websocket, call, out, err)
+                    if code is not None:
+                        return code
+            except tws.ConnectionClosed as closed:
+                raise lost(call, closed.reason) from None
+            finally:
+                nursery.cancel_scope.cancel()
+
+
+async def _handle(
+    message: Any, websocket: Any, call: RemoteCall, out: Sink, err: Sink
+) -> int | None:
+    kind = message.get("kind") if isinstance(message, dict) else None
+    if kind == "write":
+        (err if message.get("stream") == "stderr" else out).write(str(message.get("text", "")))
+    elif kind == "sync-started":
+        call.syncs.append((str(message.get("installation")), str(message.get("sync"))))
+    elif kind == "prompt":  # no command a server runs asks; answer "no more input"
+        await websocket.send_message(json.dumps({"kind": "input", "value": None}))
+    elif kind == "response":
+        if message.get("stderr"):
+            err.write(str(message["stderr"]))
+        code = message.get("exitCode")
+        return code if isinstance(code, int) else EXIT_ERROR
+    return None
+
+
+async def _relay_interrupts(signals: Any, websocket: Any) -> None:
+    """First Ctrl-C: ask the server to stop the command; the second: hang up (exit 130)."""
+    async for _ in signals:
+        await websocket.send_message(json.dumps({"kind": "cancel"}))
+        break
+    async for _ in signals:
+        raise KeyboardInterrupt
