@@ -7,7 +7,7 @@ SOURCES := src tests benchmarks $(wildcard launcher)
 # Examples per property test under `make fuzz` where `make test` runs 100 (tests/conftest.py).
 FUZZ_EXAMPLES ?= 5000
 
-.PHONY: help venv test fuzz check lint format demo bench pyz clean
+.PHONY: help venv test fuzz check lint format demo bench pyz clean postgresql
 
 help:
 	@echo "make demo   - set up .venv and run the main job on an embedded default"
@@ -27,12 +27,27 @@ $(STAMP): $(BIN)/python pyproject.toml
 
 venv: $(STAMP)
 
+# The tests of the PostgreSQL store start a throwaway server from Debian's server binaries
+# (tests/pg/server.py). Installed here when missing and make runs as root; anyone else is told
+# what to install (README.md, "Tests").
+postgresql:
+	@if command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; \
+	then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "Installing PostgreSQL server binaries for the tests (apt-get install postgresql)"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; \
+	else \
+		echo "Error: the tests need PostgreSQL server binaries (initdb, pg_ctl; version >= 15)" >&2; \
+		echo "Hint: sudo apt-get install postgresql (or set MAXTRIO_PG_BIN to their directory)" >&2; \
+		exit 1; \
+	fi
+
 # The `ci` Hypothesis profile: every run draws the same examples (tests/conftest.py).
-test: $(STAMP)
+test: $(STAMP) postgresql
 	HYPOTHESIS_PROFILE=ci $(BIN)/python -m pytest
 
 # The same properties (the tests Hypothesis marks `hypothesis`), random examples, many more.
-fuzz: $(STAMP)
+fuzz: $(STAMP) postgresql
 	HYPOTHESIS_PROFILE=fuzz FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/python -m pytest -m hypothesis
 
 check: $(STAMP)

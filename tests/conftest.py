@@ -24,6 +24,9 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, settings
 
+# The session's PostgreSQL server (``pg_server``) for the tests of the PostgreSQL store.
+pytest_plugins = ["tests.pg.fixtures"]
+
 settings.register_profile(
     "ci",
     derandomize=True,

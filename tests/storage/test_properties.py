@@ -1,5 +1,9 @@
 """Property tests of the entity engines (issue 3; spec sync-engine §5.4, §5.7, §14).
 
+Each property runs twice, on SQLite and on PostgreSQL (``sql_store``), each time comparing that
+SQL engine with the in-memory engine (and with a model): the filter language means the same on
+every engine.
+
 1. Random sequences of partial upserts leave the tables equal to a dict model merged in order.
 2. Paging any ordered query at any page size returns every matching row exactly once, in the
    order of one unpaged query — and the SQLite and in-memory engines agree page by page.
@@ -16,8 +20,9 @@ Text values include NUL and other control characters, which SQLite's ``LIKE`` on
 (issue 17); the ``@example``s pin those cases so every run checks them.
 
 Hypothesis drives synchronous tests that call ``trio.run`` per example (``@given`` does not
-mix with trio fixtures); the databases are ``:memory:`` because the point here is many
-examples, and the file-backed paths are covered by the other storage tests.
+mix with trio fixtures); the SQLite databases are ``:memory:`` because the point here is many
+examples (the file-backed paths are covered by the other storage tests); each PostgreSQL
+example gets a new schema of the session's server.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import attrs
+import pytest
 import trio
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
@@ -52,11 +58,13 @@ from maxtrio.core import (
     WhereNot,
 )
 from maxtrio.query import parse_where
-from maxtrio.storage import Engine, InMemoryEngine, SqliteEngine
+from maxtrio.storage import Engine, InMemoryEngine
 
 from ..hypothesis_budget import examples
+from ..pg.server import PgServer
 from ..query.filter_model import evaluate
 from .entities import all_ids, ids_of, page_through, results_of
+from .sql_engines import SQL_STORES, open_sql_engine
 
 Target = EntityDef.create("Target", {"label": Field.string()})
 Item = EntityDef.create(
@@ -75,15 +83,24 @@ SCHEMA = Schema.create("props", [Item, Target])
 STORED_FIELDS = Item.stored_field_names
 
 
-def run_on_engines(body: Callable[[list[Engine]], Awaitable[None]]) -> None:
-    """Run ``body`` under trio with a fresh in-memory SQLite engine and an InMemoryEngine."""
+@pytest.fixture(scope="module", params=SQL_STORES)
+def sql_store(request: pytest.FixtureRequest) -> PgServer | None:
+    """The SQL engine of this run: None for SQLite, the PostgreSQL server for PostgreSQL."""
+    if request.param == "sqlite":
+        return None
+    server: PgServer = request.getfixturevalue("pg_server")
+    return server
+
+
+def run_on_engines(
+    sql_store: PgServer | None, body: Callable[[list[Engine]], Awaitable[None]]
+) -> None:
+    """Run ``body`` under trio with a fresh SQL engine (SQLite in memory, or a new PostgreSQL
+    schema) and an InMemoryEngine."""
 
     async def main() -> None:
-        sqlite = SqliteEngine.open(":memory:", SCHEMA)
-        try:
-            await body([sqlite, InMemoryEngine(SCHEMA)])
-        finally:
-            sqlite.close()
+        with open_sql_engine(sql_store, SCHEMA) as engine:
+            await body([engine, InMemoryEngine(SCHEMA)])
 
     trio.run(main)
 
@@ -185,7 +202,9 @@ batches = st.lists(st.one_of(mixed_batches, uniform_batches), min_size=1, max_si
 
 @settings(max_examples=examples(200))
 @given(batches=batches)
-def test_partial_upserts_match_a_dict_model(batches: list[list[tuple[EntityInput, Any]]]) -> None:
+def test_partial_upserts_match_a_dict_model(
+    sql_store: PgServer | None, batches: list[list[tuple[EntityInput, Any]]]
+) -> None:
     model: dict[tuple[str, str], dict[str, Any]] = {}
     for batch in batches:
         for entity, meaning in batch:
@@ -209,7 +228,7 @@ def test_partial_upserts_match_a_dict_model(batches: list[list[tuple[EntityInput
                     target = result.values.get("target")
                     assert target is None or target.entity_def is Target
 
-    run_on_engines(body)
+    run_on_engines(sql_store, body)
 
 
 # -- 2. ordered pagination ----------------------------------------------------------------------
@@ -269,6 +288,7 @@ _NUL_ROWS = {
     where=Where("text", Op.CONTAINS, "\x00"),
 )
 def test_paging_returns_every_row_once_in_order_on_both_engines(
+    sql_store: PgServer | None,
     rows: dict[str, dict[str, Any]],
     field: str,
     direction: str,
@@ -298,7 +318,7 @@ def test_paging_returns_every_row_once_in_order_on_both_engines(
             paged_per_engine.append([(ids_of(p), p.has_more, p.cursor) for p in pages])
         assert paged_per_engine[0] == paged_per_engine[1]
 
-    run_on_engines(body)
+    run_on_engines(sql_store, body)
 
 
 # -- 3. filter strings: parse → lower → SQL against a Python evaluation -----------------------
@@ -402,7 +422,7 @@ filter_row_sets = st.dictionaries(
 @example(rows={"a": {"amount": 1}, "b": {}}, text="NOT (amount IS NULL) OR text IS NOT NULL")
 @example(rows={"a": {"target": "x"}, "b": {}}, text="target IN (ein:Target:x, 2)")
 def test_filter_strings_select_what_a_python_evaluation_selects(
-    rows: dict[str, dict[str, Any]], text: str
+    sql_store: PgServer | None, rows: dict[str, dict[str, Any]], text: str
 ) -> None:
     where = parse_where(text, Item).where
     expected = sorted(
@@ -419,7 +439,7 @@ def test_filter_strings_select_what_a_python_evaluation_selects(
             rest = await engine.query(negated, PageRequest(limit=100))
             assert ids_of(rest) == sorted(set(rows) - set(expected)), (text, "NOT")
 
-    run_on_engines(body)
+    run_on_engines(sql_store, body)
 
 
 # -- 4. arbitrary input never escapes as anything but a MaxError --------------------------------
@@ -497,7 +517,7 @@ async def outcome(call: Awaitable[Any]) -> str:
 @example(field="amount", value=None, op=Op.EQ, cursor=KeysetValue("1.5"))
 @example(field="text", value=None, op=Op.EQ, cursor=KeysetValue(-0.0))
 def test_arbitrary_values_give_a_max_error_or_an_answer(
-    field: str, value: Any, op: Op, cursor: str | KeysetValue | None
+    sql_store: PgServer | None, field: str, value: Any, op: Op, cursor: str | KeysetValue | None
 ) -> None:
     """A value of any type, stored or filtered on, and any cursor: both engines either answer
     or raise the same MaxError, and a refused write leaves the table as it was."""
@@ -522,4 +542,4 @@ def test_arbitrary_values_give_a_max_error_or_an_answer(
             results.append((written, found, paged, await all_ids(engine, Item)))
         assert results[0] == results[1]
 
-    run_on_engines(body)
+    run_on_engines(sql_store, body)

@@ -1,10 +1,17 @@
-"""maxtrio.storage — apsw SQLite: the entity engine, the task store, sync records, sync meta.
+"""maxtrio.storage — apsw SQLite: the entity engine, the task store, sync records, sync meta;
+and the entity engine on PostgreSQL.
 
 ``SqliteEngine`` implements the ``Engine`` protocol over one ``SqliteDatabase``;
 ``InMemoryEngine`` implements it in plain Python for unit tests of the layers above.
 ``SqliteTaskStore``, ``SqliteSyncStore`` and ``SqliteSyncMeta`` implement the execution
 protocols in the same ``data.db``; ``open_installation_store`` opens all four together.
+
+``PgEngine`` implements ``Engine`` in a schema of a PostgreSQL database (psycopg 3). It and its
+``PgDatabase`` are imported on first use, so commands that never touch PostgreSQL do not load
+psycopg.
 """
+
+from typing import TYPE_CHECKING, Any
 
 from maxtrio.core import DEFAULT_PAGE_LIMIT, Engine, QueryItem
 
@@ -25,6 +32,7 @@ from ._errors import (
     ErrOpenFailed,
     ErrTableCollision,
     ErrTextSearchUnsupported,
+    ErrTextSearchUnsupportedPg,
     ErrWriteFailed,
     Storage,
 )
@@ -39,6 +47,23 @@ from ._table import Column, TableSpec
 from ._task_store import SqliteTaskStore
 from ._text_index import TextIndex, is_text_index_table
 from ._values import format_date, number_text, parse_date
+
+if TYPE_CHECKING:
+    from ._pg_database import PgDatabase, dsn_label
+    from ._pg_engine import PgEngine
+
+_LAZY = {"PgDatabase": "_pg_database", "dsn_label": "_pg_database", "PgEngine": "_pg_engine"}
+
+
+def __getattr__(name: str) -> Any:
+    """The PostgreSQL names, imported (with psycopg) on first use."""
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(f"{__name__}.{module}"), name)
+
 
 __all__ = [
     "AUTO_INDEX_MIN_ROWS",
@@ -60,9 +85,12 @@ __all__ = [
     "ErrOpenFailed",
     "ErrTableCollision",
     "ErrTextSearchUnsupported",
+    "ErrTextSearchUnsupportedPg",
     "ErrWriteFailed",
     "InMemoryEngine",
     "InstallationStore",
+    "PgDatabase",
+    "PgEngine",
     "QueryItem",
     "SqliteDatabase",
     "SqliteEngine",
@@ -73,6 +101,7 @@ __all__ = [
     "TableSpec",
     "TextIndex",
     "column_name",
+    "dsn_label",
     "ensure_execution_tables",
     "format_date",
     "is_text_index_table",

@@ -91,3 +91,8 @@ ErrTextSearchUnsupported = Storage.define(
     facets=[NotImplementedFacet],
     message="Full-text search needs the SQLite store (the in-memory engine has no index)",
 )
+ErrTextSearchUnsupportedPg = Storage.define(
+    "text_search_unsupported",
+    facets=[NotImplementedFacet],
+    message="Full-text search (--text) is not supported on the PostgreSQL store yet",
+)

@@ -1,5 +1,8 @@
 """Compiling queries to SQL: the where tree, ordering, keyset pagination and projections.
 
+What PostgreSQL spells differently goes through a :class:`Dialect` (this module's default
+spells SQLite; ``_pg_sql`` the other).
+
 Every value is bound as a parameter, never spliced into SQL; identifiers are quoted.
 
 ``SELECT <cols> FROM "<table>" [WHERE <filter> [AND <after cursor>]]
@@ -86,33 +89,70 @@ def leaf_operand(table: TableSpec, leaf: Where) -> tuple[Column | None, Any]:
         ) from None
 
 
-def _leaf_sql(table: TableSpec, leaf: Where, params: list[Any]) -> str:
+class Dialect:
+    """What SQLite and PostgreSQL spell differently in a compiled query; this one spells
+    SQLite (``maxtrio.storage._pg_sql`` spells PostgreSQL). Each method appends the values it
+    binds to ``params`` in the order its placeholders appear."""
+
+    #: The condition that matches nothing.
+    false = "0"
+
+    def compare(
+        self, col: Column | None, quoted: str, op: str, value: Any, params: list[Any]
+    ) -> str:
+        """``<col> <op> <value>`` (``col`` None: ``_id``)."""
+        params.append(value)
+        return f"{quoted} {op} ?"
+
+    def contains(self, col: Column | None, quoted: str, needle: str, params: list[Any]) -> str:
+        """``~=``: ``needle`` (ASCII-lowercased) in the column's text, ASCII case folded."""
+        params.append(needle)
+        if has_ascii_letter(needle):
+            return f"instr(lower({quoted}), ?) > 0"
+        return f"instr({quoted}, ?) > 0"  # nothing to fold: as fast as LIKE
+
+    def is_in(
+        self, col: Column | None, quoted: str, values: tuple[Any, ...], params: list[Any]
+    ) -> str:
+        params.extend(values)
+        return f"{quoted} IN ({', '.join('?' * len(values))})"
+
+    def negate(self, inner: str) -> str:
+        """True where ``inner`` is false *or NULL* (the NULL rule of ``not``)."""
+        return f"(({inner}) IS NOT 1)"
+
+    def order(self, lead: str, descending: bool) -> str:
+        """``ORDER BY`` of a column: NULLs first ascending, last descending (SQLite's rule)."""
+        return f"{lead} {'DESC' if descending else 'ASC'}"
+
+
+SQLITE = Dialect()
+
+
+def _leaf_sql(table: TableSpec, leaf: Where, params: list[Any], dialect: Dialect) -> str:
     col, operand = leaf_operand(table, leaf)
     quoted = "_id" if col is None else col.quoted
     if leaf.op is Op.CONTAINS:
-        params.append(operand)
-        if has_ascii_letter(operand):
-            return f"instr(lower({quoted}), ?) > 0"
-        return f"instr({quoted}, ?) > 0"  # nothing to fold: as fast as LIKE
+        return dialect.contains(col, quoted, operand, params)
     if leaf.op is Op.IS_NULL:
         return f"{quoted} IS NULL"
     if leaf.op is Op.IS_NOT_NULL:
         return f"{quoted} IS NOT NULL"
     if leaf.op is Op.IN:
-        params.extend(operand)
-        return f"{quoted} IN ({', '.join('?' * len(operand))})"
-    params.append(operand)
-    return f"{quoted} {leaf.op.value} ?"
+        return dialect.is_in(col, quoted, operand, params)
+    return dialect.compare(col, quoted, leaf.op.value, operand, params)
 
 
-def where_sql(table: TableSpec, clause: WhereClause, params: list[Any]) -> str | None:
+def where_sql(
+    table: TableSpec, clause: WhereClause, params: list[Any], dialect: Dialect = SQLITE
+) -> str | None:
     """SQL for a where tree (None = no condition); appends bound values to ``params``."""
     if isinstance(clause, Where):
-        return _leaf_sql(table, clause, params)
+        return _leaf_sql(table, clause, params, dialect)
     if isinstance(clause, WhereNot):
-        inner = where_sql(table, clause.clause, params)
-        return "0" if inner is None else f"(({inner}) IS NOT 1)"
-    parts = [p for p in (where_sql(table, c, params) for c in clause.clauses) if p]
+        inner = where_sql(table, clause.clause, params, dialect)
+        return dialect.false if inner is None else dialect.negate(inner)
+    parts = [p for p in (where_sql(table, c, params, dialect) for c in clause.clauses) if p]
     if not parts:
         return None
     if len(parts) == 1:
@@ -122,22 +162,27 @@ def where_sql(table: TableSpec, clause: WhereClause, params: list[Any]) -> str |
 
 
 def keyset_sql(
-    col: Column | None, ordering: Ordering, pos: KeysetPosition, params: list[Any]
+    col: Column | None,
+    ordering: Ordering,
+    pos: KeysetPosition,
+    params: list[Any],
+    dialect: Dialect = SQLITE,
 ) -> str:
     """The condition selecting rows strictly after ``pos`` in ``ORDER BY col dir, _id ASC``."""
     if col is None:  # ordering by _id itself
-        params.append(pos.id)
-        return "_id < ?" if ordering.descending else "_id > ?"
+        return dialect.compare(None, "_id", "<" if ordering.descending else ">", pos.id, params)
     c = col.quoted
     if pos.value is None:
-        params.append(pos.id)
+        after = dialect.compare(None, "_id", ">", pos.id, params)
         if ordering.descending:  # NULLs come last: only later NULLs remain
-            return f"({c} IS NULL AND _id > ?)"
-        return f"(({c} IS NULL AND _id > ?) OR {c} IS NOT NULL)"
-    params.extend([pos.value, pos.value, pos.id])
+            return f"({c} IS NULL AND {after})"
+        return f"(({c} IS NULL AND {after}) OR {c} IS NOT NULL)"
+    beyond = dialect.compare(col, c, "<" if ordering.descending else ">", pos.value, params)
+    level = dialect.compare(col, c, "=", pos.value, params)
+    after = dialect.compare(None, "_id", ">", pos.id, params)
     if ordering.descending:
-        return f"({c} < ? OR ({c} = ? AND _id > ?) OR {c} IS NULL)"
-    return f"({c} > ? OR ({c} = ? AND _id > ?))"
+        return f"({beyond} OR ({level} AND {after}) OR {c} IS NULL)"
+    return f"({beyond} OR ({level} AND {after}))"
 
 
 def _text_index(table: TableSpec) -> TextIndex:
@@ -154,6 +199,7 @@ def compile_query(
     after_id: str | None,
     after_keyset: KeysetPosition | None,
     ranked_offset: int | None = None,
+    dialect: Dialect = SQLITE,
 ) -> CompiledQuery:
     if ranked_offset is not None:
         return _compile_ranked(table, query, columns, fetch_size, ranked_offset)
@@ -163,16 +209,15 @@ def compile_query(
         fts = _text_index(table).quoted
         params.append(query.text)
         conditions.append(f"rowid IN (SELECT rowid FROM {fts} WHERE {fts} MATCH ?)")
-    filter_sql = where_sql(table, query.where, params)
+    filter_sql = where_sql(table, query.where, params, dialect)
     if filter_sql:
         conditions.append(filter_sql)
     ordering = query.ordering
     order_col = _resolve(table, ordering.field) if ordering is not None else None
     if ordering is not None and after_keyset is not None:
-        conditions.append(keyset_sql(order_col, ordering, after_keyset, params))
+        conditions.append(keyset_sql(order_col, ordering, after_keyset, params, dialect))
     elif after_id is not None:
-        params.append(after_id)
-        conditions.append("_id > ?")
+        conditions.append(dialect.compare(None, "_id", ">", after_id, params))
     # The raw order value comes last, so the keyset cursor can be built from the last row.
     extra = [order_col.quoted] if order_col is not None else []
     select = ", ".join(["_id", *(c.quoted for c in columns), *extra])
@@ -181,9 +226,9 @@ def compile_query(
         sql += " WHERE " + " AND ".join(conditions)
     order = "_id ASC"
     if ordering is not None:
-        direction = "DESC" if ordering.descending else "ASC"
         lead = "_id" if order_col is None else order_col.quoted
-        order = f"{lead} {direction}" + ("" if order_col is None else ", _id ASC")
+        order = dialect.order(lead, ordering.descending)
+        order += "" if order_col is None else ", _id ASC"
     sql += f" ORDER BY {order} LIMIT {int(fetch_size)}"
     return CompiledQuery(sql, tuple(params), columns, order_col)
 

@@ -12,8 +12,6 @@ Ordered queries over large tables get an index on ``(column, _id)`` the first ti
 
 from __future__ import annotations
 
-import itertools
-import operator
 import os
 from collections.abc import Sequence
 from typing import Any
@@ -22,41 +20,31 @@ import apsw
 
 from maxtrio.core import (
     ALL,
-    EntityColumns,
     EntityDef,
-    EntityInput,
     EntityQuery,
     EntityResult,
     FieldSelector,
-    MaxError,
     Page,
     PageRequest,
     Projection,
     QueryItem,
     Ref,
     Schema,
-    expand_entities,
 )
 
 from ._database import SqliteDatabase
-from ._engine_reads import DerivedReads
 from ._errors import (
     ErrEntityNotFound,
-    ErrEntityNotRegistered,
     ErrInvalidTextQuery,
-    ErrInvalidValue,
 )
 from ._naming import quote
 from ._page_plan import plan_page
 from ._sql import CompiledQuery, compile_query
+from ._sql_engine import SqlEngineBase
 from ._sync_state import fold_legacy_sync_meta
 from ._table import Column, SyncStamp, TableSpec, table_specs
 from ._text_index import TextIndex, WriteRun
 from ._values import (
-    TEXT_EXPECTED,
-    BadValue,
-    convert_column,
-    describe,
     is_utf8_text,
     printable,
 )
@@ -72,8 +60,10 @@ AUTO_INDEX_MIN_ROWS = 20_000
 _ALL_PROJECTION = Projection.all()
 
 
-class SqliteEngine(DerivedReads):
+class SqliteEngine(SqlEngineBase):
     """Entity storage in one SQLite database (a file, or ``:memory:``)."""
+
+    database: SqliteDatabase
 
     def __init__(self, database: SqliteDatabase, schema: Schema) -> None:
         self.database = database
@@ -101,159 +91,18 @@ class SqliteEngine(DerivedReads):
         upgraded = [table for table in self._tables.values() if table.migrate(conn)]
         return bool(upgraded) and fold_legacy_sync_meta(conn, upgraded)
 
-    def table(self, entity: EntityDef | str) -> TableSpec:
-        name = entity if isinstance(entity, str) else entity.name
-        try:
-            return self._tables[name]
-        except KeyError:
-            raise ErrEntityNotRegistered(entityType=name) from None
-
-    @property
-    def tables(self) -> tuple[TableSpec, ...]:
-        return tuple(self._tables.values())
-
-    @property
-    def tables_by_type(self) -> dict[str, TableSpec]:
-        """Every table by entity type name (a copy)."""
-        return dict(self._tables)
-
     # -- writes ------------------------------------------------------------------------------
 
-    async def store(self, entity: EntityInput) -> Ref:
-        await self.store_many([entity])
-        return Ref(entity.ref.entity_def, entity.ref.id)
-
-    async def store_many(
-        self, entities: Sequence[EntityInput | EntityColumns], stamp: SyncStamp | None = None
-    ) -> None:
-        """Merge-upsert ``entities`` in one transaction; with a ``stamp``, as a sync's write
-        (the rows' sync state is updated too)."""
-        if not entities:
-            return
-        batches = self.prepare_writes(entities, stamp)
-        try:
-            await self.database.write(lambda conn: self.apply_writes(conn, batches))
-        except UnicodeEncodeError:
-            # apsw cannot bind a str with lone surrogates; the transaction was rolled back.
-            raise self._unencodable_value(expand_entities(entities)) from None
-
-    def _unencodable_value(self, entities: Sequence[EntityInput]) -> MaxError:
-        """The ``invalid_value`` error naming the first text of a batch SQLite cannot hold."""
-        for entity in entities:
-            id_ = entity.ref.id
-            by_field = self.table(entity.ref.entity_def).by_field
-            values = [("_id", id_), *((f, v) for f, v in entity.fields.items() if f in by_field)]
-            for field, value in values:
-                text = value.id if isinstance(value, Ref) else value
-                if isinstance(text, str) and not is_utf8_text(text):
-                    return ErrInvalidValue(
-                        entityType=entity.ref.entity_type,
-                        field=field,
-                        entityId=printable(id_),
-                        expected=TEXT_EXPECTED,
-                        got=describe(value),
-                    )
-        raise AssertionError("UnicodeEncodeError without unencodable text")  # pragma: no cover
-
-    def prepare_writes(
-        self, entities: Sequence[EntityInput | EntityColumns], stamp: SyncStamp | None = None
-    ) -> list[WriteRun]:
-        """Validate and convert a batch into ``(sql, rows)`` runs, in input order.
-
-        Pure Python (no database access), so callers that combine entity writes with other
-        writes in one transaction (the task store) can prepare outside the writer thread. The
-        common case — every input of one type with the same fields — is checked and converted
-        column by column with C-level ``map``/``zip``; mixed batches fall back to runs.
-        :class:`EntityColumns` arrive as columns already and are converted as they are.
-        """
-        if not any(isinstance(e, EntityColumns) for e in entities):
-            return self._prepare_inputs(entities, stamp)  # type: ignore[arg-type]
-        out: list[WriteRun] = []
-        pending: list[EntityInput] = []
-        for item in entities:
-            if isinstance(item, EntityColumns):
-                if pending:
-                    out += self._prepare_inputs(pending, stamp)
-                    pending = []
-                if len(item):
-                    out.append(self._prepare_columns(item, stamp))
-            else:
-                pending.append(item)
-        if pending:
-            out += self._prepare_inputs(pending, stamp)
-        return out
-
-    def _prepare_columns(self, batch: EntityColumns, stamp: SyncStamp | None) -> WriteRun:
-        table = self.table(batch.entity_def)
-        type_name = batch.entity_def.name
-        ids = batch.ids
-        if not set(map(type, ids)) <= {str}:
-            bad = next(i for i in ids if not isinstance(i, str))
-            raise ErrInvalidValue(
-                entityType=type_name,
-                field="_id",
-                entityId=printable(str(bad)),
-                expected="a string id",
-                got=describe(bad),
-            )
-        fields = tuple(f for f in batch.columns if f in table.by_field)
-        columns: list[Sequence[Any]] = []
-        for field in fields:
-            try:
-                columns.append(convert_column(table.by_field[field].kind, batch.columns[field]))
-            except BadValue as bad:
-                raise ErrInvalidValue(
-                    entityType=type_name,
-                    field=field,
-                    entityId=printable(ids[bad.index]),
-                    expected=bad.expected,
-                    got=describe(bad.got),
-                ) from None
-        rows = list(zip(ids, *columns))  # noqa: B905 - every column has len(ids) values
-        return table.upsert_sql(fields, stamp), rows, table.text_writer(fields)
-
-    def _prepare_inputs(
-        self, entities: Sequence[EntityInput], stamp: SyncStamp | None = None
-    ) -> list[WriteRun]:
-        fields_list = list(map(_FIELDS, entities))
-        first = fields_list[0]
-        refs = list(map(_REF, entities))
-        if (
-            len(set(map(_DEF, refs))) == 1
-            and set(map(len, fields_list)) == {len(first)}
-            # Only when every key is a column: an ignored key (unknown or collection) in the
-            # first input would hide a different key in another input of the same size.
-            and all(map(self.table(refs[0].entity_def).by_field.__contains__, first))
-        ):
-            try:
-                return [self._prepare_run(refs, fields_list, tuple(first), stamp)]
-            except KeyError:
-                pass  # same sizes, different keys: take the general path
-        out = []
-        for (_, keys), run in itertools.groupby(entities, key=_run_key):
-            items = list(run)
-            refs_of_run = list(map(_REF, items))
-            out.append(self._prepare_run(refs_of_run, list(map(_FIELDS, items)), keys, stamp))
-        return out
-
-    def _prepare_run(
+    def write_run(
         self,
-        refs: list[Ref],
-        fields_list: list[Any],
-        keys: tuple[str, ...],
+        table: TableSpec,
+        fields: tuple[str, ...],
+        ids: Sequence[str],
+        columns: list[Sequence[Any]],
         stamp: SyncStamp | None,
     ) -> WriteRun:
-        """Inputs of one type with the same keys, taken apart into columns and prepared as a
-        column batch. Raises ``KeyError`` when an input lacks one of ``keys`` (the caller then
-        falls back to runs)."""
-        entity = refs[0].entity_def
-        table = self.table(entity)
-        columns = {
-            field: list(map(operator.itemgetter(field), fields_list))
-            for field in keys
-            if field in table.by_field
-        }
-        return self._prepare_columns(EntityColumns(entity, list(map(_ID, refs)), columns), stamp)
+        rows = list(zip(ids, *columns))  # noqa: B905 - every column has len(ids) values
+        return table.upsert_sql(fields, stamp), rows, table.text_writer(fields)
 
     @staticmethod
     def apply_writes(conn: apsw.Connection, batches: list[WriteRun]) -> None:
@@ -369,30 +218,6 @@ class SqliteEngine(DerivedReads):
         )
         await self.database.write(lambda conn: conn.execute(ddl))
         self._indexed.add(name)
-
-    # -- lifecycle ---------------------------------------------------------------------------
-
-    async def aclose(self) -> None:
-        self.close()
-
-    def close(self) -> None:
-        self.database.close()
-
-    async def __aenter__(self) -> SqliteEngine:
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        self.close()
-
-
-_FIELDS = operator.attrgetter("fields")
-_REF = operator.attrgetter("ref")
-_ID = operator.attrgetter("id")
-_DEF = operator.attrgetter("entity_def")
-
-
-def _run_key(entity: EntityInput) -> tuple[str, tuple[str, ...]]:
-    return entity.ref.entity_def.name, tuple(entity.fields)
 
 
 def _text_query_problem(

@@ -66,7 +66,13 @@ class Column:
 
 
 class TableSpec:
-    """The table of one registered entity type."""
+    """The table of one registered entity type (in SQLite; ``PgTableSpec`` in PostgreSQL)."""
+
+    #: How the upserts spell a placeholder and the two-argument minimum.
+    mark = "?"
+    least = "min"
+    #: The read converter of a column kind.
+    value_reader = staticmethod(reader_for)
 
     def __init__(self, entity: EntityDef, resolve: Callable[[str], EntityDef | None]) -> None:
         self.entity = entity
@@ -162,7 +168,7 @@ class TableSpec:
         sql = self._upsert_sql.get(fields)
         if sql is None:
             cols = [self.by_field[f].quoted for f in fields]
-            marks = ", ".join("?" * (len(cols) + 1))
+            marks = ", ".join([self.mark] * (len(cols) + 1))
             names = ", ".join(["_id", *cols])
             if cols:
                 updates = ", ".join(f"{c} = excluded.{c}" for c in cols)
@@ -178,21 +184,27 @@ class TableSpec:
         mask = self.mask_of(fields)
         at, seen = int(stamp.synced_at), int(stamp.seen)
         names = ", ".join(["_id", *cols, *SYNC_COLUMNS])
-        marks = ", ".join(["?"] * (len(cols) + 1) + [str(at), str(mask), str(seen)])
+        marks = ", ".join([self.mark] * (len(cols) + 1) + [str(at), str(mask), str(seen)])
         updates = [f"{c} = excluded.{c}" for c in cols]
         if mask:
             # Writing every field synced so far (or more) renews the time; writing fewer keeps
             # the older one, so an unwritten field never looks fresher than it is.
+            at_, mask_ = self.existing(SYNCED_AT), self.existing(SYNCED_MASK)
             updates.append(
-                f"{SYNCED_AT} = CASE WHEN coalesce({SYNCED_MASK}, 0) & ~{mask} = 0 "
-                f"OR {SYNCED_AT} IS NULL THEN {at} ELSE min({SYNCED_AT}, {at}) END"
+                f"{SYNCED_AT} = CASE WHEN coalesce({mask_}, 0) & ~{mask} = 0 "
+                f"OR {at_} IS NULL THEN {at} ELSE {self.least}({at_}, {at}) END"
             )
-            updates.append(f"{SYNCED_MASK} = coalesce({SYNCED_MASK}, 0) | {mask}")
+            updates.append(f"{SYNCED_MASK} = coalesce({mask_}, 0) | {mask}")
         updates.append(f"{SEEN} = {seen}")
         return (
             f"INSERT INTO {self.quoted} ({names}) VALUES ({marks}) "
             f"ON CONFLICT(_id) DO UPDATE SET {', '.join(updates)}"
         )
+
+    def existing(self, column: str) -> str:
+        """A column of the existing row inside ``ON CONFLICT DO UPDATE`` (SQLite resolves the
+        bare name to it)."""
+        return column
 
     def text_writer(self, fields: tuple[str, ...]) -> TextWriter | None:
         """How an upsert of these fields keeps the text index in step (None: no index)."""
@@ -237,7 +249,7 @@ class TableSpec:
 
     @cached_property
     def _readers(self) -> dict[str, Callable[[Any], Any] | None]:
-        return {c.field: reader_for(c.kind, c.target) for c in self.columns}
+        return {c.field: self.value_reader(c.kind, c.target) for c in self.columns}
 
     def row_reader(self, columns: tuple[Column, ...]) -> Callable[[tuple[Any, ...]], EntityResult]:
         """A function turning ``(_id, *columns)`` rows into EntityResults."""
@@ -257,7 +269,7 @@ class TableSpec:
         return read
 
 
-def table_specs(schema: Schema) -> dict[str, TableSpec]:
+def table_specs(schema: Schema, spec: type[TableSpec] | None = None) -> dict[str, TableSpec]:
     """The table of every entity type of ``schema``, by type name.
 
     Two types whose names map to one table (``FooBar`` and ``Foo_bar``) are rejected with
@@ -265,7 +277,7 @@ def table_specs(schema: Schema) -> dict[str, TableSpec]:
     """
     tables: dict[str, TableSpec] = {}
     for entity in schema.entities:
-        table = TableSpec(entity, schema.get_definition)
+        table = (spec or TableSpec)(entity, schema.get_definition)
         for other in tables.values():
             if other.name == table.name and other.entity.name != entity.name:
                 raise ErrTableCollision(
