@@ -189,7 +189,7 @@ def test_ctrl_c_at_the_terminal_stops_it(synced: Synced) -> None:
         match = terminal.expect(re.compile(r"at (http://127\.0\.0\.1:\d+/)"))
         (server,) = children_of(terminal.pid)
         assert httpx.get(match.group(1) + "-/versions.json", timeout=30).status_code == 200
-        assert "Ctrl-C stops it" in terminal.text()
+        terminal.expect("Read-only. Ctrl-C stops it.")  # on stderr, after the URL
         terminal.ctrl_c()
         assert terminal.finish(timeout=30) == 0, terminal.text()
         wait_gone(server)
