@@ -259,7 +259,7 @@ if CHROMIUM or BROWSER_REQUIRED:
                 f"--user-data-dir={tmp_path / 'profile'}",
                 f"--screenshot={shot}",
                 "--window-size=1280,900",
-                browse.url + "acme-1/AcmeTask?_facet=priority",
+                browse.url + "acme-1/AcmeTask",
             ]
             with trio.fail_after(120):
                 done = await trio.run_process(argv, capture_stdout=True, capture_stderr=True)
