@@ -5,7 +5,8 @@ maxtrio:
 
 1. ``MAX_NO_DAEMON`` set (not ``0``/``false``/``no``/empty), ``--direct`` anywhere before
    ``--``, or a first command word that is not served by a workspace daemon (``daemon``,
-   ``setup``, ``init``, ``install``, ``acme``, ``flows``, ``mcp``, ``serve``) → direct mode;
+   ``setup``, ``init``, ``install``, ``acme``, ``flows``, ``mcp``, ``serve``, ``browse``) →
+   direct mode;
 2. the target: ``-t``/``--target`` (``--target=X`` too; the first one counts), else ``-g`` /
    ``--global`` (= ``@``), else ``$MAX_TARGET``, else the current directory;
 3. global (``@``, ``max://@``) or remote (``max://<host>…`` with a host other than ``@``)
@@ -42,9 +43,10 @@ TARGET_ENV = "MAX_TARGET"
 DIRECT_FLAG = "--direct"
 #: Commands that never go through a workspace daemon: they manage it (``daemon``), change the
 #: machine's setup (``setup``, ``init``, ``install``), write files where they are run
-#: (``connector new``) or are servers of their own (``acme``, ``flows``, ``mcp``, ``serve``).
+#: (``connector new``) or are servers of their own (``acme``, ``flows``, ``mcp``, ``serve``,
+#: ``browse``).
 DIRECT_COMMANDS = frozenset(
-    {"daemon", "setup", "init", "install", "connector", "acme", "flows", "mcp", "serve"}
+    {"daemon", "setup", "init", "install", "connector", "acme", "flows", "mcp", "serve", "browse"}
 )
 #: Commands with no side effects: safe to run again directly when the daemon dies silently.
 READ_ONLY_COMMANDS = frozenset(

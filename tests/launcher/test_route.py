@@ -53,6 +53,7 @@ def machine(tmp_path: Path) -> tuple[Path, Path, Path]:
         (["acme", "start", "-t", "x"], "ws", {}, None),
         (["mcp"], "ws", {}, None),  # a stdio server of its own: never through the daemon
         (["-t", "ws", "mcp"], ".", {}, None),
+        (["browse", "--port", "0"], "ws", {}, None),  # a server of its own (Datasette)
         (["sql", "select 1"], "ws", {}, "ws"),
         (["search", "--", "--direct"], "ws", {}, "ws"),
     ],

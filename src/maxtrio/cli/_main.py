@@ -13,6 +13,7 @@ from collections.abc import Sequence
 import asyncclick as click
 
 from ._acme_commands import acme
+from ._cmd_browse import browse_command
 from ._cmd_completion import (
     complete_connector,
     complete_entity,
@@ -105,6 +106,7 @@ cli.add_leveled("llm-bootstrap", dict.fromkeys(EVERY_LEVEL, llm_bootstrap_comman
 cli.add_leveled("sql", {"workspace": sql_workspace, "installation": sql_installation})
 cli.add_leveled("mcp", {"workspace": mcp_command, "installation": mcp_command})
 cli.add_leveled("serve", {"workspace": serve_command})
+cli.add_leveled("browse", {"workspace": browse_command, "installation": browse_command})
 cli.add_command(help_command)
 cli.add_command(completion_command)
 cli.add_command(acme)

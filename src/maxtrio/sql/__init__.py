@@ -10,7 +10,13 @@ the entity types and their fields, and runs statements in a worker thread with a
 from ._errors import ErrSqlDatabaseMissing, ErrSqlFailed, ErrSqlReadOnly, ErrSqlTimeout, Sql
 from ._readonly import DEFAULT_TIMEOUT, READ_ONLY_PRAGMAS, ReadOnlySql, SqlResult, SqlSource
 from ._sync_report import SyncReport, WorkUnits, read_sync_report
-from ._views import SYNC_STATE_COLUMNS, qualify_entities, view_name, view_statements
+from ._views import (
+    SYNC_STATE_COLUMNS,
+    existing_columns,
+    qualify_entities,
+    view_name,
+    view_statements,
+)
 
 __all__ = [
     "DEFAULT_TIMEOUT",
@@ -26,6 +32,7 @@ __all__ = [
     "SqlSource",
     "SyncReport",
     "WorkUnits",
+    "existing_columns",
     "qualify_entities",
     "read_sync_report",
     "view_name",

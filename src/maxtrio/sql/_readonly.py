@@ -37,7 +37,7 @@ from maxtrio.core import Schema
 from maxtrio.storage import quote
 
 from ._errors import ErrSqlDatabaseMissing, ErrSqlFailed, ErrSqlReadOnly, ErrSqlTimeout
-from ._views import qualify_entities, view_statements
+from ._views import existing_columns, qualify_entities, view_statements
 
 DEFAULT_TIMEOUT = 30.0
 
@@ -185,13 +185,7 @@ class ReadOnlySql:
     def _make_views(self) -> None:
         for source in self.sources:
             database = source.name if self.qualified else "main"
-            existing: dict[str, set[str]] = {}
-            master = f"{quote(database)}.sqlite_master"
-            for (table,) in self.connection.execute(
-                f"SELECT name FROM {master} WHERE type = 'table'"
-            ):
-                info = f"PRAGMA {quote(database)}.table_info({quote(table)})"
-                existing[table] = {row[1] for row in self.connection.execute(info)}
+            existing = existing_columns(self.connection, database)
             prefix = source.name if self.qualified else None
             for name, statement in view_statements(source.schema, database, existing, prefix):
                 self.connection.execute(statement)

@@ -18,6 +18,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator, Sequence
 
+import apsw
+
 from maxtrio.core import FieldKind, Schema
 from maxtrio.storage import column_name, quote, table_name
 
@@ -31,12 +33,19 @@ def view_name(entity_type: str, prefix: str | None) -> str:
 
 
 def view_statements(
-    schema: Schema, database: str, existing: dict[str, set[str]], prefix: str | None
+    schema: Schema,
+    database: str,
+    existing: dict[str, set[str]],
+    prefix: str | None,
+    *,
+    rowid: bool = False,
 ) -> Iterator[tuple[str, str]]:
     """``(view name, CREATE TEMP VIEW …)`` for each entity whose table exists in ``database``.
 
     ``existing`` maps each table of the database to its column names (only those are used, so
-    a file written by an older schema still gets its views)."""
+    a file written by an older schema still gets its views). ``rowid``: the view ends with a
+    column ``rowid``, the table's rowid — what its full-text index refers to (``max browse``
+    searches the views through it)."""
     for entity in schema.entities:
         table = table_name(entity.name)
         columns = existing.get(table)
@@ -51,10 +60,22 @@ def view_statements(
                 selected.append(f"{quote(column)} AS {quote(name)}")
         if not selected:
             continue
+        if rowid:
+            selected.append('rowid AS "rowid"')
         name = view_name(entity.name, prefix)
         body = ", ".join(selected)
         source = f"{quote(database)}.{quote(table)}"
         yield name, f"CREATE TEMP VIEW {quote(name)} AS SELECT {body} FROM {source}"
+
+
+def existing_columns(connection: apsw.Connection, database: str) -> dict[str, set[str]]:
+    """Each table of ``database`` (a schema name of ``connection``) → its column names."""
+    existing: dict[str, set[str]] = {}
+    master = f"{quote(database)}.sqlite_master"
+    for (table,) in connection.execute(f"SELECT name FROM {master} WHERE type = 'table'"):
+        info = f"PRAGMA {quote(database)}.table_info({quote(table)})"
+        existing[table] = {row[1] for row in connection.execute(info)}
+    return existing
 
 
 # -- "acme-1".AcmeTask → "acme-1.AcmeTask" ---------------------------------------------------------
