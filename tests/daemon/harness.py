@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -236,3 +237,16 @@ def request_line(root: Path, *argv: str, **fields: object) -> bytes:
     }
     document.update(fields)
     return json.dumps(document).encode() + b"\n"
+
+
+def count_in_data_db(root: Path, sql: str) -> int:
+    """A ``count(*)`` query over acme-1's ``data.db`` in the workspace at ``root``, read-only
+    (the file may be mid-sync); 0 while the file or its tables do not exist yet."""
+    database = root / ".max/installations/acme-1/data.db"
+    if not database.exists():
+        return 0
+    try:
+        with sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=5) as db:
+            return int(db.execute(sql).fetchone()[0])
+    except sqlite3.OperationalError:
+        return 0

@@ -16,7 +16,7 @@ import pytest
 
 from tests import terminal
 from tests.daemon.conftest import PROJECTS, TASKS_PER_PROJECT, USERS, Acme, connect_args
-from tests.daemon.harness import MAX, Machine, Result
+from tests.daemon.harness import MAX, Machine, Result, count_in_data_db
 
 ALL_TASKS = PROJECTS * TASKS_PER_PROJECT
 SEARCH_ALL = "search acme-1 AcmeTask --all -o ndjson"
@@ -182,15 +182,7 @@ def test_ctrl_c_at_a_secret_prompt_restores_echo_and_stops(machine: Machine, acm
 
 
 def running_syncs(root: Path) -> int:
-    database = root / ".max/installations/acme-1/data.db"
-    if not database.exists():
-        return 0
-    try:
-        with sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=5) as db:
-            rows = db.execute("SELECT count(*) FROM _max_sync WHERE status = 'running'")
-            return int(rows.fetchone()[0])
-    except sqlite3.OperationalError:
-        return 0
+    return count_in_data_db(root, "SELECT count(*) FROM _max_sync WHERE status = 'running'")
 
 
 def test_ctrl_c_during_a_daemon_hosted_sync_interrupts_it_and_resume_finishes(

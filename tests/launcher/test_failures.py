@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from tests.daemon.conftest import PROJECTS, TASKS_PER_PROJECT, Acme, _serve, connect_args
-from tests.daemon.harness import MAX, PYTHON, Machine, Result, wait_gone
+from tests.daemon.harness import MAX, PYTHON, Machine, Result, count_in_data_db, wait_gone
 
 #: The bound docs/daemon.md promises for a daemon that does not answer, plus the cost of
 #: starting the direct CLI on a loaded machine.
@@ -37,13 +37,7 @@ def sync_rows(root: Path) -> list[tuple[str, str]]:
 
 
 def running_syncs(root: Path) -> int:
-    database = root / ".max/installations/acme-1/data.db"
-    if not database.exists():
-        return 0
-    try:
-        return sum(status == "running" for _, status in sync_rows(root))
-    except sqlite3.OperationalError:
-        return 0
+    return count_in_data_db(root, "SELECT count(*) FROM _max_sync WHERE status = 'running'")
 
 
 def timed(machine: Machine, *args: str, cwd: Path) -> tuple[float, Result]:
@@ -156,13 +150,7 @@ def slower_acme(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Acme]:
 
 
 def completed_tasks(root: Path) -> int:
-    database = root / ".max/installations/acme-1/data.db"
-    try:
-        with sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=5) as db:
-            rows = db.execute("SELECT count(*) FROM _max_tasks WHERE state = 'completed'")
-            return int(rows.fetchone()[0])
-    except sqlite3.OperationalError:
-        return 0
+    return count_in_data_db(root, "SELECT count(*) FROM _max_tasks WHERE state = 'completed'")
 
 
 def test_a_daemon_killed_mid_sync_exits_1_with_the_resume_command(

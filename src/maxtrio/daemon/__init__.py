@@ -17,7 +17,9 @@ names below load on first use. See ``docs/daemon.md``.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from maxtrio._lazy import lazy_names
 
 from ._main import main
 
@@ -85,15 +87,7 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'maxtrio.daemon' has no attribute {name!r}")
-    from importlib import import_module
-
-    value = getattr(import_module(f"maxtrio.daemon.{module}"), name)
-    globals()[name] = value
-    return value
+__getattr__, __dir__ = lazy_names(__name__, _LAZY, globals())
 
 
 __all__ = [

@@ -11,8 +11,9 @@ protocols in the same ``data.db``; ``open_installation_store`` opens all four to
 psycopg.
 """
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from maxtrio._lazy import lazy_names
 from maxtrio.core import DEFAULT_PAGE_LIMIT, Engine, QueryItem
 
 from ._database import SqliteDatabase
@@ -55,14 +56,8 @@ if TYPE_CHECKING:
 _LAZY = {"PgDatabase": "_pg_database", "dsn_label": "_pg_database", "PgEngine": "_pg_engine"}
 
 
-def __getattr__(name: str) -> Any:
-    """The PostgreSQL names, imported (with psycopg) on first use."""
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    import importlib
-
-    return getattr(importlib.import_module(f"{__name__}.{module}"), name)
+# The PostgreSQL names, imported (with psycopg) on first use.
+__getattr__, __dir__ = lazy_names(__name__, _LAZY, globals())
 
 
 __all__ = [

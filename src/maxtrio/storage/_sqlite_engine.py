@@ -43,7 +43,7 @@ from ._sql import CompiledQuery, compile_query
 from ._sql_engine import SqlEngineBase
 from ._sync_state import fold_legacy_sync_meta
 from ._table import Column, SyncStamp, TableSpec, table_specs
-from ._text_index import TextIndex, WriteRun
+from ._text_index import WriteRun
 from ._values import (
     is_utf8_text,
     printable,
@@ -183,19 +183,15 @@ class SqliteEngine(SqlEngineBase):
         try:
             rows = await self.database.read(lambda conn: _fetch(conn, compiled))
         except apsw.SQLError:
-            if query.text is None or table.text_index is None:
+            index, text = table.text_index, query.text
+            if index is None or text is None:
                 raise
-            # FTS5 reads the text query as the statement runs ("fts5: syntax error near …",
-            # "unterminated string", "no such column: x" for a column filter): ask the index
-            # alone whether the text query is the culprit.
-            reason = await self.database.read(
-                lambda conn: _text_query_problem(conn, table.text_index, query.text)
-            )
+            # FTS5 reads the text query as the statement runs: ask the index alone whether the
+            # text query is the culprit.
+            reason = await self.database.read(lambda conn: index.problem_with(conn, text))
             if reason is None:
                 raise
-            raise ErrInvalidTextQuery(
-                text=query.text, reason=reason, hint=TEXT_QUERY_HINT
-            ) from None
+            raise ErrInvalidTextQuery(text=text, reason=reason, hint=TEXT_QUERY_HINT) from None
         width = len(plan.columns) + 1
         if compiled.order_column is None:  # ordered by _id (or not ordered): the id is the value
             order_values = [row[0] for row in rows]
@@ -218,20 +214,6 @@ class SqliteEngine(SqlEngineBase):
         )
         await self.database.write(lambda conn: conn.execute(ddl))
         self._indexed.add(name)
-
-
-def _text_query_problem(
-    conn: apsw.Connection, index: TextIndex | None, text: str | None
-) -> str | None:
-    """What FTS5 says of ``text`` run alone against ``index`` (None: nothing)."""
-    assert index is not None and text is not None
-    try:
-        conn.execute(
-            f"SELECT rowid FROM {index.quoted} WHERE {index.quoted} MATCH ? LIMIT 1", (text,)
-        ).fetchall()
-    except apsw.SQLError as exc:
-        return str(exc).removeprefix("SQLError: ")
-    return None
 
 
 def _fetch(conn: apsw.Connection, compiled: CompiledQuery) -> list[tuple[Any, ...]]:

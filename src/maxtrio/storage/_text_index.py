@@ -60,20 +60,21 @@ class TextIndex:
     def quoted(self) -> str:
         return quote(self.name)
 
-    def _list(self, prefix: str = "") -> str:
+    def column_list(self, prefix: str = "") -> str:
+        """The text columns quoted for SQL, each after ``prefix`` (``old.``)."""
         return ", ".join(prefix + quote(c) for c in self.columns)
 
     # -- DDL ---------------------------------------------------------------------------------
 
     def ddl(self) -> list[str]:
         """Statements creating the index and its delete trigger (the table must exist)."""
-        fts, cols = self.quoted, self._list()
+        fts, cols = self.quoted, self.column_list()
         return [
             f"CREATE VIRTUAL TABLE {fts} USING fts5({cols}, content={quote(self.table)}, "
             "content_rowid=rowid)",
             f"CREATE TRIGGER {quote(self.name + '_delete')} AFTER DELETE ON {quote(self.table)} "
             f"BEGIN INSERT INTO {fts}({fts}, rowid, {cols}) "
-            f"VALUES ('delete', old.rowid, {self._list('old.')}); END",
+            f"VALUES ('delete', old.rowid, {self.column_list('old.')}); END",
         ]
 
     def migrate(self, conn: apsw.Connection) -> None:
@@ -91,6 +92,17 @@ class TextIndex:
     def drop(self, conn: apsw.Connection) -> None:
         conn.execute(f"DROP TRIGGER IF EXISTS {quote(self.name + '_delete')}")
         conn.execute(f"DROP TABLE IF EXISTS {self.quoted}")
+
+    def problem_with(self, conn: apsw.Connection, text: str) -> str | None:
+        """What FTS5 says of the text query ``text`` run alone ("fts5: syntax error near …",
+        "unterminated string", "no such column: x" for a column filter); None: nothing."""
+        try:
+            conn.execute(
+                f"SELECT rowid FROM {self.quoted} WHERE {self.quoted} MATCH ? LIMIT 1", (text,)
+            ).fetchall()
+        except apsw.SQLError as exc:
+            return str(exc).removeprefix("SQLError: ")
+        return None
 
     def writer(self, columns: Sequence[str]) -> TextWriter:
         """How upserts writing these columns (after ``_id``, in this order) keep the index."""
@@ -120,7 +132,7 @@ class TextWriter:
         changed: list[tuple[Any, ...]] = []
         if self.writes_text:
             old_rows = conn.execute(
-                f"SELECT _id, rowid, {index._list()} FROM {table} "
+                f"SELECT _id, rowid, {index.column_list()} FROM {table} "
                 "WHERE _id IN (SELECT value FROM json_each(?))",
                 (json.dumps([row[0] for row in rows]),),
             ).fetchall()
@@ -137,7 +149,7 @@ class TextWriter:
         last = 0
         for (rowid,) in conn.execute(f"SELECT max(rowid) FROM {table}"):
             last = int(rowid or 0)
-        fts, cols = index.quoted, index._list()
+        fts, cols = index.quoted, index.column_list()
         if changed:
             marks = ", ".join("?" * len(index.columns))
             conn.executemany(
