@@ -83,28 +83,14 @@ async def _installation(args: argparse.Namespace, nursery: Any) -> Any:
 
 
 async def _stores(args: argparse.Namespace, tmp: Path) -> Any:
+    """The product's stores of one installation: in ``data.db`` (disk) or in a private
+    in-memory SQLite database (memory: the same engine without the file, its WAL and syncs)."""
     from maxtrio.connectors.acme import AcmeSchema
-    from maxtrio.execution import InMemorySyncMeta, InMemorySyncStore, InMemoryTaskStore
-    from maxtrio.storage import InMemoryEngine, open_installation_store
+    from maxtrio.storage import open_installation_store
 
-    if args.store == "disk":
-        return open_installation_store(tmp / "data.db", AcmeSchema)
-    engine = InMemoryEngine(AcmeSchema)
-
-    class _Memory:
-        def __init__(self) -> None:
-            self.engine = engine
-            self.sync_meta = InMemorySyncMeta()
-            self.sync_store = InMemorySyncStore()
-            self.task_store = InMemoryTaskStore(engine, self.sync_meta)
-
-        async def __aenter__(self) -> _Memory:
-            return self
-
-        async def __aexit__(self, *exc: object) -> None:
-            return None
-
-    return _Memory()
+    return open_installation_store(
+        tmp / "data.db" if args.store == "disk" else ":memory:", AcmeSchema
+    )
 
 
 def _setup(store: Any, installation: Any) -> Any:
