@@ -368,10 +368,11 @@ class SqliteTaskStore:
         return await self.database.write(update)
 
     async def complete_sync(self, sync_id: str, at: int, requests: int = 0) -> int:
-        tables = self.engine.tables_by_type
+        engine, tables = self.engine, self.engine.tables_by_type
 
         def complete(conn: apsw.Connection) -> int:
             removed = remove_unseen(conn, tables, sync_id, sync_number(conn, sync_id))
+            engine.catch_up_text(conn)  # the full-text indexes take the sync's rows at once
             conn.execute(
                 "UPDATE _max_sync SET status = 'completed', completed_at = ?, removed = ?, "
                 "requests = ? WHERE id = ?",
@@ -408,6 +409,7 @@ class SqliteTaskStore:
             if upserts:
                 engine.apply_writes(conn, engine.prepare_writes(upserts, SyncStamp(at, number)))
             removed = engine.apply_deletes(conn, deletes)
+            engine.catch_up_text(conn)
             conn.execute(
                 "UPDATE _max_sync SET removed = ?, requests = ? WHERE id = ?",
                 (removed, requests, sync_id),
