@@ -10,10 +10,10 @@ import pytest
 
 from maxtrio.core import ALL, EntityDef, Field, Op, Query, Ref, Schema
 from maxtrio.storage import (
-    is_text_index_table,
     InMemoryEngine,
     SqliteEngine,
     column_name,
+    is_text_index_table,
     quote,
     snake_case,
     table_name,

@@ -197,9 +197,9 @@ class SqliteEngine(SqlEngineBase):
         if compiled.order_column is not None and query.ordering is not None:
             await self._ensure_order_index(table, compiled.order_column, query.ordering.descending)
         index = table.text_index
-        if query.text is not None and index is not None:
-            if await self.database.read(index.behind):  # rows a sync has not indexed yet
-                await self.database.write(index.catch_up)
+        # Rows a sync has not indexed yet: index them before the query reads the index.
+        if query.text is not None and index is not None and await self.database.read(index.behind):
+            await self.database.write(index.catch_up)
         try:
             rows = await self.database.read(lambda conn: _fetch(conn, compiled))
         except apsw.SQLError:
