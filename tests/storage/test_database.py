@@ -1,5 +1,5 @@
 """The SQLite database under the engine: WAL, connections, transactions, cancellation and
-failures (spec sync-engine §5.1, §5.4 "one transaction", DESIGN principles 1 and 3)."""
+failures (docs/architecture.md, principles 1 and 3)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""Table and column naming, collisions, layout and migration (spec sync-engine §5.2, §5.3,
-§19.2 B13, §21 item 28)."""
+"""Table and column naming, collisions, layout and migration (docs/storage.md,
+reference bug B13)."""
 
 from __future__ import annotations
 
@@ -88,7 +88,7 @@ def test_quote_doubles_embedded_quotes() -> None:
 
 
 async def test_acme_tables_have_the_documented_layout(db_path: Path) -> None:
-    """Spec §5.8: one column per stored field in declaration order; no collection column."""
+    """One column per stored field in declaration order; no collection column."""
     SqliteEngine.open(db_path, ACME).close()
     tables = tables_of(db_path, text_indexes=True)
     assert [t for t in tables if not is_text_index_table(t)] == [

@@ -1,4 +1,4 @@
-"""``SqliteSyncStore``: sync records in ``_max_sync`` (spec sync-engine §9.7).
+"""``SqliteSyncStore``: sync records in ``_max_sync``.
 
 Each record also says how the sync ran (``mode``: full, incremental, partial), the change-feed
 cursor it brings the copy to, and, once completed, how many rows it removed and how many

@@ -1,4 +1,4 @@
-"""``SqliteTaskStore``: the durable task graph of syncs in ``_max_tasks`` (spec sync-engine §8).
+"""``SqliteTaskStore``: the durable task graph of syncs in ``_max_tasks``.
 
 It lives in the same ``data.db`` as the entity tables and shares the ``SqliteEngine``'s
 ``SqliteDatabase``, so :meth:`SqliteTaskStore.finish` commits a task's whole outcome in
