@@ -87,9 +87,15 @@ RUN_NOT_HALTED = "termination_reason IS NULL AND status != 'paused'"
 PATCHABLE_COLUMNS = frozenset({"status", "output", "error", "name", "description"})
 DURATION = "duration_ms = ? - COALESCE(started_at, created_at)"
 
+RESET_STEP = (
+    "UPDATE step SET status = 'pending', stage_id = ?, name = ?, depends_on = ?, "
+    "max_retries = ?, env = ?, retry_count = 0, started_at = NULL, completed_at = NULL, "
+    "duration_ms = NULL, stdout = NULL, stderr = NULL, termination_reason = NULL, "
+    "fields = NULL, error = NULL, queued_at = ? WHERE run_id = ? AND id = ?"
+)
 INSERT_STEP = (
     "INSERT INTO step (id, run_id, stage_id, name, status, depends_on, retry_count, "
-    "max_retries, env, created_at) VALUES (?, ?, ?, ?, 'pending', ?, 0, ?, ?, ?)"
+    "max_retries, env, created_at, queued_at) VALUES (?, ?, ?, ?, 'pending', ?, 0, ?, ?, ?, ?)"
 )
 
 # A step is eligible when pending, queued, in a live run, and every dependency is completed.
@@ -199,8 +205,12 @@ def _depends_on(text: str | None) -> list[str]:
 class SqlFlowStore:
     """The shared methods; subclasses provide the connection and the primitives below."""
 
-    # "an id in this JSON list" as a sub-select of one parameter (a JSON text array).
-    json_list = "SELECT value FROM json_each(?)"
+    # "<column> is in this JSON list": a predicate of one parameter (a JSON text array).
+    in_json_list_sql = "{column} IN (SELECT value FROM json_each(?))"
+
+    def in_json_list(self, column: str) -> str:
+        return self.in_json_list_sql.format(column=column)
+
     # The ready-steps query: one parameter, the number of rows wanted.
     ready_steps = READY_STEPS
 
@@ -436,25 +446,18 @@ class SqlFlowStore:
                 raise ErrRunTerminated(reason=run.termination_reason)
             if run.status == "completed":
                 raise ErrRunCompleted()
-            running = {
-                row[0]
+            existing = {
+                row[0]: row[1]
                 for row in self._all(
-                    "SELECT id FROM step WHERE run_id = ? AND status = 'running' "
-                    f"AND id IN ({self.json_list})",
+                    f"SELECT id, status FROM step WHERE run_id = ? AND {self.in_json_list('id')}",
                     (run_id, dump_json(ids)),
                 )
             }
             for step_id in ids:
-                if step_id in running:
+                if existing.get(step_id) == "running":
                     raise ErrStepRunning(step=step_id)
             stage_id = self._upsert_stage(run_id, stage_name, final)
-            for step in steps:
-                self._upsert_step(run_id, stage_id, step)
-            self._execute(
-                "UPDATE step SET queued_at = ? WHERE run_id = ? AND stage_id = ? "
-                f"AND id IN ({self.json_list})",
-                (self._clock.now(), run_id, stage_id, dump_json(ids)),
-            )
+            self._upsert_steps(run_id, stage_id, steps, set(existing))
         return ScheduledStage(stage_id=stage_id, stage_name=stage_name, step_ids=tuple(ids))
 
     def _upsert_stage(self, run_id: str, name: str, final: bool) -> str:
@@ -474,27 +477,33 @@ class SqlFlowStore:
         )
         return stage_id
 
-    def _upsert_step(self, run_id: str, stage_id: str, step: StepSpec) -> None:
-        depends_on = dump_json(list(step.depends_on))
-        env = _json_or_null(dict(step.env) if step.env is not None else None)
-        changed = self._execute(
-            "UPDATE step SET status = 'pending', stage_id = ?, name = ?, depends_on = ?, "
-            "max_retries = ?, env = ?, retry_count = 0, started_at = NULL, completed_at = NULL, "
-            "duration_ms = NULL, stdout = NULL, stderr = NULL, termination_reason = NULL, "
-            "fields = NULL, error = NULL WHERE run_id = ? AND id = ?",
-            (stage_id, step.name, depends_on, step.max_retries, env, run_id, step.id),
-        )
-        if changed > 0:
-            return
-        self._insert_step(
-            (step.id, run_id, stage_id, step.name, depends_on, step.max_retries, env),
-            self._clock.now(),
-        )
+    def _upsert_steps(
+        self, run_id: str, stage_id: str, steps: Sequence[StepSpec], existing: set[str]
+    ) -> None:
+        """Reset the steps the run already has (``existing``), insert the others (in request
+        order), all queued at once: two batched statements, not round trips per step."""
+        updates: list[tuple[Any, ...]] = []
+        inserts: list[tuple[Any, ...]] = []
+        for step in steps:
+            depends_on = dump_json(list(step.depends_on))
+            env = _json_or_null(dict(step.env) if step.env is not None else None)
+            if step.id in existing:
+                updates.append((stage_id, step.name, depends_on, step.max_retries, env, step.id))
+            else:
+                now = self._clock.now()
+                inserts.append(
+                    (step.id, run_id, stage_id, step.name, depends_on, step.max_retries, env, now)
+                )
+        queued = self._clock.now()
+        if updates:
+            self._executemany(RESET_STEP, [(*row[:5], queued, run_id, row[5]) for row in updates])
+        if inserts:
+            self._insert_steps(run_id, [(*row, queued) for row in inserts])
 
-    def _insert_step(self, values: tuple[Any, ...], created_at: int) -> None:
-        """Insert a new step row; ``values`` are id, run_id, stage_id, name, depends_on,
-        max_retries and env."""
-        self._execute(INSERT_STEP, (*values, created_at))
+    def _insert_steps(self, run_id: str, rows: list[tuple[Any, ...]]) -> None:
+        """Insert new step rows (id, run_id, stage_id, name, depends_on, max_retries, env,
+        created_at, queued_at)."""
+        self._executemany(INSERT_STEP, rows)
 
     @in_worker_thread
     def settle_stage(self, stage_id: str) -> StageTransition | None:
@@ -696,18 +705,18 @@ class SqlFlowStore:
             )
             reset_ids = dump_json([step_id, *dependants])
             self._execute(
-                f"UPDATE step SET {STEP_RESET} WHERE run_id = ? AND id IN ({self.json_list})",
+                f"UPDATE step SET {STEP_RESET} WHERE run_id = ? AND {self.in_json_list('id')}",
                 (run_id, reset_ids),
             )
             # D14: re-queue the reset steps and re-open their stages so they really run.
             self._execute(
-                f"UPDATE step SET queued_at = ? WHERE run_id = ? AND id IN ({self.json_list})",
+                f"UPDATE step SET queued_at = ? WHERE run_id = ? AND {self.in_json_list('id')}",
                 (self._clock.now(), run_id, reset_ids),
             )
             self._execute(
                 "UPDATE stage SET status = 'pending', completed_at = NULL, "
                 "termination_reason = NULL WHERE id IN (SELECT stage_id FROM step "
-                f"WHERE run_id = ? AND id IN ({self.json_list}))",
+                f"WHERE run_id = ? AND {self.in_json_list('id')})",
                 (run_id, reset_ids),
             )
             if run.status in ("failed", "paused"):
@@ -868,7 +877,7 @@ class SqlFlowStore:
     @in_worker_thread
     def known_run_ids(self, run_ids: Iterable[str]) -> set[str]:
         rows = self._all(
-            f"SELECT id FROM run WHERE id IN ({self.json_list})",
+            f"SELECT id FROM run WHERE {self.in_json_list('id')}",
             (dump_json(sorted(set(run_ids))),),
         )
         return {row[0] for row in rows}

@@ -18,6 +18,7 @@ import apsw
 
 from ._clock import MonotonicMsClock
 from ._errors import ErrStepIdTaken
+from ._models import dump_json
 from ._schema import KNEX_MIGRATION_ROW, KNEX_TABLES, MIGRATION_NAME, TABLES
 from ._sql_store import SqlFlowStore, in_worker_thread
 
@@ -104,13 +105,15 @@ class SqliteFlowStore(SqlFlowStore):
     def _all(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
         return self._db.execute(sql, params).fetchall()
 
-    def _insert_step(self, values: tuple[Any, ...], created_at: int) -> None:
+    def _insert_steps(self, run_id: str, rows: list[tuple[Any, ...]]) -> None:
         try:
-            super()._insert_step(values, created_at)
+            super()._insert_steps(run_id, rows)
         except apsw.ConstraintError:
             # A reference-created file keys steps by id alone (Decision D1).
-            step_id, run_id = values[0], values[1]
-            taken = self._one("SELECT 1 FROM step WHERE id = ? AND run_id != ?", (step_id, run_id))
+            taken = self._one(
+                f"SELECT id FROM step WHERE run_id != ? AND {self.in_json_list('id')} LIMIT 1",
+                (run_id, dump_json([row[0] for row in rows])),
+            )
             if taken is not None:
-                raise ErrStepIdTaken(step=step_id) from None
+                raise ErrStepIdTaken(step=taken[0]) from None
             raise
