@@ -42,6 +42,7 @@ import psycopg
 import trio
 from psycopg.conninfo import conninfo_to_dict
 
+from maxtrio.core import MaxError
 from maxtrio.storage import dsn_label
 
 from ._clock import MonotonicMsClock
@@ -144,6 +145,7 @@ class PgFlowStore(SqlFlowStore):
         self._lease_limiter = trio.CapacityLimiter(1)
         self.identity = identity
         self.label = database_label(url)
+        self._closed = False
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -185,6 +187,7 @@ class PgFlowStore(SqlFlowStore):
     @in_worker_thread
     def close(self) -> None:
         """Deregister and disconnect (which also gives back the server's lock)."""
+        self._closed = True
         with contextlib.suppress(psycopg.Error):
             if not self._db.broken:
                 self._db.execute("DELETE FROM maxq_server WHERE id = %s", (self.identity.id,))
@@ -195,13 +198,15 @@ class PgFlowStore(SqlFlowStore):
     def ping(self) -> bool:
         try:
             return bool(self._one("SELECT 1") == (1,))
-        except psycopg.Error:
+        except (psycopg.Error, MaxError):
             return False
 
     # -- primitives ----------------------------------------------------------------------------
 
     def _connection(self) -> PgConnection:
         """The store's connection, re-opened if the last one broke (server restart, network)."""
+        if self._closed:
+            raise psycopg.InterfaceError("the flows store is closed")
         if self._db.broken or self._db.closed:
             with contextlib.suppress(psycopg.Error):
                 self._db.close()
