@@ -169,7 +169,7 @@ class PgFlowStore(SqlFlowStore):
             with connection.transaction():
                 connection.execute("SELECT pg_advisory_xact_lock(%s, 0)", (LOCK_CLASS_SCHEMA,))
                 connection.execute(TABLES)
-            lease = _connect(url)
+            lease = _connect(url, f"lock {identity.id}")
             lease.execute(
                 "SELECT pg_advisory_lock(%s, hashtext(%s))", (LOCK_CLASS_SERVER, identity.id)
             )
@@ -322,8 +322,11 @@ class PgFlowStore(SqlFlowStore):
         return await trio.to_thread.run_sync(probe, limiter=self._lease_limiter)
 
 
-def _connect(url: str) -> PgConnection:
-    connection: PgConnection = psycopg.connect(url, autocommit=True)
+def _connect(url: str, role: str = "store") -> PgConnection:
+    """An autocommit connection, named ``maxtrio-flows <role>`` in ``pg_stat_activity``."""
+    connection: PgConnection = psycopg.connect(
+        url, autocommit=True, application_name=f"maxtrio-flows {role}"[:63]
+    )
     try:
         row = connection.execute("SHOW server_encoding").fetchone()
         if row is None or row[0] != "UTF8":

@@ -28,6 +28,8 @@ from hypercorn.config import Config as HypercornConfig
 from hypercorn.trio.run import worker_serve
 from hypercorn.utils import wrap_app
 
+from maxtrio.core import MaxError
+
 from ._api import create_app
 from ._auth import ApiKey
 from ._clock import MonotonicMsClock
@@ -143,6 +145,16 @@ async def _serve_store(
                 await nursery.start(watch.run, engine)
             print(f"Server running on {config.host}:{port}", flush=True)
             task_status.started(port)
+    except BaseExceptionGroup as group:
+        # A task that ends the server with a reason (e.g. the peer watch's lost lock): that
+        # reason, not the nursery's group, is what the entry points print.
+        reasons = group.subgroup(MaxError)
+        if reasons is None:
+            raise
+        first: BaseException = reasons
+        while isinstance(first, BaseExceptionGroup):
+            first = first.exceptions[0]
+        raise first from None
     finally:
         sys.stdout.flush()
 
