@@ -20,6 +20,8 @@ lock so that two servers starting at once do not race.
 
 from __future__ import annotations
 
+from ._sql_store import READY_CANDIDATES
+
 # Advisory lock classes (the first key of the two-key form): one lock per run for the
 # transactions that read then write its rows, one per server for its lifetime, one for DDL.
 LOCK_CLASS_RUN = 0x4D415851  # "MAXQ"
@@ -148,15 +150,11 @@ $fn$;
 
 # The ready-steps query of ``_sql_store.READY_STEPS`` in PostgreSQL's words, plus the claim
 # lock: rows another server is claiming right now are skipped, not waited for.
-READY_STEPS = """
-SELECT s.run_id, s.id, s.name, s.stage_id, st.name, r.flow_name, s.max_retries, s.env
-FROM step s
-JOIN run r ON r.id = s.run_id
-JOIN stage st ON st.id = s.stage_id
-WHERE s.status = 'pending' AND s.queued_at IS NOT NULL
-  AND r.termination_reason IS NULL AND r.status != 'paused'
-  AND maxq_dependencies_met(s.run_id, s.depends_on)
+READY_STEPS = (
+    READY_CANDIDATES
+    + """  AND maxq_dependencies_met(s.run_id, s.depends_on)
 ORDER BY s.queued_at, s.created_at, s.id COLLATE "C"
 LIMIT ?
 FOR UPDATE OF s SKIP LOCKED
 """
+)

@@ -98,15 +98,19 @@ INSERT_STEP = (
     "max_retries, env, created_at, queued_at) VALUES (?, ?, ?, ?, 'pending', ?, 0, ?, ?, ?, ?)"
 )
 
-# A step is eligible when pending, queued, in a live run, and every dependency is completed.
-READY_STEPS = """
+# A step is eligible when pending, queued, in a live run, and every dependency is completed;
+# each dialect appends its dependency test, order and limit.
+READY_CANDIDATES = """
 SELECT s.run_id, s.id, s.name, s.stage_id, st.name, r.flow_name, s.max_retries, s.env
 FROM step s
 JOIN run r ON r.id = s.run_id
 JOIN stage st ON st.id = s.stage_id
 WHERE s.status = 'pending' AND s.queued_at IS NOT NULL
   AND r.termination_reason IS NULL AND r.status != 'paused'
-  AND CASE WHEN json_valid(s.depends_on) THEN NOT EXISTS (
+"""
+READY_STEPS = (
+    READY_CANDIDATES
+    + """  AND CASE WHEN json_valid(s.depends_on) THEN NOT EXISTS (
         SELECT 1 FROM json_each(s.depends_on) AS dep
         WHERE NOT EXISTS (
           SELECT 1 FROM step AS d
@@ -115,6 +119,7 @@ WHERE s.status = 'pending' AND s.queued_at IS NOT NULL
 ORDER BY s.queued_at, s.created_at, s.id
 LIMIT ?
 """
+)
 
 
 def in_worker_thread(
