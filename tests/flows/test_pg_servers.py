@@ -138,15 +138,17 @@ def test_a_server_killed_mid_run_leaves_its_steps_to_the_other(
         )
         return sorted(row["id"] for row in rows)
 
-    wait_for(
-        lambda: (
-            len(steps("status = 'completed'")) == 6
-            and steps("status = 'running' AND worker_id LIKE ?", worker_of(victim))
-        ),
-        what="quick steps done and long ones running on the first server",
-    )
+    def on_victim() -> list[str]:
+        return steps("status = 'running' AND worker_id LIKE ?", worker_of(victim))
+
+    def long_steps_started_on_victim() -> bool:
+        running = on_victim()
+        begun = {step for _, step in lines(log, "start")} if log.exists() else set()
+        return len(steps("status = 'completed'")) == 6 and bool(running) and begun >= set(running)
+
+    wait_for(long_steps_started_on_victim, what="long steps running on the first server")
     completed_before = steps("status = 'completed'")
-    interrupted = steps("status = 'running' AND worker_id LIKE ?", worker_of(victim))
+    interrupted = on_victim()
     started = lines(log, "start")
     orphan_pids = [
         int(line.split()[3])
