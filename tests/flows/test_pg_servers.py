@@ -193,6 +193,29 @@ def test_the_next_server_finishes_what_a_killed_one_was_running(
     assert lines(log, "done") == {(run_id, "s0"): 1, (run_id, "s1"): 1}
 
 
+def test_a_run_whose_flow_call_died_with_its_server_fails_as_after_a_restart(
+    servers: list[MaxFlowsServe], database_url: str, tmp_path: Path
+) -> None:
+    flows_root, pids = tmp_path / "flows", tmp_path / "flow.pid"
+    flows_root.mkdir()
+    flow = Flows(flows_root).add("slow-flow", f"echo $$ > {pids}\nsleep 30\n")
+    victim, a = serve(servers, tmp_path / "a", flows_root, database_url, limit=1)
+    _, b = serve(servers, tmp_path / "b", flows_root, database_url, limit=1)
+    run_id = a.post("/runs", json={"flowName": flow}).json()["id"]
+    wait_for(lambda: pids.exists() and pids.read_text().strip(), what="the flow call")
+    flow_pid = int(pids.read_text())
+    victim.process.send_signal(signal.SIGKILL)
+    victim.process.wait()
+    wait_for(
+        lambda: b.get(f"/runs/{run_id}").json()["status"] == "failed",
+        what="the run to fail on the other server",
+    )
+    run = b.get(f"/runs/{run_id}").json()
+    assert run["terminationReason"] == "server_restart" and run["completedAt"]
+    wait_for(lambda: not alive(flow_pid), what="the orphaned flow script to be killed")
+    assert b.post(f"/runs/{run_id}/retry").status_code == 200  # and it can be retried
+
+
 def test_abort_through_one_server_kills_the_step_running_on_another(
     servers: list[MaxFlowsServe], database_url: str, tmp_path: Path
 ) -> None:

@@ -3,8 +3,9 @@
 * **Gone servers** (their lock is free, see ``_pg_store.py``): first the processes they left on
   this host are killed (scripts whose outermost script is no longer a child of a live server),
   then their ``running`` steps go back to ``pending`` and the scheduler is woken — a live
-  server runs them again; completed steps are never touched. Done at startup and then every
-  :data:`SWEEP_SECONDS`.
+  server runs them again; completed steps are never touched. A run whose flow call (the flow
+  script itself) was running in a gone server fails with ``server_restart``, as on a restart.
+  Done at startup and then every :data:`SWEEP_SECONDS`.
 * **Runs halted elsewhere**: a run aborted or paused through another server (or deleted) has
   its scripts in *this* server killed, as the server that took the request kills its own.
 * **This server's own lock**: if the connection holding it is lost, peers may already be
@@ -45,11 +46,13 @@ class PeerWatch:
         if orphans:
             log.warning("killed %d processes left by servers that are gone", len(orphans))
         requeued = await self._store.requeue_steps_of(dead)
-        if requeued.steps:
+        if requeued.steps or requeued.failed_runs:
             log.warning(
-                "%d running steps of %d gone servers are pending again",
+                "%d running steps of %d gone servers are pending again; %d runs whose flow "
+                "call died with its server failed (server_restart)",
                 requeued.steps,
                 len(requeued.servers),
+                requeued.failed_runs,
             )
         return requeued
 

@@ -11,7 +11,8 @@ Besides the four tables:
 * ``maxq_dependencies_met(run_id, depends_on)`` — the ready-steps test SQLite writes with
   ``json_valid``/``json_each`` (a ``depends_on`` that is not a JSON array is never ready);
 * ``maxq_server`` — the servers sharing the database (id, host, pid), each holding an advisory
-  lock for as long as it lives (see ``_pg_store.py``).
+  lock for as long as it lives (see ``_pg_store.py``);
+* ``maxq_flow_call`` — the flow script calls running now, and in which server.
 
 Everything is created only when absent, in the first schema of the connection's
 ``search_path`` (``public`` unless the URL's ``options`` say otherwise), under an advisory
@@ -125,6 +126,14 @@ CREATE TABLE IF NOT EXISTS maxq_server (
   pid integer NOT NULL,
   started_at bigint NOT NULL
 );
+
+CREATE TABLE IF NOT EXISTS maxq_flow_call (
+  id text PRIMARY KEY,
+  run_id text NOT NULL REFERENCES run (id) ON DELETE CASCADE,
+  worker_id text NOT NULL,
+  started_at bigint NOT NULL
+);
+CREATE INDEX IF NOT EXISTS idx_maxq_flow_call_worker ON maxq_flow_call (worker_id);
 
 CREATE OR REPLACE FUNCTION maxq_dependencies_met(p_run_id text, p_depends_on text)
 RETURNS boolean LANGUAGE plpgsql STABLE AS $fn$

@@ -116,10 +116,12 @@ class ServerIdentity:
 
 @attrs.frozen
 class Requeued:
-    """What :meth:`PgFlowStore.requeue_steps_of` did: the servers found gone, steps given back."""
+    """What :meth:`PgFlowStore.requeue_steps_of` did: the servers found gone, the steps given
+    back, and the runs failed because their flow call died with its server."""
 
     servers: tuple[str, ...] = ()
     steps: int = 0
+    failed_runs: int = 0
 
 
 class PgFlowStore(SqlFlowStore):
@@ -274,12 +276,22 @@ class PgFlowStore(SqlFlowStore):
         """Give the running steps of ``servers`` back to ``pending`` — each server only if it
         is still gone (its lock is free), one transaction per server."""
         requeued: list[str] = []
-        steps = 0
+        steps = failed = 0
         for worker in servers:
             with self._transaction():
                 if not self._is_gone(worker):
                     continue
                 requeued.append(worker)
+                # A flow call that died with its server is not repeated: its run fails as on
+                # a restart (its steps elsewhere then stop too), and can be retried.
+                for (run_id,) in self._all(
+                    "SELECT DISTINCT run_id FROM maxq_flow_call WHERE worker_id = ? "
+                    "ORDER BY run_id",
+                    (worker,),
+                ):
+                    self._lock_run(run_id)
+                    failed += self._fail_interrupted("id = ?", run_id)
+                self._execute("DELETE FROM maxq_flow_call WHERE worker_id = ?", (worker,))
                 runs = self._all(
                     "SELECT DISTINCT run_id FROM step WHERE status = 'running' AND worker_id = ? "
                     "ORDER BY run_id",
@@ -289,7 +301,25 @@ class PgFlowStore(SqlFlowStore):
                     self._lock_run(run_id)
                     steps += self._execute(REQUEUE, (run_id, worker))
                 self._execute("DELETE FROM maxq_server WHERE id = ?", (worker,))
-        return Requeued(servers=tuple(requeued), steps=steps)
+        return Requeued(servers=tuple(requeued), steps=steps, failed_runs=failed)
+
+    @in_worker_thread
+    def flow_call_started(self, run_id: str, worker_id: str) -> str | None:
+        token = str(uuid.uuid4())
+        with self._transaction():
+            if self._one("SELECT 1 FROM run WHERE id = ?", (run_id,)) is None:
+                return None
+            self._execute(
+                "INSERT INTO maxq_flow_call (id, run_id, worker_id, started_at) "
+                "VALUES (?, ?, ?, ?)",
+                (token, run_id, worker_id, self._clock.now()),
+            )
+        return token
+
+    @in_worker_thread
+    def flow_call_ended(self, token: str | None) -> None:
+        if token is not None:
+            self._execute("DELETE FROM maxq_flow_call WHERE id = ?", (token,))
 
     @in_worker_thread
     def server_pids_on(self, host: str) -> set[int]:

@@ -890,17 +890,31 @@ class SqlFlowStore:
     @in_worker_thread
     def fail_interrupted_runs(self) -> int:
         with self._transaction():
-            now = self._clock.now()
-            interrupted = "SELECT id FROM run WHERE status IN ('pending', 'running')"
-            for table in ("stage", "step"):
-                self._execute(
-                    f"UPDATE {table} SET status = 'failed', termination_reason = 'server_restart', "
-                    f"completed_at = ? WHERE run_id IN ({interrupted}) "
-                    "AND status IN ('pending', 'running')",
-                    (now,),
-                )
-            return self._execute(
-                "UPDATE run SET status = 'failed', termination_reason = 'server_restart', "
-                f"completed_at = ?, {DURATION} WHERE status IN ('pending', 'running')",
-                (now, now),
+            return self._fail_interrupted("1 = 1")
+
+    def _fail_interrupted(self, which: str, *params: Any) -> int:
+        """Fail the ``pending``/``running`` runs matching ``which`` (a condition on ``run``),
+        their open stages and steps, with ``server_restart``; return how many runs."""
+        now = self._clock.now()
+        interrupted = f"SELECT id FROM run WHERE status IN ('pending', 'running') AND {which}"
+        for table in ("stage", "step"):
+            self._execute(
+                f"UPDATE {table} SET status = 'failed', termination_reason = 'server_restart', "
+                f"completed_at = ? WHERE run_id IN ({interrupted}) "
+                "AND status IN ('pending', 'running')",
+                (now, *params),
             )
+        return self._execute(
+            "UPDATE run SET status = 'failed', termination_reason = 'server_restart', "
+            f"completed_at = ?, {DURATION} WHERE status IN ('pending', 'running') AND {which}",
+            (now, now, *params),
+        )
+
+    # -- flow calls in flight (only a shared database needs to know) ---------------------------
+
+    async def flow_call_started(self, run_id: str, worker_id: str) -> str | None:
+        """Note a flow call of ``run_id`` starting in this server; return its token."""
+        return None
+
+    async def flow_call_ended(self, token: str | None) -> None:
+        """The flow call of ``token`` ended (and its run was settled)."""
