@@ -70,7 +70,10 @@ def chain(length: int) -> list[dict[str, Any]]:
     ]
 
 
-def start_server(data: Path, flows: Path) -> tuple[subprocess.Popen[str], str]:
+def start_server(
+    data: Path, flows: Path, extra_env: dict[str, str] | None = None
+) -> tuple[subprocess.Popen[str], str]:
+    """A server on a free port (``extra_env`` on top, e.g. ``MAXQ_DATABASE_URL``)."""
     env = {
         **os.environ,
         "MAXQ_DATA_DIR": str(data),
@@ -79,6 +82,7 @@ def start_server(data: Path, flows: Path) -> tuple[subprocess.Popen[str], str]:
         "MAXQ_MAX_CONCURRENT_STEPS": "10",
         "MAXQ_API_KEY": API_KEY,
         "LOG_LEVEL": "error",
+        **(extra_env or {}),
     }
     process = subprocess.Popen(
         [sys.executable, "-m", "maxtrio.flows"], env=env, stdout=subprocess.PIPE, text=True

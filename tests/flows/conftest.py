@@ -1,9 +1,15 @@
-"""Black-box harness: real servers in subprocesses, real flows on disk, the real ``maxq.db``.
+"""Black-box harness: real servers in subprocesses, real flows on disk, the real database.
 
 ``server`` is one shared server for the session (tests use unique flow names, so they do not
 see each other's runs); ``start_server`` starts a dedicated one with its own environment for
 tests that need another limit, a restart, or a pre-made database. Flows are shell scripts that
 call the API with ``curl``, exactly as users write them.
+
+Every test that uses ``server`` or ``start_server`` runs twice: on SQLite (``maxq.db`` in the
+data dir) and on PostgreSQL (``MAXQ_DATABASE_URL``: the session's real server, a fresh schema
+per data dir, the password role over TCP). ``@pytest.mark.sqlite_only`` keeps a test on SQLite
+when what it checks is the file itself. ``server.db`` and ``server.rows`` speak SQL with ``?``
+placeholders to whichever database the server uses.
 """
 
 from __future__ import annotations
@@ -21,7 +27,10 @@ from typing import Any, TypeVar
 
 import apsw
 import httpx
+import psycopg
 import pytest
+
+from tests.pg.server import PgServer
 
 T = TypeVar("T")
 
@@ -118,6 +127,69 @@ def _write_executable(path: Path, text: str) -> None:
     path.chmod(0o755)
 
 
+STORE_KINDS = ("sqlite", "postgresql")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "sqlite_only: runs on the SQLite store only")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "store_kind" in metafunc.fixturenames:
+        only = metafunc.definition.get_closest_marker("sqlite_only") is not None
+        kinds = ["sqlite"] if only else list(STORE_KINDS)
+        metafunc.parametrize("store_kind", kinds, indirect=True, scope="session")
+
+
+@pytest.fixture(scope="session")
+def store_kind(request: pytest.FixtureRequest) -> str:
+    kind: str = request.param
+    return kind
+
+
+class Database:
+    """SQL with ``?`` placeholders on the server's database (autocommit)."""
+
+    def __init__(self, data_dir: Path, url: str | None) -> None:
+        self.url = url
+        self._sqlite: apsw.Connection | None = None
+        self._pg: psycopg.Connection[Any] | None = None
+        if url is None:
+            self._sqlite = apsw.Connection(str(data_dir / "maxq.db"))
+            self._sqlite.setbusytimeout(5000)
+        else:
+            self._pg = psycopg.connect(url, autocommit=True)
+
+    def execute(self, sql: str, params: Any = ()) -> list[dict[str, Any]]:
+        """Run one statement; return its rows as dicts (none for a write)."""
+        if self._pg is not None:
+            # PostgreSQL text cannot hold NUL; the server stores U+FFFD instead (so do we).
+            values = tuple(v.replace("\0", "\ufffd") if isinstance(v, str) else v for v in params)
+            cursor = self._pg.execute(sql.replace("?", "%s"), values)  # type: ignore[arg-type]
+            if cursor.description is None:
+                return []
+            names = [d.name for d in cursor.description]
+            return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+        assert self._sqlite is not None
+        found = self._sqlite.execute(sql, tuple(params))
+        try:
+            names = [d[0] for d in found.getdescription()]
+        except apsw.ExecutionCompleteError:
+            return []
+        return [dict(zip(names, row, strict=True)) for row in found]
+
+    def close(self) -> None:
+        for connection in (self._sqlite, self._pg):
+            if connection is not None:
+                connection.close()
+
+
+def schema_url(pg_server: PgServer, schema: str) -> str:
+    """A URL (with the password role's password) whose search path is a fresh ``schema``."""
+    pg_server.sql(f"CREATE SCHEMA {schema} AUTHORIZATION maxtrio_pw")
+    return f"{pg_server.url()}?options=-csearch_path%3D{schema}"
+
+
 class FlowsServer:
     """A ``python -m maxtrio.flows`` subprocess and the means to talk to it."""
 
@@ -130,7 +202,7 @@ class FlowsServer:
         self.port = 0
         self.stdout_lines: list[str] = []
         self._client: httpx.Client | None = None
-        self._db: apsw.Connection | None = None
+        self._db: Database | None = None
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -238,19 +310,21 @@ class FlowsServer:
     # -- database ----------------------------------------------------------------------------
 
     @property
-    def db(self) -> apsw.Connection:
+    def database_url(self) -> str | None:
+        return self.env.get("MAXQ_DATABASE_URL") or None
+
+    def connect_db(self) -> Database:
+        """A connection of the caller's own (e.g. for another thread)."""
+        return Database(self.data_dir, self.database_url)
+
+    @property
+    def db(self) -> Database:
         if self._db is None:
-            self._db = apsw.Connection(str(self.data_dir / "maxq.db"))
-            self._db.setbusytimeout(5000)
+            self._db = self.connect_db()
         return self._db
 
     def rows(self, sql: str, *params: Any) -> list[dict[str, Any]]:
-        cursor = self.db.execute(sql, params)
-        try:
-            names = [d[0] for d in cursor.getdescription()]
-        except apsw.ExecutionCompleteError:
-            return []
-        return [dict(zip(names, row, strict=True)) for row in cursor]
+        return self.db.execute(sql, params)
 
     def steps(self, run_id: str) -> dict[str, dict[str, Any]]:
         return {
@@ -265,10 +339,21 @@ class FlowsServer:
         }
 
 
+def store_env(request: pytest.FixtureRequest, store_kind: str, schema: str) -> dict[str, str]:
+    """The environment that puts a server on ``store_kind`` (a fresh schema on PostgreSQL)."""
+    if store_kind == "sqlite":
+        return {}
+    pg_server: PgServer = request.getfixturevalue("pg_server")
+    return {"MAXQ_DATABASE_URL": schema_url(pg_server, pg_server.new_schema_name(schema))}
+
+
 @pytest.fixture(scope="session")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FlowsServer]:
+def server(
+    tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest, store_kind: str
+) -> Iterator[FlowsServer]:
     base = tmp_path_factory.mktemp("shared-server")
-    shared = FlowsServer(base / "data", base / "flows", {}).start()
+    shared = FlowsServer(base / "data", base / "flows", store_env(request, store_kind, "shared"))
+    shared.start()
     shared.flows_root.mkdir(exist_ok=True)
     yield shared
     shared.stop()
@@ -276,16 +361,25 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FlowsServer]:
 
 
 @pytest.fixture
-def start_server(tmp_path: Path) -> Iterator[Callable[..., FlowsServer]]:
-    """Start dedicated servers (``start_server(MAXQ_X="1")``); all are stopped afterwards."""
+def start_server(
+    tmp_path: Path, request: pytest.FixtureRequest, store_kind: str
+) -> Iterator[Callable[..., FlowsServer]]:
+    """Start dedicated servers (``start_server(MAXQ_X="1")``); all are stopped afterwards.
+
+    On PostgreSQL each data dir gets its own schema, kept across restarts on that data dir.
+    """
     started: list[FlowsServer] = []
+    databases: dict[Path, dict[str, str]] = {}
 
     def start(
         data_dir: Path | None = None, flows_root: Path | None = None, **env: str
     ) -> FlowsServer:
         root = flows_root or tmp_path / "flows"
         root.mkdir(parents=True, exist_ok=True)
-        instance = FlowsServer(data_dir or tmp_path / "data", root, env).start()
+        data = data_dir or tmp_path / "data"
+        if data not in databases:
+            databases[data] = store_env(request, store_kind, "dedicated")
+        instance = FlowsServer(data, root, {**databases[data], **env}).start()
         started.append(instance)
         return instance
 

@@ -9,7 +9,7 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import httpx
@@ -24,18 +24,21 @@ GATED_STEP = 'echo $$ > "$PIDS"\nwhile [ ! -e "$GO" ]; do sleep 0.05; done\n'
 
 
 class MaxFlowsServe:
-    """``max flows serve -p 0 -d DATA -f FLOWS`` in a subprocess (the launcher execs the CLI,
-    so ``process.pid`` is the server's pid)."""
+    """``max flows serve -p 0 -d DATA -f FLOWS [ARGS]`` in a subprocess (the launcher execs the
+    CLI, so ``process.pid`` is the server's pid); ``env`` is added to the environment."""
 
-    def __init__(self, data_dir: Path, flows_root: Path) -> None:
+    def __init__(
+        self, data_dir: Path, flows_root: Path, *args: str, env: Mapping[str, str] | None = None
+    ) -> None:
         env = {
             **os.environ,
             "MAXQ_API_KEY": API_KEY,
             "MAXQ_ABORT_GRACE_MS": "300",
             "MAXQ_SCHEDULER_INTERVAL_MS": "50",
+            **(env or {}),
         }
         self.process = subprocess.Popen(
-            [MAX, "flows", "serve", "-p", "0", "-d", str(data_dir), "-f", str(flows_root)],
+            [MAX, "flows", "serve", "-p", "0", "-d", str(data_dir), "-f", str(flows_root), *args],
             env=env,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,

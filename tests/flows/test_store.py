@@ -1,7 +1,10 @@
-"""The apsw store on a real ``maxq.db``: schema, knex bookkeeping, clock, D1."""
+"""The stores: the apsw store on a real ``maxq.db`` (schema, knex bookkeeping, D1), the clock,
+and what both stores must do alike (on SQLite and on the session's PostgreSQL) (spec §4, §12).
+"""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 import apsw
@@ -11,9 +14,16 @@ from maxtrio.core import MaxError
 from maxtrio.flows import (
     ErrStepIdTaken,
     MonotonicMsClock,
+    PgFlowStore,
+    SqlFlowStore,
     SqliteFlowStore,
     StepSpec,
 )
+from tests.pg.server import PgServer
+
+from .conftest import schema_url
+
+OpenStore = Callable[[], Awaitable[SqlFlowStore]]
 
 EXPECTED_COLUMNS = {
     "run": [
@@ -196,9 +206,28 @@ def test_clock_never_goes_backwards() -> None:
     assert [clock.now(), clock.now(), clock.now()] == [10_000, 10_001, 11_000]
 
 
-async def test_stage_transition_is_delivered_exactly_once(tmp_path: Path) -> None:
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def open_store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[OpenStore]:
+    """Opens a store of the parameter's kind; each call of one test opens the same database."""
+    if request.param == "sqlite":
+
+        async def open_sqlite() -> SqlFlowStore:
+            return await SqliteFlowStore.open(tmp_path / "maxq.db", MonotonicMsClock())
+
+        yield open_sqlite
+        return
+    pg_server: PgServer = request.getfixturevalue("pg_server")
+    url = schema_url(pg_server, pg_server.new_schema_name("store"))
+
+    async def open_pg() -> SqlFlowStore:
+        return await PgFlowStore.open(url, MonotonicMsClock())
+
+    yield open_pg
+
+
+async def test_stage_transition_is_delivered_exactly_once(open_store: OpenStore) -> None:
     """D3: two settlements of the same stage (two steps ending together) → one transition."""
-    store = await SqliteFlowStore.open(tmp_path / "maxq.db", MonotonicMsClock())
+    store = await open_store()
     run = await store.create_run(flow_name="f", input=None, metadata=None, flow_title=None)
     scheduled = await store.schedule_stage(run.id, "empty", True, [])
     first = await store.settle_stage(scheduled.stage_id)
@@ -208,12 +237,12 @@ async def test_stage_transition_is_delivered_exactly_once(tmp_path: Path) -> Non
     await store.close()
 
 
-async def test_health_reports_a_broken_database(tmp_path: Path) -> None:
+async def test_health_reports_a_broken_database(open_store: OpenStore, tmp_path: Path) -> None:
     import httpx
 
     from maxtrio.flows import FlowEngine, FlowsConfig, create_app
 
-    store = await SqliteFlowStore.open(tmp_path / "maxq.db", MonotonicMsClock())
+    store = await open_store()
     config = FlowsConfig(data_dir=tmp_path, flows_root=tmp_path)
     engine = FlowEngine(store, config, api_url="http://localhost/api/v1", base_environment={})
     app = create_app(engine, environment="test")

@@ -126,6 +126,12 @@ def flows() -> None:
     type=click.Choice(["trace", "debug", "info", "warn", "error", "fatal"]),
     help="Server log threshold [info].",
 )
+@click.option(
+    "--database-url",
+    metavar="URL",
+    help="Flows tables in this PostgreSQL database (postgresql://…) instead of maxq.db "
+    "[env MAXQ_DATABASE_URL, which keeps the password off the command line].",
+)
 async def serve(
     port: int | None,
     data_dir: str | None,
@@ -137,6 +143,7 @@ async def serve(
     scheduler_batch_size: int | None,
     abort_grace_ms: int | None,
     log_level: str | None,
+    database_url: str | None,
 ) -> None:
     """Serve the flows API (flags override the MAXQ_* environment; SIGTERM stops it)."""
     import os
@@ -155,6 +162,7 @@ async def serve(
         scheduler_batch_size=scheduler_batch_size,
         abort_grace_ms=abort_grace_ms,
         log_level=log_level,
+        database_url=database_url,
     )
     with _one_line_errors():
         options.export(os.environ)

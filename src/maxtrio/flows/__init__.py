@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from ._environment import flow_environment, step_environment
     from ._errors import (
         ErrCircularDependency,
+        ErrDatabaseUnavailable,
         ErrDataDirInUse,
         ErrDataDirUnusable,
         ErrDuplicateStepIds,
@@ -45,9 +46,12 @@ if TYPE_CHECKING:
     from ._logging import configure_logging
     from ._models import ClaimedStep, FieldsItem, Run, RunLog, StageTransition, Step, StepSpec
     from ._names import is_valid_name, name_problem
+    from ._peers import PeerWatch
+    from ._pg_store import PgFlowStore, Requeued, ServerIdentity
     from ._processes import OutputCapture, ProcessOutcome, ProcessTable, run_script
     from ._scheduler import SchedulerStatistics, StepScheduler
     from ._server import serve
+    from ._sql_store import SqlFlowStore
     from ._sqlite_store import SqliteFlowStore
     from ._store import FlowStore, LogQuery, NewLog, RunListQuery
 
@@ -59,6 +63,7 @@ _SOURCES = {
     "ErrCircularDependency": "._errors",
     "ErrDataDirInUse": "._errors",
     "ErrDataDirUnusable": "._errors",
+    "ErrDatabaseUnavailable": "._errors",
     "ErrDuplicateStepIds": "._errors",
     "ErrInvalidConfig": "._errors",
     "ErrLaunchCheck": "._errors",
@@ -79,6 +84,11 @@ _SOURCES = {
     "MonotonicMsClock": "._clock",
     "NewLog": "._store",
     "OutputCapture": "._processes",
+    "PeerWatch": "._peers",
+    "PgFlowStore": "._pg_store",
+    "Requeued": "._pg_store",
+    "ServerIdentity": "._pg_store",
+    "SqlFlowStore": "._sql_store",
     "ProcessOutcome": "._processes",
     "ProcessTable": "._processes",
     "RequireApiKey": "._auth",
@@ -122,6 +132,7 @@ __all__ = [
     "ErrCircularDependency",
     "ErrDataDirInUse",
     "ErrDataDirUnusable",
+    "ErrDatabaseUnavailable",
     "ErrDuplicateStepIds",
     "ErrInvalidConfig",
     "ErrLaunchCheck",
@@ -142,8 +153,11 @@ __all__ = [
     "MonotonicMsClock",
     "NewLog",
     "OutputCapture",
+    "PeerWatch",
+    "PgFlowStore",
     "ProcessOutcome",
     "ProcessTable",
+    "Requeued",
     "RequireApiKey",
     "Run",
     "RunListQuery",
@@ -151,6 +165,8 @@ __all__ = [
     "SchedulerStatistics",
     "Script",
     "ServeOptions",
+    "ServerIdentity",
+    "SqlFlowStore",
     "SqliteFlowStore",
     "StageTransition",
     "Step",

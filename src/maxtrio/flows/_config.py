@@ -18,6 +18,7 @@ import attrs
 from ._errors import ErrInvalidConfig
 
 LOG_LEVELS = ("trace", "debug", "info", "warn", "error", "fatal")
+DATABASE_URL_SCHEMES = ("postgresql://", "postgres://")
 
 
 @attrs.frozen
@@ -37,6 +38,9 @@ class FlowsConfig:
     log_level: str = "info"
     environment: str = "development"
     api_key: str | None = attrs.field(default=None, repr=False)  # never shown or logged
+    # MAXQ_DATABASE_URL: the flows tables on PostgreSQL instead of ``maxq.db`` (a credential:
+    # never shown or logged; messages use its label).
+    database_url: str | None = attrs.field(default=None, repr=False)
 
     @property
     def database_path(self) -> Path:
@@ -70,6 +74,7 @@ class FlowsConfig:
             log_level=log_level,
             environment=environ.get("NODE_ENV") or "development",
             api_key=environ.get("MAXQ_API_KEY") or None,
+            database_url=_database_url(environ),
         )
 
 
@@ -78,6 +83,19 @@ def _required_dir(environ: Mapping[str, str], name: str) -> Path:
     if not value.strip():
         raise ErrInvalidConfig(reason=f"{name} environment variable is required")
     return Path(os.path.abspath(value))
+
+
+def _database_url(environ: Mapping[str, str]) -> str | None:
+    url = environ.get("MAXQ_DATABASE_URL", "").strip()
+    if not url:
+        return None
+    if not url.startswith(DATABASE_URL_SCHEMES):
+        # The value is not quoted: whatever it is, it may hold a password.
+        raise ErrInvalidConfig(
+            reason="MAXQ_DATABASE_URL must be a PostgreSQL URL (postgresql://user:password@"
+            "host:port/database)"
+        )
+    return url
 
 
 def _int(
@@ -119,6 +137,7 @@ class ServeOptions:
     scheduler_batch_size: int | None = None
     abort_grace_ms: int | None = None
     log_level: str | None = None
+    database_url: str | None = attrs.field(default=None, repr=False)
 
     def export(self, environ: MutableMapping[str, str]) -> None:
         """Resolve and create both directories, then write the ``MAXQ_*`` variables."""
@@ -148,3 +167,5 @@ class ServeOptions:
             environ["MAXQ_SERVER_HOST"] = self.host
         if self.log_level is not None:
             environ["LOG_LEVEL"] = self.log_level
+        if self.database_url is not None:
+            environ["MAXQ_DATABASE_URL"] = self.database_url

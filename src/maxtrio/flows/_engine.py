@@ -52,6 +52,7 @@ class FlowEngine:
         self.config = config
         self.processes = ProcessTable()
         self.limiter = trio.CapacityLimiter(config.max_concurrent_steps)
+        worker_id = worker_id or socket.gethostname()
         self.runner = FlowRunner(
             store,
             flows_root=config.flows_root,
@@ -60,6 +61,7 @@ class FlowEngine:
             capture_limit=config.max_log_capture,
             processes=self.processes,
             api_key=api_key,
+            worker_id=worker_id,
         )
         self.scheduler = StepScheduler(
             store,
@@ -67,7 +69,7 @@ class FlowEngine:
             limiter=self.limiter,
             batch_size=config.scheduler_batch_size,
             interval_seconds=config.scheduler_interval_ms / 1000,
-            worker_id=worker_id or socket.gethostname(),
+            worker_id=worker_id,
         )
 
     @property

@@ -22,6 +22,11 @@ ErrDataDirUnusable = Flows.define(
     facets=[BadInput],
     message="cannot lock flows data dir {dir}: {reason}",
 )
+ErrDatabaseUnavailable = Flows.define(
+    "database_unavailable",
+    facets=[NotAvailable],
+    message="cannot use the flows database {database}: {reason}",
+)
 
 # Launch checks; ``message`` is the exact text stored in stderr / logged.
 ErrLaunchCheck = Flows.define("launch_check", facets=[BadInput], message="{text}")

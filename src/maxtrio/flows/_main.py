@@ -66,6 +66,12 @@ def build_parser() -> argparse.ArgumentParser:
         choices=("trace", "debug", "info", "warn", "error", "fatal"),
         help="server log threshold (default info)",
     )
+    add(
+        "--database-url",
+        metavar="URL",
+        help="keep the flows tables in this PostgreSQL database (postgresql://…) instead of "
+        "<data dir>/maxq.db; MAXQ_DATABASE_URL keeps the password off the command line",
+    )
     return parser
 
 
@@ -87,6 +93,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         scheduler_batch_size=args.scheduler_batch_size,
         abort_grace_ms=args.abort_grace_ms,
         log_level=args.log_level,
+        database_url=args.database_url,
     )
     try:
         options.export(os.environ)

@@ -112,6 +112,10 @@ class ProcessTable:
     def count(self, run_id: str) -> int:
         return len(self._by_run.get(run_id, ()))
 
+    def run_ids(self) -> list[str]:
+        """The runs that have live processes."""
+        return list(self._by_run)
+
     async def terminate_run(self, run_id: str, grace_seconds: float) -> int:
         """SIGTERM every process group of ``run_id``, wait up to the grace period for them to
         finish, SIGKILL the groups still alive. Return how many processes were signalled."""

@@ -49,8 +49,10 @@ class FlowRunner:
         capture_limit: int,
         processes: ProcessTable,
         api_key: ApiKey | None = None,
+        worker_id: str = "",
     ) -> None:
         self._store = store
+        self._worker_id = worker_id
         self._api_key = api_key
         self._flows_root = flows_root
         self._api_url = api_url
@@ -88,7 +90,9 @@ class FlowRunner:
         self._calls_in_flight[run_id] = self._calls_in_flight.get(run_id, 0) + 1
 
         async def tracked() -> None:
+            token: str | None = None
             try:
+                token = await self._store.flow_call_started(run_id, self._worker_id)
                 await call(*args)
             except Exception:
                 log.exception("flow call of run %s crashed", run_id)
@@ -100,6 +104,10 @@ class FlowRunner:
                     del self._calls_in_flight[run_id]
             if not left and run_id in self._unsettled_callback:
                 await self._settle(run_id, self._unsettled_callback.pop(run_id))
+            try:
+                await self._store.flow_call_ended(token)
+            except Exception:
+                log.exception("flow call of run %s: noting its end failed", run_id)
 
         self._nursery.start_soon(tracked, name=f"flow call of run {run_id}")
 

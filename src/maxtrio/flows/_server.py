@@ -5,6 +5,11 @@ schedule.
 processes, interrupted runs) before the socket exists, then hypercorn's trio worker and the
 engine in one nursery. The data dir's lock (``_lock.py``) is held for the whole lifetime, so a
 second server on the same data dir refuses to start instead of "cleaning up" this one's runs.
+
+With ``MAXQ_DATABASE_URL`` the tables are in PostgreSQL and several servers may share them: no
+data dir lock, no "fail every interrupted run" at startup — each server holds its own lock in
+the database and the sweeps of ``_peers.py`` recover what a gone server left, at startup and
+while serving.
 SIGTERM or SIGINT cancels that nursery: running scripts' process groups
 are killed, the database is closed, and the call returns — well within the 2 s harnesses allow.
 Run state is left to the next startup's cleanup.
@@ -16,12 +21,14 @@ import logging
 import signal
 import sys
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import trio
 from hypercorn.config import Config as HypercornConfig
 from hypercorn.trio.run import worker_serve
 from hypercorn.utils import wrap_app
+
+from maxtrio.core import MaxError
 
 from ._api import create_app
 from ._auth import ApiKey
@@ -31,6 +38,10 @@ from ._engine import FlowEngine
 from ._lock import DataDirLock
 from ._orphans import kill_orphans
 from ._sqlite_store import SqliteFlowStore
+from ._store import FlowStore
+
+if TYPE_CHECKING:
+    from ._peers import PeerWatch
 
 log = logging.getLogger("maxtrio.flows.server")
 
@@ -46,44 +57,82 @@ async def serve(
     """Serve until SIGTERM/SIGINT or cancellation; ``task_status`` receives the bound port.
 
     Raise ``flows.data_dir_in_use`` (before touching anything) when another server holds the
-    data dir.
+    data dir, ``flows.database_unavailable`` when the PostgreSQL database cannot be used.
     """
+    if config.database_url is not None:
+        await _serve_shared(config, config.database_url, base_environment, task_status)
+        return
     lock = DataDirLock.acquire(config.data_dir)
     try:
-        await _serve_locked(config, base_environment, task_status)
+        store = await SqliteFlowStore.open(config.database_path, MonotonicMsClock())
+        try:
+            orphans = await kill_orphans(store.known_run_ids, config.abort_grace_ms / 1000)
+            if orphans:
+                log.warning("killed %d processes left by a previous server", len(orphans))
+            interrupted = await store.fail_interrupted_runs()
+            if interrupted:
+                log.warning("marked %d interrupted runs as failed (server_restart)", interrupted)
+            await _serve_store(store, config, base_environment, task_status)
+        finally:
+            with trio.CancelScope(shield=True):
+                await store.close()
     finally:
         lock.release()
 
 
-async def _serve_locked(
+async def _serve_shared(
     config: FlowsConfig,
+    url: str,
     base_environment: Mapping[str, str],
     task_status: trio.TaskStatus[int],
 ) -> None:
-    store = await SqliteFlowStore.open(config.database_path, MonotonicMsClock())
-    try:
-        orphans = await kill_orphans(store.known_run_ids, config.abort_grace_ms / 1000)
-        if orphans:
-            log.warning("killed %d processes left by a previous server", len(orphans))
-        interrupted = await store.fail_interrupted_runs()
-        if interrupted:
-            log.warning("marked %d interrupted runs as failed (server_restart)", interrupted)
+    from ._peers import PeerWatch
+    from ._pg_store import PgFlowStore
 
-        http = _hypercorn_config(config)
-        sockets = http.create_sockets()
-        for sock in sockets.insecure_sockets:
-            sock.listen(http.backlog)
-        port = int(sockets.insecure_sockets[0].getsockname()[1])
-        api_key = ApiKey(config.api_key) if config.api_key else None
-        engine = FlowEngine(
+    store = await PgFlowStore.open(url, MonotonicMsClock())
+    log.info("flows tables in %s; this server is %s", store.label, store.identity.id)
+    try:
+        watch = PeerWatch(store, config.abort_grace_ms / 1000)
+        await watch.recover()
+        await _serve_store(
             store,
             config,
-            api_url=config.api_url_for(port),
-            base_environment=base_environment,
-            api_key=api_key,
+            base_environment,
+            task_status,
+            worker_id=store.identity.id,
+            watch=watch,
         )
-        asgi_app: Any = create_app(engine, environment=config.environment, api_key=api_key)
-        app = wrap_app(asgi_app, 0, "asgi")
+    finally:
+        with trio.CancelScope(shield=True):
+            await store.close()
+
+
+async def _serve_store(
+    store: FlowStore,
+    config: FlowsConfig,
+    base_environment: Mapping[str, str],
+    task_status: trio.TaskStatus[int],
+    *,
+    worker_id: str | None = None,
+    watch: PeerWatch | None = None,
+) -> None:
+    http = _hypercorn_config(config)
+    sockets = http.create_sockets()
+    for sock in sockets.insecure_sockets:
+        sock.listen(http.backlog)
+    port = int(sockets.insecure_sockets[0].getsockname()[1])
+    api_key = ApiKey(config.api_key) if config.api_key else None
+    engine = FlowEngine(
+        store,
+        config,
+        api_url=config.api_url_for(port),
+        base_environment=base_environment,
+        worker_id=worker_id,
+        api_key=api_key,
+    )
+    asgi_app: Any = create_app(engine, environment=config.environment, api_key=api_key)
+    app = wrap_app(asgi_app, 0, "asgi")
+    try:
         async with trio.open_nursery() as nursery:
             await nursery.start(_cancel_on_signal, nursery.cancel_scope)
             await nursery.start(
@@ -92,11 +141,21 @@ async def _serve_locked(
                 )
             )
             await nursery.start(engine.run)
+            if watch is not None:
+                await nursery.start(watch.run, engine)
             print(f"Server running on {config.host}:{port}", flush=True)
             task_status.started(port)
+    except BaseExceptionGroup as group:
+        # A task that ends the server with a reason (e.g. the peer watch's lost lock): that
+        # reason, not the nursery's group, is what the entry points print.
+        reasons = group.subgroup(MaxError)
+        if reasons is None:
+            raise
+        first: BaseException = reasons
+        while isinstance(first, BaseExceptionGroup):
+            first = first.exceptions[0]
+        raise first from None
     finally:
-        with trio.CancelScope(shield=True):
-            await store.close()
         sys.stdout.flush()
 
 

@@ -213,6 +213,13 @@ class FlowStore(Protocol):
 
     async def known_run_ids(self, run_ids: Iterable[str]) -> set[str]: ...
 
+    async def flow_call_started(self, run_id: str, worker_id: str) -> str | None:
+        """Note a flow call starting in server ``worker_id``; a token for ``flow_call_ended``
+        (None where nothing needs noting: on SQLite one server owns every run)."""
+        ...
+
+    async def flow_call_ended(self, token: str | None) -> None: ...
+
     async def fail_interrupted_runs(self) -> int:
         """Fail every ``pending``/``running`` run with ``server_restart``; return how many."""
         ...
