@@ -28,12 +28,41 @@ from ._sync_state import last_listed
 from ._table import SYNCED_AT, SYNCED_MASK, TableSpec
 
 
-def _locate(tables: Mapping[str, TableSpec], ref_key: str) -> tuple[TableSpec, str] | None:
+def locate_ref(tables: Mapping[str, TableSpec], ref_key: str) -> tuple[TableSpec, str] | None:
+    """The table and entity id of an installation-scoped RefKey (None for any other)."""
     parsed = try_parse_ref_key(ref_key)
     if parsed is None or parsed.scope != INSTALLATION:
         return None
     table = tables.get(parsed.entity_type)
     return (table, parsed.entity_id) if table is not None else None
+
+
+def sync_masks_by_ref(
+    tables: Mapping[str, TableSpec], rows: Iterable[FieldSyncRow]
+) -> dict[tuple[TableSpec, str], tuple[int, int]]:
+    """Per entity (table, id), the bits of the fields of ``rows`` and the oldest time given."""
+    per_ref: dict[tuple[TableSpec, str], tuple[int, int]] = {}
+    for ref_key, field, synced_at in rows:
+        located = locate_ref(tables, ref_key)
+        if located is None:
+            continue
+        bit = located[0].mask_of((field,))
+        mask, oldest = per_ref.get(located, (0, synced_at))
+        per_ref[located] = (mask | bit, min(oldest, synced_at))
+    return per_ref
+
+
+def fresh_mask(table: TableSpec | None, ids: Sequence[str], fields: Sequence[str]) -> int | None:
+    """The mask a row needs for every field of ``fields`` to be fresh; None when the question
+    has no fresh answer (no table, no ids, a field without freshness: a collection, beyond
+    the bits)."""
+    if table is None or not ids:
+        return None
+    wanted = tuple(f for f in fields if f in table.by_field)
+    mask = table.mask_of(wanted)
+    if len(wanted) != len(fields) or mask.bit_count() != len(wanted):
+        return None
+    return mask
 
 
 def apply_field_sync_rows(
@@ -42,18 +71,7 @@ def apply_field_sync_rows(
     """Record ``(ref_key, field, synced_at)`` rows on the entities' own rows (the caller's
     transaction): per entity, the fields' bits are set and the time follows the rule above
     (the oldest time given for it in this call)."""
-    per_ref: dict[str, tuple[int, int]] = {}  # ref_key → (mask, oldest time)
-    for ref_key, field, synced_at in rows:
-        located = _locate(tables, ref_key)
-        if located is None:
-            continue
-        bit = located[0].mask_of((field,))
-        mask, oldest = per_ref.get(ref_key, (0, synced_at))
-        per_ref[ref_key] = (mask | bit, min(oldest, synced_at))
-    for ref_key, (mask, at) in per_ref.items():
-        located = _locate(tables, ref_key)
-        assert located is not None
-        table, entity_id = located
+    for (table, entity_id), (mask, at) in sync_masks_by_ref(tables, rows).items():
         conn.execute(
             f"UPDATE {table.quoted} SET {SYNCED_AT} = CASE WHEN "
             f"coalesce({SYNCED_MASK}, 0) & ~?1 = 0 OR {SYNCED_AT} IS NULL THEN ?2 "
@@ -72,7 +90,7 @@ class SqliteSyncMeta:
 
     async def _state(self, ref_key: str) -> tuple[TableSpec, int | None, int] | None:
         """The row's table, ``_synced_at`` and mask; None when it has no row."""
-        located = _locate(self.engine.tables_by_type, ref_key)
+        located = locate_ref(self.engine.tables_by_type, ref_key)
         if located is None:
             return None
         table, entity_id = located
@@ -112,7 +130,7 @@ class SqliteSyncMeta:
         return [f for f in fields if not (mask & table.mask_of((f,)))]
 
     async def invalidate_fields(self, ref_key: str, fields: Sequence[str] | None = None) -> None:
-        located = _locate(self.engine.tables_by_type, ref_key)
+        located = locate_ref(self.engine.tables_by_type, ref_key)
         if located is None or (fields is not None and not fields):
             return
         table, entity_id = located
@@ -129,12 +147,9 @@ class SqliteSyncMeta:
         self, entity_type: str, ids: Sequence[str], fields: Sequence[str], since_ms: int
     ) -> set[str]:
         table = self.engine.tables_by_type.get(entity_type)
-        if table is None or not ids:
+        mask = fresh_mask(table, ids, fields)
+        if table is None or mask is None:
             return set()
-        wanted = tuple(f for f in fields if f in table.by_field)
-        mask = table.mask_of(wanted)
-        if len(wanted) != len(fields) or mask.bit_count() != len(wanted):
-            return set()  # a field without freshness (a collection, beyond the bits) is stale
         sql = (
             f"SELECT _id FROM {table.quoted} WHERE _id IN (SELECT value FROM json_each(?)) "
             f"AND {SYNCED_AT} >= ? AND coalesce({SYNCED_MASK}, 0) & ? = ?"

@@ -85,17 +85,18 @@ class SqliteSyncStore:
     async def get(self, sync_id: str) -> SyncRecord | None:
         sql = f"SELECT {_RECORD_COLUMNS} FROM _max_sync WHERE id = ?"
         rows = await self.database.read(lambda conn: fetch_all(conn, sql, (sync_id,)))
-        return _record(rows[0]) if rows else None
+        return record_from_row(rows[0]) if rows else None
 
     async def list(self, limit: int = 10) -> Sequence[SyncRecord]:
         sql = (
             f"SELECT {_RECORD_COLUMNS} FROM _max_sync ORDER BY started_at DESC, rowid DESC LIMIT ?"
         )
         rows = await self.database.read(lambda conn: fetch_all(conn, sql, (max(limit, 0),)))
-        return [_record(row) for row in rows]
+        return [record_from_row(row) for row in rows]
 
 
-def _record(row: Row) -> SyncRecord:
+def record_from_row(row: Row) -> SyncRecord:
+    """A ``SyncRecord`` from the columns ``_RECORD_COLUMNS`` (shared with PostgreSQL)."""
     sync_id, status, started_at, completed_at, mode, cursor, removed, requests = row
     return SyncRecord(
         sync_id,

@@ -38,16 +38,16 @@ from maxtrio.execution import (
     TaskOutcome,
     TaskState,
     TaskTemplate,
-    field_sync_rows,
     payload_from_json,
     payload_to_json,
     wall_clock_ms,
 )
 
 from ._execution_tables import Row, ensure_execution_tables, fetch_all
+from ._finish_plan import plan_finish
 from ._sqlite_engine import SqliteEngine
 from ._sync_meta import apply_field_sync_rows
-from ._sync_state import ListingRow, record_listings, remove_unseen, sync_number
+from ._sync_state import record_listings, remove_unseen, sync_number
 from ._sync_store import (
     insert_sync_record,
     mark_sync_cancelled,
@@ -120,7 +120,8 @@ WHERE sync_id = ? AND state = 'cancelled'
 """
 
 
-def _task(row: Row) -> Task:
+def task_from_row(row: Row) -> Task:
+    """A ``Task`` from the columns ``_COLUMNS`` (shared with PostgreSQL)."""
     (id_, sync_id, state, payload, parent, blocked, not_before, created, completed, error, n) = row
     return Task(
         id_,
@@ -223,14 +224,14 @@ class SqliteTaskStore:
     async def claim(self, sync_id: str, now_ms: int) -> Task | None:
         params = (sync_id, now_ms, 1)
         rows = await self.database.write(lambda conn: fetch_all(conn, _CLAIM, params))
-        return _task(rows[0]) if rows else None
+        return task_from_row(rows[0]) if rows else None
 
     async def claim_many(self, sync_id: str, now_ms: int, limit: int) -> Sequence[Task]:
         if limit < 1:
             return []
         params = (sync_id, now_ms, limit)
         rows = await self.database.write(lambda conn: fetch_all(conn, _CLAIM_MANY, params))
-        return sorted(map(_task, rows), key=lambda t: int(t.id))
+        return sorted(map(task_from_row, rows), key=lambda t: int(t.id))
 
     async def _sync_number(self, sync_id: str) -> int:
         """The number a sync writes into ``_seen`` (cached; 0 for a sync without a record)."""
@@ -243,20 +244,10 @@ class SqliteTaskStore:
 
     async def finish(self, task: Task, outcome: TaskOutcome) -> FinishReport:
         task_id = task.id
-        stamp: SyncStamp | None = None
-        if outcome.synced_at is not None:
-            stamp = SyncStamp(outcome.synced_at, await self._sync_number(task.sync_id))
-        runs = self.engine.prepare_writes(outcome.entities, stamp) if outcome.entities else []
-        meta_rows = list(field_sync_rows(outcome.sync_entries))
-        if stamp is None:  # freshness given explicitly rather than by a sync's write
-            meta_rows.extend(field_sync_rows((), outcome.sync_batches))
-        listings = [
-            ListingRow(x.parent_type, x.field, x.parent_id, x.entity_type, x.via)
-            for x in outcome.listings
-        ]
+        number = await self._sync_number(task.sync_id) if outcome.synced_at is not None else 0
+        plan = plan_finish(self.engine, outcome, number)
         tables = self.engine.tables_by_type
-        children = [payload_to_json(p) for p in outcome.children]
-        to = TaskState.AWAITING_CHILDREN if children else TaskState.COMPLETED
+        children, to = plan.children, plan.to
         now = self._clock()
 
         def commit(conn: apsw.Connection) -> FinishReport:
@@ -265,11 +256,11 @@ class SqliteTaskStore:
             if not rows:
                 raise self._transition_error(conn, task_id, to)
             sync_id, parent_id = rows[0]
-            SqliteEngine.apply_writes(conn, runs)
-            if meta_rows:
-                apply_field_sync_rows(conn, tables, meta_rows)
-            if listings:
-                record_listings(conn, sync_id, now, listings)
+            SqliteEngine.apply_writes(conn, plan.runs)
+            if plan.meta_rows:
+                apply_field_sync_rows(conn, tables, plan.meta_rows)
+            if plan.listings:
+                record_listings(conn, sync_id, now, plan.listings)
             if not children:
                 return self._propagate(conn, task_id, parent_id, now)
             first = self._reserve_ids(conn, len(children))
@@ -297,12 +288,12 @@ class SqliteTaskStore:
     async def get(self, task_id: str) -> Task | None:
         sql = f"{_SELECT} WHERE id = ?"
         rows = await self.database.read(lambda conn: fetch_all(conn, sql, (task_id,)))
-        return _task(rows[0]) if rows else None
+        return task_from_row(rows[0]) if rows else None
 
     async def tasks(self, sync_id: str) -> Sequence[Task]:
         sql = f"{_SELECT} WHERE sync_id = ? ORDER BY rowid"
         rows = await self.database.read(lambda conn: fetch_all(conn, sql, (sync_id,)))
-        return [_task(row) for row in rows]
+        return [task_from_row(row) for row in rows]
 
     async def has_active_tasks(self, sync_id: str) -> bool:
         sql = (
