@@ -58,11 +58,18 @@ async def sql_sources(resolved: Any) -> tuple[list[Any], bool]:
     """The :class:`~maxtrio.sql.SqlSource` list of a resolved target and whether it is
     qualified (workspace level). Installations are not opened: only their files are read; at
     the workspace level one without a ``data.db`` yet is left out (its names are unknown)."""
-    from maxtrio.federation import DATA_FILE_NAME
+    from maxtrio.federation import DATA_FILE_NAME, ErrSqlOnPostgresql
     from maxtrio.sql import SqlSource
 
     if resolved.installation is not None:
         node = resolved.installation
+        if node.info.deployment.store is not None:
+            raise ErrSqlOnPostgresql(
+                store=node.info.deployment.store,
+                installation=node.name,
+                hint="use max search with --filter, or query the installation's schema "
+                "on the server directly",
+            )
         return [SqlSource(node.name, node.info.data_dir / DATA_FILE_NAME, node.schema)], False
     workspace = resolved.require_workspace()
     sources = []
