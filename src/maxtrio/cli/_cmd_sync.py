@@ -173,8 +173,6 @@ async def _sync_one(
 async def sync_report(installation: Any, sync_id: str | None) -> Any:
     """``installation``'s sync ``sync_id`` (None: the latest) as its ``data.db`` (or
     PostgreSQL store) records it (a ``maxtrio.sql.SyncReport``), or None."""
-    # A sync left ``running`` by a process that died (kill -9) is recorded interrupted first.
-    await installation.settle_orphans()
     return await installation.sync_report(sync_id)
 
 

@@ -58,7 +58,7 @@ from maxtrio.execution import (
     wall_clock_ms,
 )
 from maxtrio.sql import SyncReport, read_sync_report
-from maxtrio.storage import InstallationStore
+from maxtrio.storage import ErrStoreUnreachable, InstallationStore
 
 from ._errors import ErrInstallationUnavailable
 from ._provision import provision_installation
@@ -198,11 +198,31 @@ class InstallationMax:
 
     async def sync_report(self, sync_id: str | None) -> SyncReport | None:
         """Sync ``sync_id`` (None: the latest) as the store records it: entities synced, work
-        units (``maxtrio.sql.read_sync_report`` for a ``data.db``)."""
-        if self.store_label is None:
-            path = self.info.data_dir / DATA_FILE_NAME
-            return await trio.to_thread.run_sync(read_sync_report, path, self.schema, sync_id)
-        return await trio.to_thread.run_sync(pg_sync_report, self._store, self.schema, sync_id)
+        units (``maxtrio.sql.read_sync_report`` for a ``data.db``). A sync left ``running`` by
+        a process that died is recorded ``interrupted`` first."""
+        with self._resumable(sync_id):
+            await self.settle_orphans()
+            if self.store_label is None:
+                path = self.info.data_dir / DATA_FILE_NAME
+                return await trio.to_thread.run_sync(read_sync_report, path, self.schema, sync_id)
+            return await trio.to_thread.run_sync(pg_sync_report, self._store, self.schema, sync_id)
+
+    @contextmanager
+    def _resumable(self, sync_id: str | None) -> Iterator[None]:
+        """A store that went away while sync ``sync_id`` ran or was read back (a restart, a
+        dropped connection): its committed tasks stay, the rest was rolled back — the error
+        says how to resume it."""
+        try:
+            yield
+        except (MaxError, BaseExceptionGroup) as exc:
+            lost = _store_unreachable_in(exc)
+            if lost is not None and sync_id is not None:
+                target = f"max -t {self.workspace_name}/{self.name}"
+                lost.data["hint"] = (
+                    f"the sync stopped; once the store is reachable again, "
+                    f"{target} sync --resume {sync_id} continues it"
+                )
+            raise
 
     @property
     def limits(self) -> FlowControllerProvider:
@@ -245,7 +265,8 @@ class InstallationMax:
             sync_id = resume if resume is not None else await self.sync_store.next_id()
             lock.record(sync_id)
             on_event = self._observed(on_event)
-            return await self._sync_locked(sync_id, resume, on_event, full, max_age, plan)
+            with self._resumable(sync_id):
+                return await self._sync_locked(sync_id, resume, on_event, full, max_age, plan)
 
     def _running_hint(self, sync_id: str) -> str:
         """What to do about a sync of this installation that is already running."""
@@ -386,6 +407,18 @@ class InstallationMax:
         """Stop this node (its workspace opens a fresh one on next use)."""
         if self._closer is not None:
             await self._closer()
+
+
+def _store_unreachable_in(exc: BaseException) -> MaxError | None:
+    """The ``storage.store_unreachable`` error in ``exc`` (trio nurseries wrap what their
+    tasks raise in exception groups), if there is one."""
+    if isinstance(exc, BaseExceptionGroup):
+        for inner in exc.exceptions:
+            found = _store_unreachable_in(inner)
+            if found is not None:
+                return found
+        return None
+    return exc if isinstance(exc, MaxError) and ErrStoreUnreachable.matches(exc) else None
 
 
 async def _hold_until_done(handle: SyncHandle, lock: contextlib.AsyncExitStack) -> None:

@@ -144,13 +144,19 @@ class PgDatabase:
             raise ErrWriteFailed(path=self.label, reason=self.reason(exc)) from None
 
     def read_sync(self, fn: Callable[[PgConnection], T]) -> T:
-        self.reader = self._usable(self.reader)
-        try:
-            return fn(self.reader)
-        except psycopg.OperationalError as exc:
-            raise ErrStoreUnreachable(
-                store=dsn_label(self._dsn), reason=self.reason(exc), hint=UNREACHABLE_HINT
-            ) from None
+        """Run ``fn(reader)``. Reads change nothing, so a read that meets a connection the
+        server closed since the last call (a restart) runs once more on a new one."""
+        for attempt in (1, 2):
+            self.reader = self._usable(self.reader)
+            try:
+                return fn(self.reader)
+            except psycopg.OperationalError as exc:
+                if attempt == 1 and self.reader.broken:
+                    continue
+                raise ErrStoreUnreachable(
+                    store=dsn_label(self._dsn), reason=self.reason(exc), hint=UNREACHABLE_HINT
+                ) from None
+        raise AssertionError("unreachable")
 
     # -- async API ---------------------------------------------------------------------------
 
