@@ -34,7 +34,14 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
 
-from sync_throughput import BIN, connected_workspace, emit, seeded_server, user_env  # noqa: E402
+from sync_throughput import (  # noqa: E402
+    BIN,
+    connected_workspace,
+    emit,
+    seeded_server,
+    user_env,
+    workload_parser,
+)
 
 
 @contextlib.contextmanager
@@ -99,13 +106,7 @@ def main() -> None:
 
 
 def parse() -> argparse.Namespace:
-    p = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    p.add_argument("--projects", type=int, default=50)
-    p.add_argument("--tasks-per-project", type=int, default=1000)
-    p.add_argument("--users", type=int, default=10)
-    p.add_argument("--latency-ms", type=float, default=0.0)
+    p = workload_parser(__doc__)
     p.add_argument("--repeat", type=int, default=3)
     p.add_argument("--pg-url", help="a PostgreSQL server to use (default: a throwaway one)")
     return p.parse_args()

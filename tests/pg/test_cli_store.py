@@ -14,13 +14,14 @@ from pathlib import Path
 import attrs
 import pytest
 
-from maxtrio.acme import AcmeHttpClient, SeedOptions, TaskPatch
+from maxtrio.acme import SeedOptions
 
 from ..cli.conftest import (
     AcmeService,
     Result,
     assert_one_line_error,
     connect_args,
+    delete_one_clear_one,
     max_env,
     max_proc,
     seeded_tenant,
@@ -118,17 +119,7 @@ async def test_sync_search_status_and_incremental_on_postgresql(
         schema = await project.ok("schema", "on-pg")
         assert "AcmeTask" in schema.out
 
-        client = AcmeHttpClient(project.acme.url, project.acme.api_key)
-        try:
-            tasks = await client.list_tasks()
-            gone, cleared = tasks[0], next(t for t in tasks if t["description"])
-            await client.delete_task(gone["id"])
-            await client.update_task(
-                cleared["id"],
-                TaskPatch(last_modified_by_id=cleared["createdById"], description=None),
-            )
-        finally:
-            await client.aclose()
+        _, _, cleared = await delete_one_clear_one(project.acme)
         second = json.loads((await project.ok("sync", "on-pg", "-o", "json")).out)
         third = json.loads((await project.ok("sync", "on-file", "-o", "json")).out)
         assert (second["mode"], second["removed"]) == ("incremental", 1)

@@ -80,32 +80,21 @@ class Stores:
     installation: InstallationStore | None = None
 
 
+def _stores(kind: str, opened: InstallationStore, clock: ManualClock) -> Stores:
+    return Stores(
+        kind, opened.engine, opened.task_store, opened.sync_store, opened.sync_meta, clock, opened
+    )
+
+
 def open_sqlite_stores(path: Path, clock: ManualClock | None = None) -> Stores:
     clock = clock or ManualClock()
-    opened = open_installation_store(path, SCHEMA, clock=clock)
-    return Stores(
-        "sqlite",
-        opened.engine,
-        opened.task_store,
-        opened.sync_store,
-        opened.sync_meta,
-        clock,
-        opened,
-    )
+    return _stores("sqlite", open_installation_store(path, SCHEMA, clock=clock), clock)
 
 
 def open_pg_stores(server: PgServer, schema_name: str, clock: ManualClock | None = None) -> Stores:
     clock = clock or ManualClock()
     opened = open_pg_installation_store(server.dsn(), schema_name, SCHEMA, clock=clock)
-    return Stores(
-        "postgresql",
-        opened.engine,
-        opened.task_store,
-        opened.sync_store,
-        opened.sync_meta,
-        clock,
-        opened,
-    )
+    return _stores("postgresql", opened, clock)
 
 
 def open_memory_stores() -> Stores:

@@ -34,7 +34,6 @@ STORE_URL_FILE_NAME = "store-url"
 STORE_URL_ENV = "MAX_STORE_URL"
 DATA_FILE_NAME = "data.db"
 _SCHEMES = ("postgresql://", "postgres://")
-_UNFINISHED = ("new", "pending", "running", "paused", "awaiting_children")
 
 ErrInvalidStoreUrl = App.define(
     "invalid_store_url",
@@ -127,35 +126,18 @@ def pg_sync_report(store: InstallationStore, schema: Schema, sync_id: str | None
             row = row.fetchone()
         if row is None:
             return None
-        number, found, status, started_at, completed_at, mode, requests, removed = row
+        number, *record = row
         entities: dict[str, int] = {}
         for entity in schema.entity_types:
             sql = f"SELECT count(*) FROM {quote(table_name(entity))} WHERE _seen = %s"
             count = int(conn.execute(sql, (number,)).fetchone()[0])
             if count:
                 entities[entity] = count
-        states = dict(
-            conn.execute(
-                "SELECT state, count(*) FROM _max_tasks WHERE sync_id = %s GROUP BY state",
-                (found,),
-            ).fetchall()
-        )
-        return SyncReport(
-            sync_id=found,
-            status=status,
-            mode=mode or "full",
-            started_at=started_at,
-            completed_at=completed_at,
-            requests=requests or 0,
-            removed=removed or 0,
-            entities=entities,
-            work_units=WorkUnits(
-                completed=int(states.get("completed", 0)),
-                failed=int(states.get("failed", 0)),
-                unfinished=sum(int(states.get(s, 0)) for s in _UNFINISHED),
-                total=sum(int(n) for n in states.values()),
-            ),
-        )
+        states = conn.execute(
+            "SELECT state, count(*) FROM _max_tasks WHERE sync_id = %s GROUP BY state",
+            (record[0],),
+        ).fetchall()
+        return SyncReport.of(record, entities, WorkUnits.of(dict(states)))
 
     result: SyncReport | None = database.read_sync(read)
     return result

@@ -10,7 +10,7 @@ over one ``PgDatabase`` (an installation's schema on a PostgreSQL server) come f
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
@@ -60,15 +60,28 @@ def open_installation_store(
 ) -> InstallationStore:
     """Open (creating if needed) ``path`` with the entity tables of ``schema`` and the
     execution tables; ``":memory:"`` gives a private in-memory database."""
-    database = SqliteDatabase(path)
+    return assemble_stores(
+        SqliteDatabase(path),
+        schema,
+        clock,
+        (SqliteEngine, SqliteTaskStore, SqliteSyncStore, SqliteSyncMeta),
+    )
+
+
+def assemble_stores(
+    database: Any, schema: Schema, clock: Clock, kinds: tuple[Any, Any, Any, Any]
+) -> InstallationStore:
+    """The engine, task store, sync store and sync meta of ``kinds`` on ``database`` (which
+    is closed again if any of them fails to open)."""
+    engine_type, task_store_type, sync_store_type, sync_meta_type = kinds
     try:
-        engine = SqliteEngine(database, schema)
+        engine = engine_type(database, schema)
         return InstallationStore(
             database,
             engine,
-            SqliteTaskStore(engine, clock=clock),
-            SqliteSyncStore(database),
-            SqliteSyncMeta(engine),
+            task_store_type(engine, clock=clock),
+            sync_store_type(database),
+            sync_meta_type(engine),
         )
     except BaseException:
         database.close()

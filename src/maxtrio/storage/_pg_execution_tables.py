@@ -4,9 +4,10 @@
 The columns are those of the SQLite tables (``_execution_tables``, ``_sync_state``) with
 PostgreSQL types, plus what a shared server needs:
 
-* ``_max_tasks.seq`` — the task's id as a number (ids are decimal strings handed out by the
-  sequence ``_max_task_ids``, so two processes never hand out the same one); claims take the
-  oldest claimable tasks in ``seq`` order, as SQLite takes them in ``rowid`` order;
+* ``_max_tasks.seq`` — the task's id as a number, computed by the server (ids are decimal
+  strings handed out by the sequence ``_max_task_ids``, so two processes never hand out the
+  same one); claims take the oldest claimable tasks in ``seq`` order, as SQLite takes them in
+  ``rowid`` order;
 * ``_max_tasks.worker`` and ``lease_until`` (ms) — who claimed a running task and until when
   its lease holds; a running task whose lease ran out is claimable again;
 * ``_max_sync.number`` — the sync's integer identity in the rows' ``_seen`` column (SQLite uses
@@ -25,7 +26,7 @@ PG_EXECUTION_DDL = (
     "CREATE SEQUENCE IF NOT EXISTS _max_task_ids",
     """CREATE TABLE IF NOT EXISTS _max_tasks (
   id            text COLLATE "C" PRIMARY KEY,
-  seq           bigint NOT NULL,
+  seq           bigint GENERATED ALWAYS AS (CAST(id AS bigint)) STORED,
   sync_id       text NOT NULL,
   state         text NOT NULL,
   payload       text NOT NULL,

@@ -10,7 +10,7 @@ from __future__ import annotations
 from maxtrio.core import Schema
 from maxtrio.execution import Clock, wall_clock_ms
 
-from ._installation_store import InstallationStore
+from ._installation_store import InstallationStore, assemble_stores
 from ._pg_database import PgDatabase
 from ._pg_engine import PgEngine
 from ._pg_sync_meta import PgSyncMeta
@@ -23,16 +23,9 @@ def open_pg_installation_store(
 ) -> InstallationStore:
     """Connect to ``dsn`` and open (creating if needed) the schema ``schema_name`` with the
     entity tables of ``schema`` and the execution tables."""
-    database = PgDatabase(dsn, schema_name)
-    try:
-        engine = PgEngine(database, schema)
-        return InstallationStore(
-            database,
-            engine,
-            PgTaskStore(engine, clock=clock),
-            PgSyncStore(database),
-            PgSyncMeta(engine),
-        )
-    except BaseException:
-        database.close()
-        raise
+    return assemble_stores(
+        PgDatabase(dsn, schema_name),
+        schema,
+        clock,
+        (PgEngine, PgTaskStore, PgSyncStore, PgSyncMeta),
+    )
