@@ -134,9 +134,34 @@ async def test_sync_search_status_and_incremental_on_postgresql(
 
         text = await project.max("search", "on-pg", "AcmeTask", "--text", "alpha")
         assert_one_line_error(text, contains="not supported on the PostgreSQL store")
-        sql = await project.max("-t", "on-pg", "sql", "SELECT count(*) FROM AcmeTask")
-        assert_one_line_error(sql, contains="max sql is not supported on the PostgreSQL store")
-        assert label in sql.err and "Hint: " in sql.err
+        query = "SELECT status, count(*) AS n FROM AcmeTask GROUP BY status ORDER BY status"
+        on_pg_sql = await project.ok("-t", "on-pg", "sql", query, "-o", "json")
+        on_file_sql = await project.ok("-t", "on-file", "sql", query, "-o", "json")
+        assert json.loads(on_pg_sql.out) == json.loads(on_file_sql.out)
+        assert json.loads(on_pg_sql.out)["rows"]
+        names = await project.ok(
+            "-t",
+            "on-pg",
+            "sql",
+            'SELECT "displayName" FROM AcmeUser ORDER BY 1 LIMIT 2',
+            "-o",
+            "json",
+        )
+        assert json.loads(names.out)["columns"] == ["displayName"]
+        for statement in ("DELETE FROM AcmeTask", "DROP TABLE _acme_task"):
+            refused = await project.max("-t", "on-pg", "sql", statement)
+            assert_one_line_error(refused, contains="SQL is read-only here")
+        broken = await project.max("-t", "on-pg", "sql", "SELECT nope FROM AcmeTask")
+        assert_one_line_error(broken, contains="SQL error:")
+        slow = await project.max("-t", "on-pg", "sql", "SELECT pg_sleep(5)", "--timeout", "0.2")
+        assert_one_line_error(slow, contains="interrupted after 0.2 s")
+        truncated = await project.ok(
+            "-t", "on-pg", "sql", "SELECT * FROM AcmeTask", "--limit", "3", "-o", "json"
+        )
+        assert (
+            len(json.loads(truncated.out)["rows"]) == 3 and json.loads(truncated.out)["truncated"]
+        )
+        assert len(await project.rows("on-pg", "AcmeTask")) == first["entities"]["AcmeTask"] - 1
     finally:
         _drop_schemas(pg_server, "on-pg_")
 

@@ -1,7 +1,8 @@
 """``max sql`` — read-only SQL over the local data (one installation, or a whole workspace).
 
-Installation level: the installation's ``data.db``, entity views named ``AcmeTask``. Workspace
-level: every installation attached read-only under its name; the views are written
+Installation level: the installation's ``data.db``, entity views named ``AcmeTask`` (on a
+PostgreSQL store, the server runs the statement in a READ ONLY transaction with the same
+views). Workspace level: every installation attached read-only under its name; the views are written
 ``"acme-1".AcmeTask`` and the raw tables ``"acme-1"._acme_task``. SQLite refuses every write
 (``maxtrio.sql``); a statement running past ``--timeout`` is interrupted.
 
@@ -58,18 +59,11 @@ async def sql_sources(resolved: Any) -> tuple[list[Any], bool]:
     """The :class:`~maxtrio.sql.SqlSource` list of a resolved target and whether it is
     qualified (workspace level). Installations are not opened: only their files are read; at
     the workspace level one without a ``data.db`` yet is left out (its names are unknown)."""
-    from maxtrio.federation import DATA_FILE_NAME, ErrSqlOnPostgresql
+    from maxtrio.federation import DATA_FILE_NAME
     from maxtrio.sql import SqlSource
 
     if resolved.installation is not None:
         node = resolved.installation
-        if node.info.deployment.store is not None:
-            raise ErrSqlOnPostgresql(
-                store=node.info.deployment.store,
-                installation=node.name,
-                hint="use max search with --filter, or query the installation's schema "
-                "on the server directly",
-            )
         return [SqlSource(node.name, node.info.data_dir / DATA_FILE_NAME, node.schema)], False
     workspace = resolved.require_workspace()
     sources = []
@@ -87,6 +81,11 @@ async def query_sql(resolved: Any, query: str, *, time_limit: float, limit: int)
 
     from maxtrio.sql import ReadOnlySql
 
+    node = resolved.installation
+    if (
+        node is not None and getattr(node, "store_label", None) is not None
+    ):  # PostgreSQL: the server runs it
+        return await node.sql_query(query, time_limit=time_limit, limit=limit or None)
     sources, qualified = await sql_sources(resolved)
     database = await trio.to_thread.run_sync(lambda: ReadOnlySql(sources, qualified=qualified))
     try:

@@ -151,7 +151,6 @@ if TYPE_CHECKING:
     from ._store_choice import (
         STORE_URL_ENV,
         STORE_URL_FILE_NAME,
-        ErrSqlOnPostgresql,
         default_store_url,
         store_url_label,
     )
@@ -171,7 +170,6 @@ _SOURCES = {
     "App": "._errors",
     "STORE_URL_ENV": "._store_choice",
     "STORE_URL_FILE_NAME": "._store_choice",
-    "ErrSqlOnPostgresql": "._store_choice",
     "default_store_url": "._store_choice",
     "store_url_label": "._store_choice",
     "DATA_FILE_NAME": "._installation",
@@ -322,7 +320,6 @@ __all__ = [
     "ErrRegistryEntryAlreadyExists",
     "ErrRegistryEntryNotFound",
     "ErrRemoteUrlNotSupported",
-    "ErrSqlOnPostgresql",
     "ErrSyncAlreadyRunning",
     "ErrSyncHandleNotFound",
     "ErrTransportClosed",

@@ -65,7 +65,7 @@ from ._provision import provision_installation
 from ._records import InstallationInfo
 from ._status import SyncSummary
 from ._store_choice import DATA_FILE_NAME as DATA_FILE_NAME
-from ._store_choice import open_store, pg_sync_report
+from ._store_choice import open_store, pg_sql_query, pg_sync_report
 from ._sync_lock import installation_lock
 from ._sync_owner import settle_orphaned_syncs, sync_observer
 
@@ -206,6 +206,13 @@ class InstallationMax:
                 path = self.info.data_dir / DATA_FILE_NAME
                 return await trio.to_thread.run_sync(read_sync_report, path, self.schema, sync_id)
             return await trio.to_thread.run_sync(pg_sync_report, self._store, self.schema, sync_id)
+
+    async def sql_query(self, query: str, *, time_limit: float, limit: int | None) -> Any:
+        """``max sql`` on a PostgreSQL store (a ``maxtrio.sql.SqlResult``; see
+        ``_store_choice.pg_sql_query``). A ``data.db`` is read by ``maxtrio.sql`` itself."""
+        return await pg_sql_query(
+            self._store, self.schema, query, time_limit=time_limit, limit=limit
+        )
 
     @contextmanager
     def _resumable(self, sync_id: str | None) -> Iterator[None]:

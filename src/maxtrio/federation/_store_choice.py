@@ -19,7 +19,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from maxtrio.core import BadInput, NotImplementedFacet, Schema, quote_input
+from maxtrio.core import BadInput, Schema, quote_input
 from maxtrio.sql import SyncReport, WorkUnits
 
 from ._errors import App
@@ -44,12 +44,6 @@ ErrStoreUrlMissing = App.define(
     "store_url_missing",
     facets=[BadInput],
     message="The store URL of installation {installation} is missing ({path})",
-)
-
-ErrSqlOnPostgresql = App.define(
-    "sql_not_supported_on_postgresql",
-    facets=[NotImplementedFacet],
-    message="max sql is not supported on the PostgreSQL store yet ({store})",
 )
 
 
@@ -141,3 +135,77 @@ def pg_sync_report(store: InstallationStore, schema: Schema, sync_id: str | None
 
     result: SyncReport | None = database.read_sync(read)
     return result
+
+
+async def pg_sql_query(
+    store: InstallationStore, schema: Schema, query: str, *, time_limit: float, limit: int | None
+) -> Any:
+    """``max sql`` on a PostgreSQL store: ``query`` runs in a READ ONLY transaction
+    (rolled back at the end) on the store's reader connection, interrupted after
+    ``time_limit`` seconds by the server (``statement_timeout``), with the installation's
+    schema on the ``search_path`` and the friendly views of ``maxtrio.sql`` (``AcmeTask``
+    with the field names) as TEMP views of the connection — also under the lower-case name
+    PostgreSQL folds an unquoted ``AcmeTask`` to (field names with capitals are quoted:
+    ``"displayName"``). Returns a ``SqlResult`` of at most ``limit`` rows."""
+    import psycopg
+
+    from maxtrio.sql import (
+        ErrSqlFailed,
+        ErrSqlReadOnly,
+        ErrSqlTimeout,
+        SqlResult,
+        unique_names,
+        view_statements,
+    )
+    from maxtrio.storage import decode_text
+
+    database: Any = store.database
+
+    def run(conn: Any) -> SqlResult:
+        existing: dict[str, set[str]] = {}
+        for table, column in conn.execute(
+            "SELECT table_name, column_name FROM information_schema.columns "
+            "WHERE table_schema = %s",
+            (database.schema,),
+        ).fetchall():
+            existing.setdefault(table, set()).add(column)
+        for name, create in view_statements(schema, database.schema, existing, None):
+            create = create.replace("CREATE TEMP VIEW", "CREATE OR REPLACE TEMP VIEW", 1)
+            conn.execute(create)
+            if name != name.lower():  # ``AcmeTask`` unquoted is ``acmetask`` to PostgreSQL
+                conn.execute(create.replace(f'"{name}"', f'"{name.lower()}"', 1))
+        conn.execute("BEGIN READ ONLY")
+        try:
+            conn.execute("SELECT 1")  # the transaction has begun: it cannot turn read-write
+            timeout_ms = max(1, int(time_limit * 1000)) if time_limit < 10**9 else 0
+            conn.execute(f"SET LOCAL statement_timeout = {timeout_ms}")
+            try:
+                cursor = conn.execute(query)
+            except psycopg.errors.QueryCanceled:
+                raise ErrSqlTimeout(seconds=f"{time_limit:g}") from None
+            except psycopg.errors.ReadOnlySqlTransaction:
+                action = (query.split() or ["?"])[0].upper()
+                raise ErrSqlReadOnly(action=action) from None
+            except psycopg.Error as exc:
+                reason = (str(exc).strip() or type(exc).__name__).splitlines()[0]
+                raise ErrSqlFailed(reason=reason) from None
+            if cursor.description is None:
+                return SqlResult((), ())
+            names = [column.name for column in cursor.description]
+            fetched = cursor.fetchall() if limit is None else cursor.fetchmany(limit + 1)
+        finally:
+            conn.execute("ROLLBACK")
+        truncated = limit is not None and len(fetched) > limit
+        rows = tuple(tuple(_cell(v, decode_text) for v in row) for row in fetched[:limit])
+        return SqlResult(unique_names(names), rows, truncated)
+
+    return await database.read(run)
+
+
+def _cell(value: Any, decode: Any) -> Any:
+    """A value as SQLite's ``max sql`` shows it: booleans as 0/1, text unescaped."""
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, str):
+        return decode(value)
+    return value

@@ -58,11 +58,13 @@ if TYPE_CHECKING:
     from ._pg_sync_meta import PgSyncMeta
     from ._pg_sync_store import PgSyncStore
     from ._pg_task_store import PgTaskStore
+    from ._pg_values import decode_text
 
 _LAZY = {
     "PgDatabase": "_pg_database",
     "dsn_label": "_pg_database",
     "PgEngine": "_pg_engine",
+    "decode_text": "_pg_values",
     "PgSyncMeta": "_pg_sync_meta",
     "PgSyncStore": "_pg_sync_store",
     "PgTaskStore": "_pg_task_store",
@@ -114,6 +116,7 @@ __all__ = [
     "TableSpec",
     "TextIndex",
     "column_name",
+    "decode_text",
     "dsn_label",
     "ensure_execution_tables",
     "format_date",
