@@ -213,7 +213,7 @@ async def connect_command(
         await _update_installation(run, name or source, config, flags, output)
         return
     interactive = not no_input and stdin_is_terminal()
-    store = store or default_store_url()
+    store = store or default_store_url(current_environ())
     if store is not None:
         store_url_label(store)  # a malformed URL stops here, before any prompt
     async with open_target(run.targeting) as target:

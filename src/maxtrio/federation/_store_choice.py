@@ -16,6 +16,7 @@ workspaces can share one database.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -63,9 +64,9 @@ def store_url_label(url: str) -> str:
     return "postgresql://" + where.rsplit("@", 1)[-1]
 
 
-def default_store_url() -> str | None:
-    """``$MAX_STORE_URL`` when set and not empty."""
-    return os.environ.get(STORE_URL_ENV) or None
+def default_store_url(environ: Mapping[str, str] | None = None) -> str | None:
+    """``$MAX_STORE_URL`` of ``environ`` (default: this process's) when set and not empty."""
+    return (os.environ if environ is None else environ).get(STORE_URL_ENV) or None
 
 
 def store_schema_name(info: InstallationInfo) -> str:
