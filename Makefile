@@ -3,11 +3,15 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
+# Exact versions, with hashes, of every package the venv holds (runtime, dev and browse extras);
+# `make lock` regenerates it from the ranges in pyproject.toml (docs/dependencies.md).
+LOCK   := requirements.lock
+PIP    := $(BIN)/python -m pip --disable-pip-version-check
 SOURCES := src tests benchmarks $(wildcard launcher)
 # Examples per property test under `make fuzz` where `make test` runs 100 (tests/conftest.py).
 FUZZ_EXAMPLES ?= 5000
 
-.PHONY: help venv test fuzz check lint format demo bench pyz clean postgresql
+.PHONY: help venv lock test fuzz check lint format demo bench pyz clean postgresql
 
 help:
 	@echo "make demo   - set up .venv and run the main job on an embedded default"
@@ -16,16 +20,31 @@ help:
 	@echo "make check  - ruff, ruff format --check, mypy --strict on src/, import-linter"
 	@echo "make bench  - run every benchmark in benchmarks/ (prints JSON lines)"
 	@echo "make pyz    - build dist/max.pyz, the single-file max (shiv; any Python >= 3.11)"
+	@echo "make lock   - re-resolve requirements.lock (pinned, hashed) from pyproject.toml"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-$(STAMP): $(BIN)/python pyproject.toml
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+# Everything from the lock file, hashes checked; then the project itself, editable, with no
+# dependencies of its own to resolve and no build environment to fetch (setuptools is locked).
+# `pip check` catches a lock that no longer satisfies pyproject.toml.
+$(STAMP): $(BIN)/python pyproject.toml $(LOCK)
+	$(PIP) install --quiet --require-hashes -r $(LOCK)
+	$(PIP) install --quiet --no-deps --no-build-isolation -e .
+	@$(PIP) check >/dev/null || { $(PIP) check >&2; \
+		echo "Hint: pyproject.toml changed after requirements.lock was made: run make lock" >&2; \
+		exit 1; }
 	@touch $(STAMP)
 
 venv: $(STAMP)
+
+# Re-resolve the lock: the newest versions within pyproject.toml's ranges, preferring those
+# already locked (delete requirements.lock first to move everything forward).
+lock: $(BIN)/python
+	@$(BIN)/pip-compile --version >/dev/null 2>&1 || $(PIP) install --quiet 'pip-tools>=7.6,<8'
+	$(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras \
+		--no-emit-index-url --no-emit-find-links --extra dev --extra browse \
+		-o $(LOCK) pyproject.toml
 
 # The tests of the PostgreSQL store start a throwaway server from Debian's server binaries
 # (tests/pg/server.py). Installed here when missing and make runs as root; anyone else is told

@@ -5,7 +5,8 @@
     python launcher/build_pyz.py [-o dist/max.pyz] [--abi 3.12 --abi 3.13 …]
 
 1. ``pip install --target <tmp>/site-packages <this checkout>`` — maxtrio, the stdlib launcher
-   (``max_launcher``) and the pinned runtime dependencies (no dev tools);
+   (``max_launcher``) and the runtime dependencies (no dev tools) at the versions of
+   ``requirements.lock`` (its pins as constraints);
 2. compiled dependencies (apsw, PyYAML's optional C part) exist once per CPython version: the
    wheels of the same release for the other versions named by ``--abi`` (default 3.12–3.14) are
    downloaded and their extension modules added beside the build interpreter's — each
@@ -26,6 +27,7 @@ later runs — and the workspace daemons it starts — use the extracted copy.
 from __future__ import annotations
 
 import argparse
+import re
 import shutil
 import subprocess
 import sys
@@ -35,6 +37,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 ENTRY_POINT = "max_launcher:pyz_main"
+#: The exact versions the tests ran with (``make lock``).
+LOCK = "requirements.lock"
 SHEBANG = "/usr/bin/env python3"
 DEFAULT_ABIS = ("3.12", "3.13", "3.14")
 
@@ -54,9 +58,12 @@ def install(site_packages: Path, scratch: Path) -> None:
     shutil.copytree(ROOT / "src", source / "src", ignore=ignore)
     for name in ("pyproject.toml", "README.md"):
         shutil.copy2(ROOT / name, source / name)
+    pins = re.findall(r"^([A-Za-z0-9._-]+==[^\s;\\]+)", (ROOT / LOCK).read_text(), re.MULTILINE)
+    constraints = scratch / "constraints.txt"
+    constraints.write_text("".join(f"{pin}\n" for pin in pins))
     log(f"installing maxtrio and its dependencies into {site_packages}")
     pip = [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
-    run(*pip, "--no-compile", "--target", str(site_packages), str(source))
+    run(*pip, "--no-compile", "-c", str(constraints), "--target", str(site_packages), str(source))
 
 
 def replace_main(archive: Path) -> None:

@@ -13,6 +13,17 @@ one of shiv's ``SHIV_*`` switches — goes through shiv's bootstrap unchanged.
 import os
 import sys
 
+# Before anything else (shiv's bootstrap included), an older interpreter gets one clear line:
+# this file itself parses on Python >= 3.6.
+_OLDEST = (3, 11)
+if sys.version_info < _OLDEST:
+    _found = ".".join(str(part) for part in sys.version_info[:3])
+    sys.stderr.write(
+        f"Error: max needs Python 3.11 or newer (this is {_found})\n"
+        f"Hint: run it with python3.11 or newer: python3.11 {os.path.basename(sys.argv[0])} ...\n"
+    )
+    sys.exit(1)
+
 _SHIV_SWITCHES = (
     "SHIV_FORCE_EXTRACT",
     "SHIV_INTERPRETER",

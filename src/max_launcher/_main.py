@@ -41,6 +41,9 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import NoReturn
 
+#: The oldest Python maxtrio runs on (``requires-python`` in pyproject.toml).
+MIN_PYTHON = (3, 11)
+
 #: How long a running daemon may take to greet a connection before the command runs directly.
 READY_SECONDS = 2.0
 #: The same for a daemon that is still loading (just started: no ``daemon.pid`` yet).
@@ -59,8 +62,17 @@ def run_direct(argv: list[str]) -> NoReturn:
     become_cli(argv)
 
 
+def require_python(hint: str) -> None:
+    """On an interpreter older than :data:`MIN_PYTHON`: one ``Error:`` line, ``hint``, exit 1."""
+    if sys.version_info < MIN_PYTHON:
+        found = ".".join(str(part) for part in sys.version_info[:3])
+        sys.stderr.write(f"Error: max needs Python 3.11 or newer (this is {found})\nHint: {hint}\n")
+        raise SystemExit(1)
+
+
 def main(argv: list[str] | None = None) -> int:
     """The console script: returns (or ``exec``s into) the command's exit code."""
+    require_python("install maxtrio under python3.11 or newer (python3.11 -m venv, then pip)")
     try:
         return _launch(sys.argv[1:] if argv is None else list(argv))
     except KeyboardInterrupt:  # Ctrl-C while starting a daemon: no traceback

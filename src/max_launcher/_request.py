@@ -47,7 +47,7 @@ def _isatty(fd: int) -> bool:
 
 
 def reference_color(argv: Sequence[str], environ: Mapping[str, str], stdout_tty: bool) -> bool:
-    """Spec §2.2 step 3: ``--no-color`` > ``--color`` > ``NO_COLOR`` > ``FORCE_COLOR`` > tty."""
+    """Colour, first to say: ``--no-color`` > ``--color`` > ``NO_COLOR`` > ``FORCE_COLOR`` > tty."""
     if "--no-color" in argv:
         return False
     if "--color" in argv:

@@ -1,4 +1,4 @@
-"""Which daemon answers this command — or none (spec cli-federation §4.3 "Which daemon").
+"""Which daemon answers this command — or none.
 
 Decided from the arguments, the environment and the file system alone, without importing
 maxtrio:

@@ -1,6 +1,6 @@
 """The reference's tenant.test.ts, ported: keys, CRUD, history, changelog, webhooks, seed, stats.
 
-Plus the MAXTRIO fixes of §1.5: 404 for updates and deletes of missing or deleted entities,
+Plus maxtrio's fixes (docs/acme.md): 404 for updates and deletes of missing or deleted entities,
 400 for unknown references, enum values compared by value.
 """
 

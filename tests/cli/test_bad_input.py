@@ -1,6 +1,6 @@
 """No bad input prints a traceback: every invocation below fails with ``Error: …`` as the first
 line on stderr, an optional indented hint, nothing on stdout, and exit 1 (a command that
-could not use its input) or 2 (a usage error). Also the exact §7 error texts not covered
+could not use its input) or 2 (a usage error). Also the exact error texts of docs/cli.md not covered
 elsewhere, and corrupt or hand-edited files."""
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ BAD_INVOCATIONS: list[tuple[list[str], str, int]] = [
     (["completion", "pwsh"], "Unknown shell: pwsh. Supported: bash, zsh, fish", 2),
     (["llm-bootstrap", "extra"], "Got unexpected extra argument (extra)", 2),
     (["status", "--output", "yaml"], "Invalid value for '-o' / '--output'", 2),
-    # search (§7.6, sync-engine §15)
+    # search
     ([*WS, "search"], "Missing argument 'INSTALLATION'.", 2),
     ([*WS, "search", "acme-1"], "Missing argument 'ENTITY'.", 2),
     ([*WS, "search", "nope", "AcmeTask"], "Installation not found: nope", 1),

@@ -1,4 +1,4 @@
-"""Shell completion (spec §7.12; the reference smoke test's completion cases), every command's
+"""Shell completion (the reference smoke test's completion cases), every command's
 ``--help`` (examples and ``--debug``), and ``llm-bootstrap``."""
 
 from __future__ import annotations

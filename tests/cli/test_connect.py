@@ -1,4 +1,4 @@
-"""``max connect`` without prompts (spec §7.3, §16.3), in-process against an Acme server in the
+"""``max connect`` without prompts, in-process against an Acme server in the
 test's nursery: every way of giving answers, every missing value listed, the name checked
 before anything runs, and nothing written when something fails."""
 

@@ -1,4 +1,4 @@
-"""Dispatch and targeting (spec §5, §6), in-process against the synced workspace: the level
+"""Dispatch and targeting, in-process against the synced workspace: the level
 gate's exact texts, unknown commands, bare ``max``, help, ``-t``/``-g``/``MAX_TARGET`` and
 every way a target resolves or fails. Ports the reference's ``cli.smoke.test.ts``."""
 
@@ -59,7 +59,7 @@ def test_target_precedence() -> None:
         preparse(["ls", "-t"])
 
 
-# -- the level gate (§6 step 11) ----------------------------------------------------------------
+# -- the level gate ----------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -179,7 +179,7 @@ async def test_help_lists_the_commands_of_the_level(shared_home: Synced) -> None
     assert "Not available at the global level" in level.out
 
 
-# -- targeting (§5.4, §5.5) ---------------------------------------------------------------------
+# -- targeting ---------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(

@@ -92,7 +92,7 @@ def test_box_table_is_sized_to_content_and_plain_without_colour() -> None:
     assert "\x1b[" not in text
 
 
-# -- search output (sync-engine §15.4–§15.5) -------------------------------------------------------
+# -- search output -------------------------------------------------------
 
 
 def _text(printer: SearchPrinter, page: SearchPage) -> str:

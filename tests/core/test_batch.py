@@ -1,4 +1,4 @@
-"""Batch: the keyed result container of batched loaders (spec sync-engine §4.3, batch.test.ts)."""
+"""Batch: the keyed result container of batched loaders (batch.test.ts)."""
 
 from __future__ import annotations
 

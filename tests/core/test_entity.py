@@ -1,4 +1,4 @@
-"""Entity definitions, inputs, results and meta fields (spec sync-engine §3.1–§3.2, §3.4–§3.6).
+"""Entity definitions, inputs, results and meta fields.
 
 Ports the runtime intent of sample-connector.ts: typed access to loaded fields, ref fields,
 and ``core.field_not_loaded`` for anything that was not selected.

@@ -1,6 +1,6 @@
 """MaxError on the wire: ``to_wire`` / ``serialize`` / ``from_wire`` and the cattrs converter.
 
-Spec sync-engine §13.6 (max-error-serialization.test.ts) and §21 item 38.
+Reference max-error-serialization.test.ts.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The error system: facets, boundaries, definitions, discrimination, wrapping, rendering.
 
-Spec sync-engine §13 (max-error.test.ts). The wire form lives in ``test_error_wire.py``.
+Reference max-error.test.ts. The wire form lives in ``test_error_wire.py``.
 """
 
 from __future__ import annotations
@@ -813,7 +813,7 @@ def test_error_def_is_a_value() -> None:
     ],
 )
 def test_core_error_catalogue(error_def: ErrorDef, code: str, facets: list[str]) -> None:
-    """Codes and facet names cross the wire, so they must match the spec's table (§13.7)."""
+    """Codes and facet names cross the wire, so they must match the reference's table."""
     assert error_def.code == code
     assert error_def.domain == "core"
     assert core.Core.owns(error_def.create())

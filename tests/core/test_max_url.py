@@ -1,4 +1,4 @@
-"""Max URLs (spec cli-federation §5.2; reference ``max-url.test.ts``)."""
+"""Max URLs (reference ``max-url.test.ts``)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Page, PageRequest and MaxPage (spec sync-engine §4.1–§4.2, pagination.test.ts)."""
+"""Page, PageRequest and MaxPage (pagination.test.ts)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""RefKey round trips and parsing (spec sync-engine §2.4, reference ref-key.test.ts)."""
+"""RefKey round trips and parsing (reference ref-key.test.ts)."""
 
 from __future__ import annotations
 

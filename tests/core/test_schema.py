@@ -1,4 +1,4 @@
-"""Schema: entities, roots and relationships (spec sync-engine §3.3, schema.test.ts)."""
+"""Schema: entities, roots and relationships (schema.test.ts)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Scopes: shapes, structural equality and kind guards (spec sync-engine §2.2, scope.test.ts)."""
+"""Scopes: shapes, structural equality and kind guards (scope.test.ts)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """The where tree (with NOT, IN and null tests, and its wire form), the query builder,
-projections and field selectors (spec sync-engine §3.7), and how user text appears in errors."""
+projections and field selectors, and how user text appears in errors."""
 
 from __future__ import annotations
 

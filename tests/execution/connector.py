@@ -1,6 +1,6 @@
 """A small test connector over an in-process fake upstream API.
 
-Shaped like Acme (spec acme §2) but ours: a root with workspaces; each workspace has users and
+Shaped like Acme but ours: a root with workspaces; each workspace has users and
 projects; projects have tasks. The :class:`FakeApi` holds the upstream data, answers in pages
 with string-offset cursors, counts calls, tracks how many calls run at once, and can be told
 to fail (``api.fail("users:list", ...)``), to raise ``Retryable`` errors a number of times, or

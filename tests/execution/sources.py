@@ -1,4 +1,4 @@
-"""A source-and-derivation test connector (spec §20.3 source-derivation-executor, §18.1).
+"""A source-and-derivation test connector (the reference's source-derivation-executor case).
 
 Schema: ``GRoot → repos → GRepo{name, owner, issues, issueAuthors}``,
 ``GIssue{title, state, creator → GUser}``, ``GUser{login, name}``.

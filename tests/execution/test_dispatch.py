@@ -1,4 +1,4 @@
-"""Operation dispatch and middleware (spec §11.6, §20.2, §21 item 21, issue 4 retries)."""
+"""Operation dispatch and middleware (issue 4 retries)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The executor end to end (spec §9, §20.3, §21 items 3–4, 6–8, 13, 17–18, 21).
+"""The executor end to end.
 
 Every test taking ``make_harness``/``make_stores`` runs on the in-memory stores and on the apsw
 stores over a real ``data.db``.
@@ -78,7 +78,7 @@ def expected_rows(api: Any) -> dict[str, dict[str, dict[str, Any]]]:
     }
 
 
-# -- end to end (§20.3 sync-executor) -----------------------------------------------------------
+# -- end to end (the reference's sync-executor case) ---------------------------------------------
 
 
 async def test_a_sync_stores_exactly_what_the_api_has(make_harness: MakeHarness) -> None:
@@ -92,7 +92,7 @@ async def test_a_sync_stores_exactly_what_the_api_has(make_harness: MakeHarness)
     record = await harness.sync_store.get(result.sync_id)
     assert record is not None and record.status is SyncStatus.COMPLETED
     assert record.completed_at is not None
-    # Every task row, groups and parents included, ends completed (§20.4).
+    # Every task row, groups and parents included, ends completed.
     tasks = await harness.tasks(result.sync_id)
     assert tasks and {t.state for t in tasks} == {TaskState.COMPLETED}
     # Freshness was recorded for what was loaded, not for stubs.
@@ -143,7 +143,7 @@ async def test_the_forall_continuation_page_also_loads_collections(
 async def test_co_derivations_store_entities_without_their_own_step(
     make_stores: MakeStores, paged: bool
 ) -> None:
-    """§20.3 source-derivation-executor: 4 issues and 3 authors, with and without pages."""
+    """The reference's source-derivation case: 4 issues and 3 authors, with and without pages."""
     stores = make_stores(GSCHEMA)
     api = GitApi(issues_per_page=2 if paged else None)
     await stores.engine.store(GRoot.input("root"))
@@ -164,7 +164,7 @@ async def test_co_derivations_store_entities_without_their_own_step(
     assert api.fetches["issues:r-1"] == (2 if paged else 1)
 
 
-# -- failures (§9.5, §21 items 6–8) -------------------------------------------------------------
+# -- failures -------------------------------------------------------------
 
 
 @pytest.mark.parametrize("op", ["workspace:get", "users:list"])
@@ -183,7 +183,7 @@ async def test_a_failing_loader_does_not_hang_the_sync(make_harness: MakeHarness
 
 
 async def test_a_failing_batch_child_strands_what_comes_after(make_harness: MakeHarness) -> None:
-    """§21 item 6."""
+    """One failed batch child: its siblings complete, later steps stay blocked, the sync fails."""
     api = seeded_api(users=60, projects=2, tasks=3)
     api.fail("users:get", lambda key: "w1u30" in key.split(","))  # the second batch of 25
     harness = make_harness(api)
@@ -224,7 +224,7 @@ async def test_a_failing_batch_child_strands_what_comes_after(make_harness: Make
 
 
 async def test_a_failing_group_member_strands_the_group(make_harness: MakeHarness) -> None:
-    """§21 item 7."""
+    """A failed member keeps its group from completing; the sync fails."""
     api = seeded_api(users=2, projects=2)
     api.fail("projects:list")
     harness = make_harness(api)
@@ -251,7 +251,7 @@ async def test_a_failing_group_member_strands_the_group(make_harness: MakeHarnes
 
 
 async def test_every_failure_is_reported_also_for_plan_steps(make_harness: MakeHarness) -> None:
-    """§21 item 8 (reference bug B11: sync-step failures emitted nothing)."""
+    """Reference bug B11: sync-step failures emitted nothing."""
     api = seeded_api()
     api.fail("workspaces:list")  # loaded inline by the forRoot step
     harness = make_harness(api)
@@ -281,7 +281,7 @@ async def test_bad_upstream_data_fails_that_task_and_writes_nothing_of_it(
 async def test_children_and_the_parent_transition_commit_together(
     make_harness: MakeHarness,
 ) -> None:
-    """§21 item 4: a page whose write fails leaves neither its entities nor its next page."""
+    """A page whose write fails leaves neither its entities nor its next page."""
     api = seeded_api(projects=1, tasks=150, page_size=100)
     api.tasks["w1p1t0042"]["title"] = 42.5  # page 1 of 2 carries bad data
     harness = make_harness(api)
@@ -293,11 +293,11 @@ async def test_children_and_the_parent_transition_commit_together(
     assert await harness.rows(TaskItem) == {}
 
 
-# -- chains and counters (§9.3–§9.4, §21 items 3, 13) -------------------------------------------
+# -- chains and counters -------------------------------------------
 
 
 async def test_a_page_chain_completes_its_step_once(make_harness: MakeHarness) -> None:
-    """§21 items 3 and 13: 3 pages chained by parent; propagation completes the step."""
+    """3 pages chained by parent; propagation completes the step."""
     api = seeded_api(projects=1, tasks=250, page_size=100)
     harness = make_harness(api)
     await harness.seed()
@@ -343,7 +343,7 @@ async def test_counters_and_events_of_a_full_sync(make_harness: MakeHarness) -> 
     assert result.tasks_completed == 8
 
 
-# -- flow control in a sync (§21 items 17, 18, 21) ----------------------------------------------
+# -- flow control in a sync ----------------------------------------------
 
 
 class GatedRunner:
@@ -388,7 +388,7 @@ class GatedRunner:
 
 
 async def test_the_executor_limiter_bounds_running_tasks(make_stores: MakeStores) -> None:
-    """§21 item 17: limit 3, 20 tasks → 3 bodies at once, and 3 ``running`` rows."""
+    """Limit 3, 20 tasks → 3 bodies at once, and 3 ``running`` rows."""
     stores = make_stores(SCHEMA)
     runner = GatedRunner(stores.task_store, fan_out=20)
     executor = SyncExecutor(
@@ -418,7 +418,7 @@ async def test_the_executor_limiter_bounds_running_tasks(make_stores: MakeStores
 async def test_an_operation_limit_is_shared_by_operations_and_tasks(
     make_harness: MakeHarness,
 ) -> None:
-    """§21 item 18: project:get and tasks:list share ``test:api`` (3): never more at once."""
+    """project:get and tasks:list share ``test:api`` (3): never more at once."""
     api = seeded_api(workspaces=2, users=2, projects=12, tasks=4)
     gate = trio.Event()
     api.gates["project:get"] = gate

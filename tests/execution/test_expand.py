@@ -1,4 +1,4 @@
-"""Plan expansion (spec §7) and the unblocking it sets up (§21 items 1–2, 5)."""
+"""Plan expansion and the unblocking it sets up."""
 
 from __future__ import annotations
 
@@ -98,7 +98,7 @@ def test_an_unknown_target_kind_is_an_invariant_error() -> None:
 
 
 async def test_unblocking_follows_the_plan_order() -> None:
-    """§21 item 2: A unblocks B and C (not D); B alone leaves the group open; C closes it."""
+    """A unblocks B and C (not D); B alone leaves the group open; C closes it."""
     store = InMemoryTaskStore(InMemoryEngine(SCHEMA), InMemorySyncMeta())
     templates = PlanExpander().expand(SyncPlan.create(A, concurrent(B, C), D))
     ids = await store.enqueue_graph("sync-1", templates)
@@ -129,7 +129,7 @@ async def test_unblocking_follows_the_plan_order() -> None:
     assert await state(group) is TaskState.COMPLETED
     assert await state(d) is TaskState.PENDING
 
-    # §21 item 5: a transition from a state other than running is an invariant error.
+    # A transition from a state other than running is an invariant error.
     done = await store.get(b)
     assert done is not None
     with pytest.raises(MaxError) as caught:

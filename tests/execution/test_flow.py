@@ -1,4 +1,4 @@
-"""Flow control (spec §11, §20.2, §21 items 19–20): limiters, token bucket, provider."""
+"""Flow control: limiters, token bucket, provider."""
 
 from __future__ import annotations
 
@@ -216,7 +216,7 @@ async def test_composite_caps_concurrency_and_does_not_leak_on_errors(
 async def test_rate_gate_is_outside_the_concurrency_gate(
     autojump_clock: MockClock,
 ) -> None:
-    """A caller waiting for a token holds no concurrency slot (§11.4, §21 item 19)."""
+    """A caller waiting for a token holds no concurrency slot."""
     controller = FlowControllerProvider().get(Limit.throttle("api", concurrent=1, rate=1))
     assert isinstance(controller, CompositeController)
     bucket, slots = controller.controllers

@@ -1,5 +1,5 @@
-"""SyncHandle controls, interruption, resume, events and entry points (spec §9.6–§9.9, §18.3,
-§21 items 22–25, §22)."""
+"""SyncHandle controls, interruption, resume, events and entry points
+(docs/execution.md)."""
 
 from __future__ import annotations
 
@@ -61,7 +61,7 @@ async def record_status(harness: Harness, sync_id: str) -> SyncStatus:
     return record.status
 
 
-# -- pause and resume (§21 item 22) -------------------------------------------------------------
+# -- pause and resume -------------------------------------------------------------
 
 
 async def test_pause_stops_claiming_and_resume_finishes(
@@ -95,7 +95,7 @@ async def test_pause_stops_claiming_and_resume_finishes(
     assert await record_status(harness, handle.id) is SyncStatus.COMPLETED
 
 
-# -- cancel (§21 item 23) -----------------------------------------------------------------------
+# -- cancel -----------------------------------------------------------------------
 
 
 async def test_cancel_mid_sync_leaves_every_task_terminal_and_writes_nothing_half(
@@ -145,7 +145,7 @@ async def test_a_cancelled_sync_can_be_forced_back(make_harness: MakeHarness) ->
     assert await harness.snapshot() == expected_rows(api)
 
 
-# -- interruption and resume (§21 items 24–25, §18.3) -------------------------------------------
+# -- interruption and resume -------------------------------------------
 
 
 async def test_an_interrupted_sync_resumes_to_the_same_data(make_harness: MakeHarness) -> None:
@@ -243,7 +243,7 @@ async def test_resume_refuses_unknown_and_active_syncs(make_harness: MakeHarness
         gate.set()
 
 
-# -- the executor's own nursery (§22) -----------------------------------------------------------
+# -- the executor's own nursery -----------------------------------------------------------
 
 
 async def test_an_entered_executor_runs_syncs_in_its_nursery(make_harness: MakeHarness) -> None:
@@ -286,7 +286,7 @@ async def test_shutdown_interrupts_running_syncs(make_harness: MakeHarness) -> N
     assert await harness.snapshot() == expected_rows(api)
 
 
-# -- events (§9.9) ------------------------------------------------------------------------------
+# -- events ------------------------------------------------------------------------------
 
 
 async def test_a_full_event_buffer_drops_progress_but_never_the_end(
@@ -315,7 +315,7 @@ async def test_run_sync_seeds_runs_and_reports_events(make_harness: MakeHarness)
         await run_sync(harness.setup())
 
 
-# -- a broken store (§9.1: orchestration failures) ----------------------------------------------
+# -- a broken store (orchestration failures) ----------------------------------------------------
 
 
 class FailingFail:

@@ -1,4 +1,4 @@
-"""The execution registry (spec §6.6, §18.1): lookups, co-derivations, dependency checks."""
+"""The execution registry: lookups, co-derivations, dependency checks."""
 
 from __future__ import annotations
 

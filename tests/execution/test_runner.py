@@ -1,4 +1,4 @@
-"""The task runner, payload by payload (spec §10, §18.1, §21 items 9–16)."""
+"""The task runner, payload by payload."""
 
 from __future__ import annotations
 
@@ -96,11 +96,11 @@ async def store_users(r: TaskRunner, count: int) -> list[str]:
     return ids
 
 
-# -- forAll fan-out (§10.3, §10.4) --------------------------------------------------------------
+# -- forAll fan-out --------------------------------------------------------------
 
 
 async def test_for_all_load_fields_batches_refs_in_id_order() -> None:
-    """§21 item 9: 60 refs, batch 25 → 25, 25, 10; page 50 → continuation at the 50th id."""
+    """60 refs, batch 25 → 25, 25, 10; page 50 → continuation at the 50th id."""
     api = seeded_api()
     r = runner(make_connector().resolvers, Ctx(api))
     ids = await store_users(r, 60)
@@ -148,7 +148,7 @@ async def test_for_all_load_collection_spawns_one_child_per_ref() -> None:
 
 
 async def test_for_all_over_an_empty_type_completes_without_children() -> None:
-    """§21 item 10, decided: lazy like the reference — nothing to load, nothing checked."""
+    """Decided: lazy like the reference — nothing to load, nothing checked."""
     unmapped = Resolver.for_(Workspace, {})  # no loader for any field
     r = runner([unmapped], Ctx(FakeApi()))
     for step in (
@@ -174,11 +174,11 @@ async def test_unknown_entity_types_fail() -> None:
     assert ErrUnknownEntityType.matches(caught.value)
 
 
-# -- loading fields (§10.5) ---------------------------------------------------------------------
+# -- loading fields ---------------------------------------------------------------------
 
 
 async def test_fields_on_one_loader_make_one_call_per_ref_and_unmapped_fields_are_skipped() -> None:
-    """§21 item 11."""
+    """One call per ref; all fields the loader delivered are recorded; collections refused."""
     api = seeded_api(projects=3)
     connector = make_connector()
     project_loader = connector.resolvers[3].loader_for("name")
@@ -201,7 +201,7 @@ async def test_fields_on_one_loader_make_one_call_per_ref_and_unmapped_fields_ar
 
 
 async def test_a_batched_loader_missing_refs_writes_only_what_came_back() -> None:
-    """§21 item 12."""
+    """Refs a batched loader did not return are not written."""
     api = seeded_api(users=3)
     del api.users["w1u2"]
     r = runner(make_connector().resolvers, Ctx(api))
@@ -243,7 +243,7 @@ async def test_stub_inputs_record_no_freshness() -> None:
 
 
 async def test_a_single_source_derivation_loads_fields_once_per_ref() -> None:
-    """§21 item 16: one fetch per ref; every co-derivation's entities are stored."""
+    """One fetch per ref; every co-derivation's entities are stored."""
     api = GitApi()
     r = runner(G_RESOLVERS, GCtx(api), schema=GSCHEMA)
     payload = LoadFieldsPayload("GRepo", keys(Repo, ["r-1", "r-2"]), ("name", "owner"))
@@ -254,7 +254,7 @@ async def test_a_single_source_derivation_loads_fields_once_per_ref() -> None:
     assert outcome.progress == Progress("GRepo", "load-fields", 2)
 
 
-# -- collections (§10.6) ------------------------------------------------------------------------
+# -- collections ------------------------------------------------------------------------
 
 
 async def test_a_collection_page_with_more_becomes_a_child_page() -> None:
@@ -272,7 +272,7 @@ async def test_a_collection_page_with_more_becomes_a_child_page() -> None:
 
 
 async def test_has_more_without_a_cursor_is_an_invariant_error() -> None:
-    """§21 item 14 (reference bug B14: the collection was silently truncated)."""
+    """Reference bug B14: the collection was silently truncated."""
 
     async def truncated(parent: Ref, page: PageRequest, env: Any) -> Page[EntityInput]:
         await trio.lowlevel.checkpoint()
@@ -309,7 +309,7 @@ async def test_wrong_loader_results_fail_clearly() -> None:
 
 
 async def test_a_paginated_source_feeds_every_co_derivation_once_per_page() -> None:
-    """§21 item 15: one fetch per page, both types stored, progress counts the trigger only."""
+    """One fetch per page, both types stored, progress counts the trigger only."""
     api = GitApi(issues_per_page=2)
     r = runner(G_RESOLVERS, GCtx(api), schema=GSCHEMA)
     first = await r.run_payload(LoadCollectionPayload("GRepo", "ein:GRepo:r-1", "issues", "GIssue"))
@@ -342,7 +342,7 @@ async def test_a_single_source_derivation_is_not_a_collection() -> None:
     assert ErrNoCollectionLoader.matches(caught.value)
 
 
-# -- depends_on (§18.1) -------------------------------------------------------------------------
+# -- depends_on -------------------------------------------------------------------------
 
 
 async def test_a_dependency_is_computed_once_for_concurrent_requesters(

@@ -1,4 +1,4 @@
-"""Two executors on one ``data.db`` claim disjoint tasks (spec §18.6, §21 item 26).
+"""Two executors on one ``data.db`` claim disjoint tasks.
 
 Each executor has its own connection to the file (its own ``open_installation_store``); the
 second one joins the sync the first started. The store's claim is one atomic statement, so no

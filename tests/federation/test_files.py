@@ -1,4 +1,4 @@
-"""The file rules (§10.5): atomic replace, flock-ed read-modify-write across real processes,
+"""The file rules: atomic replace, flock-ed read-modify-write across real processes,
 one-line errors for corrupt files, the reference's JSON format."""
 
 from __future__ import annotations

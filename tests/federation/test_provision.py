@@ -1,4 +1,4 @@
-"""Provisioners (§10.3, §12.4; reference ``provisioners.test.ts``)."""
+"""Provisioners (reference ``provisioners.test.ts``)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The registries (§10.2, §10.3; reference ``fs-installation-registry.test.ts``): real files,
+"""The registries (reference ``fs-installation-registry.test.ts``): real files,
 byte-exact formats, concurrent writers in real processes, hand-edited files."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Targeting: cwd context (§5.3), ``-t`` conversion (§5.4) and resolution (§5.5; reference
+"""Targeting: cwd context, ``-t`` conversion and resolution (reference
 ``max-url-resolver.test.ts``) against real directories and registries."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The RPC protocol between tiers (§13; reference ``installation-dispatcher``,
+"""The RPC protocol between tiers (reference ``installation-dispatcher``,
 ``workspace-dispatcher``, ``rpc-roundtrip``, ``engine-roundtrip``, ``supervised-roundtrip``
 tests) — against the real tiers (real ``data.db``, real acme syncs over loopback HTTP), every
 message making the full trip through JSON text."""

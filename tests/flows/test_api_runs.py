@@ -1,4 +1,4 @@
-"""Runs over HTTP: health, create, get, list, patch, and request decoding (spec §5.1-§5.7)."""
+"""Runs over HTTP: health, create, get, list, patch, and request decoding."""
 
 from __future__ import annotations
 

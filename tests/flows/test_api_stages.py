@@ -1,4 +1,4 @@
-"""Scheduling stages, step fields and run logs over HTTP (spec §5.8-§5.10, §5.16-§5.17)."""
+"""Scheduling stages, step fields and run logs over HTTP."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Server configuration from the environment and the CLI flags (spec §2.1, §2.2)."""
+"""Server configuration from the environment and the CLI flags."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Abort, pause, resume, retry run and retry step (spec §5.11-§5.15, §7, §8, §10.2)."""
+"""Abort, pause, resume, retry run and retry step."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""DAG levelling and stage-graph checks (spec §5.8 checks 2-4, Decision D5)."""
+"""DAG levelling and stage-graph checks (Decision D5)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Flows on disk: layout, titles and the launch-time safety checks (spec §3)."""
+"""Flows on disk: layout, titles and the launch-time safety checks."""
 
 from __future__ import annotations
 

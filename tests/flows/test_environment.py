@@ -1,4 +1,4 @@
-"""The environment given to flow and step scripts (spec §6.2, §6.4, §3.2 step 4)."""
+"""The environment given to flow and step scripts."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Execution: the step DAG, retries, cascade, callbacks and launch checks (spec §6, §12)."""
+"""Execution: the step DAG, retries, cascade, callbacks and launch checks."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Script processes: capture with truncation, process groups, terminate (spec §9)."""
+"""Script processes: capture with truncation, process groups, terminate."""
 
 from __future__ import annotations
 

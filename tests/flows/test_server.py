@@ -1,4 +1,4 @@
-"""Server lifetime: limits, startup cleanup, signals, restarts, entry points (§2, §6.3, §9.5)."""
+"""Server lifetime: limits, startup cleanup, signals, restarts, entry points."""
 
 from __future__ import annotations
 

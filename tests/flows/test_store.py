@@ -1,4 +1,4 @@
-"""The apsw store on a real ``maxq.db``: schema, knex bookkeeping, clock, D1 (spec §4, §12)."""
+"""The apsw store on a real ``maxq.db``: schema, knex bookkeeping, clock, D1."""
 
 from __future__ import annotations
 

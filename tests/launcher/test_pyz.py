@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from tests.daemon.conftest import PROJECTS, TASKS_PER_PROJECT, Acme, connect_args
-from tests.daemon.harness import Machine
+from tests.daemon.harness import PYTHON, Machine
+from tests.launcher.test_python_version import AS_3_10, older_pythons, refusal
 
 ROOT = Path(__file__).resolve().parents[2]
 SYSTEM_PYTHON = "/usr/bin/python3"
@@ -111,3 +112,16 @@ def test_every_bare_python_runs_the_pyz_directly_and_through_its_daemon(
         assert (served.code, served.out, served.err) == (0, expected, ""), (version, served)
         assert machine.run("daemon", "stop", cwd=root).out.startswith("Daemon stopped"), version
         assert re.fullmatch(r"3\.1\d\.\d+", version)
+
+
+def test_max_pyz_on_an_older_python_names_the_version_it_needs(pyz: Path, machine: Machine) -> None:
+    env = machine.env(SHIV_ROOT=str(machine.base / "shiv"))
+    run_pyz = f"import runpy; sys.argv = [{str(pyz)!r}, 'ls']; runpy.run_path(sys.argv[0])"
+    version, hint = refusal([PYTHON, "-c", AS_3_10 + run_pyz], cwd=machine.base, env=env)
+    assert version == "3.10.12"
+    assert hint == "Hint: run it with python3.11 or newer: python3.11 max.pyz ...\n"
+    for python in older_pythons():
+        version, _ = refusal([python, str(pyz), "--version"], cwd=machine.base, env=env)
+        assert python.split("/")[-3] == version
+    # Refused before shiv's bootstrap: nothing was extracted.
+    assert not (machine.base / "shiv").exists()

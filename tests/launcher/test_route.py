@@ -1,4 +1,4 @@
-"""Which daemon a command goes to (spec §4.3 "Which daemon"), decided from the arguments, the
+"""Which daemon a command goes to, decided from the arguments, the
 environment and the file system — real directories and a real ``workspaces.json``."""
 
 from __future__ import annotations

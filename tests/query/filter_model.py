@@ -1,12 +1,12 @@
 """A Python model of how the SQLite engine applies a where tree to one row — for tests.
 
 ``evaluate(where, row, entity_def)`` answers "does the engine return this row?" with the
-semantics of spec sync-engine §5.7 / §14.4 and the MAXTRIO decisions of §15.5, so a storage
+semantics of docs/filter-language.md and docs/storage.md (maxtrio's decisions), so a storage
 test can compare ``Engine.query`` results with a plain Python filter over the same rows:
 
 * **rows** map field names (and ``_id``) to values — either the Python values that were stored
   (``Ref``, RefKey text, ``bool``, ``datetime``, numbers, text) or the raw SQLite values; both
-  are first normalised the way the engine stores them: write conversion (§5.4: Ref → id,
+  are first normalised the way the engine stores them: write conversion (Ref → id,
   RefKey text in a ref column → id, bool → 1/0, datetime → ISO text with milliseconds and
   ``Z``) and then the column's SQLite affinity (number → REAL, boolean → INTEGER, every other
   kind and ``_id`` → TEXT). A missing key is NULL.
@@ -21,7 +21,7 @@ test can compare ``Engine.query`` results with a plain Python filter over the sa
   numbers < text, numbers compare by value, text byte-wise (BINARY collation).
 * **contains** is a case-insensitive (ASCII letters only) substring test of the value's text
   against the stored value's text — every character is literal: ``%``, ``_`` and ``\\`` (the
-  MAXTRIO escaping of §14.4), NUL and other control characters. The value is not
+  maxtrio's escaping), NUL and other control characters. The value is not
   column-converted. NULL never matches.
 * **in** is ``=`` against each listed value (each bound as above): true when one matches,
   so a NULL field never matches. **is null** / **is not null** test the stored value after
@@ -180,7 +180,7 @@ def _column_affinity(kind: FieldKind | None, raw: Any) -> Affinity:
 
 
 def _write(value: Any, kind: FieldKind | None) -> Any:
-    """The engine's write conversion (§5.4), shared by stored values and bound values."""
+    """The engine's write conversion, shared by stored values and bound values."""
     if value is None:
         return None
     if isinstance(value, Ref):
@@ -198,7 +198,7 @@ def _write(value: Any, kind: FieldKind | None) -> Any:
 
 
 def _bind(value: Any, kind: FieldKind | None) -> Any:
-    """A filter value as the engine binds it (§5.7, §15.5)."""
+    """A filter value as the engine binds it."""
     value = _write(value, kind)
     if isinstance(value, float) and value.is_integer() and abs(value) <= _MAX_SAFE_INTEGER:
         negative_zero = value == 0 and math.copysign(1.0, value) < 0

@@ -1,4 +1,4 @@
-"""Value coercion by JavaScript ``Number()`` rules (spec sync-engine §14.2, §15.5)."""
+"""Value coercion by JavaScript ``Number()`` rules."""
 
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ def same(actual: object, expected: object) -> bool:
 @pytest.mark.parametrize(
     ("raw", "expected"),
     [
-        # the §14.2 table
+        # the table of docs/filter-language.md
         ("42", 42),
         ("-1", -1),
         ("0", 0),

@@ -1,5 +1,5 @@
-"""``--filter`` for one entity type: field checks, the empty filter, warnings (spec sync-engine
-§14.5; reference CLI filter-parser.test.ts)."""
+"""``--filter`` for one entity type: field checks, the empty filter, warnings
+(reference CLI filter-parser.test.ts)."""
 
 from __future__ import annotations
 

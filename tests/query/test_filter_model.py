@@ -73,7 +73,7 @@ def ids(text: str) -> list[str]:
     ("text", "expected"),
     [
         ("title = 42", ["p2"]),  # a number against TEXT compares as text
-        ("title = 42.0", ["p2"]),  # integral floats bind as integers (§15.5)
+        ("title = 42.0", ["p2"]),  # integral floats bind as integers
         ("title = 1e3", ["p4"]),
         ("title = '42'", ["p2"]),
         ("priority > '5'", ["p4", "p5"]),  # numeric text against REAL compares as a number

@@ -1,5 +1,5 @@
-"""The filter grammar: AST shapes, escapes, whitespace and errors (spec sync-engine §14.1, §14.6,
-§15.5; reference query-parser grammar.test.ts)."""
+"""The filter grammar: AST shapes, escapes, whitespace and errors (docs/filter-language.md;
+reference query-parser grammar.test.ts)."""
 
 from __future__ import annotations
 
@@ -185,7 +185,7 @@ def test_quoted_values_and_escapes(text: str, raw: str) -> None:
 
 
 def test_non_ascii_then_trailing_input_is_an_error() -> None:
-    # The reference silently dropped the trailing " OR" after non-ASCII text (§15.5).
+    # The reference silently dropped the trailing " OR" after non-ASCII text.
     err = parse_error('name="日本語" OR')
     assert err.data["index"] == len('name="日本語" OR')
     assert parse_filter('name="日本語" OR x="é"') == Logical(
@@ -306,7 +306,7 @@ def test_whitespace_inside_groups_and_around_operators_is_optional() -> None:
     assert parse_filter("(a=1)") == parse_filter("( a = 1 )") == cmp("a", "=", "1")
 
 
-# -- errors (§14.6) ---------------------------------------------------------------------------
+# -- errors ---------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(

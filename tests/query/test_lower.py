@@ -1,5 +1,5 @@
-"""Lowering filters to the core where tree, the §14.6 examples, and canonical formatting
-(spec sync-engine §14.3, §14.6, §15.5)."""
+"""Lowering filters to the core where tree, the documented examples, and canonical
+formatting (docs/filter-language.md)."""
 
 from __future__ import annotations
 
@@ -102,7 +102,7 @@ def test_chains_are_not_flattened() -> None:
 
 
 def test_contains_keeps_the_raw_text() -> None:
-    # MAXTRIO §15.5: the substring is the text as written, not the coerced value.
+    # Ours (docs/filter-language.md): the substring is the text as written, not the coerced value.
     assert lowered("code ~= 007") == Where("code", Op.CONTAINS, "007")
     assert lowered("active ~= TRUE") == Where("active", Op.CONTAINS, "TRUE")
     assert lowered("n ~= 1e3") == Where("n", Op.CONTAINS, "1e3")

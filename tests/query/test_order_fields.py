@@ -1,4 +1,4 @@
-"""``--order-by`` and ``--fields`` (spec sync-engine §15.1, §15.3, §15.5)."""
+"""``--order-by`` and ``--fields``."""
 
 from __future__ import annotations
 

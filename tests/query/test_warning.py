@@ -1,4 +1,4 @@
-"""The warning for AND and OR mixed without parentheses (spec sync-engine §14.1, MAXTRIO)."""
+"""The warning for AND and OR mixed without parentheses."""
 
 from __future__ import annotations
 

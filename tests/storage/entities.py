@@ -1,6 +1,6 @@
 """Entity definitions and small helpers shared by the storage tests.
 
-The schema is Acme-shaped (spec sync-engine §5.8, §20.5) with every field kind, a reserved
+The schema is Acme-shaped with every field kind, a reserved
 SQL word as a field name, a ref whose target is given by name, and an entity type whose only
 field is a collection (it has a table with just ``_id``).
 """

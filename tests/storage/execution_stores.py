@@ -151,7 +151,7 @@ def page(ref_key: str, cursor: str | None = None) -> LoadCollectionPayload:
 
 
 def plan_graph() -> list[TaskTemplate]:
-    """The expansion of ``[A, concurrent[B, C], D]`` (spec §7)."""
+    """The expansion of ``[A, concurrent[B, C], D]``."""
     return [
         TaskTemplate("temp-1", TaskState.PENDING, step("A")),
         TaskTemplate("temp-2", TaskState.AWAITING_CHILDREN, SyncGroupPayload()),

@@ -1,5 +1,5 @@
 """The SQLite database under the engine: WAL, connections, transactions, cancellation and
-failures (spec sync-engine §5.1, §5.4 "one transaction", DESIGN principles 1 and 3)."""
+failures (docs/architecture.md, principles 1 and 3)."""
 
 from __future__ import annotations
 
@@ -363,5 +363,80 @@ class TestGroupCommitCancellation:
                 "a",
                 "d",
             ]
+        finally:
+            database.close()
+
+
+class TestGroupCommit:
+    async def test_writes_queued_together_share_one_transaction(self, db_path: Path) -> None:
+        database = SqliteDatabase(db_path)
+        database.write_sync(lambda conn: conn.execute("CREATE TABLE t (v)"))
+        gate = threading.Event()
+        try:
+            async with trio.open_nursery() as nursery:
+                nursery.start_soon(database.write, lambda conn: gate.wait())
+                await trio.testing.wait_all_tasks_blocked()
+                for value in "abc":
+                    nursery.start_soon(
+                        database.write,
+                        lambda conn, v=value: conn.execute("INSERT INTO t VALUES (?)", (v,)),
+                    )
+                await trio.testing.wait_all_tasks_blocked()
+                gate.set()
+            assert database.transactions == 2  # the gate's, then a, b and c together
+            assert [v for (v,) in database.reader.execute("SELECT v FROM t ORDER BY v")] == [
+                "a",
+                "b",
+                "c",
+            ]
+        finally:
+            database.close()
+
+    async def test_a_failing_write_fails_alone_and_the_others_of_its_group_commit(
+        self, db_path: Path
+    ) -> None:
+        """A group runs without savepoints; when one of its writes raises, everything rolls
+        back and each write runs again in a transaction of its own: the first write of the
+        group runs twice (its first run undone), the failing one fails for its caller only,
+        the last one commits."""
+        database = SqliteDatabase(db_path)
+        database.write_sync(lambda conn: conn.execute("CREATE TABLE t (v UNIQUE)"))
+        gate = threading.Event()
+        runs: list[str] = []
+        outcomes: dict[str, object] = {}
+
+        def insert(value: str) -> Callable[[apsw.Connection], int]:
+            def fn(conn: apsw.Connection) -> int:
+                runs.append(value)
+                conn.execute("INSERT INTO t VALUES (?)", (value,))
+                if value == "bad":
+                    raise RuntimeError("boom")
+                return int(next(iter(conn.execute("SELECT count(*) FROM t")))[0])
+
+            return fn
+
+        async def write(value: str) -> None:
+            try:
+                outcomes[value] = await database.write(insert(value))
+            except RuntimeError as exc:
+                outcomes[value] = exc
+
+        try:
+            async with trio.open_nursery() as nursery:
+                nursery.start_soon(database.write, lambda conn: gate.wait())
+                await trio.testing.wait_all_tasks_blocked()
+                for value in ("first", "bad", "last"):
+                    nursery.start_soon(write, value)
+                    await trio.testing.wait_all_tasks_blocked()
+                gate.set()
+            assert runs == ["first", "bad", "first", "bad", "last"]
+            assert outcomes["first"] == 1 and outcomes["last"] == 2
+            assert isinstance(outcomes["bad"], RuntimeError)
+            assert [v for (v,) in database.reader.execute("SELECT v FROM t ORDER BY v")] == [
+                "first",
+                "last",
+            ]
+            # The writer is usable again and holds no transaction.
+            assert not database.writer.in_transaction
         finally:
             database.close()

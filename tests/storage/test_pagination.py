@@ -1,5 +1,5 @@
-"""Ordered pagination with keyset cursors, and the adaptive order index (spec sync-engine §5.7,
-§15.2, §19.2 B1, §21 item 30).
+"""Ordered pagination with keyset cursors, and the adaptive order index (docs/storage.md,
+reference bug B1).
 
 250 tasks whose order columns are full of ties and NULLs are paged at 1, 7 and 50 rows a page,
 ascending and descending, on every kind of column: each row must come exactly once, in the

@@ -1,4 +1,4 @@
-"""Property tests of the entity engines (issue 3; spec sync-engine §5.4, §5.7, §14).
+"""Property tests of the entity engines (issue 3).
 
 Each property runs twice, on SQLite and on PostgreSQL (``sql_store``), each time comparing that
 SQL engine with the in-memory engine (and with a model): the filter language means the same on

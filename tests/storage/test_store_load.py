@@ -1,4 +1,4 @@
-"""Writing and reading single entities (spec sync-engine §3.4–3.6, §5.4, §5.5, §21 item 27).
+"""Writing and reading single entities.
 
 Every test runs against both engines (the ``engine`` fixture is parametrized).
 """
@@ -322,7 +322,7 @@ class TestMergeUpsert:
             **dict.fromkeys(AcmeUser.stored_field_names),
         }
         await engine.store(alice())
-        await engine.store(AcmeUser.input("u1"))  # a stub re-store (spec §5.4 consequence)
+        await engine.store(AcmeUser.input("u1"))  # a stub re-store (docs/storage.md)
         assert (await stored_row(engine, AcmeUser, "u1"))["displayName"] == "Alice"
 
     async def test_unknown_and_collection_keys_are_ignored(self, engine: Engine) -> None:
@@ -506,7 +506,7 @@ class TestInvalidInput:
     async def test_same_name_def_from_another_schema_uses_the_registered_table(
         self, open_engine: OpenEngine
     ) -> None:
-        """Stores key tables by type name (spec §3.2)."""
+        """Stores key tables by type name."""
         engine = open_engine(ACME)
         twin = EntityDef.create("AcmeUser", {"displayName": Field.string()})
         await engine.store(twin.input("u1", displayName="Twin"))

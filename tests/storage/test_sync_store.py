@@ -1,4 +1,4 @@
-"""The SyncStore contract (spec sync-engine §9.7): ``sync-<n>`` ids, statuses, ``_max_sync``.
+"""The SyncStore contract: ``sync-<n>`` ids, statuses, ``_max_sync``.
 
 Runs on ``InMemorySyncStore`` and ``SqliteSyncStore`` over a real ``data.db``; the DDL and the
 id counter of a reopened file are SQLite-only.

@@ -1,4 +1,4 @@
-"""The TaskStore contract (spec sync-engine §8, §9.3, §9.5–§9.6, §18.3, §18.6, §21 items 2–5).
+"""The TaskStore contract.
 
 Every test taking ``stores`` runs on the in-memory store and on ``SqliteTaskStore`` over a
 real ``data.db``; the SQLite-only tests below cover what only a file has: its exact DDL, a
@@ -204,7 +204,7 @@ async def test_claim_many_takes_the_oldest_claimable_tasks_at_once(stores: Store
     assert await states(stores.tasks, "sync-2") == {"7": PENDING, "8": PENDING}
 
 
-# -- unblocking and completion propagation (§9.3, §21 items 2–3) --------------------------------
+# -- unblocking and completion propagation --------------------------------
 
 
 async def test_completing_a_blocker_unblocks_exactly_its_dependents(stores: Stores) -> None:
@@ -295,7 +295,7 @@ async def test_a_parent_completes_only_when_every_child_has(stores: Stores) -> N
     assert set((await states(store, SYNC)).values()) == {COMPLETED}
 
 
-# -- one transaction per task (§21 item 4, B9, B19) -------------------------------------------
+# -- one transaction per task (B9, B19) -------------------------------------------
 
 
 async def test_a_task_with_children_awaits_them_with_its_writes(stores: Stores) -> None:
@@ -444,7 +444,7 @@ async def test_a_failure_late_in_the_transaction_rolls_back_the_whole_task(
     assert await widget_ids(stores) == ["w1"]
 
 
-# -- guarded transitions and unknown ids (§21 item 5, B20) -------------------------------------
+# -- guarded transitions and unknown ids (B20) -------------------------------------
 
 
 async def test_only_running_tasks_can_finish_or_fail(stores: Stores) -> None:
@@ -546,7 +546,7 @@ async def test_counts_and_activity(stores: Stores) -> None:
     assert await store.count_by_state("sync-404") == {}
 
 
-# -- interrupt, resume, cancel (§9.6, §18.3, §21 items 23–25, B6, B8) --------------------------
+# -- interrupt, resume, cancel (B6, B8) --------------------------
 
 
 async def test_interrupt_returns_running_tasks_to_pending(stores: Stores) -> None:
@@ -678,7 +678,7 @@ async def test_cancelled_tasks_come_back_only_with_force(stores: Stores) -> None
     assert set((await states(store, SYNC)).values()) == {COMPLETED}
 
 
-# -- payload JSON (§8.2) ----------------------------------------------------------------------
+# -- payload JSON ----------------------------------------------------------------------
 
 SPEC_PAYLOADS = [
     '{"kind":"sync-step","target":{"kind":"forAll","entityType":"AcmeUser"},'
@@ -732,7 +732,7 @@ CREATE TABLE IF NOT EXISTS _max_tasks (
   id            TEXT PRIMARY KEY,
   sync_id       TEXT NOT NULL,
   state         TEXT NOT NULL,
-  payload       TEXT NOT NULL,      -- JSON, §8.2
+  payload       TEXT NOT NULL,      -- JSON, see _task.py
   parent_id     TEXT,
   blocked_by    TEXT,
   not_before    INTEGER,            -- ms
@@ -842,7 +842,7 @@ async def test_two_open_stores_never_hand_out_the_same_id(db_path: Path) -> None
     assert [*a.values(), *b.values(), *c.values()] == ["1", "2", "3", "4", "6"]
 
 
-# -- SQLite only: other connections and processes (§18.6, §21 item 26) -----------------------
+# -- SQLite only: other connections and processes -----------------------
 
 
 async def drain(stores: Stores, claimed: list[str]) -> None:

@@ -1,9 +1,10 @@
-"""The full-text index of entity tables: kept in step by every write, migrated, rebuilt.
+"""The full-text index of entity tables: lagging behind new rows, caught up, migrated, rebuilt.
 
 The property: after any sequence of partial upserts (ids repeated within and across batches,
-text set, changed, cleared, left out) and deletes, FTS5's own integrity check against the
-entity table passes, and a match for each word finds exactly the rows a Python model says
-hold it.
+text set, changed, cleared, left out), deletes and catch-ups, a match for each word finds
+exactly the rows a Python model says hold it among the rows at or under the index's watermark;
+after each catch-up that is every row, and FTS5's own integrity check against the entity table
+passes.
 """
 
 from __future__ import annotations
@@ -62,15 +63,25 @@ operations = st.lists(
         st.lists(st.sampled_from(["n1", "n2", "n3", "n4"]), max_size=2).map(
             lambda ids: ("delete", ids)
         ),
+        st.just(("catch_up", None)),
     ),
     min_size=1,
-    max_size=8,
+    max_size=10,
 )
 
 
 def check_index(conn: apsw.Connection) -> None:
     """FTS5 compares its index with the entity table (rank 1: against the content too)."""
     conn.execute("INSERT INTO _note_fts(_note_fts, rank) VALUES ('integrity-check', 1)")
+
+
+def indexed_ids(conn: apsw.Connection) -> set[str]:
+    """The rows the index must hold: those at or under its watermark."""
+    sql = (
+        "SELECT _id FROM _note WHERE rowid <= "
+        "(SELECT indexed_to FROM _max_text_index WHERE name = '_note_fts')"
+    )
+    return {row[0] for row in conn.execute(sql)}
 
 
 def matches(conn: apsw.Connection, word: str) -> set[str]:
@@ -94,16 +105,21 @@ def test_the_index_follows_every_upsert_and_delete(ops: list[tuple[str, Any]]) -
                         model.setdefault(i, {"title": None, "body": None}).update(
                             {k: v for k, v in fields.items() if k != "size"}
                         )
-                else:
+                elif kind == "delete":
                     await engine.delete_many([Note.ref(i) for i in arg])
                     for i in arg:
                         model.pop(i, None)
-                check_index(conn)
+                else:
+                    await engine.index_text()
+                    check_index(conn)
+                    assert indexed_ids(conn) == set(model)
+                indexed = indexed_ids(conn)
                 for word in WORDS:
                     expected = {
                         i
                         for i, row in model.items()
-                        if any(word in (text or "").split() for text in row.values())
+                        if i in indexed
+                        and any(word in (text or "").split() for text in row.values())
                     }
                     assert matches(conn, word) == expected, (word, model)
         finally:
@@ -158,12 +174,75 @@ async def test_a_sync_style_resync_of_unchanged_rows_does_no_index_work(tmp_path
     try:
         batch = [EntityInput(Note.ref(f"n{i}"), {"title": f"alpha {i}"}) for i in range(50)]
         await engine.store_many(batch)
+        await engine.index_text()
         conn = engine.database.writer
         before = conn.total_changes()
         await engine.store_many(batch)  # the same text again
         assert conn.total_changes() - before == 50  # the 50 upserts, no index rows
         await engine.store_many([EntityInput(Note.ref("n7"), {"title": "beta"})])
         assert matches(conn, "beta") == {"n7"} and "n7" not in matches(conn, "alpha")
+        check_index(conn)
+    finally:
+        engine.close()
+
+
+async def test_new_rows_wait_for_a_catch_up_which_a_text_query_makes_first(
+    tmp_path: Path,
+) -> None:
+    engine = SqliteEngine.open(tmp_path / "data.db", SCHEMA)
+    try:
+        conn = engine.database.writer
+        await engine.store_many([EntityInput(Note.ref("n1"), {"title": "alpha"})])
+        assert matches(conn, "alpha") == set()  # not indexed yet: the watermark is below it
+        page = await engine.query(EntityQuery(Note, text="alpha"))
+        assert [item.ref.id for item in page.items] == ["n1"]  # the query caught up first
+        assert matches(conn, "alpha") == {"n1"}
+        check_index(conn)
+    finally:
+        engine.close()
+
+
+async def test_a_new_row_taking_a_deleted_rowid_under_the_watermark_is_indexed_at_once(
+    tmp_path: Path,
+) -> None:
+    """Deleting the newest rows lowers the table's largest rowid below the watermark; SQLite
+    gives the next new row the rowid after the largest, which the watermark already covers."""
+    engine = SqliteEngine.open(tmp_path / "data.db", SCHEMA)
+    try:
+        conn = engine.database.writer
+        await engine.store_many([EntityInput(Note.ref(f"n{i}"), {"title": "alpha"}) for i in "123"])
+        await engine.index_text()
+        await engine.delete_many([Note.ref("n3")])
+        await engine.store_many([EntityInput(Note.ref("n4"), {"title": "beta"})])
+        rowid = next(iter(conn.execute("SELECT rowid FROM _note WHERE _id = 'n4'")))[0]
+        assert rowid == 3  # the deleted row's, at the watermark
+        assert matches(conn, "beta") == {"n4"}
+        check_index(conn)
+    finally:
+        engine.close()
+
+
+async def test_an_index_from_before_watermarks_is_taken_as_complete(tmp_path: Path) -> None:
+    path = tmp_path / "data.db"
+    engine = SqliteEngine.open(path, SCHEMA)
+    await engine.store_many([EntityInput(Note.ref("n1"), {"title": "alpha"})])
+    await engine.index_text()
+    engine.close()
+    conn = apsw.Connection(str(path))  # as the previous version left it: no watermark, and
+    conn.execute(  # a delete trigger without the watermark condition
+        "DROP TABLE _max_text_index; DROP TRIGGER _note_fts_delete; "
+        "CREATE TRIGGER _note_fts_delete AFTER DELETE ON _note BEGIN INSERT INTO "
+        "_note_fts(_note_fts, rowid, title, body) VALUES ('delete', old.rowid, old.title, "
+        "old.body); END"
+    )
+    conn.close()
+    engine = SqliteEngine.open(path, SCHEMA)
+    try:
+        conn = engine.database.writer
+        assert matches(conn, "alpha") == {"n1"} and indexed_ids(conn) == {"n1"}
+        trigger = next(iter(conn.execute("SELECT sql FROM sqlite_master WHERE type = 'trigger'")))
+        assert "indexed_to" in trigger[0]
+        await engine.delete_many([Note.ref("n1")])
         check_index(conn)
     finally:
         engine.close()

@@ -1,4 +1,4 @@
-"""The Acme client interface (§1.12) and the typed methods both clients share.
+"""The Acme client interface and the typed methods both clients share.
 
 :class:`AcmeClient` is the protocol connectors program against: one async method per route.
 Entities come back as the wire ``TypedDict``s of :mod:`._model` (plain dicts from

@@ -1,4 +1,4 @@
-"""The dashboard (§1.14): one static page served at ``/`` and ``/dashboard``.
+"""The dashboard: one static page served at ``/`` and ``/dashboard``.
 
 It bootstraps from ``/api/meta`` (tenant name and key), then uses ``/api/stats``,
 ``/api/changes/recent``, ``/api/workspaces``, ``/api/projects``, ``/api/seed`` and

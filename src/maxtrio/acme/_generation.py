@@ -1,4 +1,4 @@
-"""Continuous generation (§1.8): new tasks and status changes at a steady rate, until cancelled.
+"""Continuous generation: new tasks and status changes at a steady rate, until cancelled.
 
 :func:`run_generation` is a trio task (the server starts it in its nursery and stops it by
 cancelling its scope). It snapshots the tenant's projects and tasks, then on every tick either

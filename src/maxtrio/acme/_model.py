@@ -315,7 +315,7 @@ def _seed_count(_instance: object, attribute: attrs.Attribute[Any], value: int) 
 
 @attrs.frozen
 class SeedOptions:
-    """What one seed call creates (§1.7); defaults give 1 workspace, 6 users, 3 projects…"""
+    """What one seed call creates; defaults give 1 workspace, 6 users, 3 projects…"""
 
     workspaces: int = attrs.field(default=1, validator=_seed_count)
     users_per_workspace: int = attrs.field(default=5, validator=_seed_count)
@@ -360,7 +360,7 @@ def _rate(_instance: object, attribute: attrs.Attribute[Any], value: float) -> N
 
 @attrs.frozen
 class GenerationOptions:
-    """Continuous generation rates (§1.8): new tasks and status changes per second."""
+    """Continuous generation rates: new tasks and status changes per second."""
 
     tasks_per_second: float = attrs.field(default=1.0, validator=_rate)
     mutations_per_second: float = attrs.field(default=0.0, validator=_rate)

@@ -1,4 +1,4 @@
-"""Deterministic seeding (§1.7): sample workspaces, users, projects, tasks and files.
+"""Deterministic seeding: sample workspaces, users, projects, tasks and files.
 
 One seed call is one transaction: rows go in with ``executemany`` per segment (a project's
 tasks, then its files), each followed by its ``create`` changelog events rendered by SQLite, so

@@ -1,4 +1,4 @@
-"""The Acme HTTP API (§1.9) on starlette, served by hypercorn's trio worker.
+"""The Acme HTTP API on starlette, served by hypercorn's trio worker.
 
 :func:`serve_acme` binds first and reports the real URL (port 0 picks a free port), so a test
 opens a nursery, ``server = await nursery.start(serve_acme, tenant)``, and talks to

@@ -578,7 +578,7 @@ class Tenant:
     # -- seeding and stats ----------------------------------------------------------------------
 
     def seed(self, options: m.SeedOptions | None = None) -> m.SeedResult:
-        """Create sample data (§1.7) in one transaction; see :func:`._seed.seed_tenant`."""
+        """Create sample data in one transaction; see :func:`._seed.seed_tenant`."""
         from ._seed import seed_tenant
 
         return seed_tenant(self, options or m.SeedOptions())

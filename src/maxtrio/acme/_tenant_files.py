@@ -1,4 +1,4 @@
-"""Tenants on disk: ``<data_dir>/<name>/acme.db``, one directory per tenant (§1.6).
+"""Tenants on disk: ``<data_dir>/<name>/acme.db``, one directory per tenant.
 
 Creating a tenant assigns it a port, ``4567 + (number of tenant directories − 1)``, stored in
 its ``tenant_meta`` (the reference's rule). Names are checked before they touch the filesystem

@@ -1,4 +1,4 @@
-"""HTTP webhook delivery (§1.11): after every committed mutation, POST the payload to each hook.
+"""HTTP webhook delivery: after every committed mutation, POST the payload to each hook.
 
 :class:`WebhookDispatcher` subscribes to its tenant and runs inside the server's nursery.
 Mutations never wait for it: the tenant's callback only queues the payload (thread-safe, through

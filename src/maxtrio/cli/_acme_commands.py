@@ -1,6 +1,6 @@
 """`max acme …` commands. Heavy imports happen inside the commands, never at module top.
 
-``max acme create|seed|start|list`` with the reference's flags and output lines (§1.13), plus
+``max acme create|seed|start|list`` with the reference's flags and output lines, plus
 the seed-size flags of ``seed``, fault injection flags and ``-o json`` for ``start``.
 """
 

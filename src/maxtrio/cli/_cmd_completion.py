@@ -1,4 +1,4 @@
-"""``max completion bash|zsh|fish`` — the shell's completion script (spec §7.12).
+"""``max completion bash|zsh|fish`` — the shell's completion script.
 
 The script calls ``max`` back with ``_MAX_COMPLETE=<shell>_complete`` and the words typed so
 far; asyncclick's completion machinery answers with command names of the target's level,
@@ -83,7 +83,7 @@ def _installations(workspace: str | None, cwd_root: Any = None) -> list[Any]:
 
 
 def target_suggestions(incomplete: str, cwd_level: str, cwd_workspace: str | None) -> list[str]:
-    """``-t`` values for what was typed so far (spec §7.12)."""
+    """``-t`` values for what was typed so far."""
     if incomplete.startswith("max://"):
         if not incomplete.startswith("max://@/"):
             return ["max://@/"]

@@ -1,4 +1,4 @@
-"""``max connect <SOURCE>`` — connect a data source to this workspace (spec §7.3, §16).
+"""``max connect <SOURCE>`` — connect a data source to this workspace.
 
 Runs the connector's onboarding flow, then creates the installation. Answers come from flags
 (``--config``, ``--config-file``, ``--credential``, ``--credentials-from-env``) and, when a

@@ -3,7 +3,7 @@
 Each workspace may have a daemon (``maxtrio.daemon``) that answers its commands warm; the
 launcher starts it on demand. These commands manage the daemon of the target workspace (the
 current directory's, or ``-t <workspace>``); ``list`` shows every daemon of this machine. They
-always run directly, never through the daemon they manage. Outputs (spec §4.2)::
+always run directly, never through the daemon they manage. Outputs::
 
     Daemon:  ● running (pid 4242)          Daemon:  ○ not running
     Socket:  ~/.max/daemons/…/daemon.sock  Warning: stale socket at …/daemon.sock

@@ -1,4 +1,4 @@
-"""``max help [COMMAND]`` — the help of the program or of one command (spec §7.10). Same as
+"""``max help [COMMAND]`` — the help of the program or of one command. Same as
 ``max -h`` / ``max COMMAND -h``; exit 0 on stdout.
 
 Help works at every level (MAXTRIO): the program help lists every command with the levels it

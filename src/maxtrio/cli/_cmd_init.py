@@ -1,4 +1,4 @@
-"""``max init [DIRECTORY] [-f|--force]`` — make a directory a Max workspace (spec §7.1).
+"""``max init [DIRECTORY] [-f|--force]`` — make a directory a Max workspace.
 
 Provisions ``DIRECTORY`` (``.max/`` 0700, ``max.json``, a ``.max`` line in ``.gitignore``) and
 registers it in ``$MAX_HOME/workspaces.json`` under its basename. Levels: global, workspace.

@@ -1,4 +1,4 @@
-"""``max install`` — make more connectors available (spec §7.2, §15.6; every level, MAXTRIO).
+"""``max install`` — make more connectors available (every level, MAXTRIO).
 
 Three kinds of source:
 
@@ -37,7 +37,7 @@ LOCAL_COLLECTION = "local"
 
 
 def collection_name(source: str) -> str:
-    """The last path segment without a trailing ``.git`` or slashes (spec §7.2)."""
+    """The last path segment without a trailing ``.git`` or slashes."""
     trimmed = source.rstrip("/").removesuffix(".git").rstrip("/")
     name = trimmed.replace(":", "/").rsplit("/", 1)[-1]
     return name

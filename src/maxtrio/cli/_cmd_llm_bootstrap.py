@@ -1,4 +1,4 @@
-"""``max llm-bootstrap`` — the usage guide for coding agents (spec §7.9, §18).
+"""``max llm-bootstrap`` — the usage guide for coding agents.
 
 Prints ``llm_bootstrap.md`` (package data, so it works from an installed wheel or a zipapp)
 followed by a command reference generated from the live command table — every command at

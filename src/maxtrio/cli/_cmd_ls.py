@@ -1,5 +1,5 @@
 """``max ls`` — the children of the target: workspaces (global) or installations (workspace)
-(spec §7.7)::
+(docs/cli.md)::
 
     Node: max://@/my-project  [workspace]
 

@@ -1,4 +1,4 @@
-"""``max schema`` — a connector's entity types, fields and relationships (spec §7.4).
+"""``max schema`` — a connector's entity types, fields and relationships.
 
 Global and workspace level: ``max schema <SOURCE>``; installation level: ``max schema
 [SOURCE]`` (without it: this installation's).

@@ -1,4 +1,4 @@
-"""``max search`` — query an installation's local data (spec §7.6, sync-engine §15).
+"""``max search`` — query an installation's local data.
 
 Three forms, one per level::
 

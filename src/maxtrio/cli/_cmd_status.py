@@ -1,4 +1,4 @@
-"""``max status`` — health of the target and its children, and the last sync (spec §7.8).
+"""``max status`` — health of the target and its children, and the last sync.
 
 Bare ``max`` is ``max status``. Installation level::
 

@@ -1,4 +1,4 @@
-"""``max sync`` — copy a source's data into its ``data.db`` (spec §7.5, §8).
+"""``max sync`` — copy a source's data into its ``data.db``.
 
 Workspace level: ``max sync <INSTALLATION> [--resume ID | --plan PLAN] [--full] [--max-age D]``
 or ``max sync --all``; installation level: ``max sync [--resume ID | --plan PLAN] [--full]

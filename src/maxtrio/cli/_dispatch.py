@@ -1,4 +1,4 @@
-"""Command dispatch (spec cli-federation §6): the level-gated root group and the process entry.
+"""Command dispatch: the level-gated root group and the process entry.
 
 Every invocation targets one node — the machine (``global``), a workspace or an installation —
 and each command exists at some of those levels, sometimes with different arguments per level

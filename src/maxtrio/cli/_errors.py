@@ -1,6 +1,6 @@
-"""The CLI's errors (domain ``cli``, spec cli-federation §9.5) and how every error is shown.
+"""The CLI's errors (domain ``cli``) and how every error is shown.
 
-One renderer for every failure (MAXTRIO §9.4), on stderr:
+One renderer for every failure, on stderr:
 
 * a usage error (bad flag, unknown command, command at the wrong level): ``Error: <message>``
   then the reference's indented lines (``  Try: max -g install``, ``  Available commands: …``);

@@ -1,6 +1,6 @@
 """The ``max`` entry point: the root group and its command table.
 
-Level-bound commands (spec §6) are registered with one asyncclick command per level they exist
+Level-bound commands are registered with one asyncclick command per level they exist
 at; the rest (``acme``, ``flows``, ``help``, ``completion``) work anywhere. Command modules
 import only asyncclick and the standard library at their top so that ``max --help`` and light
 commands start fast; heavy libraries are imported inside the commands that need them.

@@ -1,4 +1,4 @@
-"""Text pieces shared by ``ls`` and ``status`` (spec §9.3): the context header, health labels,
+"""Text pieces shared by ``ls`` and ``status``: the context header, health labels,
 and when a sync happened.
 
 * header: ``Node: <url>  [<level>]`` (``Node:`` yellow, the URL bold, ``[level]`` dim);

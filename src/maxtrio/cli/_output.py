@@ -1,7 +1,7 @@
 """Where the CLI writes, and how it looks: the colour decision, ANSI styles, and a stdout sink
 that notices when the reader has gone away.
 
-Colour (spec cli-federation §9.2, MAXTRIO): ``NO_COLOR`` set (any value) → never; ``TERM=dumb``
+Colour: ``NO_COLOR`` set (any value) → never; ``TERM=dumb``
 → never; ``--no-color`` → off; ``--color`` → on; ``FORCE_COLOR`` set and not ``0`` → on;
 otherwise on only when the stream is a terminal. Undecided is *off* (the reference defaults to
 on and pipes ANSI codes). JSON, NDJSON and CSV output never carry ANSI codes.

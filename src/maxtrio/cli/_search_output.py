@@ -1,4 +1,4 @@
-"""``max search`` output (spec sync-engine §15.4–§15.5): text, json, ndjson, csv and table.
+"""``max search`` output: text, json, ndjson, csv and table.
 
 One :class:`SearchPage` per engine page; a :class:`SearchPrinter` renders pages in order, so
 ``--all`` streams (``streaming=True``) and a single page is just one call.

@@ -1,4 +1,4 @@
-"""Targeting for the CLI (spec cli-federation §5): global options, the target URL and its level.
+"""Targeting for the CLI: global options, the target URL and its level.
 
 Before asyncclick parses anything, :func:`preparse` takes the global options out of the
 argument list wherever they appear (before a ``--``, and not inside ``max acme …`` or
@@ -163,7 +163,7 @@ class Targeting:
     @property
     def level(self) -> str:
         """The target's level; a target that cannot be converted falls back to the cwd's level
-        (its error is reported when the command resolves it, spec §5.4)."""
+        (its error is reported when the command resolves it)."""
         try:
             return str(self.url.level)
         except Exception:

@@ -1,4 +1,4 @@
-"""maxtrio.connector — the connector SDK (spec cli-federation §15–§17).
+"""maxtrio.connector — the connector SDK.
 
 What a connector author uses: :class:`ConnectorDef` (static description), :class:`ConnectorModule`
 (definition + ``initialise(config, platform)``), :class:`Installation` (context + lifecycle +

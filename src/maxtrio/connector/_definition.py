@@ -1,4 +1,4 @@
-"""``ConnectorDef``: the static, pure-data description of a connector (spec cli-federation §15.1).
+"""``ConnectorDef``: the static, pure-data description of a connector.
 
 Identity (``name``, ``display_name``, ``description``, ``icon``, ``version``, ``scopes``), the
 schema, the onboarding flow, the seeder, the resolvers, the operations and the credentials it

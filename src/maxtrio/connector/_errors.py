@@ -1,4 +1,4 @@
-"""The ``connector`` boundary: errors of the connector SDK (spec cli-federation §9.5, §15–§17).
+"""The ``connector`` boundary: errors of the connector SDK.
 
 Codes and messages follow the reference. ``app.connector_not_installed`` keeps its reference
 code (the federation layer owns the ``app`` domain, but the registry is what raises it).

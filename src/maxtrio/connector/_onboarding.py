@@ -12,7 +12,7 @@ step                  effect
 
 Every step has a ``label`` and an optional ``when(config) -> bool``; a step whose ``when`` is
 false is skipped. Secrets never enter the config: credentials go to ``ctx.credential_store``.
-A flow is pure data; :func:`maxtrio.connector.run_onboarding` runs it (spec cli-federation §16).
+A flow is pure data; :func:`maxtrio.connector.run_onboarding` runs it.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Running an onboarding flow: interactively through a ``Prompter``, or from given answers.
 
-:func:`run_onboarding` walks the steps in order (spec cli-federation §16.2, with the MAXTRIO
-changes of §16.3): ``required`` is enforced, a bad answer is asked again (up to ``attempts``
+:func:`run_onboarding` walks the steps in order (with our changes,
+see docs/connectors.md): ``required`` is enforced, a bad answer is asked again (up to ``attempts``
 times) when a person is answering, selects accept several numbers when ``multiple``, validation
 steps run under their timeout, and in non-interactive mode (answers from flags, files or an
 agent) every missing answer of a step is named in one error instead of a prompt.

@@ -1,7 +1,7 @@
 """The connector registry: discovery without importing, lazy verified loading on ``resolve``.
 
-Where connectors come from, in discovery order (spec acme-and-connectors §4.7, cli-federation
-§15.4–§15.7):
+Where connectors come from, in discovery order (docs/connectors.md
+explains writing and installing one):
 
 1. **entry points** of the group ``maxtrio.connectors`` of every installed distribution
    (maxtrio's own built-ins included: ``acme = "maxtrio.connectors.acme:connector"``);
@@ -262,7 +262,7 @@ def _same_place(a: str, b: str) -> bool:
 
 
 def verify_connector_module(obj: object, name: str, location: str) -> ConnectorModule:
-    """Check the shape of what a connector exports (spec §15.7, kept shallow)."""
+    """Check the shape of what a connector exports (kept shallow)."""
 
     def invalid(reason: str) -> MaxError:
         return ErrConnectorModuleInvalid(connector=name, location=location, reason=reason)

@@ -18,7 +18,7 @@ from ._schema import Schema
 #: What a page of a query holds: refs for the ``refs`` projection, else results.
 QueryItem = Ref | EntityResult
 
-#: Default page size of ``load_page`` and ``query`` (spec §5.6).
+#: Default page size of ``load_page`` and ``query``.
 DEFAULT_PAGE_LIMIT = 1000
 
 

@@ -12,7 +12,7 @@ kind               call                                          returns
 A *source* fetches raw data once for a parent ref (``SingleSource``) or a page at a time
 (``PaginatedSource``); every derivation of the same source runs on the same fetched data.
 
-``depends_on`` (closing a gap of the reference, spec §18.1–§18.2): a loader or source may
+``depends_on`` (closing a gap of the reference): a loader or source may
 declare :class:`Dependency` entries — single sources whose results the runner computes at most
 once per sync (per ref when bound to the loader's own ref) and hands over as ``env.deps``. A
 single source bound to the root plays the part of the reference's removed "raw loader".

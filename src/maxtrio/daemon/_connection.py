@@ -254,7 +254,7 @@ class Connection:
                     self.command_scope.cancel()
                     return
                 if isinstance(message, Input):
-                    with suppress(trio.WouldBlock):  # no prompt waiting: dropped (§3.1)
+                    with suppress(trio.WouldBlock):  # no prompt waiting: dropped
                         self._answers_send.send_nowait(message.value)
                 elif isinstance(message, Cancel):
                     self.interrupt()

@@ -1,4 +1,4 @@
-"""The launcher ↔ daemon wire protocol (spec cli-federation §3, with the §3.4 additions).
+"""The launcher ↔ daemon wire protocol (docs/daemon.md, with maxtrio's additions).
 
 One Unix-socket connection per command; JSON lines (one object per ``\\n``-terminated line, at
 most :data:`MAX_LINE_BYTES`) in both directions; every object has a ``kind``.

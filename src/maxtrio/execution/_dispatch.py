@@ -1,4 +1,4 @@
-"""Operation dispatch: the middleware pipeline between loaders and operation handlers (§11.6).
+"""Operation dispatch: the middleware pipeline between loaders and operation handlers.
 
 Loaders call ``env.ops.execute(op, input)``; a :class:`DispatchingOperationExecutor` forwards
 that to an :class:`OperationDispatcher`, which runs the middleware chain — the **first

@@ -1,4 +1,4 @@
-"""Errors of the execution layer, on the ``execution`` boundary (codes of spec §13.7).
+"""Errors of the execution layer, on the ``execution`` boundary (codes that cross the wire).
 
 The task-model errors (``task_not_found``, ``invalid_payload``, ``invalid_transition``,
 ``unknown_target_kind``) live beside the task model in ``_task.py``; these are the ones the

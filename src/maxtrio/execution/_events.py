@@ -1,4 +1,4 @@
-"""Sync observer events and the bounded channel that carries them (spec §9.9, §22).
+"""Sync observer events and the bounded channel that carries them.
 
 Events are frozen attrs values:
 

@@ -1,4 +1,4 @@
-"""``SyncExecutor``: runs sync plans as task graphs on trio nurseries (spec §9, §18.3, §22).
+"""``SyncExecutor``: runs sync plans as task graphs on trio nurseries.
 
 No worker pool and no polling. Each sync has one dispatcher loop::
 
@@ -17,7 +17,7 @@ commits entities, sync-meta entries, children and the state transition (with com
 propagation and unblocking) in one transaction; if anything raises, ``TaskStore.fail`` records
 it and the failure is reported (the sync ends ``failed``, its dependants stay stranded).
 
-Ownership (spec §22):
+Ownership:
 
 * ``async with SyncExecutor(...) as executor: handle = await executor.execute(plan)`` — the
   executor owns a nursery for as long as the block lives (an installation service, the
@@ -199,7 +199,7 @@ class SyncExecutor:
         return await self._start_in_own_nursery(start)
 
     async def resume(self, sync_id: str, *, force: bool = False) -> SyncHandle:
-        """Continue a stopped sync in the executor's nursery (spec §18.3).
+        """Continue a stopped sync in the executor's nursery.
 
         ``failed``, ``running`` (left by a dead process) and ``paused`` tasks go back to
         ``pending`` and the record to ``running``; a cancelled sync needs ``force``.

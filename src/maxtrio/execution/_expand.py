@@ -3,7 +3,7 @@
 Entries run in order, so each entry's tasks are blocked by the previous entry; a concurrent
 group becomes a synthetic ``sync-group`` parent (``awaiting_children``) whose member steps are
 its children and share the previous entry as blocker, and the next entry waits for the group.
-Plan ``[A, concurrent[B, C], D]`` gives (spec §7)::
+Plan ``[A, concurrent[B, C], D]`` gives::
 
     temp  payload     state              parent  blocked_by
     1     A           pending            -       -

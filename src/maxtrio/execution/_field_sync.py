@@ -5,7 +5,7 @@ compact batches (:class:`FieldSyncBatch`, every field of every ref at one time);
 :func:`field_sync_rows` flattens both into ``(ref_key, field, synced_at)`` tuples without
 building an object per pair, which is what the stores write.
 
-Freshness (spec sync-engine §12.1): a field is fresh iff it was synced at or after
+Freshness: a field is fresh iff it was synced at or after
 ``now − max_age``; a field synced exactly ``max_age`` ago is fresh.
 """
 

@@ -1,4 +1,4 @@
-"""Flow control: per-``Limit`` gates around upstream calls (spec §11).
+"""Flow control: per-``Limit`` gates around upstream calls.
 
 A flow controller runs a call when its gate admits it: ``await controller.run(fn)`` waits as
 needed, runs ``fn``, returns its result or propagates its exception, and always gives back what

@@ -1,4 +1,4 @@
-"""``SyncHandle``: one sync's controls, status and result (spec §9.6, MAXTRIO semantics).
+"""``SyncHandle``: one sync's controls, status and result.
 
 ================  =============================================================================
 ``status()``      ``running`` ⇄ ``paused`` → ``completed`` / ``failed`` / ``cancelled``, or

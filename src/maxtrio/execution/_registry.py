@@ -1,4 +1,4 @@
-"""The execution registry: what the runner resolves task payload names through (spec §6.6).
+"""The execution registry: what the runner resolves task payload names through.
 
 Built once from a connector's resolvers:
 

@@ -1,4 +1,4 @@
-"""The task runner: executes one task payload and says what it produced (spec §10).
+"""The task runner: executes one task payload and says what it produced.
 
 ``TaskRunner.run(task)`` calls loaders (through ``env.ops`` and the sync's middleware), reads
 refs from the local engine for ``forAll`` steps, and returns a
@@ -90,7 +90,7 @@ from ._timestamps import Clock, wall_clock_ms
 
 @attrs.frozen
 class RunnerTuning:
-    """Static knobs of the runner (spec §10.1)."""
+    """Static knobs of the runner."""
 
     ref_page_size: int = 500  # refs per page when a forAll step reads the local store
     connector_page_size: int = 100  # ``limit`` hint handed to collection loaders and sources

@@ -4,7 +4,7 @@ A sync plan expands into tasks; each task carries a payload that names entities,
 refs **by name only** (RefKeys, entity type names), so a task row survives a restart and the
 runner resolves names through the registry when it executes the task.
 
-Payload JSON (spec sync-engine §8.2) — optional keys are absent, never ``null``; key order as
+Payload JSON — optional keys are absent, never ``null``; key order as
 written here::
 
     {"kind":"sync-step","target":{"kind":"forAll","entityType":"AcmeUser"[,"cursor":…]},

@@ -1,4 +1,4 @@
-"""maxtrio.federation — the three tiers of Max: global, workspace, installation (spec §10–§13).
+"""maxtrio.federation — the three tiers of Max: global, workspace, installation.
 
 ============================  ====================================================================
 ``MaxHome``                   ``$MAX_HOME`` or ``~/.max``: ``workspaces.json``, ``collections/``

@@ -1,4 +1,4 @@
-"""The errors of the federation layer: domains ``app``, ``registry``, ``rpc`` (spec §9.5, §13.2).
+"""The errors of the federation layer: domains ``app``, ``registry``, ``rpc``.
 
 Codes and messages are the reference's where it has them (they cross the RPC wire and the JSON
 error form). Errors a person can act on carry a one-line ``hint`` in ``data["hint"]``, which the

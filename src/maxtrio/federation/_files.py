@@ -1,4 +1,4 @@
-"""The file rules of §10.5: atomic JSON writes, an advisory lock, one-line errors.
+"""The file rules (docs/federation.md): atomic JSON writes, an advisory lock, one-line errors.
 
 * :func:`write_json` writes the reference's format (2-space indent, keys in insertion order,
   non-ASCII kept, a trailing newline) to a temp file in the same directory, fsyncs it and

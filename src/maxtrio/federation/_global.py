@@ -1,4 +1,4 @@
-"""``GlobalMax``: the machine's Max — the workspace registry, connectors, resolution (§11.1).
+"""``GlobalMax``: the machine's Max — the workspace registry, connectors, resolution.
 
 ::
 
@@ -233,11 +233,11 @@ class GlobalMax:
     # -- targeting ---------------------------------------------------------------------------
 
     def cwd_context(self, directory: str | os.PathLike[str]) -> MaxUrl:
-        """§5.3; see :func:`maxtrio.federation.cwd_context` (names from this registry)."""
+        """See :func:`maxtrio.federation.cwd_context` (names from this registry)."""
         return cwd_context(directory, self.registry)
 
     def target_url(self, value: str, cwd_url: MaxUrl) -> MaxUrl:
-        """§5.4; see :func:`maxtrio.federation.target_url`."""
+        """A ``-t`` value as a URL; see :func:`maxtrio.federation.target_url`."""
         return target_url(value, cwd_url)
 
     def _unregistered_here(self, cwd: str | os.PathLike[str] | None, segment: str) -> Path | None:
@@ -250,7 +250,7 @@ class GlobalMax:
     async def resolve(
         self, url: MaxUrl, *, cwd: str | os.PathLike[str] | None = None
     ) -> ResolvedTarget:
-        """Resolve ``url`` to live nodes (§5.5); installations are opened (once per id).
+        """Resolve ``url`` to live nodes; installations are opened (once per id).
 
         Errors: ``app.remote_url_not_supported``; ``app.workspace_not_resolved`` (with
         ``data["hint"]`` when ``cwd`` is inside an unregistered project of that name);

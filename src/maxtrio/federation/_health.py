@@ -1,4 +1,4 @@
-"""Health of a parent node from its children's (§7.8, §12.1).
+"""Health of a parent node from its children's.
 
 None or all healthy → healthy; all unhealthy → unhealthy; anything else → degraded. When not
 healthy the reason says how many children were checked (``2 installation(s) checked``).

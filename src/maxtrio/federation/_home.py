@@ -3,7 +3,7 @@
 ::
 
     ~/.max/                      mode 0700
-    ├── workspaces.json          the global workspace registry (§10.2)
+    ├── workspaces.json          the global workspace registry
     ├── workspaces.json.lock     advisory lock for read-modify-write of the registry
     └── collections/             connector collections (scanned by the connector registry)
 """

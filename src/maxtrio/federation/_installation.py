@@ -1,4 +1,4 @@
-"""``InstallationMax``: one connector, one data store — the installation tier (§11.3).
+"""``InstallationMax``: one connector, one data store — the installation tier.
 
 An installation node owns, for as long as it is open: its ``data.db`` or PostgreSQL schema
 (:class:`~maxtrio.storage.InstallationStore`: entity engine, task store, sync store, sync meta

@@ -1,4 +1,4 @@
-"""A workspace's installation registry: ``max.json`` (§10.3) or a dict (ephemeral).
+"""A workspace's installation registry: ``max.json`` or a dict (ephemeral).
 
 File format (byte-compatible with the reference; other top-level keys are preserved)::
 

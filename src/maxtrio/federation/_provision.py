@@ -1,10 +1,10 @@
 """Provisioners: create a workspace's or an installation's directories and starter files.
 
-Workspace (§10.3): ``<root>/.max/`` (mode 0700), ``max.json`` as ``{}`` (no trailing newline)
+Workspace: ``<root>/.max/`` (mode 0700), ``max.json`` as ``{}`` (no trailing newline)
 when missing — never overwritten — and a ``.max`` line in ``.gitignore`` (appended, after a
-newline when the file does not end with one; not duplicated). Installation (§12.4): its data
+newline when the file does not end with one; not duplicated). Installation: its data
 directory, mode 0700, idempotent. Provisioning happens on create only, never on reconnect
-(MAXTRIO §10.5): a missing workspace directory is reported, not silently re-created.
+(docs/federation.md): a missing workspace directory is reported, not silently re-created.
 """
 
 from __future__ import annotations

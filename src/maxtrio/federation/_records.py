@@ -133,7 +133,7 @@ class InstallationInfo:
 
 @attrs.frozen(eq=False)
 class ResolvedTarget:
-    """A resolved Max URL: its level and the live nodes down to it (§5.5)."""
+    """A resolved Max URL: its level and the live nodes down to it."""
 
     url: MaxUrl
     level: MaxLevel

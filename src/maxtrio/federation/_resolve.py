@@ -1,4 +1,4 @@
-"""Targeting: cwd context detection (§5.3), ``-t`` value conversion (§5.4).
+"""Targeting: cwd context detection, ``-t`` value conversion.
 
 * :func:`find_project_root` — walk up from a directory to the first one holding both
   ``max.json`` and ``.max``.
@@ -8,7 +8,7 @@
 * :func:`target_url` — a ``-t`` value as a URL: absolute ``max://``/``max+http://``; ``@`` =
   global; anything else is a path of children applied to the cwd URL.
 
-Resolution of a URL to live nodes (§5.5) is :meth:`GlobalMax.resolve`.
+Resolution of a URL to live nodes is :meth:`GlobalMax.resolve`.
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ def find_project_root(directory: str | os.PathLike[str]) -> Path | None:
 def cwd_context(
     directory: str | os.PathLike[str], registry: WorkspaceRegistry | None = None
 ) -> MaxUrl:
-    """The Max URL a command run in ``directory`` targets by default (§5.3). The workspace
+    """The Max URL a command run in ``directory`` targets by default. The workspace
     segment is the registered name of the project root's path (``registry``: by default
     ``workspaces.json`` of ``$MAX_HOME``); a moved workspace is re-keyed on the way."""
     current = Path(directory).resolve()
@@ -75,7 +75,7 @@ def _installation_segment(parts: tuple[str, ...]) -> str | None:
 
 
 def target_url(value: str, cwd_url: MaxUrl) -> MaxUrl:
-    """Convert a ``-t`` value to a URL (§5.4); errors are ``core.invalid_max_url``.
+    """Convert a ``-t`` value to a URL; errors are ``core.invalid_max_url``.
 
     ``max://…``/``max+http://…`` are absolute; ``@`` is the local global node; anything else
     is a relative path whose parts are applied as children of ``cwd_url`` (so from a workspace

@@ -1,4 +1,4 @@
-"""The RPC envelope between tiers (§13.1, §13.7) and the in-process transports.
+"""The RPC envelope between tiers and the in-process transports.
 
 Request (one per call)::
 

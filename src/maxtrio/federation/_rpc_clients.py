@@ -1,4 +1,4 @@
-"""Client proxies: the tiers' methods as calls over a :class:`Transport` (§13.5).
+"""Client proxies: the tiers' methods as calls over a :class:`Transport`.
 
 ``GlobalClient`` → ``workspace(id)`` → ``WorkspaceClient`` → ``installation(id)`` →
 ``InstallationClient`` (with ``engine``: an ``EngineClient``). A child client talks through a

@@ -1,4 +1,4 @@
-"""Dispatchers: a request in, a response out, for each tier (§13.3, §13.4, §13.7).
+"""Dispatchers: a request in, a response out, for each tier.
 
 ==========================  ======================================================================
 ``InstallationDispatcher``  root: ``health start stop describe schema sync syncResume

@@ -1,9 +1,9 @@
-"""The wire forms of what crosses between tiers (§13.7): attrs messages on the shared converter.
+"""The wire forms of what crosses between tiers: attrs messages on the shared converter.
 
 Live objects never cross the wire; their descriptions do:
 
 =======================  ======================================================================
-``SchemaDescription``    the schema as ``max schema -o json`` prints it (§7.4): namespace,
+``SchemaDescription``    the schema as ``max schema -o json`` prints it: namespace,
                          entities with ``{name, kind: scalar|ref|collection, type|target}``
                          fields, roots, relationships
 ``QueryMessage``         ``{entityType, filter, orderBy, projection}``; the filter is the where

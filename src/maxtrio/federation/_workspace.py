@@ -1,4 +1,4 @@
-"""``WorkspaceMax``: a project — its installations and connectors (§11.2).
+"""``WorkspaceMax``: a project — its installations and connectors.
 
 A workspace is a directory with ``max.json`` and ``.max/``. Its installations are recorded in
 ``max.json`` (re-read on every call) and opened lazily: :meth:`WorkspaceMax.installation`
@@ -399,7 +399,7 @@ class WorkspaceMax:
         ]
 
     async def health(self, *, deep: bool = False) -> HealthStatus:
-        """Aggregate (§7.8): none or all healthy → healthy; all unhealthy → unhealthy; else
+        """Aggregate: none or all healthy → healthy; all unhealthy → unhealthy; else
         degraded (``<n> installation(s) checked``). By default only the installations open
         now are asked (as the reference); ``deep`` opens and asks every one. A missing root
         → ``unhealthy (directory missing)``."""

@@ -1,4 +1,4 @@
-"""The global workspace registry: ``~/.max/workspaces.json`` (§10.2) or a dict (ephemeral).
+"""The global workspace registry: ``~/.max/workspaces.json`` or a dict (ephemeral).
 
 File format (byte-compatible with the reference: 2-space indent, trailing newline)::
 

@@ -1,4 +1,4 @@
-"""``python -m maxtrio.flows``: the environment-driven server (spec §2.1)."""
+"""``python -m maxtrio.flows``: the environment-driven server."""
 
 from ._main import server_main
 

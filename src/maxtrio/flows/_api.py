@@ -1,4 +1,4 @@
-"""The MaxQ HTTP API (spec §5) as a Starlette application on the engine.
+"""The MaxQ HTTP API as a Starlette application on the engine.
 
 Every request body is decoded and validated here, at the boundary: malformed JSON, wrong types
 and unknown ids all answer a 4xx with the contract's exact ``{"error": ...}`` body (plus
@@ -232,7 +232,7 @@ def _int_param(params: dict[str, str], name: str, default: int | None) -> int | 
 
 
 class FlowsApi:
-    """The endpoints of spec §5, bound to one engine."""
+    """The endpoints of docs/flows.md, bound to one engine."""
 
     def __init__(self, engine: FlowEngine, *, environment: str) -> None:
         self.engine = engine

@@ -2,7 +2,7 @@
 
 The reference test-suite asserts *strict* ordering between a dependency's ``completed_at`` and
 its dependant's ``started_at``; an event-driven scheduler can write both within the same
-millisecond, so each reading is ``max(now_ms, previous + 1)`` (spec §4.1).
+millisecond, so each reading is ``max(now_ms, previous + 1)``.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Server configuration: the ``MAXQ_*`` environment of spec §2.1 and the CLI flags of §2.2.
+"""Server configuration: the ``MAXQ_*`` environment and the CLI flags (docs/flows.md).
 
 :meth:`FlowsConfig.from_environ` is the one place environment values are parsed and checked; a
 bad value raises ``flows.invalid_config`` with a one-line message naming the variable.
@@ -22,7 +22,7 @@ LOG_LEVELS = ("trace", "debug", "info", "warn", "error", "fatal")
 
 @attrs.frozen
 class FlowsConfig:
-    """Everything the server reads at startup (spec §2.1)."""
+    """Everything the server reads at startup."""
 
     data_dir: Path
     flows_root: Path
@@ -103,7 +103,7 @@ def _int(
 
 @attrs.frozen
 class ServeOptions:
-    """The reference CLI's flags (spec §2.2); ``None`` means "not given on the command line".
+    """The reference CLI's flags; ``None`` means "not given on the command line".
 
     A flag that is not given falls back to the variable already in the environment, then to the
     reference default (the reference CLI always overwrites; falling back is a strict superset).

@@ -1,7 +1,7 @@
 """The step DAG of a stage: validation, levelling and downstream closure. Pure functions.
 
 A stage's steps form a graph through ``dependsOn``. Scheduling a stage checks, in the
-contract's order (spec §5.8): duplicate ids, dependencies on ids outside the request, then
+contract's order: duplicate ids, dependencies on ids outside the request, then
 cycles (a maxtrio addition, D5 — the reference would hang forever). :func:`level_steps` groups
 steps into levels that can run together; :func:`downstream` finds the steps a failure cascades to
 and a step retry resets.

@@ -1,4 +1,4 @@
-"""Flows on disk (spec §3): where scripts live and the safety checks made before launching one.
+"""Flows on disk: where scripts live and the safety checks made before launching one.
 
 A flow is ``<root>/<flow>/flow.sh``; a step script is ``<root>/<flow>/steps/<step>/step.sh``.
 Discovery is lazy — every launch looks at the disk again — so editing a flow takes effect at

@@ -5,7 +5,7 @@ concurrency limiter — and runs the runner and the scheduler in its nursery. Ea
 store transaction followed, where the contract asks, by process work (kill on abort/pause) or
 by a wake-up (schedule, retry). Operations that launch the flow *after* the HTTP response
 (create, resume, retry) are split in two: the store transition returns the run for the response
-and :meth:`FlowEngine.launch_initial_call` starts the flow once the response is out (§5.4).
+and :meth:`FlowEngine.launch_initial_call` starts the flow once the response is out.
 """
 
 from __future__ import annotations
@@ -110,7 +110,7 @@ class FlowEngine:
                 self.runner.handle_transitions([transition])
         return scheduled
 
-    # -- control operations (§8) -------------------------------------------------------------------
+    # -- control operations -------------------------------------------------------------------
 
     async def abort(self, run_id: str) -> KillingOutcome:
         """Database first (D9), then SIGTERM / grace / SIGKILL the run's process groups."""

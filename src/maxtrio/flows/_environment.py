@@ -1,10 +1,10 @@
-"""The environment given to flow and step scripts (spec §6.2, §6.4).
+"""The environment given to flow and step scripts.
 
 Scripts get the server's own environment, minus any inherited stage variables and minus
 ``MAXQ_API_KEY`` (scripts authenticate with their run's ``MAXQ_API_TOKEN`` instead, see
 ``_auth.py``), plus the ``MAXQ_*`` variables of their call. A step's user ``env`` is applied
 last (a user key may override a ``MAXQ_*`` variable, as in the reference). Every variable
-*name* we add is checked (spec §3.2 step 4); values are strings.
+*name* we add is checked; values are strings.
 """
 
 from __future__ import annotations

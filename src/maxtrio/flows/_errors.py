@@ -23,10 +23,10 @@ ErrDataDirUnusable = Flows.define(
     message="cannot lock flows data dir {dir}: {reason}",
 )
 
-# Launch checks (spec §3.2); ``message`` is the exact text stored in stderr / logged.
+# Launch checks; ``message`` is the exact text stored in stderr / logged.
 ErrLaunchCheck = Flows.define("launch_check", facets=[BadInput], message="{text}")
 
-# Stage graph checks (spec §5.8 checks 2-4).
+# Stage graph checks.
 ErrDuplicateStepIds = Flows.define(
     "duplicate_step_ids",
     facets=[BadInput],

@@ -1,4 +1,4 @@
-"""The run-log entries the server writes by itself — exactly those of spec §10.2, no others."""
+"""The run-log entries the server writes by itself — exactly the reference's, no others."""
 
 from __future__ import annotations
 

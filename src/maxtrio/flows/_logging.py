@@ -1,4 +1,4 @@
-"""The server log: human-oriented lines on stderr, filtered by ``LOG_LEVEL`` (spec §10.3).
+"""The server log: human-oriented lines on stderr, filtered by ``LOG_LEVEL``.
 
 stdout is kept for the one readiness line (``Server running on <host>:<port>``), which harnesses
 wait for; nothing else the server writes goes there.

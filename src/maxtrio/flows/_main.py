@@ -1,9 +1,9 @@
 """Entry points: the environment-driven server and the ``maxq``-compatible command line.
 
-* ``python -m maxtrio.flows`` (:func:`server_main`) reads only the environment of spec §2.1 and
+* ``python -m maxtrio.flows`` (:func:`server_main`) reads only the ``MAXQ_*`` environment and
   exits with status 1 and a one-line message when ``MAXQ_DATA_DIR``/``MAXQ_FLOWS_ROOT`` are
   missing or a value is invalid — like the reference's server entry point.
-* ``maxtrio-flows`` (:func:`main`) takes the reference CLI's flags (§2.2), exports them into the
+* ``maxtrio-flows`` (:func:`main`) takes the reference CLI's flags, exports them into the
   environment, then runs the same server.
 """
 

@@ -1,4 +1,4 @@
-"""Runs, stages, steps and log entries as values, and their JSON forms (spec §5.2).
+"""Runs, stages, steps and log entries as values, and their JSON forms.
 
 These are what the store returns. ``to_json`` gives the wire form: camelCase keys, JSON columns
 decoded, and every property whose column is NULL *omitted* ("absent, not null").
@@ -123,7 +123,7 @@ class Step:
     worker_id: str | None = None
 
     def to_json(self) -> dict[str, Any]:
-        # ``error`` is the raw column text, as in the reference (spec §5.2).
+        # ``error`` is the raw column text, as in the reference.
         return _present(
             {
                 "id": self.id,
@@ -180,7 +180,7 @@ class RunLog:
 
 @attrs.frozen
 class FieldsItem:
-    """One item of the query-fields answer (spec §5.10); nulls are kept here."""
+    """One item of the query-fields answer; nulls are kept here."""
 
     step_id: str
     step_name: str
@@ -215,7 +215,7 @@ class StepSpec:
 
 @attrs.frozen
 class ClaimedStep:
-    """A step this server claimed; (``claimed_at``, ``worker_id``) is the claim token (§6.3)."""
+    """A step this server claimed; (``claimed_at``, ``worker_id``) is the claim token."""
 
     run_id: str
     step_id: str

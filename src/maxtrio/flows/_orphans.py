@@ -1,4 +1,4 @@
-"""Startup cleanup of script processes left by a previous server (spec §9.5, Decision D16).
+"""Startup cleanup of script processes left by a previous server (Decision D16).
 
 Scripts inherit ``MAXQ_RUN_ID``; a process still carrying one is an orphan of an earlier server
 *if that id is a run of our database* (the reference killed every process on the host with the

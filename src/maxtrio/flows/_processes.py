@@ -1,4 +1,4 @@
-"""Script processes: launching, output capture, and the live-process table (spec §9).
+"""Script processes: launching, output capture, and the live-process table.
 
 Every script runs directly (no shell), with stdin from ``/dev/null``, stdout and stderr piped,
 in a **new session** — its own process group — so that ``kill`` reaches the whole tree
@@ -48,7 +48,7 @@ class ProcessOutcome:
 
 
 class OutputCapture:
-    """Keeps the first ``limit`` characters of a stream and counts what it drops (§9.3)."""
+    """Keeps the first ``limit`` characters of a stream and counts what it drops."""
 
     def __init__(self, limit: int) -> None:
         self._limit = limit

@@ -1,12 +1,12 @@
 """Flow calls and step attempts: what happens when a script runs, and what its end means.
 
-* **Flow calls** (spec §6.2): the *initial* call (run creation, resume, retry) and the stage
+* **Flow calls**: the *initial* call (run creation, resume, retry) and the stage
   *callbacks* — ``MAXQ_COMPLETED_STAGE`` after a non-final stage completed, ``MAXQ_FAILED_STAGE``
   after a stage failed. Results of a call killed by abort/pause, or whose run was meanwhile
   terminated, paused or deleted, are ignored.
-* **Steps** (§6.4): attempt 0 then up to ``max_retries`` re-runs; every write is guarded by the
+* **Steps**: attempt 0 then up to ``max_retries`` re-runs; every write is guarded by the
   claim token, so abort, pause, retry or deletion win over a late exit (D9).
-* **Stage transitions** (§6.6) arrive here exactly once (D3): a completed final stage completes
+* **Stage transitions** arrive here exactly once (D3): a completed final stage completes
   the run, a completed stage calls the flow back, a failed stage calls it back then fails the run.
 
 Flow-call tasks live in :meth:`FlowRunner.run`'s nursery; step tasks in the scheduler's.
@@ -217,7 +217,7 @@ class FlowRunner:
             except MaxError as exc:
                 if not ErrLaunchCheck.matches(exc):
                     raise
-                # Launch-check failures fail the step at once, without retries (§6.4).
+                # Launch-check failures fail the step at once, without retries.
                 write = await self._store.record_attempt(
                     claim,
                     attempt=attempt,

@@ -1,4 +1,4 @@
-"""The SQLite schema of ``maxq.db`` (spec §4.2), as the reference's knex migration declares it.
+"""The SQLite schema of ``maxq.db``, as the reference's knex migration declares it.
 
 Tables are created only when absent, so a file made by the reference migration is used as is.
 In a file we create, the step primary key is ``(run_id, id)`` (Decision D1) — same columns.

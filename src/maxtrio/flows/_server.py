@@ -1,5 +1,5 @@
 """The server: lock the data dir, open the store, clean up after a previous server, listen,
-schedule (§2.3).
+schedule.
 
 :func:`serve` is the whole lifetime of one server inside ``trio.run``: startup cleanup (orphan
 processes, interrupted runs) before the socket exists, then hypercorn's trio worker and the

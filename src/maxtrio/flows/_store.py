@@ -1,6 +1,6 @@
 """The store protocol: every read and write the engine and the API make, and their results.
 
-The database is the single source of truth (spec §4.1): implementations keep no run, stage or
+The database is the single source of truth: implementations keep no run, stage or
 step state in memory, and each method is one transaction. State transitions that must be atomic
 with their guard — claim a step, record an attempt guarded by its claim token, abort, pause —
 are single methods so that a SQL (SQLite now, PostgreSQL later) implementation can make them one
@@ -89,7 +89,7 @@ FlowCallKind = Literal["initial", "callback"]
 
 
 class FlowStore(Protocol):
-    """Persistence of runs, stages, steps and run logs (spec §4)."""
+    """Persistence of runs, stages, steps and run logs."""
 
     async def close(self) -> None: ...
 
@@ -102,7 +102,7 @@ class FlowStore(Protocol):
     async def create_run(
         self, *, flow_name: str, input: Any, metadata: Any, flow_title: str | None
     ) -> Run:
-        """Insert a ``pending`` run, then mark it ``running``; return it as inserted (§5.4)."""
+        """Insert a ``pending`` run, then mark it ``running``; return it as inserted."""
         ...
 
     async def get_run(self, run_id: str) -> Run | None: ...
@@ -120,7 +120,7 @@ class FlowStore(Protocol):
     async def schedule_stage(
         self, run_id: str, stage_name: str, final: bool, steps: Sequence[StepSpec]
     ) -> ScheduledStage:
-        """Checks 5-8 of §5.8, then upsert the stage and its steps and queue them.
+        """The last request checks (flows.md), then upsert the stage and its steps and queue them.
 
         Raises ``flows.run_not_found``, ``flows.run_terminated``, ``flows.run_completed``,
         ``flows.step_running`` or ``flows.step_id_taken``.
@@ -149,7 +149,7 @@ class FlowStore(Protocol):
 
     async def list_logs(self, run_id: str, query: LogQuery) -> list[RunLog]: ...
 
-    # -- control operations (§8) ---------------------------------------------------------------
+    # -- control operations ---------------------------------------------------------------
 
     async def abort_run(self, run_id: str, processes: int, grace_ms: int) -> ControlOutcome: ...
 
@@ -161,7 +161,7 @@ class FlowStore(Protocol):
 
     async def retry_step(self, run_id: str, step_id: str, cascade: bool) -> RetryStepOutcome: ...
 
-    # -- the engine's own writes (§6) ------------------------------------------------------------
+    # -- the engine's own writes ------------------------------------------------------------
 
     async def claim_ready_steps(
         self, limit: int, max_running: int, worker_id: str
@@ -188,7 +188,7 @@ class FlowStore(Protocol):
         ...
 
     async def runnable_for_flow_call(self, run_id: str, kind: FlowCallKind) -> Run | None:
-        """The run if a flow call of ``kind`` may start now, else None (§5.4 step 6, §6.6)."""
+        """The run if a flow call of ``kind`` may start now, else None."""
         ...
 
     async def finish_initial_call(
@@ -198,18 +198,18 @@ class FlowStore(Protocol):
         ...
 
     async def complete_run(self, run_id: str) -> bool:
-        """A final stage completed: run ``completed`` (guarded as §6.6)."""
+        """A final stage completed: run ``completed`` (guarded: only a run still moving)."""
         ...
 
     async def fail_run(self, run_id: str) -> bool:
-        """A stage failed and its failure callback ended: run ``failed`` (guarded as §6.6)."""
+        """A stage failed and its failure callback ended: run ``failed`` (guarded alike)."""
         ...
 
     async def settle_run_after_callback(self, run_id: str, succeeded: bool) -> bool:
         """D7: end a ``running`` run that has no pending stage after its last callback."""
         ...
 
-    # -- startup (§9.5) -----------------------------------------------------------------------
+    # -- startup -----------------------------------------------------------------------
 
     async def known_run_ids(self, run_ids: Iterable[str]) -> set[str]: ...
 

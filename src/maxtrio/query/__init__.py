@@ -2,16 +2,16 @@
 
 No I/O. Text typed by a user (or an agent) becomes core query values:
 
-* :func:`parse_filter` — filter text → :data:`FilterAst` (the reference's grammar, spec
-  sync-engine §14.1, plus ``NOT``, ``IN`` and ``IS [NOT] NULL``), with
+* :func:`parse_filter` — filter text → :data:`FilterAst` (the reference's grammar,
+  docs/filter-language.md, plus ``NOT``, ``IN`` and ``IS [NOT] NULL``), with
   ``query-parser.parse_failed`` errors that carry a reason and a character position;
-* :func:`coerce_value` — a comparison value's meaning (JavaScript ``Number()`` rules, §14.2);
-* :func:`lower` — AST → :class:`maxtrio.core.WhereClause` (§14.3);
+* :func:`coerce_value` — a comparison value's meaning (JavaScript ``Number()`` rules);
+* :func:`lower` — AST → :class:`maxtrio.core.WhereClause`;
 * :func:`mixed_and_or_warning` — ``AND`` and ``OR`` have equal precedence and group from
   the left; this says so when a filter mixes them without parentheses;
 * :func:`parse_where` — all of the above for one entity type, as ``max search --filter``
-  needs it (§14.5);
-* :func:`parse_order_by` and :func:`select_fields` — ``--order-by`` and ``--fields`` (§15);
+  needs it;
+* :func:`parse_order_by` and :func:`select_fields` — ``--order-by`` and ``--fields``;
 * :func:`format_filter` — an AST back to canonical filter text;
 * :func:`parse_plan` — sync-plan text (``max sync --plan``) → :class:`PlanAst`, with
   ``plan-parser.parse_failed`` errors; :func:`lower_plan` — AST → :class:`maxtrio.core.SyncPlan`

@@ -1,4 +1,4 @@
-"""Value coercion: what a comparison's value means once lowered (spec sync-engine §14.2).
+"""Value coercion: what a comparison's value means once lowered.
 
 * quoted → the string as written;
 * unquoted ``true`` / ``false`` in any letter case → ``bool``;
@@ -9,7 +9,7 @@ JavaScript's ``Number()`` is implemented with a regex, not ``float()``: it accep
 ``5.``, ``1e3``, ``Infinity`` and the ``0x`` / ``0o`` / ``0b`` prefixes, and rejects ``NaN``,
 ``1_000``, ``-0x10`` and ``inf``, all unlike Python.
 
-The Python type says how the storage layer binds the value (§5.7, §15.5):
+The Python type says how the storage layer binds the value:
 
 * integer literals (decimal, hex, octal, binary) → ``int`` when JavaScript holds them exactly,
   i.e. within ±(2**53 − 1); beyond that → the ``float`` JavaScript would compute, so a value

@@ -1,4 +1,4 @@
-"""A ``--filter`` for one entity type: parse, check the fields, lower (spec sync-engine §14.5).
+"""A ``--filter`` for one entity type: parse, check the fields, lower.
 
 This is what ``max search <Type> --filter EXPR`` runs before it queries the engine:
 

@@ -1,11 +1,11 @@
 """Errors of the query layer: the filter and sync-plan parsers', and the CLI's input errors.
 
-``query-parser.parse_failed`` is the syntax error of the filter language (spec sync-engine
-§13.7). ``plan-parser.parse_failed`` is the syntax error of the sync-plan language (a filter
+``query-parser.parse_failed`` is the syntax error of the filter language (a code of
+the wire). ``plan-parser.parse_failed`` is the syntax error of the sync-plan language (a filter
 error inside a plan's selector is reported as one, positioned in the plan, with the filter
 error as its cause); ``plan-parser.invalid_plan`` is a well-formed plan that does not fit the
 connector (unknown entity type, field or collection, nothing loadable). The ``cli.*`` errors
-below are the search command's validation errors (§14.5, §15); they are defined here, where
+below are the search command's validation errors; they are defined here, where
 the validation lives, and the CLI raises them from here.
 
 Every message quotes the user's text through :func:`maxtrio.core.quote_input` (one line, at

@@ -1,6 +1,6 @@
 """The filter-language parser: text → :data:`FilterAst`, by hand-written recursive descent.
 
-The grammar is the reference's (spec sync-engine §14.1) plus ``NOT``, ``IN``, ``IS [NOT]
+The grammar is the reference's plus ``NOT``, ``IN``, ``IS [NOT]
 NULL`` and both quote escapes in both kinds of quotes — a strict superset: every filter the
 reference accepts parses to the same tree here::
 

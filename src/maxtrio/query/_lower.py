@@ -1,4 +1,4 @@
-"""Lowering: the filter AST → the core where tree (spec sync-engine §14.3).
+"""Lowering: the filter AST → the core where tree.
 
 * a comparison becomes a leaf ``Where(field, op, value)``; ``~=`` becomes ``Op.CONTAINS``;
 * ``IN (…)`` becomes ``Where(field, Op.IN, (v1, v2, …))``, each value coerced as for ``=``;
@@ -7,7 +7,7 @@
   ``a AND b AND c`` lowers to ``and(and(a, b), c)``; ``NOT`` becomes a ``WhereNot``.
 
 Values are coerced by :func:`coerce_value` — except under ``~=``, whose leaf value is the raw
-text as written (MAXTRIO, §15.5): a substring search is about text, so ``title ~= 007``
+text as written: a substring search is about text, so ``title ~= 007``
 searches for ``007``, not ``7``, and ``active ~= TRUE`` for ``TRUE``.
 """
 

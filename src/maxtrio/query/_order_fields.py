@@ -1,20 +1,20 @@
-"""``--order-by`` and ``--fields``: the search command's ordering and field selection (§15).
+"""``--order-by`` and ``--fields``: the search command's ordering and field selection.
 
-``--order-by FIELD[:DIRECTION]`` (§15.1, §15.5): split on ``:``; the first part is the field,
+``--order-by FIELD[:DIRECTION]``: split on ``:``; the first part is the field,
 the second, lower-cased, is ``desc`` for descending and anything else (or nothing) for
 ascending; further parts are ignored (``name:desc:x`` sorts descending). Both parts are
 trimmed of whitespace. An empty field is a BadInput error. Given the entity, the field must
 be ``_id`` or a stored field (MAXTRIO: the reference leaves that to the engine's
 ``storage.field_not_found``); otherwise ``cli.invalid_order_by`` with a did-you-mean hint.
 
-``--fields LIST`` (§15.3): a comma-separated list; items are trimmed and empty ones dropped;
+``--fields LIST``: a comma-separated list; items are trimmed and empty ones dropped;
 group selectors expand in place — ``.props`` to the entity's stored fields in declaration
 order, ``.meta`` to ``_id, _ref``, ``.all`` to ``.meta`` then ``.props``; duplicates are
 removed keeping the first. A plain name must be ``_id``, ``_ref`` or a stored field of the
 entity (MAXTRIO: the reference prints an empty column for an unknown one — and for a
 collection field, which search never loads), else ``cli.unknown_field`` naming it, with a
 did-you-mean hint. A list with no items at all
-(``--fields ","``) means the default selection, like no ``--fields`` (MAXTRIO, §15.5).
+(``--fields ","``) means the default selection, like no ``--fields``.
 
 Decision: ``.props`` leaves out collection fields. The reference includes them, and they
 always print empty because search never loads collections; ``.props`` here equals the

@@ -1,4 +1,4 @@
-"""The lexical pieces of the filter language shared by the parser and the formatter (§14.1)."""
+"""The lexical pieces of the filter language shared by the parser and the formatter."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """The warning for ``AND`` and ``OR`` mixed without parentheses.
 
 The filter language gives ``AND`` and ``OR`` equal precedence and groups them from the left
-(spec sync-engine §14.1), so ``a=1 OR b=2 AND c=3`` means ``(a=1 OR b=2) AND c=3`` — not what
+(docs/filter-language.md), so ``a=1 OR b=2 AND c=3`` means ``(a=1 OR b=2) AND c=3`` — not what
 SQL would make of it. The parser keeps that reading for compatibility; this module finds the
 place where a user may have meant something else so a caller (the CLI) can say so.
 

@@ -2,7 +2,7 @@
 
 The filter language and the CLI's list options follow JavaScript here, not Python:
 ``str.isspace`` / ``str.strip`` also treat ``\\x1c``–``\\x1f`` and ``\\x85`` as whitespace and do
-not treat ``\\ufeff`` (the byte-order mark) as whitespace (spec sync-engine §15.5).
+not treat ``\\ufeff`` (the byte-order mark) as whitespace.
 """
 
 from __future__ import annotations

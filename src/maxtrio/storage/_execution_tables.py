@@ -1,7 +1,7 @@
 """The execution tables of ``data.db``: ``_max_tasks``, ``_max_sync``, ``_max_listings``.
 
-``_max_tasks`` and ``_max_sync`` start from the reference's DDL, word for word (spec
-sync-engine §8.5, §9.7), so a tool that reads a reference ``data.db`` reads ours; maxtrio adds
+``_max_tasks`` and ``_max_sync`` start from the reference's DDL, word for word (execution-stores.md
+has them), so a tool that reads a reference ``data.db`` reads ours; maxtrio adds
 columns by migration (:data:`TASK_EXTRA_COLUMNS`: ``attempts``, how often a resume retried a
 failed task, and ``error_json``, the failure as a serialised ``MaxError``;
 ``SYNC_EXTRA_COLUMNS`` of ``_sync_state``: the sync's mode, change-feed cursor, removals and
@@ -29,7 +29,7 @@ CREATE TABLE IF NOT EXISTS _max_tasks (
   id            TEXT PRIMARY KEY,
   sync_id       TEXT NOT NULL,
   state         TEXT NOT NULL,
-  payload       TEXT NOT NULL,      -- JSON, §8.2
+  payload       TEXT NOT NULL,      -- JSON, see _task.py
   parent_id     TEXT,
   blocked_by    TEXT,
   not_before    INTEGER,            -- ms

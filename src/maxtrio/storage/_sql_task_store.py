@@ -137,6 +137,10 @@ class SqlTaskStore:
         """Lock a parent's row before counting its unfinished children (if the database
         needs it)."""
 
+    def _catch_up(self, conn: Any) -> None:
+        """Bring derived indexes up to date with the sync's rows (SQLite's full-text index),
+        in the transaction that completes a sync or applies a change set."""
+
     async def claim_many(self, sync_id: str, now_ms: int, limit: int) -> Sequence[Task]:
         raise NotImplementedError
 
@@ -336,6 +340,7 @@ class SqlTaskStore:
 
         def complete(conn: Any) -> int:
             removed = remove_unseen(d, conn, tables, sync_id, sync_number(d, conn, sync_id))
+            self._catch_up(conn)
             d.run(
                 conn,
                 "UPDATE _max_sync SET status = 'completed', completed_at = ?, removed = ?, "
@@ -374,6 +379,7 @@ class SqlTaskStore:
             if upserts:
                 engine.apply_writes(conn, engine.prepare_writes(upserts, SyncStamp(at, number)))
             removed: int = engine.apply_deletes(conn, deletes)
+            self._catch_up(conn)
             d.run(
                 conn,
                 "UPDATE _max_sync SET removed = ?, requests = ? WHERE id = ?",

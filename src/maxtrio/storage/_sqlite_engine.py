@@ -114,6 +114,22 @@ class SqliteEngine(SqlEngineBase):
             else:
                 text.apply(conn, sql, rows)
 
+    def catch_up_text(self, conn: apsw.Connection) -> None:
+        """Bring every full-text index up to date (the caller holds the write transaction):
+        what a sync does in the transaction that completes it."""
+        for table in self._tables.values():
+            if table.text_index is not None:
+                table.text_index.catch_up(conn)
+
+    async def index_text(self) -> None:
+        """:meth:`catch_up_text` in a write of its own, when some index lags."""
+
+        def behind(conn: apsw.Connection) -> bool:
+            return any(t.text_index.behind(conn) for t in self._tables.values() if t.text_index)
+
+        if await self.database.read(behind):
+            await self.database.write(self.catch_up_text)
+
     def prepare_deletes(self, refs: Sequence[Ref]) -> list[WriteRun]:
         """``(sql, rows)`` runs deleting ``refs`` (one statement per type), for
         :meth:`apply_writes`."""
@@ -180,10 +196,14 @@ class SqliteEngine(SqlEngineBase):
         )
         if compiled.order_column is not None and query.ordering is not None:
             await self._ensure_order_index(table, compiled.order_column, query.ordering.descending)
+        index = table.text_index
+        # Rows a sync has not indexed yet: index them before the query reads the index.
+        if query.text is not None and index is not None and await self.database.read(index.behind):
+            await self.database.write(index.catch_up)
         try:
             rows = await self.database.read(lambda conn: _fetch(conn, compiled))
         except apsw.SQLError:
-            index, text = table.text_index, query.text
+            text = query.text
             if index is None or text is None:
                 raise
             # FTS5 reads the text query as the statement runs: ask the index alone whether the

@@ -1,4 +1,4 @@
-"""Sync records in ``_max_sync`` (spec sync-engine §9.7): ``SqlSyncStore``, written once for
+"""Sync records in ``_max_sync``: ``SqlSyncStore``, written once for
 SQLite (``SqliteSyncStore``) and PostgreSQL (``PgSyncStore``, ``_pg_sync_store``).
 
 Each record also says how the sync ran (``mode``: full, incremental, partial), the change-feed

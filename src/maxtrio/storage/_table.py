@@ -1,6 +1,6 @@
 """One entity table: its columns, DDL, migration, upsert statements and row readers.
 
-Layout (spec §5.3): ``_id TEXT PRIMARY KEY`` then one column per scalar or ref field in
+Layout: ``_id TEXT PRIMARY KEY`` then one column per scalar or ref field in
 declaration order (string/date/ref TEXT, number REAL, boolean INTEGER); collections have no
 column. Migration creates the table, renames a legacy ``id`` key column, and adds missing
 columns; it never drops, renames or retypes a column.

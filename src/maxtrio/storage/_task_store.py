@@ -1,6 +1,6 @@
 """``SqliteTaskStore``: the durable task graph of syncs in ``_max_tasks`` of a ``data.db``
-(spec sync-engine §8) — the ``SqlTaskStore`` of ``_sql_task_store`` (one-transaction
-``finish``, propagation, resume, cancellation, completion) with SQLite's ids and claims.
+— the ``SqlTaskStore`` of ``_sql_task_store`` (one-transaction ``finish``, propagation,
+resume, cancellation, completion) with SQLite's ids and claims.
 
 It lives in the same ``data.db`` as the entity tables and shares the ``SqliteEngine``'s
 ``SqliteDatabase``, so a task's whole outcome commits in **one** ``BEGIN IMMEDIATE``
@@ -68,6 +68,9 @@ class SqliteTaskStore(SqlTaskStore):
         first = max(self._last_id, int(newest[0][0]) if newest else 0) + 1
         self._last_id = first + count - 1
         return list(range(first, first + count))
+
+    def _catch_up(self, conn: apsw.Connection) -> None:
+        self.engine.catch_up_text(conn)  # the full-text indexes take the sync's rows at once
 
     async def claim_many(self, sync_id: str, now_ms: int, limit: int) -> Sequence[Task]:
         if limit < 1:

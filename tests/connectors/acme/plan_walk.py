@@ -1,7 +1,7 @@
 """Running the acme seeder's plan step by step, sequentially, for the connector's own tests.
 
 This is not the product's executor (``maxtrio.execution``: tasks, limits, retries, sync meta).
-It is the plainest reading of spec §6.8 — targets × operations through the connector's
+It is the plainest reading of a sync plan — targets × operations through the connector's
 resolvers and loaders into an ``Engine`` — so the connector's pieces can be shown to compose
 into a full sync without depending on the executor.
 """

@@ -1,4 +1,4 @@
-"""The acme connector's shape: every name the engine tests and benchmarks depend on (§2)."""
+"""The acme connector's shape: every name the engine tests and benchmarks depend on."""
 
 from __future__ import annotations
 

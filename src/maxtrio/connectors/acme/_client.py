@@ -1,6 +1,6 @@
 """The connector's own Acme HTTP client: one ``httpx.AsyncClient`` per installation.
 
-The client speaks the Acme wire API (spec acme-and-connectors §1.9): ``Authorization: Bearer
+The client speaks the Acme wire API: ``Authorization: Bearer
 <token>`` on every call, JSON answers, ``{"error": ...}`` bodies on failure. It keeps one
 connection pool (HTTP/1.1 keep-alive, ``POOL_SIZE`` connections — above the ``acme:api`` limit
 of 50) for the life of the installation, decodes each body once, and turns every failure into

@@ -1,5 +1,5 @@
-"""The acme ``ConnectorDef`` (with its change feed) and ``initialise`` (spec acme-and-connectors
-§2.1, §2.9)."""
+"""The acme ``ConnectorDef`` (with its change feed) and ``initialise`` (docs/acme.md,
+docs/connectors.md)."""
 
 from __future__ import annotations
 

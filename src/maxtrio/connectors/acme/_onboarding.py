@@ -1,4 +1,4 @@
-"""The acme onboarding flow (spec acme-and-connectors §2.4): four steps.
+"""The acme onboarding flow: four steps.
 
 1. input "Acme tenant": ``baseUrl`` (required, an http(s) URL);
 2. input "API credentials": the ``api_token`` credential (to the credential store only);
