@@ -559,14 +559,20 @@ def main(args: argparse.Namespace) -> None:
             emit(**_worker("sync", server, args, transport="http", store="disk", incremental="100"))
 
 
-def parse() -> argparse.Namespace:
+def workload_parser(description: str | None) -> argparse.ArgumentParser:
+    """A parser with the workload's options (what :func:`seeded_server` reads)."""
     p = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+        description=description, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     p.add_argument("--projects", type=int, default=50)
     p.add_argument("--tasks-per-project", type=int, default=1000)
     p.add_argument("--users", type=int, default=10)
     p.add_argument("--latency-ms", type=float, default=0.0)
+    return p
+
+
+def parse() -> argparse.Namespace:
+    p = workload_parser(__doc__)
     p.add_argument("--store", choices=["disk", "memory"])
     p.add_argument("--transport", choices=["http", "inprocess"])
     p.add_argument("--repeat", type=int, default=1)

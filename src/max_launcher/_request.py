@@ -31,6 +31,7 @@ ENV_ALLOW = (
     "FORCE_COLOR",
     "MAX_TARGET",
     "MAXTRIO_CONNECTORS_DIR",
+    "MAX_STORE_URL",  # max connect's default --store (a credential: only over the socket)
 )
 CREDENTIALS_FROM_ENV = "--credentials-from-env"
 #: Set by the completion scripts ``max completion <shell>`` prints: ``<shell>_complete``.

@@ -22,12 +22,13 @@ import subprocess
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import attrs
 import pytest
 import trio
 
-from maxtrio.acme import SeedOptions, create_tenant
+from maxtrio.acme import AcmeHttpClient, SeedOptions, TaskPatch, create_tenant
 from maxtrio.cli._dispatch import run
 from maxtrio.cli._main import cli
 
@@ -189,6 +190,25 @@ def acme_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AcmeServi
     process, started = start_acme_server(data, "shared")
     yield AcmeService(started["url"], started["apiKey"], process)
     stop_process(process)
+
+
+async def delete_one_clear_one(
+    acme: AcmeService,
+) -> tuple[list[dict[str, Any]], dict[str, Any], dict[str, Any]]:
+    """Upstream changes the next sync must bring: the first task deleted, the description of
+    one with a description cleared. Returns every task as it was before, and those two."""
+    client = AcmeHttpClient(acme.url, acme.api_key)
+    try:
+        tasks = await client.list_tasks()
+        gone, cleared = tasks[0], next(t for t in tasks if t["description"])
+        await client.delete_task(gone["id"])
+        await client.update_task(
+            cleared["id"],
+            TaskPatch(last_modified_by_id=cleared["createdById"], description=None),
+        )
+    finally:
+        await client.aclose()
+    return tasks, gone, cleared
 
 
 def connect_args(acme: AcmeService, *extra: str) -> list[str]:

@@ -8,13 +8,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from maxtrio.acme import AcmeHttpClient, SeedOptions, TaskPatch
+from maxtrio.acme import SeedOptions
 
 from .conftest import (
     AcmeService,
     Result,
     assert_one_line_error,
     connect_args,
+    delete_one_clear_one,
     max_proc,
     seeded_tenant,
     start_acme_server,
@@ -51,17 +52,7 @@ async def test_full_then_incremental_then_full(tmp_path: Path) -> None:
         first = await sync()
         assert (first["mode"], first["status"], first["removed"]) == ("full", "completed", 0)
 
-        client = AcmeHttpClient(acme.url, acme.api_key)
-        try:
-            tasks = await client.list_tasks()
-            gone, cleared = tasks[0], next(t for t in tasks if t["description"])
-            await client.delete_task(gone["id"])
-            await client.update_task(
-                cleared["id"],
-                TaskPatch(last_modified_by_id=cleared["createdById"], description=None),
-            )
-        finally:
-            await client.aclose()
+        tasks, gone, cleared = await delete_one_clear_one(acme)
 
         second = await sync()
         assert (second["mode"], second["status"], second["removed"]) == (

@@ -1,4 +1,5 @@
-"""Fixtures of the execution tests: stores per kind (in memory, and apsw on a real file)."""
+"""Fixtures of the execution tests: stores per kind (in memory, apsw on a real file, and a
+schema of the session's real PostgreSQL server)."""
 
 from __future__ import annotations
 
@@ -9,32 +10,44 @@ import pytest
 
 from maxtrio.core import Limit, Schema
 
+from ..pg.server import PgServer
 from .connector import API_LIMIT, SCHEMA, FakeApi
-from .harness import Harness, Stores, harness_on, open_stores
+from .harness import Harness, Stores, harness_on, open_pg_stores, open_stores
 
 MakeStores = Callable[[Schema], Stores]
 MakeHarness = Callable[..., Harness]
 
 
-@pytest.fixture(params=["memory", "sqlite"])
+@pytest.fixture(params=["memory", "sqlite", "postgresql"])
 def store_kind(request: pytest.FixtureRequest) -> str:
     kind: str = request.param
     return kind
 
 
 @pytest.fixture
-def make_stores(store_kind: str, tmp_path: Path) -> Iterator[MakeStores]:
-    """``make_stores(schema)``: a fresh set of stores of this run's kind (a new file each)."""
+def make_stores(
+    store_kind: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> Iterator[MakeStores]:
+    """``make_stores(schema)``: a fresh set of stores of this run's kind (a new file or
+    PostgreSQL schema each, dropped afterwards)."""
     made: list[Stores] = []
+    server: PgServer | None = None
+    if store_kind == "postgresql":
+        server = request.getfixturevalue("pg_server")
 
     def make(schema: Schema) -> Stores:
-        stores = open_stores(schema, store_kind, tmp_path / f"data-{len(made)}.db")
+        if server is not None:
+            stores = open_pg_stores(schema, server.dsn(), server.new_schema_name())
+        else:
+            stores = open_stores(schema, store_kind, tmp_path / f"data-{len(made)}.db")
         made.append(stores)
         return stores
 
     yield make
     for stores in made:
         stores.close()
+        if server is not None and stores.pg_schema is not None:
+            server.sql(f'DROP SCHEMA IF EXISTS "{stores.pg_schema}" CASCADE')
 
 
 @pytest.fixture

@@ -42,7 +42,7 @@ from maxtrio.execution import (
     TaskState,
     TaskStore,
 )
-from maxtrio.storage import InMemoryEngine, open_installation_store
+from maxtrio.storage import InMemoryEngine, open_installation_store, open_pg_installation_store
 
 from .connector import API_LIMIT, SCHEMA, Ctx, FakeApi, FakeConnector, make_connector
 
@@ -58,6 +58,7 @@ class Stores:
     sync_store: SyncStore
     sync_meta: SyncMeta
     closers: list[Any] = attrs.field(factory=list)
+    pg_schema: str | None = None  # the PostgreSQL schema of kind "postgresql"
 
     def close(self) -> None:
         for closer in self.closers:
@@ -101,6 +102,20 @@ def open_stores(schema: Schema, kind: str, path: Path | None = None) -> Stores:
     opened = open_installation_store(path, schema)
     return Stores(
         kind, opened.engine, opened.task_store, opened.sync_store, opened.sync_meta, [opened]
+    )
+
+
+def open_pg_stores(schema: Schema, dsn: str, schema_name: str) -> Stores:
+    """The PostgreSQL stores of one installation schema."""
+    opened = open_pg_installation_store(dsn, schema_name, schema)
+    return Stores(
+        "postgresql",
+        opened.engine,
+        opened.task_store,
+        opened.sync_store,
+        opened.sync_meta,
+        [opened],
+        schema_name,
     )
 
 

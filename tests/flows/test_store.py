@@ -1,5 +1,5 @@
 """The stores: the apsw store on a real ``maxq.db`` (schema, knex bookkeeping, D1), the clock,
-and what both stores must do alike (on SQLite and on the session's PostgreSQL) (spec §4, §12).
+and what both stores must do alike (on SQLite and on the session's PostgreSQL).
 """
 
 from __future__ import annotations

@@ -195,6 +195,15 @@ class PgServer:
             for statement in statements:
                 conn.execute(statement)  # type: ignore[arg-type]
 
+    def halt(self) -> None:
+        """Stop the server, keeping its data (``pg_ctl stop -m fast``: every connection is
+        closed, open transactions are rolled back)."""
+        self._run(self.bindir / "pg_ctl", "-D", self.data, "-m", "fast", "-w", "stop")
+
+    def restart(self) -> None:
+        """Start a halted server again on its port."""
+        self._start_on(self.port)
+
     def stop(self) -> None:
         with contextlib.suppress(ServerUnavailable):
             self._run(self.bindir / "pg_ctl", "-D", self.data, "-m", "immediate", "-w", "stop")

@@ -1,10 +1,10 @@
 """Fixtures and helpers of the execution-store contract tests.
 
 Test modules import ``stores_fixture`` / ``sqlite_stores_fixture`` (registered under the
-names ``stores`` and ``sqlite_stores``). Every contract test takes ``stores`` and runs twice:
-against the in-memory stores of ``maxtrio.execution`` and against the apsw stores of
-``maxtrio.storage`` on a real ``data.db`` file. Persisted timestamps come from a
-:class:`ManualClock` so tests can pin them.
+names ``stores`` and ``sqlite_stores``). Every contract test takes ``stores`` and runs three times:
+against the in-memory stores of ``maxtrio.execution``, the apsw stores of ``maxtrio.storage``
+on a real ``data.db`` file and the PostgreSQL stores on the session's real server. Persisted
+timestamps come from a :class:`ManualClock` so tests can pin them.
 """
 
 from __future__ import annotations
@@ -36,7 +36,15 @@ from maxtrio.execution import (
     TaskStore,
     TaskTemplate,
 )
-from maxtrio.storage import Engine, InMemoryEngine, InstallationStore, open_installation_store
+from maxtrio.storage import (
+    Engine,
+    InMemoryEngine,
+    InstallationStore,
+    open_installation_store,
+    open_pg_installation_store,
+)
+
+from ..pg.server import PgServer
 
 Widget = EntityDef.create("Widget", {"name": Field.string(), "size": Field.number()})
 Gadget = EntityDef.create("Gadget", {"label": Field.string(), "widget": Field.ref(Widget)})
@@ -72,18 +80,21 @@ class Stores:
     installation: InstallationStore | None = None
 
 
+def _stores(kind: str, opened: InstallationStore, clock: ManualClock) -> Stores:
+    return Stores(
+        kind, opened.engine, opened.task_store, opened.sync_store, opened.sync_meta, clock, opened
+    )
+
+
 def open_sqlite_stores(path: Path, clock: ManualClock | None = None) -> Stores:
     clock = clock or ManualClock()
-    opened = open_installation_store(path, SCHEMA, clock=clock)
-    return Stores(
-        "sqlite",
-        opened.engine,
-        opened.task_store,
-        opened.sync_store,
-        opened.sync_meta,
-        clock,
-        opened,
-    )
+    return _stores("sqlite", open_installation_store(path, SCHEMA, clock=clock), clock)
+
+
+def open_pg_stores(server: PgServer, schema_name: str, clock: ManualClock | None = None) -> Stores:
+    clock = clock or ManualClock()
+    opened = open_pg_installation_store(server.dsn(), schema_name, SCHEMA, clock=clock)
+    return _stores("postgresql", opened, clock)
 
 
 def open_memory_stores() -> Stores:
@@ -95,9 +106,19 @@ def open_memory_stores() -> Stores:
     return Stores("memory", engine, tasks, syncs, meta, clock)
 
 
-@pytest.fixture(name="stores", params=["memory", "sqlite"])
+@pytest.fixture(name="stores", params=["memory", "sqlite", "postgresql"])
 def stores_fixture(request: pytest.FixtureRequest, db_path: Path) -> Iterator[Stores]:
-    """The stores of this run's kind (SQLite on a real ``data.db``)."""
+    """The stores of this run's kind (SQLite on a real ``data.db``, PostgreSQL in a new schema
+    of the session's server, dropped afterwards)."""
+    if request.param == "postgresql":
+        server: PgServer = request.getfixturevalue("pg_server")
+        name = server.new_schema_name()
+        opened = open_pg_stores(server, name)
+        yield opened
+        assert opened.installation is not None
+        opened.installation.close()
+        server.sql(f'DROP SCHEMA IF EXISTS "{name}" CASCADE')
+        return
     opened = open_memory_stores() if request.param == "memory" else open_sqlite_stores(db_path)
     yield opened
     if opened.installation is not None:

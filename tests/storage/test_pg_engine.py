@@ -170,7 +170,7 @@ async def test_nul_and_control_characters_round_trip_in_ids_and_values(pg: PgEng
 
 def test_a_wrong_password_is_one_line_without_the_password(pg_server: PgServer) -> None:
     url = pg_server.url().replace(PASSWORD, "wrong-" + PASSWORD)
-    with raises_max("storage.open_failed") as caught:
+    with raises_max("storage.store_unreachable") as caught:
         PgEngine.open(url, "x", ACME)
     message = caught.value.message
     assert PASSWORD not in message and "wrong-" not in message
@@ -180,9 +180,10 @@ def test_a_wrong_password_is_one_line_without_the_password(pg_server: PgServer) 
 
 def test_a_server_that_is_down_is_one_line_without_the_password() -> None:
     url = f"postgresql://someone:{PASSWORD}@127.0.0.1:{free_port()}/db"
-    with raises_max("storage.open_failed") as caught:
+    with raises_max("storage.store_unreachable") as caught:
         PgEngine.open(url, "x", ACME)
     assert PASSWORD not in caught.value.message
+    assert caught.value.message.startswith("cannot reach the store postgresql://someone@")
 
 
 def test_the_engine_works_from_trio_with_the_password_role(pg_server: PgServer) -> None:

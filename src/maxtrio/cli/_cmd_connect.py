@@ -158,6 +158,12 @@ def missing_inputs(
     help="Change the existing installation SOURCE (or --name): new --config values, "
     "rotated --credential values; checked and verified before anything is written.",
 )
+@click.option(
+    "--store",
+    metavar="URL",
+    help="Keep the installation's data in PostgreSQL (postgresql://user:pass@host:port/db; "
+    "default $MAX_STORE_URL, else its own data.db). Kept like a credential, never printed.",
+)
 @output_option(("text", "json"))
 @debug_option
 async def connect_command(
@@ -169,6 +175,7 @@ async def connect_command(
     env_prefix: str | None,
     no_input: bool,
     update: bool,
+    store: str | None,
     output: str,
 ) -> None:
     """Connect a new data source, or change one (--update).
@@ -191,9 +198,10 @@ async def connect_command(
       ACME_API_TOKEN=… max connect acme --credentials-from-env ACME_ --config baseUrl=…
       max connect acme-1 --update --credential api_token=@new-token.txt
       max connect acme-1 --update --config baseUrl=http://127.0.0.1:4568
+      max connect acme --store postgresql://max:…@db.internal:5432/max
     """
     from maxtrio.connector import OnboardingAnswers
-    from maxtrio.federation import declared_credentials
+    from maxtrio.federation import declared_credentials, default_store_url, store_url_label
 
     from ._prompter import NoInputPrompter, TerminalPrompter
     from ._targeting import open_target
@@ -205,6 +213,9 @@ async def connect_command(
         await _update_installation(run, name or source, config, flags, output)
         return
     interactive = not no_input and stdin_is_terminal()
+    store = store or default_store_url(current_environ())
+    if store is not None:
+        store_url_label(store)  # a malformed URL stops here, before any prompt
     async with open_target(run.targeting) as target:
         workspace = target.require_workspace()
         entry = _connector_entry(workspace, source)
@@ -236,6 +247,7 @@ async def connect_command(
                 name=installation_name,
                 config=onboarded.config,
                 credentials=onboarded.credentials,
+                store=store,
             )
     url = workspace.url.child(info.name)
     if output == "json":
@@ -246,6 +258,8 @@ async def connect_command(
             "connector": info.connector,
             "config": info.config,
         }
+        if info.deployment.store is not None:
+            document["store"] = info.deployment.store
         run.lines([dumps_pretty(document)])
         return
     run.lines(

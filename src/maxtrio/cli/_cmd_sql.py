@@ -1,7 +1,8 @@
 """``max sql`` — read-only SQL over the local data (one installation, or a whole workspace).
 
-Installation level: the installation's ``data.db``, entity views named ``AcmeTask``. Workspace
-level: every installation attached read-only under its name; the views are written
+Installation level: the installation's ``data.db``, entity views named ``AcmeTask`` (on a
+PostgreSQL store, the server runs the statement in a READ ONLY transaction with the same
+views). Workspace level: every installation attached read-only under its name; the views are written
 ``"acme-1".AcmeTask`` and the raw tables ``"acme-1"._acme_task``. SQLite refuses every write
 (``maxtrio.sql``); a statement running past ``--timeout`` is interrupted.
 
@@ -80,6 +81,11 @@ async def query_sql(resolved: Any, query: str, *, time_limit: float, limit: int)
 
     from maxtrio.sql import ReadOnlySql
 
+    node = resolved.installation
+    if (
+        node is not None and getattr(node, "store_label", None) is not None
+    ):  # PostgreSQL: the server runs it
+        return await node.sql_query(query, time_limit=time_limit, limit=limit or None)
     sources, qualified = await sql_sources(resolved)
     database = await trio.to_thread.run_sync(lambda: ReadOnlySql(sources, qualified=qualified))
     try:

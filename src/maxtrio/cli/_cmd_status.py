@@ -10,6 +10,9 @@ Bare ``max`` is ``max status``. Installation level::
       Last sync:  2026-03-12T10:35:44Z (sync-3 interrupted, 63 entities synced)
                   Resume with: max -t my-project/acme-1 sync --resume sync-3
 
+An installation on PostgreSQL also shows ``Store:  postgresql://host:port/db`` (``"store"`` in
+``-o json``): the store URL without user or password.
+
 Workspace level lists each installation with its health, connector and last sync (and the
 resume command of a last sync that was interrupted or failed); global level each workspace
 with its health. The last sync is read from the installation's ``data.db`` with the same
@@ -57,6 +60,8 @@ class StatusReport:
                 f"{details['fields']} fields",
                 f"  {style.normal('Last sync:')}  {last_sync_text(details['lastSync'])}",
             ]
+            if details.get("store"):  # a PostgreSQL store, by its password-free label
+                lines.insert(-1, f"  {style.normal('Store:')}      {details['store']}")
             command = self.resume.get(details["name"])
             if command is not None:
                 lines.append(f"              Resume with: {command}")
@@ -150,6 +155,8 @@ async def _installation_report(run: Session, url: Any, installation: Any) -> Sta
         "fields": _field_count(installation.schema),
         "lastSync": last,
     }
+    if installation.store_label is not None:
+        report.installation["store"] = installation.store_label
     _remember_resume(run, report, installation.name, last, installation_level=True)
     return report
 

@@ -171,17 +171,9 @@ async def _sync_one(
 
 
 async def sync_report(installation: Any, sync_id: str | None) -> Any:
-    """``installation``'s sync ``sync_id`` (None: the latest) as its ``data.db`` records it
-    (a ``maxtrio.sql.SyncReport``), or None."""
-    import trio
-
-    from maxtrio.federation import DATA_FILE_NAME
-    from maxtrio.sql import read_sync_report
-
-    path = installation.info.data_dir / DATA_FILE_NAME
-    # A sync left ``running`` by a process that died (kill -9) is recorded interrupted first.
-    await installation.settle_orphans()
-    return await trio.to_thread.run_sync(read_sync_report, path, installation.schema, sync_id)
+    """``installation``'s sync ``sync_id`` (None: the latest) as its ``data.db`` (or
+    PostgreSQL store) records it (a ``maxtrio.sql.SyncReport``), or None."""
+    return await installation.sync_report(sync_id)
 
 
 def _stderr_is_terminal() -> bool:

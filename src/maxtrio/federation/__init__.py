@@ -148,6 +148,12 @@ if TYPE_CHECKING:
         where_to_wire,
     )
     from ._status import NodeHealth, SyncSummary
+    from ._store_choice import (
+        STORE_URL_ENV,
+        STORE_URL_FILE_NAME,
+        default_store_url,
+        store_url_label,
+    )
     from ._sync_lock import SYNC_LOCK_FILE_NAME, InstallationLock, installation_lock
     from ._sync_owner import settle_orphaned_syncs, sync_observer
     from ._workspace import (
@@ -162,6 +168,10 @@ if TYPE_CHECKING:
 
 _SOURCES = {
     "App": "._errors",
+    "STORE_URL_ENV": "._store_choice",
+    "STORE_URL_FILE_NAME": "._store_choice",
+    "default_store_url": "._store_choice",
+    "store_url_label": "._store_choice",
     "DATA_FILE_NAME": "._installation",
     "CreateInstallationArgs": "._rpc_messages",
     "CreateWorkspaceArgs": "._rpc_messages",
@@ -280,6 +290,8 @@ __all__ = [
     "DATA_FILE_NAME",
     "IN_PROCESS_LOCATOR",
     "MAX_HOME_ENV",
+    "STORE_URL_ENV",
+    "STORE_URL_FILE_NAME",
     "SYNC_LOCK_FILE_NAME",
     "App",
     "CreateInstallationArgs",
@@ -374,6 +386,7 @@ __all__ = [
     "decode",
     "decode_request",
     "decode_response",
+    "default_store_url",
     "describe_onboarding",
     "disconnect_installation",
     "encode",
@@ -385,6 +398,7 @@ __all__ = [
     "provision_installation",
     "provision_workspace",
     "settle_orphaned_syncs",
+    "store_url_label",
     "sync_observer",
     "target_url",
     "update_installation",

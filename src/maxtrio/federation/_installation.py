@@ -1,8 +1,9 @@
 """``InstallationMax``: one connector, one data store — the installation tier.
 
-An installation node owns, for as long as it is open: its ``data.db``
+An installation node owns, for as long as it is open: its ``data.db`` or PostgreSQL schema
 (:class:`~maxtrio.storage.InstallationStore`: entity engine, task store, sync store, sync meta
-on one file), its credential store (``credentials.json``, 0600), the connector's
+on one database; ``_store_choice`` says which), its credential store (``credentials.json``,
+0600), the connector's
 :class:`~maxtrio.connector.Installation` (started, background tasks running), one
 :class:`~maxtrio.execution.FlowControllerProvider` (every sync of the installation shares the
 connector's declared limits) and a :class:`~maxtrio.execution.SyncExecutor` for background
@@ -36,7 +37,7 @@ from maxtrio.connector import (
     Installation,
     Platform,
 )
-from maxtrio.core import MaxError, MaxUrl, Schema, SeederEnv, SyncPlan
+from maxtrio.core import Engine, MaxError, MaxUrl, Schema, SeederEnv, SyncPlan
 from maxtrio.execution import (
     EventCallback,
     FlowControllerProvider,
@@ -49,28 +50,26 @@ from maxtrio.execution import (
     SyncResult,
     SyncSetup,
     SyncStarted,
+    SyncStore,
     TaskState,
+    TaskStore,
     resume_sync,
     run_sync,
     wall_clock_ms,
 )
-from maxtrio.storage import (
-    InstallationStore,
-    SqliteEngine,
-    SqliteSyncStore,
-    SqliteTaskStore,
-    open_installation_store,
-)
+from maxtrio.sql import SyncReport, read_sync_report
+from maxtrio.storage import ErrStoreUnreachable, InstallationStore
 
 from ._errors import ErrInstallationUnavailable
 from ._provision import provision_installation
 from ._records import InstallationInfo
 from ._status import SyncSummary
+from ._store_choice import DATA_FILE_NAME as DATA_FILE_NAME
+from ._store_choice import open_store, pg_sql_query, pg_sync_report
 from ._sync_lock import installation_lock
 from ._sync_owner import settle_orphaned_syncs, sync_observer
 
 CREDENTIALS_FILE_NAME = "credentials.json"
-DATA_FILE_NAME = "data.db"
 
 
 class InstallationMax:
@@ -125,7 +124,7 @@ class InstallationMax:
             installation = connector.initialise(
                 info.config, Platform.for_connector(definition, credentials)
             )
-        store = open_installation_store(info.data_dir / DATA_FILE_NAME, definition.schema)
+        store = await trio.to_thread.run_sync(open_store, info, definition.schema)
         try:
             with _unavailable(info):
                 await installation.start()
@@ -180,17 +179,57 @@ class InstallationMax:
         return self.connector.definition.schema
 
     @property
-    def engine(self) -> SqliteEngine:
-        """The query engine on this installation's ``data.db``."""
+    def engine(self) -> Engine:
+        """The query engine on this installation's ``data.db`` (or PostgreSQL schema)."""
         return self._store.engine
 
     @property
-    def task_store(self) -> SqliteTaskStore:
+    def task_store(self) -> TaskStore:
         return self._store.task_store
 
     @property
-    def sync_store(self) -> SqliteSyncStore:
+    def sync_store(self) -> SyncStore:
         return self._store.sync_store
+
+    @property
+    def store_label(self) -> str | None:
+        """The PostgreSQL store's password-free label; None for a ``data.db``."""
+        return self.info.deployment.store
+
+    async def sync_report(self, sync_id: str | None) -> SyncReport | None:
+        """Sync ``sync_id`` (None: the latest) as the store records it: entities synced, work
+        units (``maxtrio.sql.read_sync_report`` for a ``data.db``). A sync left ``running`` by
+        a process that died is recorded ``interrupted`` first."""
+        with self._resumable(sync_id):
+            await self.settle_orphans()
+            if self.store_label is None:
+                path = self.info.data_dir / DATA_FILE_NAME
+                return await trio.to_thread.run_sync(read_sync_report, path, self.schema, sync_id)
+            return await trio.to_thread.run_sync(pg_sync_report, self._store, self.schema, sync_id)
+
+    async def sql_query(self, query: str, *, time_limit: float, limit: int | None) -> Any:
+        """``max sql`` on a PostgreSQL store (a ``maxtrio.sql.SqlResult``; see
+        ``_store_choice.pg_sql_query``). A ``data.db`` is read by ``maxtrio.sql`` itself."""
+        return await pg_sql_query(
+            self._store, self.schema, query, time_limit=time_limit, limit=limit
+        )
+
+    @contextmanager
+    def _resumable(self, sync_id: str | None) -> Iterator[None]:
+        """A store that went away while sync ``sync_id`` ran or was read back (a restart, a
+        dropped connection): its committed tasks stay, the rest was rolled back — the error
+        says how to resume it."""
+        try:
+            yield
+        except (MaxError, BaseExceptionGroup) as exc:
+            lost = _store_unreachable_in(exc)
+            if lost is not None and sync_id is not None:
+                target = f"max -t {self.workspace_name}/{self.name}"
+                lost.data["hint"] = (
+                    f"the sync stopped; once the store is reachable again, "
+                    f"{target} sync --resume {sync_id} continues it"
+                )
+            raise
 
     @property
     def limits(self) -> FlowControllerProvider:
@@ -233,7 +272,8 @@ class InstallationMax:
             sync_id = resume if resume is not None else await self.sync_store.next_id()
             lock.record(sync_id)
             on_event = self._observed(on_event)
-            return await self._sync_locked(sync_id, resume, on_event, full, max_age, plan)
+            with self._resumable(sync_id):
+                return await self._sync_locked(sync_id, resume, on_event, full, max_age, plan)
 
     def _running_hint(self, sync_id: str) -> str:
         """What to do about a sync of this installation that is already running."""
@@ -374,6 +414,18 @@ class InstallationMax:
         """Stop this node (its workspace opens a fresh one on next use)."""
         if self._closer is not None:
             await self._closer()
+
+
+def _store_unreachable_in(exc: BaseException) -> MaxError | None:
+    """The ``storage.store_unreachable`` error in ``exc`` (trio nurseries wrap what their
+    tasks raise in exception groups), if there is one."""
+    if isinstance(exc, BaseExceptionGroup):
+        for inner in exc.exceptions:
+            found = _store_unreachable_in(inner)
+            if found is not None:
+                return found
+        return None
+    return exc if isinstance(exc, MaxError) and ErrStoreUnreachable.matches(exc) else None
 
 
 async def _hold_until_done(handle: SyncHandle, lock: contextlib.AsyncExitStack) -> None:

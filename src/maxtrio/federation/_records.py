@@ -47,16 +47,22 @@ class DeploymentConfig:
     """How and where a node is hosted: ``{"strategy": "in-process", "dataDir": …, …}``.
 
     ``data_dir`` is absolute in memory; the installation registry stores it relative to
-    ``max.json``. Keys this version does not know are kept in ``extra`` and written back.
+    ``max.json``. ``store`` is the password-free label of the PostgreSQL store an installation
+    keeps its data in (``postgresql://host:port/db``; None: its ``data.db``); the URL itself is
+    a credential in the data directory (``_store_choice``). Keys this version does not know
+    are kept in ``extra`` and written back.
     """
 
     strategy: str = IN_PROCESS
     data_dir: str | None = None
     extra: dict[str, Any] = attrs.field(factory=dict, converter=_frozen_dict)
+    store: str | None = None
 
     @classmethod
-    def in_process(cls, data_dir: str | os.PathLike[str]) -> DeploymentConfig:
-        return cls(IN_PROCESS, os.fspath(data_dir))
+    def in_process(
+        cls, data_dir: str | os.PathLike[str], store: str | None = None
+    ) -> DeploymentConfig:
+        return cls(IN_PROCESS, os.fspath(data_dir), store=store)
 
 
 @attrs.frozen
@@ -142,6 +148,8 @@ def _unstructure_deployment(config: DeploymentConfig) -> dict[str, Any]:
     out: dict[str, Any] = {"strategy": config.strategy}
     if config.data_dir is not None:
         out["dataDir"] = config.data_dir
+    if config.store is not None:
+        out["store"] = config.store
     out.update(config.extra)
     return out
 
@@ -157,8 +165,11 @@ def _structure_deployment(value: Any, _: type) -> DeploymentConfig:
         raise ValueError('"dataDir" must be a non-empty string')
     if data_dir is None and strategy == IN_PROCESS:
         raise ValueError('an in-process deployment needs a "dataDir"')
-    extra = {k: v for k, v in value.items() if k not in ("strategy", "dataDir")}
-    return DeploymentConfig(strategy, data_dir, extra)
+    store = value.get("store")
+    if store is not None and (not isinstance(store, str) or not store):
+        raise ValueError('"store" must be a non-empty string')
+    extra = {k: v for k, v in value.items() if k not in ("strategy", "dataDir", "store")}
+    return DeploymentConfig(strategy, data_dir, extra, store)
 
 
 converter.register_unstructure_hook(DeploymentConfig, _unstructure_deployment)

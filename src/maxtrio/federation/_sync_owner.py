@@ -31,7 +31,7 @@ from maxtrio.execution import SyncStatus
 from ._sync_lock import SYNC_LOCK_FILE_NAME
 
 if TYPE_CHECKING:
-    from maxtrio.storage import SqliteSyncStore
+    from maxtrio.execution import SyncStore
 
     from ._installation import InstallationMax
 
@@ -74,7 +74,7 @@ def syncs_have_an_owner(data_dir: Path) -> bool:
 
 async def settle_orphaned_syncs(
     data_dir: Path,
-    store: SqliteSyncStore,
+    store: SyncStore,
     *,
     live: Callable[[str], bool],
     now_ms: int,

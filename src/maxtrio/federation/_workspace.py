@@ -67,6 +67,7 @@ from ._records import (
 )
 from ._resolve import INSTALLATIONS_DIR_NAME
 from ._status import NodeHealth
+from ._store_choice import probe_store, store_url_label, write_store_url
 
 
 @attrs.frozen(repr=False)
@@ -290,8 +291,11 @@ class WorkspaceMax:
         config: Mapping[str, Any],
         credentials: Mapping[str, str],
         validate: bool = True,
+        store: str | None = None,
     ) -> InstallationInfo:
-        """Validate, then persist a new installation (see the module docstring).
+        """Validate, then persist a new installation (see the module docstring). ``store``: a
+        PostgreSQL URL to keep its data in (``_store_choice``), reached once before anything
+        is written (``storage.store_unreachable``).
 
         Errors: ``connector.connector_not_found``, ``app.connector_not_installed``,
         ``app.invalid_installation_name``, ``app.installation_already_exists``,
@@ -305,15 +309,18 @@ class WorkspaceMax:
         await self.check_installation_name(canonical, name)
         config = dict(config)
         credentials = dict(credentials)
+        label = store_url_label(store) if store is not None else None
         if validate:
             await _validate(module, name, config, credentials)
+        if store is not None:
+            await trio.to_thread.run_sync(probe_store, store)
         data_dir = self.data_dir / INSTALLATIONS_DIR_NAME / name
         info = InstallationInfo(
             id=str(uuid.uuid4()),
             connector=canonical,
             name=name,
             connected_at=now_iso(),
-            deployment=DeploymentConfig.in_process(data_dir),
+            deployment=DeploymentConfig.in_process(data_dir, label),
             locator=IN_PROCESS_LOCATOR,
             spec=InstallationSpec(canonical, name, config),
         )
@@ -332,6 +339,8 @@ class WorkspaceMax:
             if credentials:
                 text = dumps(credentials, trailing_newline=False)
                 write_text_atomic(data_dir / CREDENTIALS_FILE_NAME, text, private=True)
+            if store is not None:
+                write_store_url(data_dir, store)
 
         try:
             await trio.to_thread.run_sync(

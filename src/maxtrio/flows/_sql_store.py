@@ -73,17 +73,17 @@ STEP_COLUMNS = (
 )
 LOG_COLUMNS = "id, run_id, entity_type, entity_id, level, message, metadata, created_at"
 
-# Columns a retry (of the run or of a step) clears on a step (spec §8.4).
+# Columns a retry (of the run or of a step) clears on a step.
 STEP_RESET = (
     "status = 'pending', termination_reason = NULL, started_at = NULL, completed_at = NULL, "
     "duration_ms = NULL, stdout = NULL, stderr = NULL, fields = NULL, error = NULL, "
     "queued_at = NULL, claimed_at = NULL, heartbeat_at = NULL, worker_id = NULL, retry_count = 0"
 )
-# A run the engine may still move on its own (spec §6.6): exists, not terminated, not paused.
+# A run the engine may still move on its own: exists, not terminated, not paused.
 RUN_IS_LIVE = "termination_reason IS NULL AND status IN ('pending', 'running', 'failed')"
 # A run whose flow-call results still count: not terminated, not paused (and not deleted).
 RUN_NOT_HALTED = "termination_reason IS NULL AND status != 'paused'"
-# The columns PATCH may write (spec §5.6).
+# The columns PATCH may write.
 PATCHABLE_COLUMNS = frozenset({"status", "output", "error", "name", "description"})
 DURATION = "duration_ms = ? - COALESCE(started_at, created_at)"
 

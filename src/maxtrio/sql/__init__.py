@@ -8,7 +8,14 @@ the entity types and their fields, and runs statements in a worker thread with a
 """
 
 from ._errors import ErrSqlDatabaseMissing, ErrSqlFailed, ErrSqlReadOnly, ErrSqlTimeout, Sql
-from ._readonly import DEFAULT_TIMEOUT, READ_ONLY_PRAGMAS, ReadOnlySql, SqlResult, SqlSource
+from ._readonly import (
+    DEFAULT_TIMEOUT,
+    READ_ONLY_PRAGMAS,
+    ReadOnlySql,
+    SqlResult,
+    SqlSource,
+    unique_names,
+)
 from ._sync_report import SyncReport, WorkUnits, read_sync_report
 from ._views import (
     SYNC_STATE_COLUMNS,
@@ -35,6 +42,7 @@ __all__ = [
     "existing_columns",
     "qualify_entities",
     "read_sync_report",
+    "unique_names",
     "view_name",
     "view_statements",
 ]

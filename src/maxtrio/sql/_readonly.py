@@ -129,7 +129,8 @@ def _ro_uri(path: Path) -> str:
     return f"file:{url_quote(str(path.resolve()))}?mode=ro"
 
 
-def _unique(names: Sequence[str]) -> tuple[str, ...]:
+def unique_names(names: Sequence[str]) -> tuple[str, ...]:
+    """Column names made unique: ``x``, ``x_2``."""
     seen: dict[str, int] = {}
     out: list[str] = []
     for name in names:
@@ -249,7 +250,7 @@ class ReadOnlySql:
                 if not described:
                     names = [d[0] for d in running.get_description()]
                     if names:
-                        described.append(_unique(names))
+                        described.append(unique_names(names))
                 return True
 
             cursor.exec_trace = describe

@@ -19,7 +19,7 @@ reads as no sync.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote as url_quote
@@ -43,6 +43,16 @@ class WorkUnits:
     unfinished: int = 0  # new, pending, running, paused, awaiting children
     total: int = 0
 
+    @classmethod
+    def of(cls, by_state: Mapping[str, int]) -> WorkUnits:
+        """From a sync's task counts by state (``_max_tasks``)."""
+        return cls(
+            completed=int(by_state.get("completed", 0)),
+            failed=int(by_state.get("failed", 0)),
+            unfinished=sum(int(by_state.get(state, 0)) for state in _UNFINISHED),
+            total=sum(int(n) for n in by_state.values()),
+        )
+
     def to_json(self) -> dict[str, int]:
         return {
             "completed": self.completed,
@@ -65,6 +75,25 @@ class SyncReport:
     removed: int
     entities: Mapping[str, int]  # entity type → rows synced (types with none left out)
     work_units: WorkUnits
+
+    @classmethod
+    def of(
+        cls, record: Sequence[Any], entities: Mapping[str, int], work_units: WorkUnits
+    ) -> SyncReport:
+        """From ``_max_sync``'s ``id, status, started_at, completed_at, mode, requests,
+        removed``."""
+        sync_id, status, started_at, completed_at, mode, requests, removed = record
+        return cls(
+            sync_id=sync_id,
+            status=status,
+            mode=mode or "full",
+            started_at=started_at,
+            completed_at=completed_at,
+            requests=requests or 0,
+            removed=removed or 0,
+            entities=entities,
+            work_units=work_units,
+        )
 
     @property
     def entities_synced(self) -> int:
@@ -120,17 +149,10 @@ def _read(connection: apsw.Connection, schema: Schema, sync_id: str | None) -> S
         rows = list(connection.execute(f"SELECT {columns} FROM _max_sync WHERE id = ?", (sync_id,)))
     if not rows:
         return None
-    number, found_id, status, started_at, completed_at, mode, requests, removed = rows[0]
-    return SyncReport(
-        sync_id=found_id,
-        status=status,
-        mode=mode or "full",
-        started_at=started_at,
-        completed_at=completed_at,
-        requests=requests or 0,
-        removed=removed or 0,
-        entities=_entities(connection, schema, number),
-        work_units=_work_units(connection, found_id),
+    number, *record = rows[0]
+    found_id = record[0]
+    return SyncReport.of(
+        record, _entities(connection, schema, number), _work_units(connection, found_id)
     )
 
 
@@ -150,14 +172,11 @@ def _entities(connection: apsw.Connection, schema: Schema, number: int) -> dict[
 
 
 def _work_units(connection: apsw.Connection, sync_id: str) -> WorkUnits:
-    by_state = dict(
-        connection.execute(
-            "SELECT state, count(*) FROM _max_tasks WHERE sync_id = ? GROUP BY state", (sync_id,)
+    return WorkUnits.of(
+        dict(
+            connection.execute(
+                "SELECT state, count(*) FROM _max_tasks WHERE sync_id = ? GROUP BY state",
+                (sync_id,),
+            )
         )
-    )
-    return WorkUnits(
-        completed=int(by_state.get("completed", 0)),
-        failed=int(by_state.get("failed", 0)),
-        unfinished=sum(int(by_state.get(state, 0)) for state in _UNFINISHED),
-        total=sum(int(n) for n in by_state.values()),
     )

@@ -6,9 +6,10 @@ and the entity engine on PostgreSQL.
 ``SqliteTaskStore``, ``SqliteSyncStore`` and ``SqliteSyncMeta`` implement the execution
 protocols in the same ``data.db``; ``open_installation_store`` opens all four together.
 
-``PgEngine`` implements ``Engine`` in a schema of a PostgreSQL database (psycopg 3). It and its
-``PgDatabase`` are imported on first use, so commands that never touch PostgreSQL do not load
-psycopg.
+``PgEngine`` implements ``Engine`` in a schema of a PostgreSQL database (psycopg 3);
+``PgTaskStore``, ``PgSyncStore`` and ``PgSyncMeta`` the execution protocols in the same schema
+(``open_pg_installation_store`` opens all four). They are imported on first use, so commands
+that never touch PostgreSQL do not load psycopg.
 """
 
 from typing import TYPE_CHECKING
@@ -31,6 +32,7 @@ from ._errors import (
     ErrInvalidValue,
     ErrNoTextFields,
     ErrOpenFailed,
+    ErrStoreUnreachable,
     ErrTableCollision,
     ErrTextSearchUnsupported,
     ErrTextSearchUnsupportedPg,
@@ -52,8 +54,22 @@ from ._values import format_date, number_text, parse_date
 if TYPE_CHECKING:
     from ._pg_database import PgDatabase, dsn_label
     from ._pg_engine import PgEngine
+    from ._pg_installation_store import open_pg_installation_store
+    from ._pg_sync_meta import PgSyncMeta
+    from ._pg_sync_store import PgSyncStore
+    from ._pg_task_store import PgTaskStore
+    from ._pg_values import decode_text
 
-_LAZY = {"PgDatabase": "_pg_database", "dsn_label": "_pg_database", "PgEngine": "_pg_engine"}
+_LAZY = {
+    "PgDatabase": "_pg_database",
+    "dsn_label": "_pg_database",
+    "PgEngine": "_pg_engine",
+    "decode_text": "_pg_values",
+    "PgSyncMeta": "_pg_sync_meta",
+    "PgSyncStore": "_pg_sync_store",
+    "PgTaskStore": "_pg_task_store",
+    "open_pg_installation_store": "_pg_installation_store",
+}
 
 
 # The PostgreSQL names, imported (with psycopg) on first use.
@@ -78,6 +94,7 @@ __all__ = [
     "ErrInvalidValue",
     "ErrNoTextFields",
     "ErrOpenFailed",
+    "ErrStoreUnreachable",
     "ErrTableCollision",
     "ErrTextSearchUnsupported",
     "ErrTextSearchUnsupportedPg",
@@ -86,6 +103,9 @@ __all__ = [
     "InstallationStore",
     "PgDatabase",
     "PgEngine",
+    "PgSyncMeta",
+    "PgSyncStore",
+    "PgTaskStore",
     "QueryItem",
     "SqliteDatabase",
     "SqliteEngine",
@@ -96,12 +116,14 @@ __all__ = [
     "TableSpec",
     "TextIndex",
     "column_name",
+    "decode_text",
     "dsn_label",
     "ensure_execution_tables",
     "format_date",
     "is_text_index_table",
     "number_text",
     "open_installation_store",
+    "open_pg_installation_store",
     "parse_date",
     "quote",
     "snake_case",

@@ -73,6 +73,11 @@ ErrInvalidLimit = Storage.define(
 ErrWriteFailed = Storage.define(
     "write_failed", facets=[], message="Could not write to {path}: {reason}"
 )
+ErrStoreUnreachable = Storage.define(
+    "store_unreachable",
+    facets=[NotFound],
+    message="cannot reach the store {store} — {reason}",
+)
 ErrOpenFailed = Storage.define(
     "open_failed", facets=[NotFound], message="Could not open database {path}: {reason}"
 )

@@ -2,12 +2,15 @@
 
 The entity engine, the task store, the sync store and the sync meta share one
 ``SqliteDatabase`` (one writer connection, one writer limiter), which is what lets a task's
-entity writes, sync-meta rows and state transition commit in one transaction.
+entity writes, sync-meta rows and state transition commit in one transaction. The same four
+over one ``PgDatabase`` (an installation's schema on a PostgreSQL server) come from
+``open_pg_installation_store`` (``_pg_installation_store``).
 """
 
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
@@ -20,16 +23,24 @@ from ._sync_meta import SqliteSyncMeta
 from ._sync_store import SqliteSyncStore
 from ._task_store import SqliteTaskStore
 
+if TYPE_CHECKING:
+    from ._pg_database import PgDatabase
+    from ._pg_engine import PgEngine
+    from ._pg_sync_meta import PgSyncMeta
+    from ._pg_sync_store import PgSyncStore
+    from ._pg_task_store import PgTaskStore
+
 
 @attrs.frozen
 class InstallationStore:
-    """The four stores of one ``data.db``; closing it closes the shared database."""
+    """The four stores of one ``data.db`` (or PostgreSQL schema); closing it closes the shared
+    database."""
 
-    database: SqliteDatabase
-    engine: SqliteEngine
-    task_store: SqliteTaskStore
-    sync_store: SqliteSyncStore
-    sync_meta: SqliteSyncMeta
+    database: SqliteDatabase | PgDatabase
+    engine: SqliteEngine | PgEngine
+    task_store: SqliteTaskStore | PgTaskStore
+    sync_store: SqliteSyncStore | PgSyncStore
+    sync_meta: SqliteSyncMeta | PgSyncMeta
 
     def close(self) -> None:
         self.database.close()
@@ -49,15 +60,28 @@ def open_installation_store(
 ) -> InstallationStore:
     """Open (creating if needed) ``path`` with the entity tables of ``schema`` and the
     execution tables; ``":memory:"`` gives a private in-memory database."""
-    database = SqliteDatabase(path)
+    return assemble_stores(
+        SqliteDatabase(path),
+        schema,
+        clock,
+        (SqliteEngine, SqliteTaskStore, SqliteSyncStore, SqliteSyncMeta),
+    )
+
+
+def assemble_stores(
+    database: Any, schema: Schema, clock: Clock, kinds: tuple[Any, Any, Any, Any]
+) -> InstallationStore:
+    """The engine, task store, sync store and sync meta of ``kinds`` on ``database`` (which
+    is closed again if any of them fails to open)."""
+    engine_type, task_store_type, sync_store_type, sync_meta_type = kinds
     try:
-        engine = SqliteEngine(database, schema)
+        engine = engine_type(database, schema)
         return InstallationStore(
             database,
             engine,
-            SqliteTaskStore(engine, clock=clock),
-            SqliteSyncStore(database),
-            SqliteSyncMeta(engine),
+            task_store_type(engine, clock=clock),
+            sync_store_type(database),
+            sync_meta_type(engine),
         )
     except BaseException:
         database.close()

@@ -22,7 +22,13 @@ import trio
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict
 
-from ._errors import ErrOpenFailed, ErrWriteFailed
+from ._errors import ErrOpenFailed, ErrStoreUnreachable, ErrWriteFailed
+
+#: The next step when the server cannot be reached (no DSN in it: it may hold a password).
+UNREACHABLE_HINT = (
+    "check that the PostgreSQL server is running and that the store URL (host, port, "
+    "database, user, password) is right"
+)
 
 T = TypeVar("T")
 
@@ -84,15 +90,12 @@ class PgDatabase:
         self.schema = schema
         self.label = f"{dsn_label(dsn)} (schema {schema})"
         self.path = self.label  # what messages call the store
+        self.writer = self._connect()
         try:
-            self.writer = connect(dsn, schema)
-            try:
-                self.reader = connect(dsn, schema)
-            except BaseException:
-                self.writer.close()
-                raise
-        except psycopg.Error as exc:
-            raise ErrOpenFailed(path=self.label, reason=scrubbed_reason(exc, dsn)) from None
+            self.reader = self._connect()
+        except BaseException:
+            self.writer.close()
+            raise
         self.write_limiter = trio.CapacityLimiter(1)
         self.read_limiter = trio.CapacityLimiter(1)
         self.transactions = 0
@@ -101,22 +104,59 @@ class PgDatabase:
     def reason(self, exc: BaseException) -> str:
         return scrubbed_reason(exc, self._dsn)
 
+    def _connect(self) -> PgConnection:
+        """A connection to the schema: ``storage.store_unreachable`` when the server cannot be
+        reached or refuses the login, ``storage.open_failed`` for any other refusal."""
+        try:
+            return connect(self._dsn, self.schema)
+        except psycopg.OperationalError as exc:
+            raise ErrStoreUnreachable(
+                store=dsn_label(self._dsn), reason=self.reason(exc), hint=UNREACHABLE_HINT
+            ) from None
+        except psycopg.Error as exc:
+            raise ErrOpenFailed(path=self.label, reason=self.reason(exc)) from None
+
+    def _usable(self, conn: PgConnection) -> PgConnection:
+        """``conn``, or a new connection when the server closed it (a restart, a dropped
+        connection): the statement that met the closed one failed and its transaction was
+        rolled back by the server; the next call starts afresh."""
+        if not conn.closed and not conn.broken:
+            return conn
+        conn.close()
+        return self._connect()
+
     # -- synchronous core (runs in a worker thread) ------------------------------------------
 
     def write_sync(self, fn: Callable[[PgConnection], T]) -> T:
         """Run ``fn(writer)`` inside one transaction."""
         self.transactions += 1
+        self.writer = self._usable(self.writer)
         try:
             with self.writer.transaction():
                 return fn(self.writer)
+        except psycopg.OperationalError as exc:
+            if self.writer.broken or self.writer.closed:
+                raise ErrStoreUnreachable(
+                    store=dsn_label(self._dsn), reason=self.reason(exc), hint=UNREACHABLE_HINT
+                ) from None
+            raise ErrWriteFailed(path=self.label, reason=self.reason(exc)) from None
         except psycopg.Error as exc:
             raise ErrWriteFailed(path=self.label, reason=self.reason(exc)) from None
 
     def read_sync(self, fn: Callable[[PgConnection], T]) -> T:
-        try:
-            return fn(self.reader)
-        except psycopg.OperationalError as exc:
-            raise ErrOpenFailed(path=self.label, reason=self.reason(exc)) from None
+        """Run ``fn(reader)``. Reads change nothing, so a read that meets a connection the
+        server closed since the last call (a restart) runs once more on a new one."""
+        for attempt in (1, 2):
+            self.reader = self._usable(self.reader)
+            try:
+                return fn(self.reader)
+            except psycopg.OperationalError as exc:
+                if attempt == 1 and self.reader.broken:
+                    continue
+                raise ErrStoreUnreachable(
+                    store=dsn_label(self._dsn), reason=self.reason(exc), hint=UNREACHABLE_HINT
+                ) from None
+        raise AssertionError("unreachable")
 
     # -- async API ---------------------------------------------------------------------------
 
@@ -127,6 +167,10 @@ class PgDatabase:
     async def read(self, fn: Callable[[PgConnection], T]) -> T:
         """Run ``fn(reader)`` off the event loop."""
         return await trio.to_thread.run_sync(self.read_sync, fn, limiter=self.read_limiter)
+
+    async def checkpoint(self) -> None:
+        """Nothing to do: the server owns its write-ahead log (SQLite's databases checkpoint
+        theirs at the end of a sync)."""
 
     def close(self) -> None:
         if self._closed:

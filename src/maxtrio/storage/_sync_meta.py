@@ -1,4 +1,5 @@
-"""``SqliteSyncMeta``: the ``SyncMeta`` protocol over the sync-state columns of the rows.
+"""``RowSyncMeta``: the ``SyncMeta`` protocol over the sync-state columns of the rows, written
+once for SQLite (``SqliteSyncMeta``) and PostgreSQL (``PgSyncMeta``).
 
 Freshness lives on each entity row (``_synced_at``, ``_synced_mask``; see ``_table``), written
 by a sync in the same upsert as the fields. This class is the per-(RefKey, field) face of those
@@ -14,21 +15,21 @@ columns, for callers that ask about one entity:
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import timedelta
-
-import apsw
+from typing import Any
 
 from maxtrio.core import INSTALLATION, try_parse_ref_key
 from maxtrio.execution import FieldSyncEntry, FieldSyncRow, field_sync_rows, freshness_cutoff
 
 from ._sqlite_engine import SqliteEngine
+from ._store_dialect import SQLITE, StoreDialect
 from ._sync_state import last_listed
 from ._table import SYNCED_AT, SYNCED_MASK, TableSpec
 
 
-def _locate(tables: Mapping[str, TableSpec], ref_key: str) -> tuple[TableSpec, str] | None:
+def locate_ref(tables: Mapping[str, TableSpec], ref_key: str) -> tuple[TableSpec, str] | None:
+    """The table and entity id of an installation-scoped RefKey (None for any other)."""
     parsed = try_parse_ref_key(ref_key)
     if parsed is None or parsed.scope != INSTALLATION:
         return None
@@ -37,47 +38,50 @@ def _locate(tables: Mapping[str, TableSpec], ref_key: str) -> tuple[TableSpec, s
 
 
 def apply_field_sync_rows(
-    conn: apsw.Connection, tables: Mapping[str, TableSpec], rows: Iterable[FieldSyncRow]
+    d: StoreDialect, conn: Any, tables: Mapping[str, TableSpec], rows: Iterable[FieldSyncRow]
 ) -> None:
     """Record ``(ref_key, field, synced_at)`` rows on the entities' own rows (the caller's
     transaction): per entity, the fields' bits are set and the time follows the rule above
     (the oldest time given for it in this call)."""
-    per_ref: dict[str, tuple[int, int]] = {}  # ref_key → (mask, oldest time)
+    per_ref: dict[tuple[TableSpec, str], tuple[int, int]] = {}  # → (mask, oldest time)
     for ref_key, field, synced_at in rows:
-        located = _locate(tables, ref_key)
+        located = locate_ref(tables, ref_key)
         if located is None:
             continue
         bit = located[0].mask_of((field,))
-        mask, oldest = per_ref.get(ref_key, (0, synced_at))
-        per_ref[ref_key] = (mask | bit, min(oldest, synced_at))
-    for ref_key, (mask, at) in per_ref.items():
-        located = _locate(tables, ref_key)
-        assert located is not None
-        table, entity_id = located
-        conn.execute(
+        mask, oldest = per_ref.get(located, (0, synced_at))
+        per_ref[located] = (mask | bit, min(oldest, synced_at))
+    mask_sql = f"CAST(? AS {d.integer})"
+    for (table, entity_id), (mask, at) in per_ref.items():
+        d.run(
+            conn,
             f"UPDATE {table.quoted} SET {SYNCED_AT} = CASE WHEN "
-            f"coalesce({SYNCED_MASK}, 0) & ~?1 = 0 OR {SYNCED_AT} IS NULL THEN ?2 "
-            f"ELSE min({SYNCED_AT}, ?2) END, {SYNCED_MASK} = coalesce({SYNCED_MASK}, 0) | ?1 "
-            "WHERE _id = ?3",
-            (mask, at, entity_id),
+            f"coalesce({SYNCED_MASK}, 0) & ~{mask_sql} = 0 OR {SYNCED_AT} IS NULL THEN ? "
+            f"ELSE {d.least}({SYNCED_AT}, ?) END, "
+            f"{SYNCED_MASK} = coalesce({SYNCED_MASK}, 0) | {mask_sql} WHERE _id = ?",
+            (mask, at, at, mask, d.key(entity_id)),
         )
 
 
-class SqliteSyncMeta:
-    """The ``SyncMeta`` protocol over the rows of one ``SqliteEngine``."""
+class RowSyncMeta:
+    """The ``SyncMeta`` protocol over the rows of one SQL engine (``SqliteEngine`` or
+    ``PgEngine``: ``tables_by_type`` and a ``database`` to ``read``/``write``)."""
 
-    def __init__(self, engine: SqliteEngine) -> None:
+    dialect: StoreDialect = SQLITE
+
+    def __init__(self, engine: Any) -> None:
         self.engine = engine
         self.database = engine.database
 
     async def _state(self, ref_key: str) -> tuple[TableSpec, int | None, int] | None:
         """The row's table, ``_synced_at`` and mask; None when it has no row."""
-        located = _locate(self.engine.tables_by_type, ref_key)
+        located = locate_ref(self.engine.tables_by_type, ref_key)
         if located is None:
             return None
         table, entity_id = located
+        d, key = self.dialect, self.dialect.key(entity_id)
         sql = f"SELECT {SYNCED_AT}, {SYNCED_MASK} FROM {table.quoted} WHERE _id = ?"
-        rows = await self.database.read(lambda conn: list(conn.execute(sql, (entity_id,))))
+        rows = await self.database.read(lambda conn: d.rows(conn, sql, (key,)))
         if not rows:
             return None
         at, mask = rows[0]
@@ -87,8 +91,8 @@ class SqliteSyncMeta:
         if not entries:
             return
         rows = list(field_sync_rows(entries))
-        tables = self.engine.tables_by_type
-        await self.database.write(lambda conn: apply_field_sync_rows(conn, tables, rows))
+        d, tables = self.dialect, self.engine.tables_by_type
+        await self.database.write(lambda conn: apply_field_sync_rows(d, conn, tables, rows))
 
     async def get_field_sync_time(self, ref_key: str, field: str) -> int | None:
         state = await self._state(ref_key)
@@ -112,16 +116,18 @@ class SqliteSyncMeta:
         return [f for f in fields if not (mask & table.mask_of((f,)))]
 
     async def invalidate_fields(self, ref_key: str, fields: Sequence[str] | None = None) -> None:
-        located = _locate(self.engine.tables_by_type, ref_key)
+        located = locate_ref(self.engine.tables_by_type, ref_key)
         if located is None or (fields is not None and not fields):
             return
         table, entity_id = located
+        d = self.dialect
         keep = 0 if fields is None else ~table.mask_of(tuple(fields))
         sql = (
-            f"UPDATE {table.quoted} SET {SYNCED_MASK} = coalesce({SYNCED_MASK}, 0) & ? "
-            "WHERE _id = ?"
+            f"UPDATE {table.quoted} SET {SYNCED_MASK} = coalesce({SYNCED_MASK}, 0) & "
+            f"CAST(? AS {d.integer}) WHERE _id = ?"
         )
-        await self.database.write(lambda conn: conn.execute(sql, (keep, entity_id)))
+        params = (keep, d.key(entity_id))
+        await self.database.write(lambda conn: d.run(conn, sql, params))
 
     # -- what ``--max-age`` asks: one query per page of refs -------------------------------------
 
@@ -135,18 +141,28 @@ class SqliteSyncMeta:
         mask = table.mask_of(wanted)
         if len(wanted) != len(fields) or mask.bit_count() != len(wanted):
             return set()  # a field without freshness (a collection, beyond the bits) is stale
+        d = self.dialect
+        among, listed = d.in_list(ids)
         sql = (
-            f"SELECT _id FROM {table.quoted} WHERE _id IN (SELECT value FROM json_each(?)) "
-            f"AND {SYNCED_AT} >= ? AND coalesce({SYNCED_MASK}, 0) & ? = ?"
+            f"SELECT _id FROM {table.quoted} WHERE _id {among} AND {SYNCED_AT} >= ? "
+            f"AND coalesce({SYNCED_MASK}, 0) & CAST(? AS {d.integer}) = ?"
         )
-        params = (json.dumps(list(ids)), since_ms, mask, mask)
-        rows = await self.database.read(lambda conn: list(conn.execute(sql, params)))
-        return {row[0] for row in rows}
+        params = (listed, since_ms, mask, mask)
+        rows = await self.database.read(lambda conn: d.rows(conn, sql, params))
+        return {d.unkey(row[0]) for row in rows}
 
     async def listed_ids(
         self, parent_type: str, field: str, ids: Sequence[str], since_ms: int
     ) -> set[str]:
+        d = self.dialect
         listed = await self.database.read(
-            lambda conn: last_listed(conn, parent_type, field, list(ids))
+            lambda conn: last_listed(d, conn, parent_type, field, list(ids))
         )
         return {parent for parent, at in listed.items() if at >= since_ms}
+
+
+class SqliteSyncMeta(RowSyncMeta):
+    """The ``SyncMeta`` protocol over the rows of one ``SqliteEngine``."""
+
+    def __init__(self, engine: SqliteEngine) -> None:
+        super().__init__(engine)

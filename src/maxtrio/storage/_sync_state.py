@@ -13,7 +13,10 @@ is small and grows with collections, not rows:
   statement per (child type, via field), one scan of the child table. A failed, cancelled or
   interrupted sync never gets there, so it removes nothing.
 * :func:`sync_number` — a sync's integer identity in ``_seen``: the ``rowid`` of its
-  ``_max_sync`` record, stable across resumes.
+  ``_max_sync`` record (``number`` on PostgreSQL), stable across resumes.
+
+These functions are written once for both databases (a ``StoreDialect`` says how to speak to
+each).
 * :func:`fold_legacy_sync_meta` — a ``data.db`` written before sync state lived on the rows
   has ``_max_sync_meta`` (one row per entity and field); opening it folds those rows into the
   new columns and drops the table.
@@ -27,6 +30,7 @@ from typing import Any
 import apsw
 import attrs
 
+from ._store_dialect import StoreDialect
 from ._table import SEEN, SYNCED_AT, SYNCED_MASK, TableSpec
 
 LISTINGS_DDL = """\
@@ -71,34 +75,33 @@ class ListingRow:
 
 
 def record_listings(
-    conn: apsw.Connection, sync_id: str, listed_at: int, listings: Iterable[ListingRow]
+    d: StoreDialect, conn: Any, sync_id: str, listed_at: int, listings: Iterable[ListingRow]
 ) -> None:
     """Remember complete listings of ``sync_id`` (the caller's transaction)."""
-    conn.executemany(
+    d.run_many(
+        conn,
         _UPSERT_LISTING,
         [
-            (r.parent_type, r.field, r.parent_id, r.entity_type, r.via, sync_id, listed_at)
+            (r.parent_type, r.field, d.key(r.parent_id), r.entity_type, r.via, sync_id, listed_at)
             for r in listings
         ],
     )
 
 
-def sync_number(conn: apsw.Connection, sync_id: str) -> int:
-    """The integer a sync writes into ``_seen``: its ``_max_sync`` rowid (0 without a record)."""
-    rows = list(conn.execute("SELECT rowid FROM _max_sync WHERE id = ?", (sync_id,)))
+def sync_number(d: StoreDialect, conn: Any, sync_id: str) -> int:
+    """The integer a sync writes into ``_seen`` (0 without a record)."""
+    rows = d.rows(conn, f"SELECT {d.sync_number} FROM _max_sync WHERE id = ?", (sync_id,))
     return int(rows[0][0]) if rows else 0
 
 
 def remove_unseen(
-    conn: apsw.Connection, tables: dict[str, TableSpec], sync_id: str, seen: int
+    d: StoreDialect, conn: Any, tables: dict[str, TableSpec], sync_id: str, seen: int
 ) -> int:
     """Delete the rows that ``sync_id``'s complete listings covered but did not see.
 
     Returns how many rows went. Listings of types no longer in the schema are skipped."""
-    groups = list(
-        conn.execute(
-            "SELECT DISTINCT entity_type, via FROM _max_listings WHERE sync_id = ?", (sync_id,)
-        )
+    groups = d.rows(
+        conn, "SELECT DISTINCT entity_type, via FROM _max_listings WHERE sync_id = ?", (sync_id,)
     )
     removed = 0
     for entity_type, via in groups:
@@ -119,23 +122,22 @@ def remove_unseen(
                 "AND via = ?)"
             )
             params = (seen, sync_id, entity_type, via)
-        conn.execute(sql, params)
-        removed += conn.changes()  # not total_changes: the text index's triggers add theirs
+        removed += d.run(conn, sql, params)  # not total_changes: the text index's triggers
     return removed
 
 
 def last_listed(
-    conn: apsw.Connection, parent_type: str, field: str, parent_ids: Sequence[str]
+    d: StoreDialect, conn: Any, parent_type: str, field: str, parent_ids: Sequence[str]
 ) -> dict[str, int]:
     """When each parent's collection ``field`` was last listed completely (ms), if ever."""
     if not parent_ids:
         return {}
-    marks = ", ".join("?" * len(parent_ids))
+    among, ids = d.in_list(parent_ids)
     sql = (
         "SELECT parent_id, listed_at FROM _max_listings WHERE parent_type = ? AND field = ? "
-        f"AND parent_id IN ({marks})"
+        f"AND parent_id {among}"
     )
-    return {row[0]: int(row[1]) for row in conn.execute(sql, (parent_type, field, *parent_ids))}
+    return {d.unkey(row[0]): int(row[1]) for row in d.rows(conn, sql, (parent_type, field, ids))}
 
 
 def _has_table(conn: apsw.Connection, name: str) -> bool:
