@@ -10,7 +10,10 @@ A guard miss (the task is not ``running``) or any failure rolls all of it back: 
 cancellation or a bad value never leaves half a task behind.
 
 Claims are atomic across connections and processes: one ``UPDATE … WHERE id = (SELECT …)
-RETURNING`` inside ``BEGIN IMMEDIATE``; the oldest claimable task (creation order) wins.
+RETURNING`` inside ``BEGIN IMMEDIATE``; the oldest claimable task (creation order) wins. A
+claim stamps the claiming ``worker`` and its lease (``lease_until``); a ``running`` task whose
+lease ran out is claimable again (its worker died), and the late ``finish``/``fail`` of the
+worker that lost it matches no row (the guard names the worker) and writes nothing.
 
 Ids are decimal strings. The counter starts at ``MAX(CAST(id AS INTEGER))`` and, inside every
 inserting transaction, catches up with the id of the newest row, so two stores (or processes)
@@ -58,7 +61,7 @@ from ._table import SyncStamp
 
 _COLUMNS = (
     "id, sync_id, state, payload, parent_id, blocked_by, not_before, created_at, completed_at, "
-    "error, attempts"
+    "error, attempts, worker, lease_until"
 )
 _SELECT = f"SELECT {_COLUMNS} FROM _max_tasks"
 _INSERT = (
@@ -69,9 +72,9 @@ _INSERT_CHILD = (
     "INSERT INTO _max_tasks (id, sync_id, state, payload, parent_id, created_at) "
     "VALUES (?, ?, 'pending', ?, ?, ?)"
 )
-# The oldest ?3 claimable tasks (creation order). Split in two so the common branch (no
-# ``not_before``) walks ``idx_tasks_claim`` in rowid order instead of sorting every pending
-# task of the sync.
+# The oldest ?3 claimable tasks (creation order): pending ones, and running ones whose lease
+# ran out (?2 is now). Split in three so the common branch (no ``not_before``) walks
+# ``idx_tasks_claim`` in rowid order instead of sorting every pending task of the sync.
 _CLAIMABLE = """
 SELECT id FROM (
   SELECT * FROM (
@@ -83,15 +86,20 @@ SELECT id FROM (
     SELECT id, rowid AS seq FROM _max_tasks
     WHERE sync_id = ?1 AND state = 'pending' AND not_before <= ?2
     ORDER BY rowid LIMIT ?3)
+  UNION ALL
+  SELECT * FROM (
+    SELECT id, rowid AS seq FROM _max_tasks
+    WHERE sync_id = ?1 AND state = 'running' AND lease_until < ?2
+    ORDER BY rowid LIMIT ?3)
 ) ORDER BY seq LIMIT ?3
 """
-_CLAIM = f"UPDATE _max_tasks SET state = 'running' WHERE id = ({_CLAIMABLE}) RETURNING {_COLUMNS}"
-_CLAIM_MANY = (
-    f"UPDATE _max_tasks SET state = 'running' WHERE id IN ({_CLAIMABLE}) RETURNING {_COLUMNS}"
-)
+_CLAIM_SET = "SET state = 'running', worker = ?4, lease_until = ?5"
+_CLAIM = f"UPDATE _max_tasks {_CLAIM_SET} WHERE id = ({_CLAIMABLE}) RETURNING {_COLUMNS}"
+_CLAIM_MANY = f"UPDATE _max_tasks {_CLAIM_SET} WHERE id IN ({_CLAIMABLE}) RETURNING {_COLUMNS}"
+# A running task's transition, guarded on its state and on the worker that claimed it.
+_OWNED = "id = ? AND state = 'running' AND worker IS ?"
 _FINISH = (
-    "UPDATE _max_tasks SET state = ?, completed_at = ? WHERE id = ? AND state = 'running' "
-    "RETURNING sync_id, parent_id"
+    f"UPDATE _max_tasks SET state = ?, completed_at = ? WHERE {_OWNED} RETURNING sync_id, parent_id"
 )
 _UNBLOCK = "UPDATE _max_tasks SET state = 'pending' WHERE blocked_by = ? AND state = 'new'"
 _COMPLETE_PARENT = """
@@ -102,7 +110,7 @@ RETURNING parent_id
 """
 _FAIL = (
     "UPDATE _max_tasks SET state = 'failed', error = ?, error_json = ?, completed_at = ? "
-    "WHERE id = ? AND state = 'running'"
+    f"WHERE {_OWNED}"
 )
 _NON_TERMINAL = "('new', 'pending', 'running', 'awaiting_children', 'paused')"
 # Where a cancelled task goes back to on a forced resume.
@@ -121,7 +129,8 @@ WHERE sync_id = ? AND state = 'cancelled'
 
 
 def _task(row: Row) -> Task:
-    (id_, sync_id, state, payload, parent, blocked, not_before, created, completed, error, n) = row
+    id_, sync_id, state, payload, parent, blocked, not_before, created, *rest = row
+    completed, error, attempts, worker, lease_until = rest
     return Task(
         id_,
         sync_id,
@@ -133,7 +142,9 @@ def _task(row: Row) -> Task:
         not_before=not_before,
         completed_at=completed,
         error=error,
-        attempts=n,
+        attempts=attempts,
+        worker=worker,
+        lease_until=lease_until,
     )
 
 
@@ -221,16 +232,42 @@ class SqliteTaskStore:
         return await self.database.write(insert) if templates else {}
 
     async def claim(self, sync_id: str, now_ms: int) -> Task | None:
-        params = (sync_id, now_ms, 1)
+        params = (sync_id, now_ms, 1, None, None)
         rows = await self.database.write(lambda conn: fetch_all(conn, _CLAIM, params))
         return _task(rows[0]) if rows else None
 
-    async def claim_many(self, sync_id: str, now_ms: int, limit: int) -> Sequence[Task]:
+    async def claim_many(
+        self,
+        sync_id: str,
+        now_ms: int,
+        limit: int,
+        *,
+        worker: str = "",
+        lease_ms: int | None = None,
+    ) -> Sequence[Task]:
         if limit < 1:
             return []
-        params = (sync_id, now_ms, limit)
+        lease_until = now_ms + lease_ms if lease_ms is not None else None
+        params = (sync_id, now_ms, limit, worker or None, lease_until)
         rows = await self.database.write(lambda conn: fetch_all(conn, _CLAIM_MANY, params))
         return sorted(map(_task, rows), key=lambda t: int(t.id))
+
+    async def renew_leases(self, worker: str, task_ids: Sequence[str], until_ms: int) -> int:
+        ids = list(task_ids)
+        if not ids:
+            return 0
+        marks = ", ".join("?" * len(ids))
+        sql = (
+            f"UPDATE _max_tasks SET lease_until = ? WHERE id IN ({marks}) "
+            "AND state = 'running' AND worker IS ?"
+        )
+        params = (until_ms, *ids, worker or None)
+
+        def renew(conn: apsw.Connection) -> int:
+            conn.execute(sql, params)
+            return conn.changes()
+
+        return await self.database.write(renew)
 
     async def _sync_number(self, sync_id: str) -> int:
         """The number a sync writes into ``_seen`` (cached; 0 for a sync without a record)."""
@@ -261,7 +298,7 @@ class SqliteTaskStore:
 
         def commit(conn: apsw.Connection) -> FinishReport:
             completed_at = None if children else now
-            rows = fetch_all(conn, _FINISH, (to.value, completed_at, task_id))
+            rows = fetch_all(conn, _FINISH, (to.value, completed_at, task_id, task.worker))
             if not rows:
                 raise self._transition_error(conn, task_id, to)
             sync_id, parent_id = rows[0]
@@ -285,7 +322,7 @@ class SqliteTaskStore:
         return await self.database.write(commit)
 
     async def fail(self, task: Task, error: MaxError) -> None:
-        params = (error.message, json.dumps(error.to_wire()), self._clock(), task.id)
+        params = (error.message, json.dumps(error.to_wire()), self._clock(), task.id, task.worker)
 
         def update(conn: apsw.Connection) -> None:
             conn.execute(_FAIL, params)
