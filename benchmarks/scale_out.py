@@ -15,7 +15,7 @@
   columns left out), is the same after both.
 
 Usage: ``python benchmarks/scale_out.py [--only workers] [--workers 4] [--projects 800]
-[--cap 4] [--latency-ms 50]``
+[--cap 2] [--latency-ms 50]``
 """
 
 from __future__ import annotations
@@ -189,7 +189,7 @@ def parse() -> argparse.Namespace:
     p.add_argument("--only", choices=sorted(FIGURES))
     p.add_argument("--workers", type=int, default=4)
     p.add_argument("--projects", type=int, default=800)
-    p.add_argument("--cap", type=int, default=4, help="requests at a time per process")
+    p.add_argument("--cap", type=int, default=2, help="requests at a time per process")
     p.add_argument("--latency-ms", type=float, default=50.0)
     # a worker process
     p.add_argument("--role", choices=["owner", "joiner"], help=argparse.SUPPRESS)

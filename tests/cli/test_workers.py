@@ -8,6 +8,7 @@ table by table and row by row, with an uninterrupted single-process sync of the 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
@@ -53,7 +54,9 @@ def reference(many_acme: AcmeService, tmp_path_factory: pytest.TempPathFactory) 
 
 
 def read(db: Path, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5) as conn:
+    if not db.exists():
+        return []  # the sync has not opened its file yet
+    with contextlib.closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5)) as conn:
         try:
             return [tuple(row) for row in conn.execute(sql, params)]
         except sqlite3.OperationalError:
