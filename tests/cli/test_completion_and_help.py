@@ -113,7 +113,7 @@ async def test_every_command_has_examples_and_debug_in_its_help(shared_home: Syn
     for name in ("help", "completion"):
         result = await invoke(name, "--help")
         assert "Examples:" in result.out and "--debug" in result.out
-    assert seen == 33  # 16 commands over their levels
+    assert seen == 35  # 17 commands over their levels
 
 
 async def test_llm_bootstrap_prints_the_guide_and_the_live_command_table(tmp_path: Path) -> None:

@@ -746,7 +746,7 @@ CREATE INDEX IF NOT EXISTS idx_tasks_blocked ON _max_tasks (blocked_by, state);
 """
 
 
-async def test_tasks_table_is_the_reference_ddl_plus_two_columns(sqlite_stores: Stores) -> None:
+async def test_tasks_table_is_the_reference_ddl_plus_four_columns(sqlite_stores: Stores) -> None:
     reference = apsw.Connection(":memory:")
     reference.execute(REFERENCE_TASKS_DDL)
     ref_columns, ref_indexes = table_shape(reference, "_max_tasks")
@@ -758,6 +758,8 @@ async def test_tasks_table_is_the_reference_ddl_plus_two_columns(sqlite_stores: 
         *ref_columns,
         ("attempts", "INTEGER", 1, "0", 0),
         ("error_json", "TEXT", 0, None, 0),
+        ("lease_until", "INTEGER", 0, None, 0),
+        ("worker", "TEXT", 0, None, 0),
     ]
     assert indexes == ref_indexes
     assert [i[0] for i in indexes] == [

@@ -1,8 +1,11 @@
 """``max sync`` — copy a source's data into its ``data.db``.
 
-Workspace level: ``max sync <INSTALLATION> [--resume ID | --plan PLAN] [--full] [--max-age D]``
-or ``max sync --all``; installation level: ``max sync [--resume ID | --plan PLAN] [--full]
-[--max-age D]``. ``--full`` skips the change feed; ``--max-age`` skips what is fresh.
+Workspace level: ``max sync <INSTALLATION> [--resume ID | --plan PLAN] [--full] [--max-age D]
+[--workers N]`` or ``max sync --all``; installation level: ``max sync [--resume ID | --plan
+PLAN] [--full] [--max-age D] [--workers N]``. ``--full`` skips the change feed; ``--max-age``
+skips what is fresh; ``--workers N`` starts N − 1 worker processes (``max worker --join``,
+``_cmd_worker.WorkerProcesses``) beside this one once the sync's tasks are stored — the display
+counts their progress too, Ctrl-C stops them all (the sync stays resumable).
 
 ``--plan`` (or ``--plan @FILE``) runs a partial sync: the text is parsed before the workspace is
 opened (``plan-parser.parse_failed``), lowered against the installation's schema and resolvers
@@ -101,11 +104,13 @@ def _failure_lines(result: Any) -> list[str]:
 
 @attrs.frozen
 class SyncChoice:
-    """What kind of sync the user asked for: ``--resume``, ``--full``, ``--max-age``."""
+    """What kind of sync the user asked for: ``--resume``, ``--full``, ``--max-age``,
+    ``--workers``."""
 
     resume: str | None = None
     full: bool = False
     max_age: timedelta | None = None
+    workers: int = 1  # --workers: worker processes in all, this one included
 
 
 async def _sync_one(
@@ -149,13 +154,24 @@ async def _sync_one(
 
             async def sync() -> None:
                 nonlocal result
-                result = await installation.sync(
-                    on_event=on_event,
-                    resume=choice.resume,
-                    full=choice.full,
-                    max_age=choice.max_age,
-                    plan=plan,
-                )
+                async with trio.open_nursery() as helpers:  # --workers: the other processes
+                    workers = _worker_processes(run, installation, choice, helpers, on_event)
+
+                    def observe(event: Any) -> None:
+                        on_event(event)
+                        if _tasks_stored(event):
+                            workers.start(event.sync_id)
+
+                    result = await installation.sync(
+                        on_event=observe,
+                        resume=choice.resume,
+                        full=choice.full,
+                        max_age=choice.max_age,
+                        plan=plan,
+                    )
+                    await workers.wind_down()
+                for line in workers.failures if result.status.value != "completed" else ():
+                    run.note(line)
                 nursery.cancel_scope.cancel()
 
             if display is not None:
@@ -168,6 +184,28 @@ async def _sync_one(
         if display is not None and report is not None:
             display.state.settle(report.entities)
         return result, report
+
+
+def _tasks_stored(event: Any) -> bool:
+    """A sync with tasks to share began (not an incremental one: it has no tasks)."""
+    if getattr(event, "kind", None) != "sync-started":
+        return False
+    return bool(event.step_count or event.resumed)
+
+
+def _worker_processes(
+    run: Session, installation: Any, choice: SyncChoice, nursery: Any, on_event: Any
+) -> Any:
+    """The ``--workers`` child processes of this sync (none for ``--workers 1``)."""
+    from ._cmd_worker import WorkerProcesses
+
+    return WorkerProcesses(
+        nursery,
+        count=choice.workers - 1,
+        target=str(installation.url),
+        cwd=str(run.targeting.cwd),
+        on_event=on_event,
+    )
 
 
 async def sync_report(installation: Any, sync_id: str | None) -> Any:
@@ -224,6 +262,7 @@ async def run_sync_command(
     *,
     full: bool = False,
     max_age: str | None = None,
+    workers: int = 1,
 ) -> None:
     from ._errors import ErrIncompatibleFlags, ErrInvalidOption
     from ._targeting import open_target
@@ -232,7 +271,7 @@ async def run_sync_command(
     if resume is not None and full:
         raise ErrIncompatibleFlags(flags="--full with --resume", reason="a resume continues a sync")
     age = parse_duration("--max-age", max_age) if max_age is not None else None
-    choice = SyncChoice(resume, full, age)
+    choice = SyncChoice(resume, full, age, workers)
     if sync_all and installation_name is not None:
         raise ErrIncompatibleFlags(
             flags="--all with an installation name", reason="use one or the other"
@@ -355,6 +394,25 @@ def _interrupted_text(run: Session, stopped: SyncInterrupted, installation_level
 
 
 _RESUME_HELP = "Resume a previous sync by ID (e.g. sync-3)."
+_WORKERS_HELP = (
+    "Drain the sync with N worker processes in all: this one and N-1 more (max worker "
+    "--join), for slow or rate-limited sources."
+)
+
+
+def _workers_option(command: Any) -> Any:
+    from ._cmd_worker import MAX_WORKERS
+
+    return click.option(
+        "--workers",
+        metavar="N",
+        type=click.IntRange(1, MAX_WORKERS),
+        default=1,
+        show_default=True,
+        help=_WORKERS_HELP,
+    )(command)
+
+
 _FULL_HELP = "List everything again instead of reading the source's change feed."
 _MAX_AGE_HELP = (
     "Skip what a sync wrote less than DURATION ago (e.g. 30m, 12h, 7d): fields still fresh, "
@@ -417,6 +475,7 @@ Examples:
   max sync acme-1 -o json
   max sync acme-1 --full
   max sync acme-1 --resume sync-3
+  max sync acme-1 --workers 4
   max sync acme-1 --plan 'AcmeProject(#prj_0a1b2c).collection{tasks}'
   max sync acme-1 --plan 'AcmeWorkspace(*).collection{users}'
   max sync acme-1 --plan @partial.plan
@@ -444,6 +503,7 @@ Examples:
 @click.option("--all", "sync_all", is_flag=True, help="Sync every installation of this workspace.")
 @click.option("--full", is_flag=True, help=_FULL_HELP)
 @click.option("--max-age", metavar="DURATION", help=_MAX_AGE_HELP)
+@_workers_option
 @output_option(("text", "json", "ndjson"))
 @debug_option
 async def sync_workspace(
@@ -453,10 +513,20 @@ async def sync_workspace(
     sync_all: bool,
     full: bool,
     max_age: str | None,
+    workers: int,
     output: str,
 ) -> None:
     """``max sync`` at workspace level (help: ``_WORKSPACE_HELP``)."""
-    await run_sync_command(installation, resume, sync_all, output, plan, full=full, max_age=max_age)
+    await run_sync_command(
+        installation,
+        resume,
+        sync_all,
+        output,
+        plan,
+        full=full,
+        max_age=max_age,
+        workers=workers,
+    )
 
 
 @click.command(name="sync", help=_INSTALLATION_HELP)
@@ -464,10 +534,18 @@ async def sync_workspace(
 @click.option("--plan", metavar="PLAN", help=_PLAN_HELP)
 @click.option("--full", is_flag=True, help=_FULL_HELP)
 @click.option("--max-age", metavar="DURATION", help=_MAX_AGE_HELP)
+@_workers_option
 @output_option(("text", "json", "ndjson"))
 @debug_option
 async def sync_installation(
-    resume: str | None, plan: str | None, full: bool, max_age: str | None, output: str
+    resume: str | None,
+    plan: str | None,
+    full: bool,
+    max_age: str | None,
+    workers: int,
+    output: str,
 ) -> None:
     """``max sync`` at installation level (help: ``_INSTALLATION_HELP``)."""
-    await run_sync_command(None, resume, False, output, plan, full=full, max_age=max_age)
+    await run_sync_command(
+        None, resume, False, output, plan, full=full, max_age=max_age, workers=workers
+    )

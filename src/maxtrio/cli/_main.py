@@ -37,6 +37,7 @@ from ._cmd_serve import serve_command
 from ._cmd_sql import sql_installation, sql_workspace
 from ._cmd_status import status_global, status_installation, status_workspace
 from ._cmd_sync import sync_installation, sync_workspace
+from ._cmd_worker import worker_installation, worker_workspace
 from ._dispatch import MaxGroup
 from ._dispatch import main as run_main
 from ._dispatch import run as run_invocation
@@ -93,6 +94,7 @@ cli.add_leveled(
     {"global": schema_global, "workspace": schema_workspace, "installation": schema_installation},
 )
 cli.add_leveled("sync", {"workspace": sync_workspace, "installation": sync_installation})
+cli.add_leveled("worker", {"workspace": worker_workspace, "installation": worker_installation})
 cli.add_leveled(
     "search",
     {"global": search_global, "workspace": search_workspace, "installation": search_installation},
@@ -113,7 +115,7 @@ cli.add_command(acme)
 cli.add_command(flows)
 cli.add_command(daemon_group)
 
-for _command in (search_workspace, sync_workspace, disconnect_command):
+for _command in (search_workspace, sync_workspace, worker_workspace, disconnect_command):
     for _param in _command.params:
         if _param.name == "installation":
             _param._custom_shell_complete = complete_installation

@@ -32,6 +32,7 @@ from ._errors import (
     ErrPageWithoutCursor,
     ErrSyncHasNoTasks,
     ErrSyncNotResumable,
+    ErrSyncNotRunning,
 )
 from ._events import (
     EventStream,
@@ -65,6 +66,7 @@ from ._flow import (
     describe_limit,
 )
 from ._handle import SyncHandle, SyncStatistics
+from ._leases import DEFAULT_LEASE_MS, keep_leases, release_leases, worker_name
 from ._memory_stores import InMemorySyncMeta, InMemorySyncStore, InMemoryTaskStore
 from ._registry import DependencyOwner, ExecutionRegistry
 from ._result import SyncResult, TaskFailure
@@ -91,7 +93,7 @@ from ._stores import (
     TaskOutcome,
     TaskStore,
 )
-from ._sync import EventCallback, SyncSetup, resume_sync, run_sync
+from ._sync import EventCallback, SyncSetup, join_sync, resume_sync, run_sync
 from ._task import (
     ErrInvalidPayload,
     ErrInvalidTransition,
@@ -115,6 +117,7 @@ from ._timestamps import Clock, wall_clock_ms
 
 __all__ = [
     "DEFAULT_EVENT_BUFFER",
+    "DEFAULT_LEASE_MS",
     "DEFAULT_TASK_CONCURRENCY",
     "CallNext",
     "Clock",
@@ -139,6 +142,7 @@ __all__ = [
     "ErrSyncHasNoTasks",
     "ErrSyncNotFound",
     "ErrSyncNotResumable",
+    "ErrSyncNotRunning",
     "ErrTaskNotFound",
     "ErrUnknownTargetKind",
     "EventCallback",
@@ -211,11 +215,15 @@ __all__ = [
     "describe_limit",
     "field_sync_rows",
     "freshness_cutoff",
+    "join_sync",
+    "keep_leases",
     "observing_retries",
     "payload_from_json",
     "payload_to_json",
+    "release_leases",
     "resume_sync",
     "run_sync",
     "step_payload",
     "wall_clock_ms",
+    "worker_name",
 ]

@@ -49,6 +49,11 @@ ErrSyncNotResumable = Execution.define(
     facets=[BadInput],
     message="Sync {syncId} is {status} and cannot be resumed",
 )
+ErrSyncNotRunning = Execution.define(
+    "sync_not_running",
+    facets=[BadInput],
+    message="Sync {syncId} is {status}: only a running sync can be joined",
+)
 ErrSyncHasNoTasks = Execution.define(
     "sync_has_no_tasks",
     facets=[BadInput],

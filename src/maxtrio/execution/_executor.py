@@ -27,10 +27,15 @@ Ownership:
   a nursery of the block, which waits for it on exit. ``resuming(sync_id)`` and
   ``joining(sync_id)`` are the same for a resume and for helping another executor.
 
-Several executors (processes) may drain one sync on one ``data.db``: ``join`` claims only what
-is claimable, and the store's claim is atomic. When nothing runs locally but the store still
-has active tasks (held by another process), the dispatcher looks again every
-``external_poll_interval`` seconds — the one case no local event can announce.
+Several executors (processes, machines) may drain one sync from one task store: ``join``
+claims only what is claimable, and the store's claim is atomic. When nothing runs locally but
+the store still has active tasks (held by another process), the dispatcher looks again every
+``external_poll_interval`` seconds — the one case no local event can announce. An executor
+made with ``lease_ms`` claims under a lease in the name of its ``worker`` and renews the leases
+of its running tasks every third of the lease (``_leases``): when a worker dies, its tasks are
+claimed again once their lease runs out, and its late outcome (if it was only stalled) is
+refused by the store. The owner of the sync (the executor that started or resumed it)
+completes it, whoever ran the tasks; a joined executor never writes the sync record.
 
 Cancellation leaves the task store honest: ``handle.cancel()`` → tasks ``cancelled``; the
 surrounding nursery cancelled (Ctrl-C, shutdown) → ``running`` tasks back to ``pending`` and the
@@ -50,10 +55,16 @@ import trio
 from maxtrio.core import MaxError, SyncPlan, count_entities
 
 from ._dispatch import observing_retries
-from ._errors import ErrExecutorNotStarted, ErrSyncHasNoTasks, ErrSyncNotResumable
+from ._errors import (
+    ErrExecutorNotStarted,
+    ErrSyncHasNoTasks,
+    ErrSyncNotResumable,
+    ErrSyncNotRunning,
+)
 from ._events import EventStream, SyncStarted
 from ._expand import PlanExpander
 from ._handle import SyncHandle, SyncStatistics
+from ._leases import keep_leases, release_leases
 from ._runner import RunnerFactory, SyncRunner
 from ._stores import ErrSyncNotFound, SyncMode, SyncRecord, SyncStatus, SyncStore, TaskStore
 from ._task import ErrInvalidTransition, Task, TaskTemplate
@@ -138,9 +149,16 @@ class SyncExecutor:
         event_buffer: int = DEFAULT_EVENT_BUFFER,
         external_poll_interval: float = 0.05,
         now_ms: Clock = wall_clock_ms,
+        worker: str = "",
+        lease_ms: int | None = None,
     ) -> None:
         if task_concurrency < 1:
             raise ValueError("task_concurrency must be at least 1")
+        if lease_ms is not None and lease_ms < 3:
+            raise ValueError("lease_ms must be at least 3")
+        #: Who claims (stamped on claimed tasks) and for how long (ms; None: no lease).
+        self.worker = worker
+        self.lease_ms = lease_ms
         self.runner = runner
         self.task_store = task_store
         self.sync_store = sync_store
@@ -275,6 +293,7 @@ class SyncExecutor:
             now_ms=self._now_ms,
         )
         handle.mode = options.mode
+        handle.owner = not start.joining
         handle.requests_before = options.requests_before
         handle.retries, handle.backoff = options.retries_before, options.backoff_before
         if options.started is not None:
@@ -297,7 +316,7 @@ class SyncExecutor:
         if record.status is SyncStatus.CANCELLED and not force:
             raise ErrSyncNotResumable(syncId=sync_id, status=record.status.value)
         if joining and record.status is not SyncStatus.RUNNING:
-            raise ErrSyncNotResumable(syncId=sync_id, status=record.status.value)
+            raise ErrSyncNotRunning(syncId=sync_id, status=record.status.value)
         if (
             not joining
             and record.status is not SyncStatus.COMPLETED
@@ -327,60 +346,97 @@ class SyncExecutor:
         except BaseException:
             # Cancelled from outside (Ctrl-C, shutdown): interrupted, resumable.
             with trio.CancelScope(shield=True):
-                await handle.finish_interrupted(runner.operation_counts())
+                if handle.owner:
+                    await handle.finish_interrupted(runner.operation_counts())
+                else:
+                    await self._release(handle, runner, SyncStatus.INTERRUPTED)
             raise
         with trio.CancelScope(shield=True):
-            if broken is not None:
+            if not handle.owner and (broken or handle.cancel_requested or handle.stopped_as):
+                status = handle.stopped_as or SyncStatus.CANCELLED
+                await self._release(handle, runner, SyncStatus.FAILED if broken else status)
+            elif broken is not None:
                 await handle.finish_broken(runner.operation_counts(), broken)
             elif handle.cancel_requested:
                 await handle.finish_cancelled(runner.operation_counts())
             else:
                 await handle.finish_drained(runner.operation_counts())
 
+    async def _release(self, handle: SyncHandle, runner: SyncRunner, status: SyncStatus) -> None:
+        """End a joined run: its running tasks go to the other workers at once."""
+
+        async def release() -> None:
+            await release_leases(handle, self.task_store, self.worker)
+
+        await handle.finish_released(runner.operation_counts(), status, release)
+
     async def _drain(self, handle: SyncHandle, runner: SyncRunner) -> None:
         async with trio.open_nursery() as nursery:
-            while True:
-                await handle.wait_unpaused()
-                changed = handle.work_changed  # before looking: no notify can be lost
-                room = min(MAX_CLAIM_BATCH, handle.window.room(handle.running_tasks))
-                if room < 1:  # the write window is full: wait for a task to move on
-                    await changed.wait()
-                    continue
-                slots = [_Slot()]
-                await self._limiter.acquire_on_behalf_of(slots[0])
-                # Take every other free slot too (up to the window), and claim that many tasks
-                # in one transaction: a fan-out of children starts at once, not one at a time.
-                while len(slots) < room:
-                    extra = _Slot()
-                    try:
-                        self._limiter.acquire_on_behalf_of_nowait(extra)
-                    except trio.WouldBlock:
-                        break
-                    slots.append(extra)
-                tasks: Sequence[Task] = ()
+            if self.lease_ms is not None or not handle.owner:
+                nursery.start_soon(self._keep_leases, handle)
+            await self._dispatch(handle, runner, nursery)
+            nursery.cancel_scope.cancel()  # nothing runs here any more: stop the keeper
+
+    async def _keep_leases(self, handle: SyncHandle) -> None:
+        await keep_leases(
+            handle,
+            task_store=self.task_store,
+            sync_store=self.sync_store,
+            worker=self.worker,
+            lease_ms=self.lease_ms,
+            now_ms=self._now_ms,
+        )
+
+    async def _dispatch(
+        self, handle: SyncHandle, runner: SyncRunner, nursery: trio.Nursery
+    ) -> None:
+        while True:
+            await handle.wait_unpaused()
+            changed = handle.work_changed  # before looking: no notify can be lost
+            room = min(MAX_CLAIM_BATCH, handle.window.room(handle.running_tasks))
+            if room < 1:  # the write window is full: wait for a task to move on
+                await changed.wait()
+                continue
+            slots = [_Slot()]
+            await self._limiter.acquire_on_behalf_of(slots[0])
+            # Take every other free slot too (up to the window), and claim that many tasks
+            # in one transaction: a fan-out of children starts at once, not one at a time.
+            while len(slots) < room:
+                extra = _Slot()
                 try:
-                    if not handle.paused:
-                        tasks = await self.task_store.claim_many(
-                            handle.id, self._now_ms(), len(slots)
-                        )
-                finally:
-                    for unused in slots[len(tasks) :]:
-                        self._limiter.release_on_behalf_of(unused)
-                for task, slot in zip(tasks, slots, strict=False):
-                    handle.task_started()
-                    nursery.start_soon(self._run_task, handle, runner, task, slot)
-                if tasks:
-                    continue
-                if handle.paused:
-                    continue
-                if handle.running_tasks > 0:
-                    await changed.wait()
-                    continue
-                if not await self.task_store.has_active_tasks(handle.id):
-                    return  # nothing runs here (only this loop starts tasks) nor anywhere
-                # Active tasks exist but none runs here: another process holds them.
-                with trio.move_on_after(self.external_poll_interval):
-                    await changed.wait()
+                    self._limiter.acquire_on_behalf_of_nowait(extra)
+                except trio.WouldBlock:
+                    break
+                slots.append(extra)
+            tasks: Sequence[Task] = ()
+            try:
+                if not handle.paused:
+                    tasks = await self.task_store.claim_many(
+                        handle.id,
+                        self._now_ms(),
+                        len(slots),
+                        worker=self.worker,
+                        lease_ms=self.lease_ms,
+                    )
+            finally:
+                for unused in slots[len(tasks) :]:
+                    self._limiter.release_on_behalf_of(unused)
+            for task, slot in zip(tasks, slots, strict=False):
+                handle.task_started(task.id)
+                nursery.start_soon(self._run_task, handle, runner, task, slot)
+            if tasks:
+                continue
+            if handle.paused:
+                continue
+            if handle.running_tasks > 0:
+                await changed.wait()
+                continue
+            if not await self.task_store.has_active_tasks(handle.id):
+                return  # nothing runs here (only this loop starts tasks) nor anywhere
+            # Active tasks exist but none runs here: another process holds them (or their
+            # lease runs out and one of them comes back to us).
+            with trio.move_on_after(self.external_poll_interval):
+                await changed.wait()
 
     async def _run_task(
         self, handle: SyncHandle, runner: SyncRunner, task: Task, slot: _Slot
@@ -405,6 +461,7 @@ class SyncExecutor:
                     await self._fail(handle, task, MaxError.wrap(exc))
             else:
                 handle.task_finished(task, outcome, report)
+            handle.task_settled(task.id)
         finally:
             self._limiter.release_on_behalf_of(slot)
             handle.task_ended()

@@ -19,9 +19,18 @@
 
 Status changes are serialised by a lock, so a late ``pause()`` can never overwrite a final
 status (reference bug B7).
+
+A handle either **owns** its sync (it started or resumed it: it writes the sync record and,
+when everything is done, completes it) or **joined** it (``SyncExecutor.join``: another
+process owns it). A joined run never writes the record: it ends when nothing is left to claim,
+when the record says the sync stopped, or when it is stopped itself — then it hands its
+running tasks to the others (their leases move into the past) instead of interrupting the
+whole sync.
 """
 
 from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
 
 import attrs
 import trio
@@ -42,6 +51,9 @@ from ._result import SyncResult, TaskFailure
 from ._stores import FinishReport, SyncMode, SyncStatus, SyncStore, TaskOutcome, TaskStore
 from ._task import LoadCollectionPayload, LoadFieldsPayload, SyncStepPayload, Task, TaskState
 from ._timestamps import Clock
+
+#: Hands a joined run's running tasks to the other workers (``_leases.release_leases``).
+Release = Callable[[], Awaitable[None]]
 
 #: :class:`WriteWindow`: loading tasks at the start, and loaded results allowed to wait for the
 #: writer before no new task starts.
@@ -178,6 +190,9 @@ class SyncHandle:
         self.mode = SyncMode.FULL  # how the executor recorded the sync
         self.requests_before = 0  # operation calls made for it before the run began
         self.window = WriteWindow()
+        self.owner = True  # False: joined another process's sync (see the module docstring)
+        self._held: dict[str, None] = {}  # tasks claimed here whose outcome is not stored yet
+        self._stopped_as: SyncStatus | None = None  # a joined run saw the sync stop
 
     def __repr__(self) -> str:
         return f"SyncHandle({self.id}, {self._status.value})"
@@ -268,13 +283,31 @@ class SyncHandle:
     def emit(self, event: SyncEvent) -> None:
         self._stream.emit(event)
 
-    def task_started(self) -> None:
+    def task_started(self, task_id: str) -> None:
         self.running_tasks += 1
         self.peak_running_tasks = max(self.peak_running_tasks, self.running_tasks)
+        self._held[task_id] = None
+
+    def task_settled(self, task_id: str) -> None:
+        """The task's outcome reached the store (stored, failed, or refused as lost)."""
+        self._held.pop(task_id, None)
 
     def task_ended(self) -> None:
         self.running_tasks -= 1
         self.notify()
+
+    def running_ids(self) -> list[str]:
+        """Tasks claimed here whose outcome is not stored yet (their leases are ours)."""
+        return list(self._held)
+
+    def stop_elsewhere(self, status: SyncStatus) -> None:
+        """A joined run saw the sync record become ``status``: stop claiming and end."""
+        self._stopped_as = status
+        self._cancel_scope.cancel()
+
+    @property
+    def stopped_as(self) -> SyncStatus | None:
+        return self._stopped_as
 
     def task_finished(self, task: Task, outcome: TaskOutcome, report: FinishReport) -> None:
         if report.completed:
@@ -335,7 +368,8 @@ class SyncHandle:
         )
 
     async def _end(self, result: SyncResult) -> SyncResult:
-        """Persist the final status, emit ``SyncCompleted``, close events, wake waiters.
+        """Persist the final status (an owner only), emit ``SyncCompleted``, close events, wake
+        waiters.
 
         Never raises an ``Exception``: a store that cannot record the end is reported in
         ``result.error`` and the run still ends.
@@ -343,7 +377,8 @@ class SyncHandle:
         try:
             async with self._status_lock:
                 self._status = result.status
-                await self._sync_store.set_status(self.id, result.status, self._now_ms())
+                if self.owner:
+                    await self._sync_store.set_status(self.id, result.status, self._now_ms())
         except Exception as exc:
             result = attrs.evolve(result, error=_join(result.error, _message(exc)))
         self._active = False
@@ -364,6 +399,11 @@ class SyncHandle:
             by_state.get(state, 0)
             for state in (TaskState.NEW, TaskState.AWAITING_CHILDREN, TaskState.PAUSED)
         )
+        if not self.owner:  # helped another process: it completes the sync, not us
+            status = SyncStatus.FAILED if self._failures else SyncStatus.COMPLETED
+            return await self._end(self._result_of(status, operations, stranded))
+        if by_state.get(TaskState.FAILED, 0) > len(self._failures):
+            await self._add_failures_elsewhere()
         failed = bool(self._failures) or stranded > 0
         if failed:
             return await self._end(self._result_of(SyncStatus.FAILED, operations, stranded))
@@ -375,6 +415,33 @@ class SyncHandle:
             return await self.finish_broken(operations, exc)
         result = self._result_of(SyncStatus.COMPLETED, operations, stranded)
         return await self._end(attrs.evolve(result, removed=removed))
+
+    async def _add_failures_elsewhere(self) -> None:
+        """Failures of tasks other workers ran (joined processes), read from the store."""
+        known = {f.task_id for f in self._failures}
+        for task in await self._task_store.tasks(self.id):
+            if task.state is TaskState.FAILED and task.id not in known:
+                self._failures.append(
+                    TaskFailure(
+                        task.id,
+                        task.payload.kind,
+                        payload_entity_type(task),
+                        task.error or "failed",
+                        "execution.task_failed",
+                    )
+                )
+
+    async def finish_released(
+        self, operations: OperationCounts, status: SyncStatus, release: Release
+    ) -> SyncResult:
+        """A joined run stops (Ctrl-C, the sync stopped elsewhere, a broken store): its running
+        tasks go to the next claimer at once; the sync record is not touched."""
+        error = None
+        try:
+            await release()
+        except Exception as exc:
+            error = _message(exc)
+        return await self._end(self._result_of(status, operations, error=error))
 
     async def finish_cancelled(self, operations: OperationCounts) -> SyncResult:
         """Every non-terminal task → ``cancelled``; the sync is ``cancelled``."""

@@ -263,6 +263,7 @@ class InMemoryTaskStore:
         self._dependents: dict[str, list[str]] = {}  # blocker → tasks blocked by it
         self._ready: dict[str, list[int]] = {}  # sync → heap of pending ids (lazy deletion)
         self._delayed: dict[str, dict[str, None]] = {}  # sync → pending ids with not_before
+        self._leased: dict[str, dict[str, None]] = {}  # sync → running ids with a lease
         self._seen: dict[tuple[str, str], str] = {}  # (type, id) → last sync that wrote it
         # (parent type, field, parent id) → the latest complete listing of that collection
         self._listings: dict[tuple[str, str, str], tuple[CompleteListing, str, int]] = {}
@@ -310,10 +311,12 @@ class InMemoryTaskStore:
             raise ErrTaskNotFound(taskId=task_id)
         return task
 
-    def _require_running(self, task_id: str, to: TaskState) -> Task:
-        task = self._require(task_id)
-        if task.state is not TaskState.RUNNING:
-            raise ErrInvalidTransition(taskId=task_id, state=task.state.value, to=to.value)
+    def _require_running(self, claimed: Task, to: TaskState) -> Task:
+        """The current row of ``claimed``, still ``running`` under the worker that claimed it
+        (else ``execution.invalid_transition``: it ended, or another worker took it over)."""
+        task = self._require(claimed.id)
+        if task.state is not TaskState.RUNNING or task.worker != claimed.worker:
+            raise ErrInvalidTransition(taskId=task.id, state=task.state.value, to=to.value)
         return task
 
     def _unblock(self, blocker_id: str) -> int:
@@ -367,14 +370,56 @@ class InMemoryTaskStore:
         await trio.lowlevel.checkpoint()
         return self._claim_next(sync_id, now_ms)
 
-    async def claim_many(self, sync_id: str, now_ms: int, limit: int) -> Sequence[Task]:
+    async def claim_many(
+        self,
+        sync_id: str,
+        now_ms: int,
+        limit: int,
+        *,
+        worker: str = "",
+        lease_ms: int | None = None,
+    ) -> Sequence[Task]:
         await trio.lowlevel.checkpoint()
         claimed: list[Task] = []
-        while len(claimed) < limit and (task := self._claim_next(sync_id, now_ms)) is not None:
+        while len(claimed) < limit:
+            task = self._claim_next(sync_id, now_ms, worker=worker, lease_ms=lease_ms)
+            if task is None:
+                break
             claimed.append(task)
         return claimed
 
-    def _claim_next(self, sync_id: str, now_ms: int) -> Task | None:
+    async def renew_leases(self, worker: str, task_ids: Sequence[str], until_ms: int) -> int:
+        await trio.lowlevel.checkpoint()
+        renewed = 0
+        for task_id in task_ids:
+            task = self._tasks.get(task_id)
+            if task is None or task.state is not TaskState.RUNNING:
+                continue
+            if (task.worker or "") != worker:
+                continue
+            self._tasks[task_id] = attrs.evolve(task, lease_until=until_ms)
+            self._leased.setdefault(task.sync_id, {})[task_id] = None
+            renewed += 1
+        return renewed
+
+    def _expired(self, sync_id: str, now_ms: int) -> str | None:
+        """The oldest ``running`` task of the sync whose lease ran out (no checkpoint)."""
+        leased = self._leased.get(sync_id)
+        if not leased:
+            return None
+        tasks = self._tasks
+        best: str | None = None
+        for task_id in list(leased):
+            task = tasks[task_id]
+            if task.state is not TaskState.RUNNING or task.lease_until is None:
+                del leased[task_id]
+            elif task.lease_until < now_ms and (best is None or int(task_id) < int(best)):
+                best = task_id
+        return best
+
+    def _claim_next(
+        self, sync_id: str, now_ms: int, *, worker: str = "", lease_ms: int | None = None
+    ) -> Task | None:
         """The oldest claimable task of the sync, now ``running`` (no checkpoint)."""
         tasks = self._tasks
         heap = self._ready.get(sync_id)
@@ -385,8 +430,8 @@ class InMemoryTaskStore:
                 best = top
                 break
             heapq.heappop(heap)  # stale entry: the task left pending since it was pushed
+        source = "ready"
         delayed = self._delayed.get(sync_id)
-        from_delayed = False
         if delayed:
             for task_id in list(delayed):
                 task = tasks[task_id]
@@ -397,21 +442,34 @@ class InMemoryTaskStore:
                     and task.not_before <= now_ms
                     and (best is None or int(task_id) < int(best))
                 ):
-                    best, from_delayed = task_id, True
+                    best, source = task_id, "delayed"
+        expired = self._expired(sync_id, now_ms)
+        if expired is not None and (best is None or int(expired) < int(best)):
+            best, source = expired, "expired"
         if best is None:
             return None
-        if from_delayed:
+        if source == "delayed":
             assert delayed is not None
             del delayed[best]
-        else:
+        elif source == "ready":
             assert heap is not None
             heapq.heappop(heap)
-        return self._set_state(tasks[best], TaskState.RUNNING)
+        lease_until = now_ms + lease_ms if lease_ms is not None else None
+        if lease_until is not None:
+            self._leased.setdefault(sync_id, {})[best] = None
+        task = tasks[best]
+        if task.state is TaskState.RUNNING:  # taken over from a worker whose lease ran out
+            taken = attrs.evolve(task, worker=worker or None, lease_until=lease_until)
+            tasks[best] = taken
+            return taken
+        return self._set_state(
+            task, TaskState.RUNNING, worker=worker or None, lease_until=lease_until
+        )
 
     async def finish(self, task: Task, outcome: TaskOutcome) -> FinishReport:
         await trio.lowlevel.checkpoint()
         to = TaskState.AWAITING_CHILDREN if outcome.children else TaskState.COMPLETED
-        self._require_running(task.id, to)
+        self._require_running(task, to)
         entities = expand_entities(outcome.entities)
         if entities:
             await self.engine.store_many(entities)
@@ -426,7 +484,7 @@ class InMemoryTaskStore:
                     for row in field_sync_rows(outcome.sync_entries, outcome.sync_batches)
                 ]
                 await self.sync_meta.record_field_sync_batch(entries)
-        current = self._require_running(task.id, to)  # again: the awaits may have yielded
+        current = self._require_running(task, to)  # again: the awaits may have yielded
         now = self._clock()
         if outcome.synced_at is not None:
             for entity in entities:
@@ -455,7 +513,7 @@ class InMemoryTaskStore:
 
     async def fail(self, task: Task, error: MaxError) -> None:
         await trio.lowlevel.checkpoint()
-        current = self._require_running(task.id, TaskState.FAILED)
+        current = self._require_running(task, TaskState.FAILED)
         self._set_state(current, TaskState.FAILED, error=error.message, completed_at=self._clock())
 
     async def get(self, task_id: str) -> Task | None:

@@ -147,8 +147,29 @@ class TaskStore(Protocol):
         """Atomically move the oldest claimable ``pending`` task to ``running`` and return it."""
         ...
 
-    async def claim_many(self, sync_id: str, now_ms: int, limit: int) -> Sequence[Task]:
-        """Claim up to ``limit`` tasks at once (oldest first), in one transaction."""
+    async def claim_many(
+        self,
+        sync_id: str,
+        now_ms: int,
+        limit: int,
+        *,
+        worker: str = "",
+        lease_ms: int | None = None,
+    ) -> Sequence[Task]:
+        """Claim up to ``limit`` tasks at once (oldest first), in one transaction.
+
+        Claimable: ``pending`` tasks (``not_before`` unset or ``<= now_ms``) and ``running``
+        tasks whose lease expired (``lease_until < now_ms``: their worker died or stalled).
+        Each claimed task records ``worker`` (None for ``""``) and ``lease_until = now_ms +
+        lease_ms`` (None without ``lease_ms``: such a task is never claimed again while it
+        runs — one process, today's behaviour)."""
+        ...
+
+    async def renew_leases(self, worker: str, task_ids: Sequence[str], until_ms: int) -> int:
+        """Move the lease of ``worker``'s ``running`` tasks among ``task_ids`` to ``until_ms``.
+
+        Returns how many were renewed: a task another worker claimed meanwhile (its lease had
+        expired) is not. ``until_ms`` in the past releases the tasks to the next claimer."""
         ...
 
     async def finish(self, task: Task, outcome: TaskOutcome) -> FinishReport:
@@ -157,12 +178,15 @@ class TaskStore(Protocol):
         Children are inserted ``pending`` with ``parent_id = task.id``; with children the task
         becomes ``awaiting_children``, otherwise ``completed``, its dependents are unblocked and
         completion propagates to ancestors whose children are all completed. A task that is
-        not ``running`` raises ``execution.invalid_transition`` and nothing is written.
+        not ``running``, or that another worker claimed since (``worker`` differs from
+        ``task.worker``: the lease had expired), raises ``execution.invalid_transition`` and
+        nothing is written.
         """
         ...
 
     async def fail(self, task: Task, error: MaxError) -> None:
-        """``running`` → ``failed`` with the error's message and ``completed_at``."""
+        """``running`` → ``failed`` with the error's message and ``completed_at`` (guarded as
+        :meth:`finish`, on the state and on the worker)."""
         ...
 
     async def get(self, task_id: str) -> Task | None: ...

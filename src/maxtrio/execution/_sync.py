@@ -20,6 +20,8 @@ Which kind of sync runs:
 * **full** — the seeder's plan. With a change feed, the feed's head is read first and
   recorded, so the next sync can be incremental. Complete listings remove what they did not
   see when the sync completes;
+* **joined** — :func:`join_sync` helps a sync another process started (``max worker
+  --join``): no seeding, no plan, claims under a lease;
 * **partial** — a ``plan`` the caller gives (``max sync --plan``). It removes what its complete
   listings did not see but leaves the feed cursor alone.
 
@@ -54,6 +56,7 @@ from ._flow import FlowControllerProvider
 from ._gc import sync_gc
 from ._handle import SyncHandle
 from ._incremental import run_incremental
+from ._leases import DEFAULT_LEASE_MS
 from ._registry import ExecutionRegistry
 from ._result import SyncResult
 from ._runner import Freshness, RunnerTuning, TaskRunnerFactory
@@ -92,7 +95,15 @@ class SyncSetup:
             freshness=self.freshness,
         )
 
-    def executor(self, max_age: timedelta | None = None) -> SyncExecutor:
+    def executor(
+        self,
+        max_age: timedelta | None = None,
+        *,
+        worker: str = "",
+        lease_ms: int | None = None,
+    ) -> SyncExecutor:
+        """An executor of this installation's syncs; ``worker``/``lease_ms``: claim under a
+        lease in that name (several workers on one sync, see ``_leases``)."""
         runner = self.runner_factory(max_age)
         return SyncExecutor(
             runner=runner,
@@ -100,6 +111,8 @@ class SyncSetup:
             sync_store=self.sync_store,
             task_concurrency=self.task_concurrency,
             event_buffer=self.event_buffer,
+            worker=worker,
+            lease_ms=lease_ms,
         )
 
 
@@ -216,6 +229,25 @@ async def resume_sync(
     """Continue a stopped sync (interrupted, failed, paused or crashed) to its end."""
     with sync_gc():
         async with setup.executor(max_age).resuming(sync_id) as handle:
+            return await _follow(handle, on_event)
+
+
+async def join_sync(
+    setup: SyncSetup,
+    sync_id: str,
+    *,
+    worker: str,
+    lease_ms: int = DEFAULT_LEASE_MS,
+    on_event: EventCallback | None = None,
+) -> SyncResult:
+    """Help drain sync ``sync_id``, which another process owns and runs, until nothing is
+    left to claim (or the sync stops there). Tasks are claimed under a lease in ``worker``'s
+    name; the sync record is left to its owner, which completes the sync. The result counts
+    this worker's own work. A sync that is not running raises ``execution.sync_not_running``;
+    an unknown id ``execution.sync_not_found``."""
+    with sync_gc():
+        executor = setup.executor(worker=worker, lease_ms=lease_ms)
+        async with executor.joining(sync_id) as handle:
             return await _follow(handle, on_event)
 
 

@@ -260,6 +260,8 @@ class Task:
     completed_at: int | None = None
     error: str | None = None
     attempts: int = 0  # how many times a resume sent this task back to pending after failing
+    worker: str | None = None  # who claimed it (``claim_many(worker=…)``); None: nobody named
+    lease_until: int | None = None  # ms; a ``running`` task past it may be claimed again
 
 
 @attrs.frozen

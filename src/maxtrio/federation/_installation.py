@@ -18,6 +18,11 @@ installation's lock (``sync.lock``, see ``_sync_lock``) while it runs: a second 
 same installation — from any process — fails at once with ``app.sync_already_running``. The
 same lock tells the living from the dead: a sync recorded ``running`` while nobody holds it lost
 its process and is shown and resumed as ``interrupted`` (``_sync_owner``).
+
+``join_sync()`` helps a sync another process runs (``max worker --join``, the extra workers of
+``max sync --workers``): it claims tasks under a lease and never takes the lock — the process
+that started the sync holds it and completes the sync. A sync whose owner is gone is settled
+first, so joining it is refused like any sync that is not running.
 """
 
 from __future__ import annotations
@@ -39,6 +44,7 @@ from maxtrio.connector import (
 )
 from maxtrio.core import Engine, MaxError, MaxUrl, Schema, SeederEnv, SyncPlan
 from maxtrio.execution import (
+    DEFAULT_LEASE_MS,
     EventCallback,
     FlowControllerProvider,
     RetryPolicy,
@@ -53,9 +59,11 @@ from maxtrio.execution import (
     SyncStore,
     TaskState,
     TaskStore,
+    join_sync,
     resume_sync,
     run_sync,
     wall_clock_ms,
+    worker_name,
 )
 from maxtrio.sql import SyncReport, read_sync_report
 from maxtrio.storage import ErrStoreUnreachable, InstallationStore
@@ -323,6 +331,24 @@ class InstallationMax:
                 on_event(event)
 
         return deliver
+
+    async def join_sync(
+        self,
+        sync_id: str,
+        *,
+        on_event: EventCallback | None = None,
+        lease_ms: int = DEFAULT_LEASE_MS,
+        worker: str | None = None,
+    ) -> SyncResult:
+        """Help drain sync ``sync_id`` that another process started and still runs, until
+        nothing is left to claim (see ``maxtrio.execution.join_sync``). Takes no lock. An
+        unknown id raises ``execution.sync_not_found``; a sync that is not running (finished,
+        interrupted, or its process died) ``execution.sync_not_running``."""
+        await self.settle_orphans()
+        name = worker if worker is not None else worker_name()
+        return await join_sync(
+            self._setup, sync_id, worker=name, lease_ms=lease_ms, on_event=on_event
+        )
 
     async def settle_orphans(self, *, held: bool = False) -> None:
         """``running`` syncs whose process died → ``interrupted`` (see ``_sync_owner``);

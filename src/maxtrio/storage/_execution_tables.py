@@ -3,7 +3,9 @@
 ``_max_tasks`` and ``_max_sync`` start from the reference's DDL, word for word (execution-stores.md
 has them), so a tool that reads a reference ``data.db`` reads ours; maxtrio adds
 columns by migration (:data:`TASK_EXTRA_COLUMNS`: ``attempts``, how often a resume retried a
-failed task, and ``error_json``, the failure as a serialised ``MaxError``;
+failed task, ``error_json``, the failure as a serialised ``MaxError``, and the lease of a
+running task — ``worker``, who claimed it, and ``lease_until`` (ms), when another worker may
+claim it again;
 ``SYNC_EXTRA_COLUMNS`` of ``_sync_state``: the sync's mode, change-feed cursor, removals and
 requests). A file written by the reference or an older maxtrio gains them on open and keeps
 its rows. The reference's ``_max_sync_meta`` (one row per entity and field) is gone: sync state
@@ -56,6 +58,8 @@ CREATE TABLE IF NOT EXISTS _max_sync (
 TASK_EXTRA_COLUMNS: tuple[tuple[str, str], ...] = (
     ("attempts", "INTEGER NOT NULL DEFAULT 0"),
     ("error_json", "TEXT"),
+    ("lease_until", "INTEGER"),
+    ("worker", "TEXT"),
 )
 
 

@@ -56,7 +56,7 @@ from ._table import SyncStamp
 
 COLUMNS = (
     "id, sync_id, state, payload, parent_id, blocked_by, not_before, created_at, completed_at, "
-    "error, attempts"
+    "error, attempts, worker, lease_until"
 )
 _INSERT = (
     "INSERT INTO _max_tasks (id, sync_id, state, payload, parent_id, blocked_by, not_before, "
@@ -66,9 +66,11 @@ _INSERT_CHILD = (
     "INSERT INTO _max_tasks (id, sync_id, state, payload, parent_id, created_at) "
     "VALUES (?, ?, 'pending', ?, ?, ?)"
 )
+# A running task's transition, guarded on its state and on the worker that claimed it (a task
+# another worker took over after its lease ran out matches no row).
+_OWNED = "id = ? AND state = 'running' AND coalesce(worker, '') = ?"
 _FINISH = (
-    "UPDATE _max_tasks SET state = ?, completed_at = ? WHERE id = ? AND state = 'running' "
-    "RETURNING sync_id, parent_id"
+    f"UPDATE _max_tasks SET state = ?, completed_at = ? WHERE {_OWNED} RETURNING sync_id, parent_id"
 )
 _UNBLOCK = "UPDATE _max_tasks SET state = 'pending' WHERE blocked_by = ? AND state = 'new'"
 _COMPLETE_PARENT = """
@@ -79,7 +81,7 @@ RETURNING parent_id
 """
 _FAIL = (
     "UPDATE _max_tasks SET state = 'failed', error = ?, error_json = ?, completed_at = ? "
-    "WHERE id = ? AND state = 'running'"
+    f"WHERE {_OWNED}"
 )
 _NON_TERMINAL = "('new', 'pending', 'running', 'awaiting_children', 'paused')"
 # Where a cancelled task goes back to on a forced resume.
@@ -99,7 +101,8 @@ WHERE t.sync_id = ? AND t.state = 'cancelled'
 
 def task_from_row(row: Row) -> Task:
     """A ``Task`` from the columns :data:`COLUMNS`."""
-    (id_, sync_id, state, payload, parent, blocked, not_before, created, completed, error, n) = row
+    (id_, sync_id, state, payload, parent, blocked, not_before, created, *rest) = row
+    completed, error, n, worker, lease_until = rest
     return Task(
         id_,
         sync_id,
@@ -112,6 +115,8 @@ def task_from_row(row: Row) -> Task:
         completed_at=completed,
         error=error,
         attempts=n,
+        worker=worker,
+        lease_until=lease_until,
     )
 
 
@@ -220,10 +225,11 @@ class SqlTaskStore:
         d, tables, apply_writes = self.dialect, self.engine.tables_by_type, self.engine.apply_writes
         children, to = plan.children, plan.to
         now = self._clock()
+        owner = task.worker or ""
 
         def commit(conn: Any) -> FinishReport:
             completed_at = None if children else now
-            rows = d.rows(conn, _FINISH, (to.value, completed_at, task_id))
+            rows = d.rows(conn, _FINISH, (to.value, completed_at, task_id, owner))
             if not rows:
                 raise self._transition_error(conn, task_id, to)
             sync_id, parent_id = rows[0]
@@ -249,7 +255,13 @@ class SqlTaskStore:
         return report
 
     async def fail(self, task: Task, error: MaxError) -> None:
-        params = (error.message, json.dumps(error.to_wire()), self._clock(), task.id)
+        params = (
+            error.message,
+            json.dumps(error.to_wire()),
+            self._clock(),
+            task.id,
+            task.worker or "",
+        )
 
         def update(conn: Any) -> None:
             if self.dialect.run(conn, _FAIL, params) == 0:

@@ -7,7 +7,10 @@ It lives in the same ``data.db`` as the entity tables and shares the ``SqliteEng
 transaction on the writer connection.
 
 Claims are atomic across connections and processes: one ``UPDATE … WHERE id = (SELECT …)
-RETURNING`` inside ``BEGIN IMMEDIATE``; the oldest claimable task (creation order) wins.
+RETURNING`` inside ``BEGIN IMMEDIATE``; the oldest claimable task (creation order) wins. A
+claim stamps the claiming ``worker`` and its lease (``lease_until``); a ``running`` task whose
+lease ran out is claimable again (its worker died), and the late ``finish``/``fail`` of the
+worker that lost it matches no row (the guard names the worker) and writes nothing.
 
 Ids are decimal strings. The counter starts at ``MAX(CAST(id AS INTEGER))`` and, inside every
 inserting transaction, catches up with the id of the newest row, so two stores (or processes)
@@ -26,9 +29,9 @@ from ._execution_tables import ensure_execution_tables, fetch_all
 from ._sql_task_store import COLUMNS, SqlTaskStore, task_from_row
 from ._sqlite_engine import SqliteEngine
 
-# The oldest ?3 claimable tasks (creation order). Split in two so the common branch (no
-# ``not_before``) walks ``idx_tasks_claim`` in rowid order instead of sorting every pending
-# task of the sync.
+# The oldest ?3 claimable tasks (creation order): pending ones, and running ones whose lease
+# ran out (?2 is now). Split in three so the common branch (no ``not_before``) walks
+# ``idx_tasks_claim`` in rowid order instead of sorting every pending task of the sync.
 _CLAIMABLE = """
 SELECT id FROM (
   SELECT * FROM (
@@ -40,10 +43,16 @@ SELECT id FROM (
     SELECT id, rowid AS seq FROM _max_tasks
     WHERE sync_id = ?1 AND state = 'pending' AND not_before <= ?2
     ORDER BY rowid LIMIT ?3)
+  UNION ALL
+  SELECT * FROM (
+    SELECT id, rowid AS seq FROM _max_tasks
+    WHERE sync_id = ?1 AND state = 'running' AND lease_until < ?2
+    ORDER BY rowid LIMIT ?3)
 ) ORDER BY seq LIMIT ?3
 """
 _CLAIM_MANY = (
-    f"UPDATE _max_tasks SET state = 'running' WHERE id IN ({_CLAIMABLE}) RETURNING {COLUMNS}"
+    "UPDATE _max_tasks SET state = 'running', worker = ?4, lease_until = ?5 "
+    f"WHERE id IN ({_CLAIMABLE}) RETURNING {COLUMNS}"
 )
 
 
@@ -72,9 +81,36 @@ class SqliteTaskStore(SqlTaskStore):
     def _catch_up(self, conn: apsw.Connection) -> None:
         self.engine.catch_up_text(conn)  # the full-text indexes take the sync's rows at once
 
-    async def claim_many(self, sync_id: str, now_ms: int, limit: int) -> Sequence[Task]:
+    async def claim_many(
+        self,
+        sync_id: str,
+        now_ms: int,
+        limit: int,
+        *,
+        worker: str = "",
+        lease_ms: int | None = None,
+    ) -> Sequence[Task]:
         if limit < 1:
             return []
-        params = (sync_id, now_ms, limit)
+        lease_until = now_ms + lease_ms if lease_ms is not None else None
+        params = (sync_id, now_ms, limit, worker or None, lease_until)
         rows = await self.database.write(lambda conn: fetch_all(conn, _CLAIM_MANY, params))
         return sorted(map(task_from_row, rows), key=lambda t: int(t.id))
+
+    async def renew_leases(self, worker: str, task_ids: Sequence[str], until_ms: int) -> int:
+        ids = list(task_ids)
+        if not ids:
+            return 0
+        marks = ", ".join("?" * len(ids))
+        sql = (
+            f"UPDATE _max_tasks SET lease_until = ? WHERE id IN ({marks}) "
+            "AND state = 'running' AND worker IS ?"
+        )
+        params = (until_ms, *ids, worker or None)
+
+        def renew(conn: apsw.Connection) -> int:
+            conn.execute(sql, params)
+            return conn.changes()
+
+        changed: int = await self.database.write(renew)
+        return changed
