@@ -18,6 +18,11 @@ exact ``--resume`` command) — see ``_died``.
 
 A daemon of another version answers ``stale`` after retiring; the launcher starts a fresh one
 and asks again, once.
+
+A remote target (``-t max+http://HOST:PORT/…``, ``max://…``, or such a ``$MAX_TARGET``) never
+touches a local daemon: the launcher runs the command on that ``max serve`` over HTTP itself
+(``_remote``, ``_exchange``), whatever ``MAX_NO_DAEMON`` says; ``--direct`` makes the full CLI
+do it instead.
 """
 
 from __future__ import annotations
@@ -34,11 +39,13 @@ from ._conversation import (
     converse,
 )
 from ._home import DaemonPaths, connect, max_home
+from ._remote import might_be_remote
 from ._request import COMPLETE_VAR, build_request
 from ._route import route
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Mapping
     from typing import NoReturn
 
 #: How long a running daemon may take to greet a connection before the command runs directly.
@@ -73,6 +80,10 @@ def _launch(args: list[str]) -> int:
         cwd = os.getcwd()
     except OSError:
         run_direct(args)  # the CLI reports the vanished directory
+    if COMPLETE_VAR not in environ and might_be_remote(args, environ):
+        code = _launch_remote(args, cwd, environ)
+        if code is not None:
+            return code
     home = max_home(environ)
     shell: str | None = None
     if COMPLETE_VAR in environ:  # a completion script asks: answer for the cwd's workspace
@@ -126,6 +137,21 @@ def _launch(args: list[str]) -> int:
             return code
     warn("the daemon still runs another version after a restart; running directly")
     run_direct(plan.argv)
+
+
+def _launch_remote(args: list[str], cwd: str, environ: Mapping[str, str]) -> int | None:
+    """Run a remote target's command over HTTP (``_exchange``); None when it is not one."""
+    from ._remote import remote_call
+
+    call = remote_call(args, environ)
+    if call is None:
+        return None
+    from ._exchange import Fallback, run_remote
+
+    try:
+        return run_remote(call, cwd, environ)
+    except Fallback:
+        run_direct(args)
 
 
 def _replaced_other_build(paths: DaemonPaths) -> bool:

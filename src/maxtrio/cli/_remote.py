@@ -34,17 +34,13 @@ from urllib.parse import urlencode
 
 from ._invocation import current_environ, resolve_path
 from ._output import Sink
-from ._targeting import FOREIGN_GROUPS, MissingTargetValue, preparse
+from ._targeting import MissingTargetValue, preparse
 
 if TYPE_CHECKING:
     from maxtrio.core import MaxUrl
 
 TOKEN_ENV = "MAX_TOKEN"
-TIMEOUT_ENV = "MAX_REMOTE_TIMEOUT"
-DEFAULT_TIMEOUT_SECONDS = 30.0
 TOKEN_FILE_OPTION = "--token-file"
-#: Options whose ``@FILE`` value is a file on this machine (sent as its text).
-FILE_OPTIONS = frozenset({"--plan"})
 #: The caller's variables a remote command sees (how to draw, nothing else).
 SENT_ENV = ("TERM", "COLUMNS", "LINES", "NO_COLOR", "FORCE_COLOR")
 EXIT_ERROR = 1
@@ -108,41 +104,11 @@ def remote_call(argv: Sequence[str]) -> RemoteCall | None:
     url = MaxUrl.parse(text)
     if url.is_local:
         return None
-    forwarded, token_file = _forwarded_arguments(argv)
-    return RemoteCall(url, forwarded, token_file)
+    from max_launcher import forwarded_arguments
 
-
-def _forwarded_arguments(argv: Sequence[str]) -> tuple[list[str], str | None]:
-    """``argv`` without target options and ``--token-file``; ``--plan @FILE`` as its text."""
-    out: list[str] = []
-    token_file: str | None = None
-    i = 0
-    seen_word = False
-    while i < len(argv):
-        token = argv[i]
-        if token == "--" or (not seen_word and token in FOREIGN_GROUPS):
-            out.extend(argv[i:])
-            break
-        seen_word = seen_word or not token.startswith("-")
-        name, has_value, inline = token.partition("=")
-        if token in ("-t", "--target", TOKEN_FILE_OPTION):
-            if token == TOKEN_FILE_OPTION and i + 1 < len(argv):
-                token_file = argv[i + 1]
-            i += 2
-            continue
-        if name in ("--target", TOKEN_FILE_OPTION) and has_value:
-            token_file = inline if name == TOKEN_FILE_OPTION else token_file
-        elif token in ("-g", "--global"):
-            pass
-        elif name in FILE_OPTIONS and has_value and inline.startswith("@"):
-            out.append(f"{name}={_read_local_file(inline[1:], name)}")
-        elif token in FILE_OPTIONS and i + 1 < len(argv) and argv[i + 1].startswith("@"):
-            out += [token, _read_local_file(argv[i + 1][1:], token)]
-            i += 1
-        else:
-            out.append(token)
-        i += 1
-    return out, token_file
+    forwarded = forwarded_arguments(argv, _read_local_file)
+    assert forwarded is not None  # with a file reader, always an answer
+    return RemoteCall(url, forwarded[0], forwarded[1])
 
 
 def _read_local_file(path: str, option: str) -> str:
@@ -180,15 +146,6 @@ def _isatty(stream: Any) -> bool:
         return False
 
 
-def timeout_seconds(environ: Mapping[str, str]) -> float:
-    text = environ.get(TIMEOUT_ENV, "").strip()
-    try:
-        value = float(text) if text else DEFAULT_TIMEOUT_SECONDS
-    except ValueError:
-        return DEFAULT_TIMEOUT_SECONDS
-    return value if value > 0 else DEFAULT_TIMEOUT_SECONDS
-
-
 async def forward(call: RemoteCall) -> int:
     """Run ``call`` on its node; the exit code (failures raise the one-line errors)."""
     import trio
@@ -199,7 +156,9 @@ async def forward(call: RemoteCall) -> int:
     environ = current_environ()
     token = call.token()
     headers = [(b"authorization", f"Bearer {token}".encode())] if token else []
-    timeout = timeout_seconds(environ)
+    from max_launcher import remote_timeout
+
+    timeout = remote_timeout(environ)
     # trio-websocket's own connect timeout does not stop its reader task: a scope of ours,
     # lifted once the handshake is done, bounds connecting (a command may take its time)
     connecting = trio.CancelScope(deadline=trio.current_time() + timeout)

@@ -7,6 +7,10 @@
                      "completions": null}`` (HTTP 200 once the command ran, whatever its exit
                      code); MAXTRIO adds ``"workspace"`` (checked against the served one).
                      The command runs in the workspace root or the installation's directory
+``POST /cli/stream`` the same command, streamed over one HTTP exchange (``_http_stream``): the
+                     chunked request body carries the daemon protocol's ``run`` (then
+                     ``cancel``/``input``), the chunked response its ``ready``, ``write``…,
+                     ``response`` lines — what the standard-library launcher speaks
 ``WS /cli``          the same command, streamed: the workspace daemon's protocol, one JSON
                      message per frame (``run`` → ``ready``, ``write``…, ``sync-started``,
                      ``prompt``, ``response``; ``cancel`` stops the command as Ctrl-C does);
@@ -28,6 +32,8 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections.abc import Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from starlette.applications import Starlette
@@ -192,13 +198,9 @@ async def cli(request: Request) -> Response:
 
 async def cli_stream(websocket: WebSocket) -> None:
     state: ServerState = websocket.app.state.served
-    params = websocket.query_params
-    try:
-        _check_workspace(state, params.get("workspace"))
-        cwd = await state.workspace.directory(check_segment(params.get("installation")))
-    except MaxError as refused:
-        log.warning("refused WS /cli: %s", refused.message[:300])
-        await websocket.send_denial_response(error(_status_of(refused), refused.message))
+    cwd = await _command_directory(state, websocket.query_params, "WS /cli")
+    if isinstance(cwd, Response):
+        await websocket.send_denial_response(cwd)
         return
     await websocket.accept()
     host = StreamingHost(cwd=cwd, global_max=state.global_max, policy=state.policy)
@@ -213,6 +215,18 @@ async def cli_stream(websocket: WebSocket) -> None:
         state.connections.discard(connection)
     elapsed = (time.perf_counter() - started) * 1000
     log.info("WS /cli %s ended in %.1fms", host.command or "-", elapsed)
+
+
+async def cli_exchange(request: Request) -> Response:
+    from ._http_stream import ConversationResponse
+
+    state: ServerState = request.app.state.served
+    via = "POST /cli/stream"
+    cwd = await _command_directory(state, request.query_params, via)
+    if isinstance(cwd, Response):
+        return cwd
+    host = StreamingHost(cwd=cwd, global_max=state.global_max, policy=state.policy, via=via)
+    return ConversationResponse(state, host)
 
 
 async def rpc(request: Request) -> Response:
@@ -239,6 +253,19 @@ async def rpc(request: Request) -> Response:
         return Response(encode(failure), status_code=403, media_type="application/json")
     response = await state.dispatcher.dispatch(call, None)
     return Response(encode(response), media_type="application/json")
+
+
+async def _command_directory(
+    state: ServerState, params: Mapping[str, str], via: str
+) -> Path | Response:
+    """Where a streamed command named by ``?workspace=&installation=`` runs, or the refusal
+    (logged) to answer with."""
+    try:
+        _check_workspace(state, params.get("workspace"))
+        return await state.workspace.directory(check_segment(params.get("installation")))
+    except MaxError as refused:
+        log.warning("refused %s: %s", via, refused.message[:300])
+        return error(_status_of(refused), refused.message)
 
 
 def _check_workspace(state: ServerState, segment: object) -> None:
@@ -269,6 +296,7 @@ def build_app(state: ServerState, token: ServeToken) -> ASGIApp:
     routes: list[BaseRoute] = [
         Route("/health", health, methods=["GET"]),
         Route("/cli", cli, methods=["POST"]),
+        Route("/cli/stream", cli_exchange, methods=["POST"]),
         WebSocketRoute("/cli", cli_stream),
         Route("/rpc", rpc, methods=["POST"]),
     ]
