@@ -43,7 +43,7 @@ if TYPE_CHECKING:
         write_atomic,
         write_project,
     )
-    from ._remote import forwarded_arguments, remote_timeout
+    from ._remote import federated_call, forwarded_arguments, remote_timeout
     from ._spawn import connect_when_ready, rotate_log, spawn, start_and_connect
 
 _LAZY = {
@@ -70,6 +70,7 @@ _LAZY = {
     "stop_daemon": "_liveness",
     "write_atomic": "_liveness",
     "write_project": "_liveness",
+    "federated_call": "_remote",
     "forwarded_arguments": "_remote",
     "remote_timeout": "_remote",
     "connect_when_ready": "_spawn",
@@ -109,6 +110,7 @@ __all__ = [
     "daemon_command",
     "daemon_state",
     "daemons_directory",
+    "federated_call",
     "forwarded_arguments",
     "launcher_version",
     "list_daemons",

@@ -80,11 +80,11 @@ def _launch(args: list[str]) -> int:
         cwd = os.getcwd()
     except OSError:
         run_direct(args)  # the CLI reports the vanished directory
-    if COMPLETE_VAR not in environ and might_be_remote(args, environ):
-        code = _launch_remote(args, cwd, environ)
+    home = max_home(environ)
+    if COMPLETE_VAR not in environ:
+        code = _launch_remote(args, cwd, environ, home)
         if code is not None:
             return code
-    home = max_home(environ)
     shell: str | None = None
     if COMPLETE_VAR in environ:  # a completion script asks: answer for the cwd's workspace
         shell, _, action = environ[COMPLETE_VAR].partition("_")
@@ -139,11 +139,17 @@ def _launch(args: list[str]) -> int:
     run_direct(plan.argv)
 
 
-def _launch_remote(args: list[str], cwd: str, environ: Mapping[str, str]) -> int | None:
-    """Run a remote target's command over HTTP (``_exchange``); None when it is not one."""
-    from ._remote import remote_call
+def _launch_remote(args: list[str], cwd: str, environ: Mapping[str, str], home: str) -> int | None:
+    """Run a command for another machine over HTTP (``_exchange``): a remote target, or a
+    remote installation of a local workspace. None when it is neither."""
+    if might_be_remote(args, environ):
+        from ._remote import remote_call
 
-    call = remote_call(args, environ)
+        call = remote_call(args, environ)
+    else:
+        from ._remote import federated_call
+
+        call = federated_call(args, cwd, environ, home)
     if call is None:
         return None
     from ._exchange import Fallback, run_remote

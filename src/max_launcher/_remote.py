@@ -76,14 +76,26 @@ def might_be_remote(args: Sequence[str], environ: Mapping[str, str]) -> bool:
     return "://" in environ.get(TARGET_ENV, "") or any("://" in a for a in args)
 
 
-def remote_call(args: Sequence[str], environ: Mapping[str, str]) -> RemoteCall | None:
-    """The remote call ``args`` asks for — None for a local target or what the full CLI does."""
+def aimed_at(
+    args: Sequence[str], environ: Mapping[str, str]
+) -> tuple[str | None, str | None] | None:
+    """The target (``-t``, ``-g`` as ``@``, else ``$MAX_TARGET``) and the command word; None
+    with ``--direct`` (the full CLI then does it all)."""
     cut = args.index("--") if "--" in args else len(args)
     if DIRECT_FLAG in args[:cut]:
         return None
-    target, _word = scan(args)
+    target, word = scan(args)
     if target is None:
         target = environ.get(TARGET_ENV) or None
+    return target, word
+
+
+def remote_call(args: Sequence[str], environ: Mapping[str, str]) -> RemoteCall | None:
+    """The remote call ``args`` asks for — None for a local target or what the full CLI does."""
+    aimed = aimed_at(args, environ)
+    if aimed is None:
+        return None
+    target = aimed[0]
     parsed = parse_url(target) if target is not None else None
     if parsed is None:
         return None
@@ -179,3 +191,92 @@ def request_for(call: RemoteCall, environ: Mapping[str, str]) -> dict[str, objec
     assert isinstance(env, dict)
     request["env"] = {k: v for k, v in env.items() if k in SENT_ENV}
     return request
+
+
+# -- installations of this workspace that live on another machine (the remote deployer) ------
+
+#: Workspace-level commands whose first argument names an installation (``max sync x``).
+INSTALLATION_COMMANDS = frozenset({"sync", "search", "schema"})
+REMOTE_STRATEGY = "remote"
+REMOTE_TOKEN_FILE = "remote-token"
+
+
+def federated_call(
+    args: Sequence[str],
+    cwd: str,
+    environ: Mapping[str, str],
+    home: str,
+    read_file: Callable[[str, str], str] | None = None,
+) -> RemoteCall | None:
+    """The remote call for a command aimed at a *remote installation* of a local workspace
+    (``max.json``: ``{"strategy": "remote", "url": …}``) — ``-t <ws>/x …``, ``-t x`` inside
+    the workspace, or ``max sync|search|schema x …`` — else None."""
+    from ._route import find_project_root, workspace_root
+
+    aimed = aimed_at(args, environ)
+    if aimed is None:
+        return None
+    target, word = aimed
+    cut = args.index("--") if "--" in args else len(args)
+    if target is not None and (target.strip() == "@" or ("://" in target and "://@" not in target)):
+        return None
+    root = workspace_root(target, cwd, home)
+    if root is None:
+        return None
+    inside = target is not None and find_project_root(cwd) == root and "://" not in target
+    named = _installation_segment(target, inside) if target is not None else None
+    argv = list(args)
+    if named is None and word in INSTALLATION_COMMANDS:
+        at = argv.index(word)
+        if at + 1 < cut and not argv[at + 1].startswith("-"):
+            named = argv.pop(at + 1)
+    if named is None:
+        return None
+    deployment = _remote_deployment(root, named)
+    if deployment is None:
+        return None
+    parsed = parse_url(str(deployment.get("url", "")))
+    forwarded = forwarded_arguments(argv, read_file)
+    if parsed is None or forwarded is None:
+        return None
+    data_dir = deployment.get("dataDir")
+    token = os.path.join(root, data_dir, REMOTE_TOKEN_FILE) if isinstance(data_dir, str) else None
+    if token is not None and not os.path.exists(token):
+        token = None
+    return RemoteCall(*parsed, forwarded[0], token)
+
+
+def _installation_segment(target: str, inside: bool) -> str | None:
+    """The installation a target names (None: it names a workspace or the machine)."""
+    text = target.strip()
+    for prefix, _ in _SCHEMES:
+        if text.startswith(prefix):  # max://@/<ws>/<inst>
+            parts = [p for p in text[len(prefix) :].split("/") if p]
+            return parts[2] if len(parts) == 3 else None
+    parts = [p for p in text.split("/") if p]
+    if inside:
+        return parts[-1] if len(parts) in (1, 2) else None
+    return parts[1] if len(parts) == 2 else None
+
+
+def _remote_deployment(root: str, name: str) -> dict[str, object] | None:
+    """The deployment of installation ``name`` (or id) in ``root/max.json`` when remote."""
+    from ._wire import decode_json
+
+    try:
+        with open(os.path.join(root, "max.json"), "rb") as file:
+            document = decode_json(file.read())
+    except (OSError, ValueError):
+        return None
+    entries = document.get("installations") if isinstance(document, dict) else None
+    if not isinstance(entries, dict):
+        return None
+    entry = entries.get(name)
+    if not isinstance(entry, dict):
+        entry = next(
+            (e for e in entries.values() if isinstance(e, dict) and e.get("id") == name), None
+        )
+    deployment = entry.get("deployment") if isinstance(entry, dict) else None
+    if isinstance(deployment, dict) and deployment.get("strategy") == REMOTE_STRATEGY:
+        return deployment
+    return None

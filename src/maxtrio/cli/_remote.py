@@ -32,15 +32,13 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
-from ._invocation import current_environ, resolve_path
+from ._invocation import current_cwd, current_environ
 from ._output import Sink
 from ._targeting import MissingTargetValue, preparse
 
 if TYPE_CHECKING:
     from maxtrio.core import MaxUrl
 
-TOKEN_ENV = "MAX_TOKEN"
-TOKEN_FILE_OPTION = "--token-file"
 #: The caller's variables a remote command sees (how to draw, nothing else).
 SENT_ENV = ("TERM", "COLUMNS", "LINES", "NO_COLOR", "FORCE_COLOR")
 EXIT_ERROR = 1
@@ -74,19 +72,9 @@ class RemoteCall:
         return f"{scheme}://{self.url.host}/cli" + (f"?{urlencode(query)}" if query else "")
 
     def token(self) -> str | None:
-        from ._errors import ErrInvalidOption
+        from ._cmd_connect_remote import read_token
 
-        if self.token_file is None:
-            return current_environ().get(TOKEN_ENV) or None
-        path = resolve_path(self.token_file)
-        try:
-            value = path.read_text(encoding="utf-8").strip()
-        except (OSError, UnicodeDecodeError) as exc:
-            reason = getattr(exc, "strerror", None) or str(exc)
-            raise ErrInvalidOption(option=f"{TOKEN_FILE_OPTION} {path}", reason=reason) from None
-        if not value:
-            raise ErrInvalidOption(option=f"{TOKEN_FILE_OPTION} {path}", reason="the file is empty")
-        return value
+        return read_token(self.token_file)
 
 
 def remote_call(argv: Sequence[str]) -> RemoteCall | None:
@@ -97,9 +85,10 @@ def remote_call(argv: Sequence[str]) -> RemoteCall | None:
         return None
     value = options.effective_target()
     text = value.strip() if value is not None else ""
-    if not text.startswith(("max://", "max+http://")):
-        return None
     from maxtrio.core import MaxUrl
+
+    if not text.startswith(("max://", "max+http://")):
+        return _federated_call(argv)
 
     url = MaxUrl.parse(text)
     if url.is_local:
@@ -109,6 +98,19 @@ def remote_call(argv: Sequence[str]) -> RemoteCall | None:
     forwarded = forwarded_arguments(argv, _read_local_file)
     assert forwarded is not None  # with a file reader, always an answer
     return RemoteCall(url, forwarded[0], forwarded[1])
+
+
+def _federated_call(argv: Sequence[str]) -> RemoteCall | None:
+    """A command for a remote installation of a local workspace (the remote deployer) —
+    the launcher forwards those itself; this is for ``--direct`` and the like."""
+    from max_launcher import federated_call, max_home
+    from maxtrio.core import MaxUrl
+
+    environ = current_environ()
+    call = federated_call(argv, str(current_cwd()), environ, max_home(environ), _read_local_file)
+    if call is None:
+        return None
+    return RemoteCall(MaxUrl.parse(call.url), call.argv, call.token_file)
 
 
 def _read_local_file(path: str, option: str) -> str:

@@ -8,20 +8,20 @@ import os
 from typing import TYPE_CHECKING
 
 from maxtrio.core import BadInput, MaxError, NotAvailable, quote_input
+from maxtrio.federation import (
+    REMOTE_TOKEN_HINT,
+    REMOTE_UNREACHABLE_HINT,
+    ErrRemoteNodeUnauthorized,
+    ErrRemoteNodeUnreachable,
+)
 
 from ._errors import CliBoundary
 
 if TYPE_CHECKING:
     from ._remote import RemoteCall
 
-ErrRemoteUnauthorized = CliBoundary.define(
-    "remote_unauthorized", facets=[BadInput], message="Unauthorized by {url} — {reason}"
-)
 ErrRemoteRefused = CliBoundary.define(
     "remote_refused", facets=[BadInput], message="{url} refused the command — {reason}"
-)
-ErrRemoteUnreachable = CliBoundary.define(
-    "remote_unreachable", facets=[NotAvailable], message="Cannot reach {url} — {reason}"
 )
 ErrRemoteTimeout = CliBoundary.define(
     "remote_timeout", facets=[NotAvailable], message="No answer from {url} within {seconds}s"
@@ -32,10 +32,10 @@ ErrRemoteLost = CliBoundary.define(
     message="Lost the connection to {url} while running 'max {command}' — {reason}",
 )
 
-TOKEN_HINT = (
-    "set MAX_TOKEN or pass --token-file FILE with the server's token (its .max/serve-token, "
-    "or what max serve -o json printed)"
-)
+#: Shared with the remote deployer (``maxtrio.federation``), which reaches the same servers.
+ErrRemoteUnauthorized = ErrRemoteNodeUnauthorized
+ErrRemoteUnreachable = ErrRemoteNodeUnreachable
+TOKEN_HINT = REMOTE_TOKEN_HINT
 
 
 def rejected(call: RemoteCall, status: int, body: bytes | None, *, sent_token: bool) -> MaxError:
@@ -83,7 +83,7 @@ def unreachable(call: RemoteCall, cause: BaseException) -> MaxError:
     return ErrRemoteUnreachable(
         url=str(call.url),
         reason=reason,
-        hint="check that max serve runs there and the host and port are right",
+        hint=REMOTE_UNREACHABLE_HINT,
     )
 
 

@@ -65,6 +65,7 @@ from ._records import (
     WorkspaceSpec,
     now_iso,
 )
+from ._remote_deployer import ErrRemoteInstallationElsewhere, RemoteNode, is_remote
 from ._resolve import INSTALLATIONS_DIR_NAME
 from ._status import NodeHealth
 
@@ -244,6 +245,13 @@ class WorkspaceMax:
             if live is not None:
                 await live.check_credentials()  # as opening would (it may have changed since)
                 return live
+            if is_remote(info):
+                url = info.deployment.extra.get("url")
+                raise ErrRemoteInstallationElsewhere(
+                    name=info.name,
+                    url=url,
+                    hint=f"run it through max, which forwards it: max -t {url} …",
+                )
             if info.deployment.strategy != self._deployer.kind:
                 raise ErrDeployerNotAvailable(
                     platform="maxtrio", deployerKind=info.deployment.strategy
@@ -369,6 +377,9 @@ class WorkspaceMax:
         results: list[HealthStatus | None] = [None] * len(infos)
 
         async def check(index: int, info: InstallationInfo) -> None:
+            if is_remote(info):  # asked over the network, never opened here
+                results[index] = await RemoteNode.of(info).health()
+                return
             try:
                 node = await self.installation(info.id)
                 results[index] = await node.health()
