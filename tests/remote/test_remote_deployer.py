@@ -189,6 +189,10 @@ def test_status_and_ls_show_its_health_and_an_unreachable_node_is_one_line(
     assert listed.code == 0 and "Traceback" not in listed.err
     rows = {line.split()[0]: line for line in listed.out.splitlines() if "max://@/here/" in line}
     assert "● healthy" in rows["far"] and "unreachable (connection refused)" in rows["gone"]
+    machines = machine.max("-g", "ls")  # the workspace: one healthy, one unreachable
+    assert machines.code == 0 and "Traceback" not in machines.err
+    row = next(line for line in machines.out.splitlines() if "max://@/here" in line)
+    assert "● degraded" in row, machines.out
     search = machine.max("-t", "here/gone", "search", "AcmeTask")
     assert search.code == 1 and search.out == ""
     assert one_error_line(search.err) == f"Error: Cannot reach {url} — connection refused"

@@ -403,7 +403,8 @@ class WorkspaceMax:
     async def health(self, *, deep: bool = False) -> HealthStatus:
         """Aggregate (§7.8): none or all healthy → healthy; all unhealthy → unhealthy; else
         degraded (``<n> installation(s) checked``). By default only the installations open
-        now are asked (as the reference); ``deep`` opens and asks every one. A missing root
+        now are asked (as the reference) and the remote ones (asked over the network, see
+        ``_remote_deployer``); ``deep`` opens and asks every one. A missing root
         → ``unhealthy (directory missing)``."""
         if not (self.root / CONFIG_FILE_NAME).exists():
             return HealthStatus.unhealthy(DIRECTORY_MISSING)
@@ -411,7 +412,21 @@ class WorkspaceMax:
             statuses = [h.health for h in await self.installation_health()]
         else:
             statuses = [await node.health() for node in self.live_installations()]
+            statuses += await self._remote_health()
         return aggregate_health(statuses, "installation")
+
+    async def _remote_health(self) -> list[HealthStatus]:
+        """The health of the remote installations (never open here: always asked)."""
+        remote = [info for info in await self.list_installations() if is_remote(info)]
+        results: list[HealthStatus] = [HealthStatus.unhealthy("unreachable")] * len(remote)
+
+        async def ask(index: int, info: InstallationInfo) -> None:
+            results[index] = await RemoteNode.of(info).health()
+
+        async with trio.open_nursery() as nursery:
+            for index, info in enumerate(remote):
+                nursery.start_soon(ask, index, info)
+        return results
 
 
 def _reason(err: MaxError) -> str:
