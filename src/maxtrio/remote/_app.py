@@ -15,6 +15,8 @@
                      message per frame (``run`` → ``ready``, ``write``…, ``sync-started``,
                      ``prompt``, ``response``; ``cancel`` stops the command as Ctrl-C does);
                      ``?workspace=&installation=`` in the URL pick the target
+``WS /rpc``          the same RPC over a WebSocket, concurrent and streamed (``_rpc_socket``):
+                     events before a ``stream`` call's response, ``cancel``
 ``POST /rpc``        one RPC request of the tiers' protocol to the workspace's dispatcher
                      (``scope.installationId`` routes to an installation) → the RPC response
 ===================  ===========================================================================
@@ -76,6 +78,13 @@ class ServerState:
         self.dispatcher = dispatcher
         self.policy = policy
         self.connections: set[Connection] = set()
+
+    def check_workspace(self, segment: object) -> None:
+        """A caller's workspace segment (absent: fine) must name the served workspace."""
+        if segment is None:
+            return
+        if not isinstance(segment, str) or not self.workspace.matches(segment):
+            raise ErrWorkspaceNotServed(workspace=str(segment)[:200], served=self.workspace.name)
 
 
 class TokenGate:
@@ -177,7 +186,7 @@ async def cli(request: Request) -> Response:
         return error(400, f"Unsupported kind {str(kind)[:40]!r}: this server runs commands only")
     started = time.perf_counter()
     try:
-        _check_workspace(state, body.get("workspace"))
+        state.check_workspace(body.get("workspace"))
         command = state.policy.check_argv(argv)
         cwd = await state.workspace.directory(check_segment(body.get("installation")))
     except MaxError as refused:
@@ -246,7 +255,7 @@ async def rpc(request: Request) -> Response:
     try:
         state.policy.check_method(call.target, call.method)
         scope = call.scope
-        _check_workspace(state, scope.workspace_id if scope is not None else None)
+        state.check_workspace(scope.workspace_id if scope is not None else None)
     except MaxError as refused:
         log.warning("refused POST /rpc %s:%s: %s", call.target, call.method, refused.message)
         failure = RpcResponse.failure(call.id, refused)
@@ -261,18 +270,17 @@ async def _command_directory(
     """Where a streamed command named by ``?workspace=&installation=`` runs, or the refusal
     (logged) to answer with."""
     try:
-        _check_workspace(state, params.get("workspace"))
+        state.check_workspace(params.get("workspace"))
         return await state.workspace.directory(check_segment(params.get("installation")))
     except MaxError as refused:
         log.warning("refused %s: %s", via, refused.message[:300])
         return error(_status_of(refused), refused.message)
 
 
-def _check_workspace(state: ServerState, segment: object) -> None:
-    if segment is None:
-        return
-    if not isinstance(segment, str) or not state.workspace.matches(segment):
-        raise ErrWorkspaceNotServed(workspace=str(segment)[:200], served=state.workspace.name)
+async def rpc_socket(websocket: WebSocket) -> None:
+    from ._rpc_socket import RpcSocket
+
+    await RpcSocket(websocket, websocket.app.state.served).serve()
 
 
 def _status_of(refused: MaxError) -> int:
@@ -298,6 +306,7 @@ def build_app(state: ServerState, token: ServeToken) -> ASGIApp:
         Route("/cli", cli, methods=["POST"]),
         Route("/cli/stream", cli_exchange, methods=["POST"]),
         WebSocketRoute("/cli", cli_stream),
+        WebSocketRoute("/rpc", rpc_socket),
         Route("/rpc", rpc, methods=["POST"]),
     ]
     app = Starlette(routes=routes, exception_handlers={404: _not_found, 405: _not_allowed})
