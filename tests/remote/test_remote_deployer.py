@@ -20,7 +20,9 @@ import pytest
 
 from tests.cli.conftest import Result, max_sync_run
 from tests.cli.serving import Server, one_error_line, serving, start_server
-from tests.daemon.conftest import Acme, connect_args
+from tests.daemon.conftest import Acme
+
+from .nodes import synced_workspace
 
 
 @attrs.frozen
@@ -57,11 +59,7 @@ class Machine:
 @pytest.fixture(scope="module")
 def served(acme: Acme, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     base = tmp_path_factory.mktemp("remote-node")
-    home, root = base / "server-home", base / "team"
-    assert max_sync_run("init", str(root), cwd=base, home=home).code == 0
-    for args in (connect_args(acme, "--no-input"), ["sync", "acme-1"]):
-        result = max_sync_run(*args, cwd=root, home=home)
-        assert result.code == 0, result
+    home, root = synced_workspace(base, acme)
     for server in serving(root, home, base / "serve.log"):
         yield Served(server, root, home)
 

@@ -18,9 +18,10 @@ import pytest
 import trio
 import trio_websocket as tws
 
-from tests.cli.conftest import max_sync_run
 from tests.cli.serving import Server, serving, start_server
-from tests.daemon.conftest import PROJECTS, TASKS_PER_PROJECT, Acme, connect_args
+from tests.daemon.conftest import PROJECTS, TASKS_PER_PROJECT, Acme
+
+from .nodes import synced_workspace
 
 TASKS = PROJECTS * TASKS_PER_PROJECT
 INSTALLATION = {"installationId": "acme-1"}
@@ -29,13 +30,7 @@ INSTALLATION = {"installationId": "acme-1"}
 @pytest.fixture(scope="module")
 def workspace(slow_acme: Acme, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """A synced workspace: (its MAX_HOME, its root)."""
-    base = tmp_path_factory.mktemp("rpc-node")
-    home, root = base / "home", base / "team"
-    assert max_sync_run("init", str(root), cwd=base, home=home).code == 0
-    for args in (connect_args(slow_acme, "--no-input"), ["sync", "acme-1"]):
-        result = max_sync_run(*args, cwd=root, home=home)
-        assert result.code == 0, result
-    return home, root
+    return synced_workspace(tmp_path_factory.mktemp("rpc-node"), slow_acme)
 
 
 @pytest.fixture(scope="module")
@@ -168,7 +163,8 @@ async def test_bad_frames_close_their_connection_and_others_are_still_served(
         await bad.send_message(frame)
         with pytest.raises(tws.ConnectionClosed) as closed:
             await receive(bad)
-        assert closed.value.reason.code == code
+        reason = closed.value.reason
+        assert reason is not None and reason.code == code
         await send(other, {"id": "h", "method": "health"})
         _, response = await answer(other)
         assert response["ok"] is True
