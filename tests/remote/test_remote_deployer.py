@@ -102,6 +102,9 @@ def test_connect_remote_verifies_then_records_the_url_and_a_private_token(
     assert stat.S_IMODE(token.stat().st_mode) == 0o600
     assert served.server.token not in result.out + result.err
     assert served.server.token not in (machine.root / "max.json").read_text()
+    gone = machine.max("disconnect", "far", "-y")  # as any installation: entry and files go
+    assert gone.code == 0, gone
+    assert machine.installations() == {} and not token.exists()
 
 
 def test_a_connection_that_does_not_verify_writes_nothing(
