@@ -176,6 +176,10 @@ def test_an_untrusted_certificate_is_one_line_at_once_and_ssl_cert_file_trusts_i
         assert line.startswith(f"Error: The certificate of {url} is not trusted — "), line
         assert "self-signed" in line or "self signed" in line, line
         assert "SSL_CERT_FILE" in refused.err
+        started = time.monotonic()  # the full CLI (its WebSocket client) says the same at once
+        direct = client.run("--direct", "-t", url, "ls", token=server.token)
+        assert time.monotonic() - started < 20 and direct.code == 1
+        assert one_error_line(direct.err) == line
         trusted = client.run(
             "-t", url, "ls", "-o", "json", token=server.token, SSL_CERT_FILE=str(cert)
         )

@@ -120,7 +120,7 @@ def missing_inputs(
 
 
 @click.command(name="connect")
-@click.argument("source", required=False)
+@click.argument("source", required=False, metavar="SOURCE")
 @click.option("-n", "--name", help="Installation name (auto-generated if omitted).")
 @click.option(
     "--config",

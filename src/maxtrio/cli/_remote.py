@@ -161,6 +161,8 @@ async def forward(call: RemoteCall) -> int:
     from max_launcher import remote_timeout
 
     timeout = remote_timeout(environ)
+    if call.url.scheme == "max":  # an untrusted certificate: say so now, not after a timeout
+        await trio.to_thread.run_sync(_check_certificate, call, timeout)
     # trio-websocket's own connect timeout does not stop its reader task: a scope of ours,
     # lifted once the handshake is done, bounds connecting (a command may take its time)
     connecting = trio.CancelScope(deadline=trio.current_time() + timeout)
@@ -188,6 +190,30 @@ async def forward(call: RemoteCall) -> int:
     except tws.ConnectionClosed as closed:
         raise lost(call, closed.reason) from None
     raise timed_out(call, timeout)
+
+
+def _check_certificate(call: RemoteCall, timeout: float) -> None:
+    """One TLS handshake with the server: ``cli.remote_certificate`` when the system does
+    not trust its certificate (trio-websocket would only time out); anything else is left
+    to the WebSocket connection to report."""
+    import socket
+
+    from max_launcher._http import split_host
+
+    from ._remote_errors import timed_out, untrusted
+
+    try:
+        host, port = split_host(call.url.host, 443)
+        with socket.create_connection((host, port), timeout=timeout) as plain:
+            _tls_context().wrap_socket(plain, server_hostname=host).close()
+    except TimeoutError:
+        raise timed_out(call, timeout) from None
+    except OSError as exc:
+        verify = getattr(exc, "verify_message", None)
+        if verify is not None:
+            raise untrusted(call, str(verify)) from None
+    except Exception:  # a malformed port and the like: the connection reports it
+        return
 
 
 def _tls_context() -> Any:

@@ -26,6 +26,11 @@ ErrRemoteRefused = CliBoundary.define(
 ErrRemoteTimeout = CliBoundary.define(
     "remote_timeout", facets=[NotAvailable], message="No answer from {url} within {seconds}s"
 )
+ErrRemoteCertificate = CliBoundary.define(
+    "remote_certificate",
+    facets=[NotAvailable],
+    message="The certificate of {url} is not trusted — {reason}",
+)
 ErrRemoteLost = CliBoundary.define(
     "remote_lost",
     facets=[NotAvailable],
@@ -105,3 +110,11 @@ def lost(call: RemoteCall, reason: object) -> MaxError:
     else:
         hint = f"the command may not have finished there; check with: max -t {call.url} status"
     return ErrRemoteLost(url=str(call.url), command=call.command, reason=text, hint=hint)
+
+
+def untrusted(call: RemoteCall, reason: str) -> MaxError:
+    return ErrRemoteCertificate(
+        url=str(call.url),
+        reason=reason,
+        hint="use a certificate the system trusts, or trust this one with SSL_CERT_FILE=cert.pem",
+    )
