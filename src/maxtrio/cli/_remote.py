@@ -107,7 +107,11 @@ def _federated_call(argv: Sequence[str]) -> RemoteCall | None:
     from maxtrio.core import MaxUrl
 
     environ = current_environ()
-    call = federated_call(argv, str(current_cwd()), environ, max_home(environ), _read_local_file)
+    try:
+        cwd = str(current_cwd())
+    except OSError:  # the directory is gone: the command itself reports it
+        return None
+    call = federated_call(argv, cwd, environ, max_home(environ), _read_local_file)
     if call is None:
         return None
     return RemoteCall(MaxUrl.parse(call.url), call.argv, call.token_file)
