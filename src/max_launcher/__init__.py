@@ -43,6 +43,7 @@ if TYPE_CHECKING:
         write_atomic,
         write_project,
     )
+    from ._remote import federated_call, forwarded_arguments, remote_timeout
     from ._spawn import connect_when_ready, rotate_log, spawn, start_and_connect
 
 _LAZY = {
@@ -69,6 +70,9 @@ _LAZY = {
     "stop_daemon": "_liveness",
     "write_atomic": "_liveness",
     "write_project": "_liveness",
+    "federated_call": "_remote",
+    "forwarded_arguments": "_remote",
+    "remote_timeout": "_remote",
     "connect_when_ready": "_spawn",
     "rotate_log": "_spawn",
     "spawn": "_spawn",
@@ -106,6 +110,8 @@ __all__ = [
     "daemon_command",
     "daemon_state",
     "daemons_directory",
+    "federated_call",
+    "forwarded_arguments",
     "launcher_version",
     "list_daemons",
     "lock_is_held",
@@ -115,6 +121,7 @@ __all__ = [
     "pyz_main",
     "read_pid",
     "read_project",
+    "remote_timeout",
     "remove_stale_files",
     "root_hash",
     "rotate_log",

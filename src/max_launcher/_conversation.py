@@ -84,14 +84,21 @@ def await_ready(sock: _socket.socket, budget: float) -> bytes:
             sock.settimeout(None)
         except OSError:
             pass
+    rest = after_ready(received)
+    if rest is None:
+        raise NotReady("something other than a maxtrio daemon answers on the daemon socket")
+    return rest
+
+
+def after_ready(received: bytes) -> bytes | None:
+    """What follows the ``ready`` line that ``received`` starts with; None when its first
+    line is not ``ready``."""
     line, _, rest = received.partition(b"\n")
     try:
         kind = decode_message(line)["kind"]
     except ValueError:
         kind = None
-    if kind != "ready":
-        raise NotReady("something other than a maxtrio daemon answers on the daemon socket")
-    return rest
+    return rest if kind == "ready" else None
 
 
 class _PromptInterrupted(Exception):

@@ -18,6 +18,11 @@ exact ``--resume`` command) — see ``_died``.
 
 A daemon of another version answers ``stale`` after retiring; the launcher starts a fresh one
 and asks again, once.
+
+A remote target (``-t max+http://HOST:PORT/…``, ``max://…``, or such a ``$MAX_TARGET``) never
+touches a local daemon: the launcher runs the command on that ``max serve`` over HTTP itself
+(``_remote``, ``_exchange``), whatever ``MAX_NO_DAEMON`` says; ``--direct`` makes the full CLI
+do it instead.
 """
 
 from __future__ import annotations
@@ -34,11 +39,13 @@ from ._conversation import (
     converse,
 )
 from ._home import DaemonPaths, connect, max_home
+from ._remote import might_be_remote
 from ._request import COMPLETE_VAR, build_request
 from ._route import route
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Mapping
     from typing import NoReturn
 
 #: The oldest Python maxtrio runs on (``requires-python`` in pyproject.toml).
@@ -86,6 +93,10 @@ def _launch(args: list[str]) -> int:
     except OSError:
         run_direct(args)  # the CLI reports the vanished directory
     home = max_home(environ)
+    if COMPLETE_VAR not in environ:
+        code = _launch_remote(args, cwd, environ, home)
+        if code is not None:
+            return code
     shell: str | None = None
     if COMPLETE_VAR in environ:  # a completion script asks: answer for the cwd's workspace
         shell, _, action = environ[COMPLETE_VAR].partition("_")
@@ -138,6 +149,27 @@ def _launch(args: list[str]) -> int:
             return code
     warn("the daemon still runs another version after a restart; running directly")
     run_direct(plan.argv)
+
+
+def _launch_remote(args: list[str], cwd: str, environ: Mapping[str, str], home: str) -> int | None:
+    """Run a command for another machine over HTTP (``_exchange``): a remote target, or a
+    remote installation of a local workspace. None when it is neither."""
+    if might_be_remote(args, environ):
+        from ._remote import remote_call
+
+        call = remote_call(args, environ)
+    else:
+        from ._remote import federated_call
+
+        call = federated_call(args, cwd, environ, home)
+    if call is None:
+        return None
+    from ._exchange import Fallback, run_remote
+
+    try:
+        return run_remote(call, cwd, environ)
+    except Fallback:
+        run_direct(args)
 
 
 def _replaced_other_build(paths: DaemonPaths) -> bool:

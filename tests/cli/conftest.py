@@ -20,7 +20,7 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -111,12 +111,14 @@ async def spawn_max(*args: str, cwd: Path, home: Path) -> trio.Process:
     return process
 
 
-def max_sync_run(*args: str, cwd: Path, home: Path) -> Result:
+def max_sync_run(
+    *args: str, cwd: Path, home: Path, env_extra: Mapping[str, str] | None = None
+) -> Result:
     """Blocking version for session fixtures (no trio loop runs there)."""
     done = subprocess.run(
         [MAX, *args],
         cwd=cwd,
-        env=max_env(home),
+        env=max_env(home, **(env_extra or {})),
         stdin=subprocess.DEVNULL,
         capture_output=True,
         text=True,

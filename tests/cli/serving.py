@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import signal
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -75,6 +76,28 @@ def start_server(root: Path, home: Path, log: Path, *extra: str) -> Server:
         raise AssertionError(f"max serve did not start: {log.read_text()!r}")
     started = json.loads(line)
     return Server(process, started["url"], started["token"], root, home, log, line.decode())
+
+
+def serving(root: Path, home: Path, log: Path, *extra: str) -> Iterator[Server]:
+    """A fixture's body: a server for the test, then stopped cleanly with no token logged."""
+    server = start_server(root, home, log, *extra)
+    yield server
+    stopped_cleanly(server)
+
+
+def stopped_cleanly(server: Server) -> None:
+    """Stop ``server``: exit 0, and its log never showed the token."""
+    assert server.stop() == 0, server.log_text()
+    assert server.token not in server.log_text()
+
+
+def one_error_line(err: str) -> str:
+    """The ``Error:`` line of ``err`` — which must be that line and ``Hint:`` lines only."""
+    assert "Traceback" not in err, err
+    lines = err.splitlines()
+    assert lines and lines[0].startswith("Error: "), err
+    assert all(line.startswith("  Hint: ") for line in lines[1:]), err
+    return lines[0]
 
 
 @attrs.frozen

@@ -18,7 +18,7 @@ import httpx
 import pytest
 
 from .conftest import SHARED_TASKS, Synced, max_sync_run
-from .serving import Client, Server, new_client, start_server
+from .serving import Client, Server, new_client, one_error_line, serving, start_server
 
 SEARCH_FORMATS = ("text", "table", "json", "ndjson", "csv")
 
@@ -26,10 +26,7 @@ SEARCH_FORMATS = ("text", "table", "json", "ndjson", "csv")
 @pytest.fixture(scope="module")
 def served(synced: Synced, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     log = tmp_path_factory.mktemp("serve-log") / "serve.log"
-    server = start_server(synced.root, synced.home, log)
-    yield server
-    assert server.stop() == 0, server.log_text()
-    assert server.token not in server.log_text()
+    yield from serving(synced.root, synced.home, log)
 
 
 @pytest.fixture
@@ -40,14 +37,6 @@ def client(tmp_path: Path) -> Client:
 def local(synced: Synced, *args: str) -> tuple[int, str, str]:
     result = max_sync_run(*args, cwd=synced.root, home=synced.home)
     return result.code, result.out, result.err
-
-
-def one_error_line(err: str) -> str:
-    assert "Traceback" not in err, err
-    lines = err.splitlines()
-    assert lines and lines[0].startswith("Error: "), err
-    assert all(line.startswith("  Hint: ") for line in lines[1:]), err
-    return lines[0]
 
 
 # -- the server ----------------------------------------------------------------------------------

@@ -20,7 +20,7 @@ from tests.daemon.conftest import _serve as serve_acme
 from tests.terminal import Terminal
 
 from .conftest import MAX, max_sync_run
-from .serving import Client, Server, new_client, start_server
+from .serving import Client, Server, new_client, start_server, stopped_cleanly
 
 #: The sync display's line of one entity type: name, bar, count.
 PROGRESS_LINE = r"^  {name}\s+[·░▒▓█]{{5}}\s+(\d+)\s"
@@ -44,8 +44,7 @@ def served_workspace(tmp_path: Path, acme: Acme, *extra: str) -> Server:
 def server(tmp_path: Path, slow_acme: Acme) -> Iterator[Server]:
     server = served_workspace(tmp_path, slow_acme)
     yield server
-    assert server.stop() == 0, server.log_text()
-    assert server.token not in server.log_text()
+    stopped_cleanly(server)
 
 
 @pytest.fixture
@@ -126,7 +125,7 @@ def test_kill_9_of_the_server_mid_command_is_one_line_and_exit_1(
     server = served_workspace(tmp_path, slow_acme)
     process = client.spawn("-t", f"{server.url}/acme-1", "sync", token=server.token)
     deadline = time.monotonic() + 60
-    while "WS /cli sync started" not in server.log_text():  # the command runs there
+    while "/cli/stream sync started" not in server.log_text():  # the command runs there
         assert time.monotonic() < deadline, server.log_text()
         assert process.poll() is None
         time.sleep(0.05)

@@ -120,7 +120,7 @@ def missing_inputs(
 
 
 @click.command(name="connect")
-@click.argument("source")
+@click.argument("source", required=False, metavar="SOURCE")
 @click.option("-n", "--name", help="Installation name (auto-generated if omitted).")
 @click.option(
     "--config",
@@ -164,10 +164,21 @@ def missing_inputs(
     help="Keep the installation's data in PostgreSQL (postgresql://user:pass@host:port/db; "
     "default $MAX_STORE_URL, else its own data.db). Kept like a credential, never printed.",
 )
+@click.option(
+    "--remote",
+    metavar="URL",
+    help="Connect the installation of another machine's max serve "
+    "(max+http://HOST:PORT/<ws>/<inst>; max:// for HTTPS) instead of a connector.",
+)
+@click.option(
+    "--token-file",
+    metavar="FILE",
+    help="With --remote: the file holding the server's token (else $MAX_TOKEN).",
+)
 @output_option(("text", "json"))
 @debug_option
 async def connect_command(
-    source: str,
+    source: str | None,
     name: str | None,
     config_pairs: tuple[str, ...],
     config_file: str | None,
@@ -176,9 +187,11 @@ async def connect_command(
     no_input: bool,
     update: bool,
     store: str | None,
+    remote: str | None,
+    token_file: str | None,
     output: str,
 ) -> None:
-    """Connect a new data source, or change one (--update).
+    """Connect a new data source, or change one (--update), or a remote one (--remote).
 
     SOURCE is a connector name (acme is built in; max install adds more). The onboarding
     steps ask for what they need; flags answer them up front, and without a terminal every
@@ -199,6 +212,8 @@ async def connect_command(
       max connect acme-1 --update --credential api_token=@new-token.txt
       max connect acme-1 --update --config baseUrl=http://127.0.0.1:4568
       max connect acme --store postgresql://max:…@db.internal:5432/max
+      max connect --remote max+http://10.0.0.5:7433/team/acme-1 --name team-acme \\
+          --token-file team.token
     """
     from maxtrio.connector import OnboardingAnswers
     from maxtrio.federation import declared_credentials, default_store_url, store_url_label
@@ -207,6 +222,13 @@ async def connect_command(
     from ._targeting import open_target
 
     run = session()
+    if remote is not None:
+        from ._cmd_connect_remote import connect_remote
+
+        await connect_remote(run, remote, name, token_file, output)
+        return
+    if source is None:
+        raise click.UsageError("Missing argument 'SOURCE'.")
     config = config_answers(config_pairs, config_file)
     if update:
         flags = (credential_pairs, env_prefix)

@@ -27,7 +27,7 @@ import datetime as _dt
 import io
 import json
 import math
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from decimal import Decimal
 from typing import Any, Protocol
 
@@ -94,27 +94,76 @@ def cell_text(value: Any) -> str:
 
 
 def json_value(value: Any) -> Any:
-    """A value ready for ``json.dumps`` with JavaScript's number and ref conventions."""
-    if value is None or isinstance(value, str | bool):
-        return value
-    if isinstance(value, int):
-        return value
+    """A value ready for ``json.dumps`` with JavaScript's number and ref conventions.
+
+    Which conversion a value needs follows from its type alone, so it is looked up once per
+    type (:data:`_CONVERTERS`) — ``search --all -o ndjson`` converts every value of every
+    row, and a chain of ``isinstance`` tests per value was most of its time."""
+    convert = _CONVERTERS.get(type(value))
+    if convert is None:
+        convert = _CONVERTERS[type(value)] = _converter_for(value)
+    return convert(value)
+
+
+def _as_is(value: Any) -> Any:
+    return value
+
+
+def _float_value(value: float) -> Any:
+    if math.isnan(value) or math.isinf(value):
+        return None  # JSON.stringify(NaN) is null
+    if value.is_integer() and abs(value) < 1e21:
+        return int(value)
+    return value
+
+
+def _mapping_value(value: Mapping[Any, Any]) -> dict[str, Any]:
+    converters = _CONVERTERS
+    out: dict[str, Any] = {}
+    for k, v in value.items():
+        if v is not None:
+            convert = converters.get(type(v))
+            out[str(k)] = convert(v) if convert is not None else json_value(v)
+    return out
+
+
+def _sequence_value(value: Sequence[Any]) -> list[Any]:
+    return [json_value(v) for v in value]
+
+
+def _isoformat(value: _dt.date) -> str:
+    return value.isoformat()
+
+
+def _key_text(value: Any) -> str:
+    return str(value.to_key())
+
+
+def _converter_for(value: Any) -> Callable[[Any], Any]:
+    if value is None or isinstance(value, str | bool | int):
+        return _as_is
     if isinstance(value, float):
-        if math.isnan(value) or math.isinf(value):
-            return None  # JSON.stringify(NaN) is null
-        if value.is_integer() and abs(value) < 1e21:
-            return int(value)
-        return value
+        return _float_value
     if isinstance(value, _dt.datetime | _dt.date):
-        return value.isoformat()
+        return _isoformat
     if isinstance(value, Mapping):
-        return {str(k): json_value(v) for k, v in value.items() if v is not None}
+        return _mapping_value
     if isinstance(value, list | tuple):
-        return [json_value(v) for v in value]
-    to_key = getattr(value, "to_key", None)
-    if callable(to_key):
-        return str(to_key())
-    return str(value)
+        return _sequence_value
+    if callable(getattr(value, "to_key", None)):
+        return _key_text
+    return str
+
+
+_CONVERTERS: dict[type, Callable[[Any], Any]] = {
+    str: _as_is,
+    int: _as_is,
+    bool: _as_is,
+    type(None): _as_is,
+    float: _float_value,
+    dict: _mapping_value,
+    list: _sequence_value,
+}
 
 
 def dumps_pretty(document: Any) -> str:
@@ -122,9 +171,12 @@ def dumps_pretty(document: Any) -> str:
     return json.dumps(json_value(document), indent=2, ensure_ascii=False)
 
 
+_LINE_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
 def dumps_line(document: Any) -> str:
     """``JSON.stringify(document)``: compact, one line, non-ASCII kept."""
-    return json.dumps(json_value(document), ensure_ascii=False, separators=(",", ":"))
+    return _LINE_ENCODER.encode(json_value(document))
 
 
 # -- reports ---------------------------------------------------------------------------------------

@@ -32,19 +32,13 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
-from ._invocation import current_environ, resolve_path
+from ._invocation import current_cwd, current_environ
 from ._output import Sink
-from ._targeting import FOREIGN_GROUPS, MissingTargetValue, preparse
+from ._targeting import MissingTargetValue, preparse
 
 if TYPE_CHECKING:
     from maxtrio.core import MaxUrl
 
-TOKEN_ENV = "MAX_TOKEN"
-TIMEOUT_ENV = "MAX_REMOTE_TIMEOUT"
-DEFAULT_TIMEOUT_SECONDS = 30.0
-TOKEN_FILE_OPTION = "--token-file"
-#: Options whose ``@FILE`` value is a file on this machine (sent as its text).
-FILE_OPTIONS = frozenset({"--plan"})
 #: The caller's variables a remote command sees (how to draw, nothing else).
 SENT_ENV = ("TERM", "COLUMNS", "LINES", "NO_COLOR", "FORCE_COLOR")
 EXIT_ERROR = 1
@@ -78,19 +72,9 @@ class RemoteCall:
         return f"{scheme}://{self.url.host}/cli" + (f"?{urlencode(query)}" if query else "")
 
     def token(self) -> str | None:
-        from ._errors import ErrInvalidOption
+        from ._cmd_connect_remote import read_token
 
-        if self.token_file is None:
-            return current_environ().get(TOKEN_ENV) or None
-        path = resolve_path(self.token_file)
-        try:
-            value = path.read_text(encoding="utf-8").strip()
-        except (OSError, UnicodeDecodeError) as exc:
-            reason = getattr(exc, "strerror", None) or str(exc)
-            raise ErrInvalidOption(option=f"{TOKEN_FILE_OPTION} {path}", reason=reason) from None
-        if not value:
-            raise ErrInvalidOption(option=f"{TOKEN_FILE_OPTION} {path}", reason="the file is empty")
-        return value
+        return read_token(self.token_file)
 
 
 def remote_call(argv: Sequence[str]) -> RemoteCall | None:
@@ -101,48 +85,36 @@ def remote_call(argv: Sequence[str]) -> RemoteCall | None:
         return None
     value = options.effective_target()
     text = value.strip() if value is not None else ""
-    if not text.startswith(("max://", "max+http://")):
-        return None
     from maxtrio.core import MaxUrl
+
+    if not text.startswith(("max://", "max+http://")):
+        return _federated_call(argv)
 
     url = MaxUrl.parse(text)
     if url.is_local:
         return None
-    forwarded, token_file = _forwarded_arguments(argv)
-    return RemoteCall(url, forwarded, token_file)
+    from max_launcher import forwarded_arguments
+
+    forwarded = forwarded_arguments(argv, _read_local_file)
+    assert forwarded is not None  # with a file reader, always an answer
+    return RemoteCall(url, forwarded[0], forwarded[1])
 
 
-def _forwarded_arguments(argv: Sequence[str]) -> tuple[list[str], str | None]:
-    """``argv`` without target options and ``--token-file``; ``--plan @FILE`` as its text."""
-    out: list[str] = []
-    token_file: str | None = None
-    i = 0
-    seen_word = False
-    while i < len(argv):
-        token = argv[i]
-        if token == "--" or (not seen_word and token in FOREIGN_GROUPS):
-            out.extend(argv[i:])
-            break
-        seen_word = seen_word or not token.startswith("-")
-        name, has_value, inline = token.partition("=")
-        if token in ("-t", "--target", TOKEN_FILE_OPTION):
-            if token == TOKEN_FILE_OPTION and i + 1 < len(argv):
-                token_file = argv[i + 1]
-            i += 2
-            continue
-        if name in ("--target", TOKEN_FILE_OPTION) and has_value:
-            token_file = inline if name == TOKEN_FILE_OPTION else token_file
-        elif token in ("-g", "--global"):
-            pass
-        elif name in FILE_OPTIONS and has_value and inline.startswith("@"):
-            out.append(f"{name}={_read_local_file(inline[1:], name)}")
-        elif token in FILE_OPTIONS and i + 1 < len(argv) and argv[i + 1].startswith("@"):
-            out += [token, _read_local_file(argv[i + 1][1:], token)]
-            i += 1
-        else:
-            out.append(token)
-        i += 1
-    return out, token_file
+def _federated_call(argv: Sequence[str]) -> RemoteCall | None:
+    """A command for a remote installation of a local workspace (the remote deployer) —
+    the launcher forwards those itself; this is for ``--direct`` and the like."""
+    from max_launcher import federated_call, max_home
+    from maxtrio.core import MaxUrl
+
+    environ = current_environ()
+    try:
+        cwd = str(current_cwd())
+    except OSError:  # the directory is gone: the command itself reports it
+        return None
+    call = federated_call(argv, cwd, environ, max_home(environ), _read_local_file)
+    if call is None:
+        return None
+    return RemoteCall(MaxUrl.parse(call.url), call.argv, call.token_file)
 
 
 def _read_local_file(path: str, option: str) -> str:
@@ -180,15 +152,6 @@ def _isatty(stream: Any) -> bool:
         return False
 
 
-def timeout_seconds(environ: Mapping[str, str]) -> float:
-    text = environ.get(TIMEOUT_ENV, "").strip()
-    try:
-        value = float(text) if text else DEFAULT_TIMEOUT_SECONDS
-    except ValueError:
-        return DEFAULT_TIMEOUT_SECONDS
-    return value if value > 0 else DEFAULT_TIMEOUT_SECONDS
-
-
 async def forward(call: RemoteCall) -> int:
     """Run ``call`` on its node; the exit code (failures raise the one-line errors)."""
     import trio
@@ -199,7 +162,11 @@ async def forward(call: RemoteCall) -> int:
     environ = current_environ()
     token = call.token()
     headers = [(b"authorization", f"Bearer {token}".encode())] if token else []
-    timeout = timeout_seconds(environ)
+    from max_launcher import remote_timeout
+
+    timeout = remote_timeout(environ)
+    if call.url.scheme == "max":  # an untrusted certificate: say so now, not after a timeout
+        await trio.to_thread.run_sync(_check_certificate, call, timeout)
     # trio-websocket's own connect timeout does not stop its reader task: a scope of ours,
     # lifted once the handshake is done, bounds connecting (a command may take its time)
     connecting = trio.CancelScope(deadline=trio.current_time() + timeout)
@@ -227,6 +194,30 @@ async def forward(call: RemoteCall) -> int:
     except tws.ConnectionClosed as closed:
         raise lost(call, closed.reason) from None
     raise timed_out(call, timeout)
+
+
+def _check_certificate(call: RemoteCall, timeout: float) -> None:
+    """One TLS handshake with the server: ``cli.remote_certificate`` when the system does
+    not trust its certificate (trio-websocket would only time out); anything else is left
+    to the WebSocket connection to report."""
+    import socket
+
+    from max_launcher._http import split_host
+
+    from ._remote_errors import timed_out, untrusted
+
+    try:
+        host, port = split_host(call.url.host, 443)
+        with socket.create_connection((host, port), timeout=timeout) as plain:
+            _tls_context().wrap_socket(plain, server_hostname=host).close()
+    except TimeoutError:
+        raise timed_out(call, timeout) from None
+    except OSError as exc:
+        verify = getattr(exc, "verify_message", None)
+        if verify is not None:
+            raise untrusted(call, str(verify)) from None
+    except Exception:  # a malformed port and the like: the connection reports it
+        return
 
 
 def _tls_context() -> Any:

@@ -8,23 +8,28 @@ import os
 from typing import TYPE_CHECKING
 
 from maxtrio.core import BadInput, MaxError, NotAvailable, quote_input
+from maxtrio.federation import (
+    REMOTE_TOKEN_HINT,
+    REMOTE_UNREACHABLE_HINT,
+    ErrRemoteNodeUnauthorized,
+    ErrRemoteNodeUnreachable,
+)
 
 from ._errors import CliBoundary
 
 if TYPE_CHECKING:
     from ._remote import RemoteCall
 
-ErrRemoteUnauthorized = CliBoundary.define(
-    "remote_unauthorized", facets=[BadInput], message="Unauthorized by {url} — {reason}"
-)
 ErrRemoteRefused = CliBoundary.define(
     "remote_refused", facets=[BadInput], message="{url} refused the command — {reason}"
 )
-ErrRemoteUnreachable = CliBoundary.define(
-    "remote_unreachable", facets=[NotAvailable], message="Cannot reach {url} — {reason}"
-)
 ErrRemoteTimeout = CliBoundary.define(
     "remote_timeout", facets=[NotAvailable], message="No answer from {url} within {seconds}s"
+)
+ErrRemoteCertificate = CliBoundary.define(
+    "remote_certificate",
+    facets=[NotAvailable],
+    message="The certificate of {url} is not trusted — {reason}",
 )
 ErrRemoteLost = CliBoundary.define(
     "remote_lost",
@@ -32,10 +37,10 @@ ErrRemoteLost = CliBoundary.define(
     message="Lost the connection to {url} while running 'max {command}' — {reason}",
 )
 
-TOKEN_HINT = (
-    "set MAX_TOKEN or pass --token-file FILE with the server's token (its .max/serve-token, "
-    "or what max serve -o json printed)"
-)
+#: Shared with the remote deployer (``maxtrio.federation``), which reaches the same servers.
+ErrRemoteUnauthorized = ErrRemoteNodeUnauthorized
+ErrRemoteUnreachable = ErrRemoteNodeUnreachable
+TOKEN_HINT = REMOTE_TOKEN_HINT
 
 
 def rejected(call: RemoteCall, status: int, body: bytes | None, *, sent_token: bool) -> MaxError:
@@ -83,7 +88,7 @@ def unreachable(call: RemoteCall, cause: BaseException) -> MaxError:
     return ErrRemoteUnreachable(
         url=str(call.url),
         reason=reason,
-        hint="check that max serve runs there and the host and port are right",
+        hint=REMOTE_UNREACHABLE_HINT,
     )
 
 
@@ -105,3 +110,11 @@ def lost(call: RemoteCall, reason: object) -> MaxError:
     else:
         hint = f"the command may not have finished there; check with: max -t {call.url} status"
     return ErrRemoteLost(url=str(call.url), command=call.command, reason=text, hint=hint)
+
+
+def untrusted(call: RemoteCall, reason: str) -> MaxError:
+    return ErrRemoteCertificate(
+        url=str(call.url),
+        reason=reason,
+        hint="use a certificate the system trusts, or trust this one with SSL_CERT_FILE=cert.pem",
+    )

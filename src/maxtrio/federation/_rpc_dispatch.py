@@ -16,7 +16,9 @@
 A dispatcher never raises: an unknown target is ``rpc.unknown_target``, an unknown method
 ``rpc.unknown_method`` (target ``root`` for ``""``), bad arguments ``rpc.invalid_message``, and
 any error of the node comes back in its wire form (code, facets, data and cause survive).
-``syncCompletion`` with ``stream`` sends the sync's events before its result. Writes to an
+``syncCompletion`` with ``stream`` sends the sync's events before its result; ``engine:query``
+with ``stream`` sends its page and every next one as ``{"kind": "page", "page"}`` events, then
+``{"pages", "items"}`` (the ``--all`` of RPC). Writes to an
 engine (``store``) are not offered: data enters an installation through syncs.
 """
 
@@ -237,8 +239,21 @@ class InstallationDispatcher(_MethodTable):
     async def _query(self, request: RpcRequest, emit: EmitEvent | None) -> Any:
         query, page = positional(request, 2, optional=1)
         message = from_wire(query, QueryMessage, what="query")
-        result = await self.node.engine.query(message.to_query(self.node.schema), _page(page))
-        return to_wire(PageMessage.from_items(result.items, result.has_more, result.cursor))
+        built = message.to_query(self.node.schema)
+        asked = _page(page) or PageRequest()
+        result = await self.node.engine.query(built, asked)
+        if emit is None:
+            return to_wire(PageMessage.from_items(result.items, result.has_more, result.cursor))
+        # streamed (``--all``): this page and every next one as events, then the totals
+        pages = items = 0
+        while True:
+            wire = to_wire(PageMessage.from_items(result.items, result.has_more, result.cursor))
+            await emit({"kind": "page", "page": wire})
+            pages, items = pages + 1, items + len(result.items)
+            if not result.has_more or not result.cursor:
+                return {"pages": pages, "items": items}
+            asked = PageRequest(result.cursor, asked.limit)
+            result = await self.node.engine.query(built, asked)
 
     async def _load_page(self, request: RpcRequest, emit: EmitEvent | None) -> Any:
         entity_type, projection, page = positional(request, 3, optional=2)

@@ -65,6 +65,7 @@ from ._records import (
     WorkspaceSpec,
     now_iso,
 )
+from ._remote_deployer import ErrRemoteInstallationElsewhere, RemoteNode, is_remote
 from ._resolve import INSTALLATIONS_DIR_NAME
 from ._status import NodeHealth
 from ._store_choice import probe_store, store_url_label, write_store_url
@@ -245,6 +246,13 @@ class WorkspaceMax:
             if live is not None:
                 await live.check_credentials()  # as opening would (it may have changed since)
                 return live
+            if is_remote(info):
+                url = info.deployment.extra.get("url")
+                raise ErrRemoteInstallationElsewhere(
+                    name=info.name,
+                    url=url,
+                    hint=f"run it through max, which forwards it: max -t {url} …",
+                )
             if info.deployment.strategy != self._deployer.kind:
                 raise ErrDeployerNotAvailable(
                     platform="maxtrio", deployerKind=info.deployment.strategy
@@ -378,6 +386,9 @@ class WorkspaceMax:
         results: list[HealthStatus | None] = [None] * len(infos)
 
         async def check(index: int, info: InstallationInfo) -> None:
+            if is_remote(info):  # asked over the network, never opened here
+                results[index] = await RemoteNode.of(info).health()
+                return
             try:
                 node = await self.installation(info.id)
                 results[index] = await node.health()
@@ -401,7 +412,8 @@ class WorkspaceMax:
     async def health(self, *, deep: bool = False) -> HealthStatus:
         """Aggregate: none or all healthy → healthy; all unhealthy → unhealthy; else
         degraded (``<n> installation(s) checked``). By default only the installations open
-        now are asked (as the reference); ``deep`` opens and asks every one. A missing root
+        now are asked (as the reference) and the remote ones (asked over the network, see
+        ``_remote_deployer``); ``deep`` opens and asks every one. A missing root
         → ``unhealthy (directory missing)``."""
         if not (self.root / CONFIG_FILE_NAME).exists():
             return HealthStatus.unhealthy(DIRECTORY_MISSING)
@@ -409,7 +421,21 @@ class WorkspaceMax:
             statuses = [h.health for h in await self.installation_health()]
         else:
             statuses = [await node.health() for node in self.live_installations()]
+            statuses += await self._remote_health()
         return aggregate_health(statuses, "installation")
+
+    async def _remote_health(self) -> list[HealthStatus]:
+        """The health of the remote installations (never open here: always asked)."""
+        remote = [info for info in await self.list_installations() if is_remote(info)]
+        results: list[HealthStatus] = [HealthStatus.unhealthy("unreachable")] * len(remote)
+
+        async def ask(index: int, info: InstallationInfo) -> None:
+            results[index] = await RemoteNode.of(info).health()
+
+        async with trio.open_nursery() as nursery:
+            for index, info in enumerate(remote):
+                nursery.start_soon(ask, index, info)
+        return results
 
 
 def _reason(err: MaxError) -> str:

@@ -3,7 +3,8 @@
 =====================  ======================================================================
 ``serve``              the server's life: token, warm workspace, hypercorn on trio, signals
 ``ServeOptions``       ``--host``, ``--port``, ``--read-only``, ``--token-file``, ``-o``, TLS
-``build_app``          the ASGI app: ``GET /health``, ``POST /cli``, ``WS /cli``, ``POST /rpc``
+``build_app``          the ASGI app: ``GET /health``, ``POST /cli``, ``POST /cli/stream``,
+                       ``WS /cli``, ``POST /rpc``, ``WS /rpc`` (``RpcSocket``)
 ``Policy``             what a remote caller may run (read-only or full)
 ``ServeToken``         the bearer token (constant-time check, never shown)
 ``main``               ``python -m maxtrio.remote --root <workspace> …`` (``max serve`` execs it)
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
     from ._commands import ServedWorkspace, StreamingHost, WebSocketStream, run_buffered
     from ._errors import (
         ErrArgvRefused,
+        ErrCallCancelled,
         ErrCannotListen,
         ErrCommandNotAllowed,
         ErrMethodNotAllowed,
@@ -38,6 +40,7 @@ if TYPE_CHECKING:
         RemoteBoundary,
     )
     from ._policy import FULL_COMMANDS, READ_COMMANDS, READ_METHODS, Policy
+    from ._rpc_socket import RpcSocket
     from ._server import ServeOptions, Started, serve, server_url
     from ._token import ServeToken, default_token_path, load_or_create_token
 
@@ -50,7 +53,9 @@ _LAZY = {
     "WebSocketStream": "_commands",
     "run_buffered": "_commands",
     "ErrArgvRefused": "_errors",
+    "ErrCallCancelled": "_errors",
     "ErrCannotListen": "_errors",
+    "RpcSocket": "_rpc_socket",
     "ErrCommandNotAllowed": "_errors",
     "ErrMethodNotAllowed": "_errors",
     "ErrNotAWorkspace": "_errors",
@@ -79,6 +84,7 @@ __all__ = [
     "READ_COMMANDS",
     "READ_METHODS",
     "ErrArgvRefused",
+    "ErrCallCancelled",
     "ErrCannotListen",
     "ErrCommandNotAllowed",
     "ErrMethodNotAllowed",
@@ -87,6 +93,7 @@ __all__ = [
     "ErrWorkspaceNotServed",
     "Policy",
     "RemoteBoundary",
+    "RpcSocket",
     "ServeOptions",
     "ServeToken",
     "ServedWorkspace",

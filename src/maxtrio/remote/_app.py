@@ -7,10 +7,16 @@
                      "completions": null}`` (HTTP 200 once the command ran, whatever its exit
                      code); MAXTRIO adds ``"workspace"`` (checked against the served one).
                      The command runs in the workspace root or the installation's directory
+``POST /cli/stream`` the same command, streamed over one HTTP exchange (``_http_stream``): the
+                     chunked request body carries the daemon protocol's ``run`` (then
+                     ``cancel``/``input``), the chunked response its ``ready``, ``write``…,
+                     ``response`` lines — what the standard-library launcher speaks
 ``WS /cli``          the same command, streamed: the workspace daemon's protocol, one JSON
                      message per frame (``run`` → ``ready``, ``write``…, ``sync-started``,
                      ``prompt``, ``response``; ``cancel`` stops the command as Ctrl-C does);
                      ``?workspace=&installation=`` in the URL pick the target
+``WS /rpc``          the same RPC over a WebSocket, concurrent and streamed (``_rpc_socket``):
+                     events before a ``stream`` call's response, ``cancel``
 ``POST /rpc``        one RPC request of the tiers' protocol to the workspace's dispatcher
                      (``scope.installationId`` routes to an installation) → the RPC response
 ===================  ===========================================================================
@@ -28,6 +34,8 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections.abc import Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from starlette.applications import Starlette
@@ -70,6 +78,13 @@ class ServerState:
         self.dispatcher = dispatcher
         self.policy = policy
         self.connections: set[Connection] = set()
+
+    def check_workspace(self, segment: object) -> None:
+        """A caller's workspace segment (absent: fine) must name the served workspace."""
+        if segment is None:
+            return
+        if not isinstance(segment, str) or not self.workspace.matches(segment):
+            raise ErrWorkspaceNotServed(workspace=str(segment)[:200], served=self.workspace.name)
 
 
 class TokenGate:
@@ -171,7 +186,7 @@ async def cli(request: Request) -> Response:
         return error(400, f"Unsupported kind {str(kind)[:40]!r}: this server runs commands only")
     started = time.perf_counter()
     try:
-        _check_workspace(state, body.get("workspace"))
+        state.check_workspace(body.get("workspace"))
         command = state.policy.check_argv(argv)
         cwd = await state.workspace.directory(check_segment(body.get("installation")))
     except MaxError as refused:
@@ -192,13 +207,9 @@ async def cli(request: Request) -> Response:
 
 async def cli_stream(websocket: WebSocket) -> None:
     state: ServerState = websocket.app.state.served
-    params = websocket.query_params
-    try:
-        _check_workspace(state, params.get("workspace"))
-        cwd = await state.workspace.directory(check_segment(params.get("installation")))
-    except MaxError as refused:
-        log.warning("refused WS /cli: %s", refused.message[:300])
-        await websocket.send_denial_response(error(_status_of(refused), refused.message))
+    cwd = await _command_directory(state, websocket.query_params, "WS /cli")
+    if isinstance(cwd, Response):
+        await websocket.send_denial_response(cwd)
         return
     await websocket.accept()
     host = StreamingHost(cwd=cwd, global_max=state.global_max, policy=state.policy)
@@ -213,6 +224,18 @@ async def cli_stream(websocket: WebSocket) -> None:
         state.connections.discard(connection)
     elapsed = (time.perf_counter() - started) * 1000
     log.info("WS /cli %s ended in %.1fms", host.command or "-", elapsed)
+
+
+async def cli_exchange(request: Request) -> Response:
+    from ._http_stream import ConversationResponse
+
+    state: ServerState = request.app.state.served
+    via = "POST /cli/stream"
+    cwd = await _command_directory(state, request.query_params, via)
+    if isinstance(cwd, Response):
+        return cwd
+    host = StreamingHost(cwd=cwd, global_max=state.global_max, policy=state.policy, via=via)
+    return ConversationResponse(state, host)
 
 
 async def rpc(request: Request) -> Response:
@@ -232,7 +255,7 @@ async def rpc(request: Request) -> Response:
     try:
         state.policy.check_method(call.target, call.method)
         scope = call.scope
-        _check_workspace(state, scope.workspace_id if scope is not None else None)
+        state.check_workspace(scope.workspace_id if scope is not None else None)
     except MaxError as refused:
         log.warning("refused POST /rpc %s:%s: %s", call.target, call.method, refused.message)
         failure = RpcResponse.failure(call.id, refused)
@@ -241,11 +264,23 @@ async def rpc(request: Request) -> Response:
     return Response(encode(response), media_type="application/json")
 
 
-def _check_workspace(state: ServerState, segment: object) -> None:
-    if segment is None:
-        return
-    if not isinstance(segment, str) or not state.workspace.matches(segment):
-        raise ErrWorkspaceNotServed(workspace=str(segment)[:200], served=state.workspace.name)
+async def _command_directory(
+    state: ServerState, params: Mapping[str, str], via: str
+) -> Path | Response:
+    """Where a streamed command named by ``?workspace=&installation=`` runs, or the refusal
+    (logged) to answer with."""
+    try:
+        state.check_workspace(params.get("workspace"))
+        return await state.workspace.directory(check_segment(params.get("installation")))
+    except MaxError as refused:
+        log.warning("refused %s: %s", via, refused.message[:300])
+        return error(_status_of(refused), refused.message)
+
+
+async def rpc_socket(websocket: WebSocket) -> None:
+    from ._rpc_socket import RpcSocket
+
+    await RpcSocket(websocket, websocket.app.state.served).serve()
 
 
 def _status_of(refused: MaxError) -> int:
@@ -269,7 +304,9 @@ def build_app(state: ServerState, token: ServeToken) -> ASGIApp:
     routes: list[BaseRoute] = [
         Route("/health", health, methods=["GET"]),
         Route("/cli", cli, methods=["POST"]),
+        Route("/cli/stream", cli_exchange, methods=["POST"]),
         WebSocketRoute("/cli", cli_stream),
+        WebSocketRoute("/rpc", rpc_socket),
         Route("/rpc", rpc, methods=["POST"]),
     ]
     app = Starlette(routes=routes, exception_handlers={404: _not_found, 405: _not_allowed})

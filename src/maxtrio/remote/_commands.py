@@ -159,8 +159,11 @@ class StreamingHost:
     """What the daemon's :class:`Connection` calls back into (``staleness``, ``run_command``),
     for one streamed command of a server."""
 
-    def __init__(self, *, cwd: Path, global_max: GlobalMax, policy: Policy) -> None:
+    def __init__(
+        self, *, cwd: Path, global_max: GlobalMax, policy: Policy, via: str = "WS /cli"
+    ) -> None:
         self.cwd = cwd
+        self.via = via
         self.global_max = global_max
         self.policy = policy
         self.command = ""
@@ -181,7 +184,7 @@ class StreamingHost:
         except MaxError as error:
             connection.emit("stderr", f"Error: {error.message}\n")
             return EXIT_USAGE if ErrArgvRefused.matches(error) else EXIT_ERROR
-        log.info("WS /cli %s started", self.command)
+        log.info("%s %s started", self.via, self.command)
         connection.request = attrs.evolve(request, cwd=str(self.cwd), env=_allowed_env(request.env))
         return await run_request(connection, self.global_max)
 

@@ -42,3 +42,6 @@ ErrWorkspaceNotServed = RemoteBoundary.define(
     message='Workspace "{workspace}" is not served here (this server serves "{served}")',
 )
 ErrArgvRefused = RemoteBoundary.define("argv_refused", facets=[BadInput], message="{reason}")
+ErrCallCancelled = RemoteBoundary.define(
+    "call_cancelled", facets=[NotAvailable], message="The call {id} was cancelled"
+)
