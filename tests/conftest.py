@@ -18,14 +18,42 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, settings
 
 # The session's PostgreSQL server (``pg_server``) for the tests of the PostgreSQL store.
 pytest_plugins = ["tests.pg.fixtures"]
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_timeout_set_timer(item: pytest.Item, settings: Any) -> bool | None:
+    """pytest-timeout's thread method, saying which test ran over before the stacks it prints
+    (its own names only the threads, and ``-q`` prints no test names)."""
+    if settings.method != "thread" or not settings.timeout:
+        return None
+    from pytest_timeout import timeout_timer
+
+    def expire() -> None:
+        sys.stderr.write(f"\nTimeout: {item.nodeid} ran over {settings.timeout:g} s\n")
+        sys.stderr.flush()
+        timeout_timer(item, settings)
+
+    timer = threading.Timer(settings.timeout, expire)
+    timer.daemon = True
+
+    def cancel() -> None:
+        timer.cancel()
+        timer.join()
+
+    item.cancel_timeout = cancel  # type: ignore[attr-defined]  # pytest-timeout's cancel hook
+    timer.start()
+    return True
+
 
 settings.register_profile(
     "ci",

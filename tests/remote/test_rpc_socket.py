@@ -42,8 +42,10 @@ def server(
 
 
 @asynccontextmanager
-async def rpc_socket(server: Server, token: str | None = None) -> AsyncIterator[Any]:
-    url = server.http.replace("http://", "ws://") + "/rpc"
+async def rpc_socket(
+    server: Server, token: str | None = None, path: str = "/rpc"
+) -> AsyncIterator[Any]:
+    url = server.http.replace("http://", "ws://") + path
     headers = [(b"authorization", f"Bearer {token or server.token}".encode())]
     async with tws.open_websocket_url(
         url, extra_headers=headers, max_message_size=1 << 24
@@ -159,16 +161,31 @@ async def test_cancel_and_hanging_up_cancel_the_streamed_sync(server: Server) ->
 async def test_bad_frames_close_their_connection_and_others_are_still_served(
     server: Server, frame: str | bytes, code: int
 ) -> None:
-    async with rpc_socket(server) as other, rpc_socket(server) as bad:
-        await bad.send_message(frame)
-        with pytest.raises(tws.ConnectionClosed) as closed:
-            await receive(bad)
-        reason = closed.value.reason
-        assert reason is not None and reason.code == code
-        await send(other, {"id": "h", "method": "health"})
-        _, response = await answer(other)
-        assert response["ok"] is True
+    with trio.fail_after(60):  # the server hangs up: the `async with` ends
+        async with rpc_socket(server) as other, rpc_socket(server) as bad:
+            await bad.send_message(frame)
+            with pytest.raises(tws.ConnectionClosed) as closed:
+                await receive(bad)
+            reason = closed.value.reason
+            assert reason is not None and reason.code == code
+            await send(other, {"id": "h", "method": "health"})
+            _, response = await answer(other)
+            assert response["ok"] is True
     assert server.token not in server.log_text()
+
+
+async def test_an_oversized_command_message_closes_ws_cli_with_1009(server: Server) -> None:
+    """``WS /cli`` has the same 1 MiB limit, and the server hangs up (the client's ``async
+    with`` ends: it waits for the server's TCP close)."""
+    with trio.fail_after(60):
+        async with rpc_socket(server, path="/cli") as bad:
+            assert (await receive(bad))["kind"] == "ready"
+            await bad.send_message(json.dumps({"argv": ["x" * (2 << 20)]}))
+            with pytest.raises(tws.ConnectionClosed) as closed:
+                await receive(bad)
+    reason = closed.value.reason
+    assert reason is not None and reason.code == 1009
+    assert "WS /cli closed (1009)" in server.log_text()
 
 
 async def test_a_read_only_server_refuses_writes_and_answers_reads(

@@ -41,6 +41,7 @@ from maxtrio.daemon import (
 
 from ._errors import ErrArgvRefused
 from ._policy import Policy
+from ._ws_limits import CLOSE_TOO_BIG, MAX_MESSAGE_BYTES, oversized
 
 if TYPE_CHECKING:
     from maxtrio.federation import GlobalMax, WorkspaceMax
@@ -133,6 +134,12 @@ class WebSocketStream(trio.abc.Stream):
         except Exception:  # already disconnected
             return b""
         if message["type"] == "websocket.disconnect":
+            return b""
+        if oversized(message):
+            log.warning("WS /cli closed (%d): a message over %d bytes", CLOSE_TOO_BIG,
+                        MAX_MESSAGE_BYTES)  # fmt: skip
+            with contextlib.suppress(Exception):
+                await self.websocket.close(CLOSE_TOO_BIG)
             return b""
         data = message.get("bytes") or (message.get("text") or "").encode("utf-8")
         return bytes(data).replace(b"\n", b" ") + b"\n"

@@ -16,8 +16,8 @@ running for nobody. A cancelled call answers ``remote.call_cancelled``.
 
 The rules are ``POST /rpc``'s: the policy's methods (a read-only server refuses writes with
 ``remote.method_not_allowed``), the served workspace only. A frame that is not JSON, not an
-RPC request or cancel, or binary, closes the connection with 1007 / 1003 (hypercorn closes
-one over 1 MiB with 1009): one log line, and the server goes on serving everyone else.
+RPC request or cancel, or binary, closes the connection with 1007 / 1003, one over 1 MiB with
+1009 (``_ws_limits``): one log line, and the server goes on serving everyone else.
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from maxtrio.core import MaxError
 
 from ._errors import ErrCallCancelled
+from ._ws_limits import CLOSE_TOO_BIG, MAX_MESSAGE_BYTES, oversized
 
 if TYPE_CHECKING:
     from maxtrio.federation import RpcRequest, RpcResponse
@@ -88,6 +89,8 @@ class RpcSocket:
                 return
             if message["type"] == "websocket.disconnect":
                 return
+            if oversized(message):
+                raise ProtocolViolation(CLOSE_TOO_BIG, f"a message over {MAX_MESSAGE_BYTES} bytes")
             text = message.get("text")
             if text is None:
                 raise ProtocolViolation(CLOSE_UNSUPPORTED, "binary frames are not RPC messages")

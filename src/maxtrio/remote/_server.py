@@ -35,12 +35,11 @@ from ._commands import ServedWorkspace, run_buffered
 from ._errors import ErrCannotListen, ErrNotAWorkspace
 from ._policy import Policy
 from ._token import ServeToken, default_token_path, load_or_create_token
+from ._ws_limits import TRANSPORT_MAX_MESSAGE_BYTES
 
 log = logging.getLogger("maxtrio.remote")
 
 GRACE_SECONDS = 5.0
-#: Largest WebSocket message accepted (a request or an answer to a prompt).
-MAX_MESSAGE_BYTES = 1 << 20
 
 
 @attrs.frozen
@@ -150,7 +149,7 @@ def _hypercorn_config(options: ServeOptions) -> hypercorn.config.Config:
     config.accesslog = None
     config.loglevel = "WARNING"
     config.graceful_timeout = GRACE_SECONDS
-    config.websocket_max_message_size = MAX_MESSAGE_BYTES
+    config.websocket_max_message_size = TRANSPORT_MAX_MESSAGE_BYTES
     config.keep_alive_timeout = 30
     if options.certfile is not None:
         config.certfile = str(options.certfile)
