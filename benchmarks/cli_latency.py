@@ -1,4 +1,4 @@
-"""``max`` start-to-exit latency in direct mode, against the interpreter's own start. JSON lines.
+"""``max`` start-to-exit latency, against the interpreter's own start. JSON lines.
 
 Set-up (not timed): a temp directory with its own ``MAX_HOME``, an Acme tenant (1 workspace,
 10 users, 5 projects × 200 tasks) served by ``max acme start`` on loopback, then
@@ -7,23 +7,24 @@ Set-up (not timed): a temp directory with its own ``MAX_HOME``, an Acme tenant (
 Timed: each command ``--runs`` times (after ``--warmup`` untimed runs), run from the workspace
 directory with stdout to ``/dev/null``, wall time from spawn to exit, with bytecode caching on
 (``PYTHONPYCACHEPREFIX`` in the temp directory — an installed ``max`` has its ``.pyc`` files;
-without them every run recompiles maxtrio's sources, ≈ +130 ms):
+without them every run recompiles maxtrio's sources). Each command has its floor, run
+alternately with it (one floor run before each timed run, so load on the shared machine hits
+both alike):
 
-* ``floor``: ``python -c pass`` (the same interpreter) — measured in the same run, one floor
-  run before each timed run of the command (so load on the shared machine hits both alike);
-* ``max ls``, ``max status``, ``max search acme AcmeTask --limit 10`` (the issue's three);
-* ``max --version``: the command-line layer alone (asyncclick and the command modules, none of
-  the federation/storage/connector stack), to show where the rest of the time goes.
+* ``max --version`` (answered by the launcher itself): floor ``python -c pass``, target 2×;
+* ``max ls``, ``max status``, ``max search acme AcmeTask --limit 10``, ``max --help``,
+  ``max completion bash``: floor ``python -c "import trio, asyncclick"`` (the frameworks every
+  real command needs), target 1.5× in direct mode.
 
 Three modes: ``direct`` (``MAX_NO_DAEMON=1``: the launcher execs the full CLI, which imports
 what the command needs and runs it), ``daemon`` (the launcher forwards the command to the
 workspace's daemon, started by the warm-up runs and stopped at the end) and ``pyz-daemon``
 (``python max.pyz …`` — ``--pyz PATH``, else built into the temp directory with
 ``launcher/build_pyz.py`` — through the daemon it starts; shiv extracts into the temp
-directory in the warm-up). One line per command and mode: ``{"name", "mode", "median_ms",
-"p90_ms", "floor_ms"}`` (plus ``ratio`` = median / floor median). Targets: direct ≤ 4× the
-floor, daemon ≤ 2×, pyz-daemon ≤ 2.5×. A last line gives the launcher's own import time
-(``python -X importtime -c "import max_launcher"``, median of the runs, in µs).
+directory in the warm-up). One line per command and mode: ``{"name": mode, "command",
+"median_ms", "p90_ms", "floor", "floor_ms", "x_floor", "target_x"}`` (``target_x`` for direct
+mode). A last line gives the launcher's own import time (``python -X importtime -c "import
+max_launcher"``, median of the runs, in µs).
 
     python benchmarks/cli_latency.py [--runs 20] [--warmup 2] [--mode direct|daemon|pyz-daemon|all]
                                      [--pyz dist/max.pyz]
@@ -47,11 +48,24 @@ from maxtrio.acme import SeedOptions, create_tenant
 MAX = str(Path(sys.executable).parent / "max")
 ROOT = Path(__file__).resolve().parent.parent
 MODES = ("direct", "daemon", "pyz-daemon")
+PASS = "python -c pass"
+FRAMEWORKS = 'python -c "import trio, asyncclick"'
+FLOORS = {
+    PASS: [sys.executable, "-c", "pass"],
+    FRAMEWORKS: [sys.executable, "-c", "import trio, asyncclick"],
+}
+#: command → (argv, its floor, the direct-mode target in multiples of the floor)
 COMMANDS = {
-    "max --version": ["--version"],  # the CLI layer alone (asyncclick, no federation stack)
-    "max ls": ["ls"],
-    "max status": ["status"],
-    "max search acme AcmeTask --limit 10": ["search", "acme", "AcmeTask", "--limit", "10"],
+    "max --version": (["--version"], PASS, 2.0),
+    "max ls": (["ls"], FRAMEWORKS, 1.5),
+    "max status": (["status"], FRAMEWORKS, 1.5),
+    "max search acme AcmeTask --limit 10": (
+        ["search", "acme", "AcmeTask", "--limit", "10"],
+        FRAMEWORKS,
+        1.5,
+    ),
+    "max --help": (["--help"], FRAMEWORKS, 1.5),
+    "max completion bash": (["completion", "bash"], FRAMEWORKS, 1.5),
 }
 
 
@@ -63,11 +77,8 @@ def run(argv: list[str], cwd: Path, env: dict[str, str]) -> None:
         raise SystemExit(f"{argv} failed: {done.stderr.decode()}")
 
 
-FLOOR = [sys.executable, "-c", "pass"]
-
-
 def timed_with_floor(
-    argv: list[str], cwd: Path, env: dict[str, str], runs: int, warmup: int
+    argv: list[str], floor: list[str], cwd: Path, env: dict[str, str], runs: int, warmup: int
 ) -> tuple[list[float], list[float]]:
     """Samples of ``argv`` and of the floor, run alternately: a busy machine (the 2 cores are
     shared) slows both alike, so their ratio stays meaningful."""
@@ -76,7 +87,7 @@ def timed_with_floor(
     samples: list[float] = []
     floors: list[float] = []
     for _ in range(runs):
-        for command, into in ((FLOOR, floors), (argv, samples)):
+        for command, into in ((floor, floors), (argv, samples)):
             started = time.perf_counter()
             run(command, cwd, env)
             into.append((time.perf_counter() - started) * 1000)
@@ -163,20 +174,23 @@ def main() -> None:
                     pyz = args.pyz.resolve() if args.pyz else build_pyz(directory)
                     program = [sys.executable, str(pyz)]
                     mode_env = {**env, "SHIV_ROOT": str(directory / "shiv")}
-                for name, command in COMMANDS.items():
+                for name, (command, floor_name, target) in COMMANDS.items():
                     argv = [*program, *command]
                     samples, floors = timed_with_floor(
-                        argv, project, mode_env, args.runs, args.warmup
+                        argv, FLOORS[floor_name], project, mode_env, args.runs, args.warmup
                     )
                     median, floor = statistics.median(samples), statistics.median(floors)
-                    line = {
-                        "name": name,
-                        "mode": mode,
+                    line: dict[str, object] = {
+                        "name": mode,
+                        "command": name,
                         "median_ms": round(median, 1),
                         "p90_ms": round(p90(samples), 1),
+                        "floor": floor_name,
                         "floor_ms": round(floor, 1),
-                        "ratio": round(median / floor, 1),
+                        "x_floor": round(median / floor, 2),
                     }
+                    if mode == "direct":
+                        line["target_x"] = target
                     print(json.dumps(line), flush=True)
             total_us, own_us = launcher_import_us(env, args.runs)
             imports = {"name": "import max_launcher", "mode": "importtime"}

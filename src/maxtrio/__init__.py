@@ -5,4 +5,13 @@ CLI queries it locally) and a MaxQ-compatible workflow engine. Each subpackage i
 ``docs/architecture.md``; the public API of each lives in its ``__init__``.
 """
 
+import sys
+
 __version__ = "0.1.0"
+
+# httpx imports its command-line client (rich, pygments, click: ≈ 50 ms) on `import httpx`
+# whenever those happen to be installed, and falls back to a stub when that import fails. No
+# maxtrio process runs the `httpx` command, so the import is made to fail (a None entry in
+# sys.modules is Python's way to block one module); every command that talks HTTP starts
+# faster. `setdefault`: a process that already imported it keeps it.
+sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]

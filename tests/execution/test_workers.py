@@ -7,7 +7,9 @@ them: time passes only when the test (or the autojump clock, when everything wai
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import pytest
 import trio
@@ -21,6 +23,7 @@ from maxtrio.execution import (
     SyncStatus,
     TaskOutcome,
     TaskState,
+    TaskStore,
 )
 
 from .conftest import MakeHarness
@@ -36,12 +39,17 @@ def trio_ms() -> int:
 
 
 def executor(
-    harness: Harness, *, worker: str = "", lease_ms: int | None = None, concurrency: int = 1
+    harness: Harness,
+    *,
+    worker: str = "",
+    lease_ms: int | None = None,
+    concurrency: int = 1,
+    task_store: Any = None,
 ) -> SyncExecutor:
     runner = harness.setup().executor().runner
     return SyncExecutor(
         runner=runner,
-        task_store=harness.task_store,
+        task_store=harness.task_store if task_store is None else task_store,
         sync_store=harness.sync_store,
         task_concurrency=concurrency,
         now_ms=trio_ms,
@@ -57,6 +65,18 @@ async def started(handle: SyncHandle) -> None:
             return
 
 
+async def eventually(condition: Callable[[], bool], seconds: float = 30.0) -> bool:
+    """Whether ``condition()`` comes to hold while the other tasks (and their threads) run,
+    no trio time passing; False after ``seconds`` of real time."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        await trio.testing.wait_all_tasks_blocked()
+        await trio.sleep(0)
+    return True
+
+
 async def until(condition: Callable[[], bool]) -> None:
     """Let the other tasks run until ``condition()`` holds (no time passes)."""
     while not condition():
@@ -67,6 +87,23 @@ async def running_ids(harness: Harness, sync_id: str) -> list[str]:
     return [t.id for t in await harness.tasks(sync_id) if t.state is TaskState.RUNNING]
 
 
+class CountingRenewals:
+    """A task store whose ``renew_leases`` counts the renewals that came back to their caller
+    (the executor's lease keeper, which goes straight back to sleep after one)."""
+
+    def __init__(self, store: TaskStore) -> None:
+        self._store = store
+        self.renewals = 0
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._store, name)
+
+    async def renew_leases(self, worker: str, task_ids: Sequence[str], until_ms: int) -> int:
+        renewed = await self._store.renew_leases(worker, task_ids, until_ms)
+        self.renewals += 1
+        return renewed
+
+
 async def test_a_live_worker_keeps_its_tasks_past_the_lease(
     make_harness: MakeHarness, mock_clock: trio.testing.MockClock
 ) -> None:
@@ -74,18 +111,19 @@ async def test_a_live_worker_keeps_its_tasks_past_the_lease(
     harness = make_harness(api)
     gate = api.gates["tasks:list"] = trio.Event()
     plan = await harness.seed()
-    async with executor(harness, worker="w-a", lease_ms=LEASE_MS).running(plan) as handle:
+    store = CountingRenewals(harness.task_store)
+    keeper = executor(harness, worker="w-a", lease_ms=LEASE_MS, task_store=store)
+    async with keeper.running(plan) as handle:
         await api.wait_until(lambda: api.calls["tasks:list"] == 1)
         (held,) = await running_ids(harness, handle.id)
-        for _ in range(5):  # 5 s on a 3 s lease, renewed every second
+        for second in range(1, 6):  # 5 s on a 3 s lease, renewed every second
+            # Time moves only while the keeper sleeps (its renewal back), so that it wakes
+            # exactly on each second however long a renewal takes in its thread.
             mock_clock.jump(1.0)
-            expected = trio_ms() + LEASE_MS
-            while (task := await harness.task_store.get(held)) and task.lease_until != expected:
-                await trio.sleep(0)
-        task = await harness.task_store.get(held)
-        assert task is not None
+            assert await eventually(lambda s=second: store.renewals == s), store.renewals
+            task = await harness.task_store.get(held)
+            assert task is not None and task.lease_until == trio_ms() + LEASE_MS, task
         assert (task.state, task.worker) == (TaskState.RUNNING, "w-a")
-        assert task.lease_until is not None and task.lease_until > trio_ms()
         gate.set()
         result = await handle.completion()
     assert result.status is SyncStatus.COMPLETED

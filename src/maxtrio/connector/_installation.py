@@ -14,7 +14,6 @@ cancels them and stops the installation, shielded and bounded by ``stop_timeout`
 
 from __future__ import annotations
 
-import enum
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from contextlib import asynccontextmanager
 from typing import Any, Generic, TypeVar
@@ -26,47 +25,12 @@ from maxtrio.core import MaxError
 
 from ._credentials import CredentialProvider, CredentialStore
 from ._definition import ConnectorDef
+from ._health import HealthStatus
 
 C = TypeVar("C")
 
 DEFAULT_HEALTH_TIMEOUT = 10.0
 DEFAULT_STOP_TIMEOUT = 5.0
-
-
-class HealthState(enum.StrEnum):
-    HEALTHY = "healthy"
-    DEGRADED = "degraded"
-    UNHEALTHY = "unhealthy"
-
-
-@attrs.frozen
-class HealthStatus:
-    """``healthy``, or ``degraded``/``unhealthy`` with a one-line reason."""
-
-    state: HealthState
-    reason: str | None = None
-
-    @classmethod
-    def healthy(cls) -> HealthStatus:
-        return cls(HealthState.HEALTHY)
-
-    @classmethod
-    def degraded(cls, reason: str) -> HealthStatus:
-        return cls(HealthState.DEGRADED, reason)
-
-    @classmethod
-    def unhealthy(cls, reason: str) -> HealthStatus:
-        return cls(HealthState.UNHEALTHY, reason)
-
-    @property
-    def is_healthy(self) -> bool:
-        return self.state is HealthState.HEALTHY
-
-    def to_json(self) -> dict[str, str]:
-        out = {"status": self.state.value}
-        if self.reason is not None:
-            out["reason"] = self.reason
-        return out
 
 
 Hook = Callable[[], Awaitable[None]]

@@ -4,116 +4,236 @@ No I/O of its own: it talks to storage through the ``TaskStore``, ``SyncStore`` 
 ``SyncMeta`` protocols and to upstream APIs through connector operations.
 """
 
-from ._dependencies import DependencyMemo
-from ._dispatch import (
-    CallNext,
-    CountingMiddleware,
-    DispatchingOperationExecutor,
-    Middleware,
-    OperationCounts,
-    OperationDispatcher,
-    RateLimitingMiddleware,
-    RetryMiddleware,
-    RetryObserver,
-    RetryPolicy,
-    RetryStatistics,
-    RetryTally,
-    default_dispatcher,
-    observing_retries,
-)
-from ._errors import (
-    ErrDependencyFailed,
-    ErrExecutorNotStarted,
-    ErrInvalidDependency,
-    ErrInvalidLoaderResult,
-    ErrLimitStrategyConflict,
-    ErrNoCollectionLoader,
-    ErrNoResolver,
-    ErrPageWithoutCursor,
-    ErrSyncHasNoTasks,
-    ErrSyncNotResumable,
-    ErrSyncNotRunning,
-)
-from ._events import (
-    EventStream,
-    EventStreamStatistics,
-    OperationRetried,
-    SyncCompleted,
-    SyncEvent,
-    SyncStarted,
-    TaskCompleted,
-    TaskFailed,
-)
-from ._executor import (
-    DEFAULT_EVENT_BUFFER,
-    DEFAULT_TASK_CONCURRENCY,
-    ExecutorStatistics,
-    LimiterStatistics,
-    SyncExecutor,
-    SyncOptions,
-)
-from ._expand import PlanExpander, step_payload
-from ._field_sync import FieldSyncRow, field_sync_rows, freshness_cutoff
-from ._flow import (
-    CompositeController,
-    ConcurrencyController,
-    FlowController,
-    FlowControllerProvider,
-    FlowStatistics,
-    TokenBucket,
-    UnlimitedController,
-    controller_for,
-    describe_limit,
-)
-from ._handle import SyncHandle, SyncStatistics
-from ._leases import DEFAULT_LEASE_MS, keep_leases, release_leases, worker_name
-from ._memory_stores import InMemorySyncMeta, InMemorySyncStore, InMemoryTaskStore
-from ._registry import DependencyOwner, ExecutionRegistry
-from ._result import SyncResult, TaskFailure
-from ._runner import (
-    RunnerFactory,
-    RunnerTuning,
-    SyncRunner,
-    TaskRunner,
-    TaskRunnerFactory,
-)
-from ._stores import (
-    CompleteListing,
-    ErrSyncExists,
-    ErrSyncNotFound,
-    FieldSyncBatch,
-    FieldSyncEntry,
-    FinishReport,
-    Progress,
-    SyncMeta,
-    SyncMode,
-    SyncRecord,
-    SyncStatus,
-    SyncStore,
-    TaskOutcome,
-    TaskStore,
-)
-from ._sync import EventCallback, SyncSetup, join_sync, resume_sync, run_sync
-from ._task import (
-    ErrInvalidPayload,
-    ErrInvalidTransition,
-    ErrTaskNotFound,
-    ErrUnknownTargetKind,
-    Execution,
-    LoadCollectionPayload,
-    LoadFieldsPayload,
-    StepOperationPayload,
-    StepTarget,
-    SyncGroupPayload,
-    SyncStepPayload,
-    Task,
-    TaskPayload,
-    TaskState,
-    TaskTemplate,
-    payload_from_json,
-    payload_to_json,
-)
-from ._timestamps import Clock, wall_clock_ms
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from maxtrio._lazy import lazy_names
+
+if TYPE_CHECKING:
+    from ._dependencies import DependencyMemo
+    from ._dispatch import (
+        CallNext,
+        CountingMiddleware,
+        DispatchingOperationExecutor,
+        Middleware,
+        OperationCounts,
+        OperationDispatcher,
+        RateLimitingMiddleware,
+        RetryMiddleware,
+        RetryObserver,
+        RetryPolicy,
+        RetryStatistics,
+        RetryTally,
+        default_dispatcher,
+        observing_retries,
+    )
+    from ._errors import (
+        ErrDependencyFailed,
+        ErrExecutorNotStarted,
+        ErrInvalidDependency,
+        ErrInvalidLoaderResult,
+        ErrLimitStrategyConflict,
+        ErrNoCollectionLoader,
+        ErrNoResolver,
+        ErrPageWithoutCursor,
+        ErrSyncHasNoTasks,
+        ErrSyncNotResumable,
+        ErrSyncNotRunning,
+    )
+    from ._events import (
+        EventStream,
+        EventStreamStatistics,
+        OperationRetried,
+        SyncCompleted,
+        SyncEvent,
+        SyncStarted,
+        TaskCompleted,
+        TaskFailed,
+    )
+    from ._executor import (
+        DEFAULT_EVENT_BUFFER,
+        DEFAULT_TASK_CONCURRENCY,
+        ExecutorStatistics,
+        LimiterStatistics,
+        SyncExecutor,
+        SyncOptions,
+    )
+    from ._expand import PlanExpander, step_payload
+    from ._field_sync import FieldSyncRow, field_sync_rows, freshness_cutoff
+    from ._flow import (
+        CompositeController,
+        ConcurrencyController,
+        FlowController,
+        FlowControllerProvider,
+        FlowStatistics,
+        TokenBucket,
+        UnlimitedController,
+        controller_for,
+        describe_limit,
+    )
+    from ._handle import SyncHandle, SyncStatistics
+    from ._leases import DEFAULT_LEASE_MS, keep_leases, release_leases, worker_name
+    from ._memory_stores import InMemorySyncMeta, InMemorySyncStore, InMemoryTaskStore
+    from ._registry import DependencyOwner, ExecutionRegistry
+    from ._result import SyncResult, TaskFailure
+    from ._runner import (
+        RunnerFactory,
+        RunnerTuning,
+        SyncRunner,
+        TaskRunner,
+        TaskRunnerFactory,
+    )
+    from ._stores import (
+        CompleteListing,
+        ErrSyncExists,
+        ErrSyncNotFound,
+        FieldSyncBatch,
+        FieldSyncEntry,
+        FinishReport,
+        Progress,
+        SyncMeta,
+        SyncMode,
+        SyncRecord,
+        SyncStore,
+        TaskOutcome,
+        TaskStore,
+    )
+    from ._sync import EventCallback, SyncSetup, join_sync, resume_sync, run_sync
+    from ._sync_status import SyncStatus
+    from ._task import (
+        ErrInvalidPayload,
+        ErrInvalidTransition,
+        ErrTaskNotFound,
+        ErrUnknownTargetKind,
+        Execution,
+        LoadCollectionPayload,
+        LoadFieldsPayload,
+        StepOperationPayload,
+        StepTarget,
+        SyncGroupPayload,
+        SyncStepPayload,
+        Task,
+        TaskPayload,
+        TaskState,
+        TaskTemplate,
+        payload_from_json,
+        payload_to_json,
+    )
+    from ._timestamps import Clock, wall_clock_ms
+
+_SOURCES = {
+    "DependencyMemo": "_dependencies",
+    "CallNext": "_dispatch",
+    "CountingMiddleware": "_dispatch",
+    "DispatchingOperationExecutor": "_dispatch",
+    "Middleware": "_dispatch",
+    "OperationCounts": "_dispatch",
+    "OperationDispatcher": "_dispatch",
+    "RateLimitingMiddleware": "_dispatch",
+    "RetryMiddleware": "_dispatch",
+    "RetryObserver": "_dispatch",
+    "RetryPolicy": "_dispatch",
+    "RetryStatistics": "_dispatch",
+    "RetryTally": "_dispatch",
+    "default_dispatcher": "_dispatch",
+    "observing_retries": "_dispatch",
+    "ErrDependencyFailed": "_errors",
+    "ErrExecutorNotStarted": "_errors",
+    "ErrInvalidDependency": "_errors",
+    "ErrInvalidLoaderResult": "_errors",
+    "ErrLimitStrategyConflict": "_errors",
+    "ErrNoCollectionLoader": "_errors",
+    "ErrNoResolver": "_errors",
+    "ErrPageWithoutCursor": "_errors",
+    "ErrSyncHasNoTasks": "_errors",
+    "ErrSyncNotResumable": "_errors",
+    "ErrSyncNotRunning": "_errors",
+    "EventStream": "_events",
+    "EventStreamStatistics": "_events",
+    "OperationRetried": "_events",
+    "SyncCompleted": "_events",
+    "SyncEvent": "_events",
+    "SyncStarted": "_events",
+    "TaskCompleted": "_events",
+    "TaskFailed": "_events",
+    "DEFAULT_EVENT_BUFFER": "_executor",
+    "DEFAULT_TASK_CONCURRENCY": "_executor",
+    "ExecutorStatistics": "_executor",
+    "LimiterStatistics": "_executor",
+    "SyncExecutor": "_executor",
+    "SyncOptions": "_executor",
+    "PlanExpander": "_expand",
+    "step_payload": "_expand",
+    "FieldSyncRow": "_field_sync",
+    "field_sync_rows": "_field_sync",
+    "freshness_cutoff": "_field_sync",
+    "CompositeController": "_flow",
+    "ConcurrencyController": "_flow",
+    "FlowController": "_flow",
+    "FlowControllerProvider": "_flow",
+    "FlowStatistics": "_flow",
+    "TokenBucket": "_flow",
+    "UnlimitedController": "_flow",
+    "controller_for": "_flow",
+    "describe_limit": "_flow",
+    "SyncHandle": "_handle",
+    "SyncStatistics": "_handle",
+    "DEFAULT_LEASE_MS": "_leases",
+    "keep_leases": "_leases",
+    "release_leases": "_leases",
+    "worker_name": "_leases",
+    "InMemorySyncMeta": "_memory_stores",
+    "InMemorySyncStore": "_memory_stores",
+    "InMemoryTaskStore": "_memory_stores",
+    "DependencyOwner": "_registry",
+    "ExecutionRegistry": "_registry",
+    "SyncResult": "_result",
+    "TaskFailure": "_result",
+    "RunnerFactory": "_runner",
+    "RunnerTuning": "_runner",
+    "SyncRunner": "_runner",
+    "TaskRunner": "_runner",
+    "TaskRunnerFactory": "_runner",
+    "CompleteListing": "_stores",
+    "ErrSyncExists": "_stores",
+    "ErrSyncNotFound": "_stores",
+    "FieldSyncBatch": "_stores",
+    "FieldSyncEntry": "_stores",
+    "FinishReport": "_stores",
+    "Progress": "_stores",
+    "SyncMeta": "_stores",
+    "SyncMode": "_stores",
+    "SyncRecord": "_stores",
+    "SyncStatus": "_sync_status",
+    "SyncStore": "_stores",
+    "TaskOutcome": "_stores",
+    "TaskStore": "_stores",
+    "EventCallback": "_sync",
+    "SyncSetup": "_sync",
+    "join_sync": "_sync",
+    "resume_sync": "_sync",
+    "run_sync": "_sync",
+    "ErrInvalidPayload": "_task",
+    "ErrInvalidTransition": "_task",
+    "ErrTaskNotFound": "_task",
+    "ErrUnknownTargetKind": "_task",
+    "Execution": "_task",
+    "LoadCollectionPayload": "_task",
+    "LoadFieldsPayload": "_task",
+    "StepOperationPayload": "_task",
+    "StepTarget": "_task",
+    "SyncGroupPayload": "_task",
+    "SyncStepPayload": "_task",
+    "Task": "_task",
+    "TaskPayload": "_task",
+    "TaskState": "_task",
+    "TaskTemplate": "_task",
+    "payload_from_json": "_task",
+    "payload_to_json": "_task",
+    "Clock": "_timestamps",
+    "wall_clock_ms": "_timestamps",
+}
 
 __all__ = [
     "DEFAULT_EVENT_BUFFER",
@@ -227,3 +347,5 @@ __all__ = [
     "wall_clock_ms",
     "worker_name",
 ]
+
+__getattr__, __dir__ = lazy_names(__name__, _SOURCES, globals())

@@ -20,6 +20,7 @@ import attrs
 
 from maxtrio.core import BadInput, ChangeSet, EntityColumns, EntityInput, MaxError, NotFound
 
+from ._sync_status import SyncStatus as SyncStatus
 from ._task import Execution, Task, TaskPayload, TaskState, TaskTemplate
 
 ErrSyncNotFound = Execution.define(
@@ -28,19 +29,6 @@ ErrSyncNotFound = Execution.define(
 ErrSyncExists = Execution.define(
     "sync_exists", facets=[BadInput], message="Sync already exists: {syncId}"
 )
-
-
-class SyncStatus(enum.StrEnum):
-    RUNNING = "running"
-    PAUSED = "paused"
-    INTERRUPTED = "interrupted"  # the process stopped (Ctrl-C, crash); resumable
-    COMPLETED = "completed"
-    FAILED = "failed"
-    CANCELLED = "cancelled"
-
-    @property
-    def is_terminal(self) -> bool:
-        return self in (SyncStatus.COMPLETED, SyncStatus.FAILED, SyncStatus.CANCELLED)
 
 
 @attrs.frozen

@@ -18,12 +18,12 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import trio
 
-from maxtrio.connector import ConnectorRegistry, HealthStatus
+from maxtrio.connector import HealthStatus
 from maxtrio.core import MaxError, MaxLevel, MaxUrl
-from maxtrio.execution import RetryPolicy
 
 from ._deployer import InProcessDeployer, close_deployer
 from ._errors import (
@@ -54,8 +54,13 @@ from ._records import (
 )
 from ._resolve import cwd_context, find_project_root, target_url
 from ._status import NodeHealth
-from ._workspace import WorkspaceMax
 from ._workspace_registry import FileWorkspaceRegistry, WorkspaceRegistry
+
+if TYPE_CHECKING:
+    from maxtrio.connector import ConnectorRegistry
+    from maxtrio.execution import RetryPolicy
+
+    from ._workspace import WorkspaceMax
 
 UNREGISTERED_PROJECT_HINT = (
     "this directory is a Max project but is not registered; run 'max init --force .'"
@@ -115,6 +120,8 @@ class GlobalMax:
 
     def connectors(self) -> ConnectorRegistry:
         """The connector registry (discovered on first use, shared by every workspace)."""
+        from maxtrio.connector import ConnectorRegistry
+
         if self._connectors is None:
             self._connectors = ConnectorRegistry.discover(max_home=self.home.root)
         return self._connectors
@@ -201,6 +208,8 @@ class GlobalMax:
         return await self._live_workspace(info)
 
     async def _live_workspace(self, info: WorkspaceInfo) -> WorkspaceMax:
+        from ._workspace import WorkspaceMax
+
         live = self._workspaces.get(info.id)
         if live is not None and live.info.root == info.root:
             return live

@@ -31,42 +31,12 @@ import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import trio
 
-from maxtrio.connector import (
-    ConnectorModule,
-    FileCredentialStore,
-    HealthStatus,
-    Installation,
-    Platform,
-)
-from maxtrio.core import Engine, MaxError, MaxUrl, Schema, SeederEnv, SyncPlan
-from maxtrio.execution import (
-    DEFAULT_LEASE_MS,
-    EventCallback,
-    FlowControllerProvider,
-    RetryPolicy,
-    SyncEvent,
-    SyncExecutor,
-    SyncHandle,
-    SyncOptions,
-    SyncRecord,
-    SyncResult,
-    SyncSetup,
-    SyncStarted,
-    SyncStore,
-    TaskState,
-    TaskStore,
-    join_sync,
-    resume_sync,
-    run_sync,
-    wall_clock_ms,
-    worker_name,
-)
-from maxtrio.sql import SyncReport, read_sync_report
-from maxtrio.storage import ErrStoreUnreachable, InstallationStore
+from maxtrio.connector import ConnectorModule, HealthStatus, Installation, Platform
+from maxtrio.core import MaxError, MaxUrl, Schema
 
 from ._errors import ErrInstallationUnavailable
 from ._provision import provision_installation
@@ -76,6 +46,25 @@ from ._store_choice import DATA_FILE_NAME as DATA_FILE_NAME
 from ._store_choice import open_store, pg_sql_query, pg_sync_report
 from ._sync_lock import installation_lock
 from ._sync_owner import settle_orphaned_syncs, sync_observer
+
+if TYPE_CHECKING:
+    from maxtrio.connector import FileCredentialStore
+    from maxtrio.core import Engine, SyncPlan
+    from maxtrio.execution import (
+        EventCallback,
+        FlowControllerProvider,
+        RetryPolicy,
+        SyncEvent,
+        SyncExecutor,
+        SyncHandle,
+        SyncRecord,
+        SyncResult,
+        SyncSetup,
+        SyncStore,
+        TaskStore,
+    )
+    from maxtrio.sql import SyncReport
+    from maxtrio.storage import InstallationStore
 
 CREDENTIALS_FILE_NAME = "credentials.json"
 
@@ -125,6 +114,8 @@ class InstallationMax:
         A connector that rejects its config or cannot start (e.g. its credentials are gone)
         raises ``app.installation_unavailable`` with the connector's error as cause.
         """
+        from maxtrio.execution import FlowControllerProvider, RetryPolicy, SyncSetup
+
         definition = connector.definition
         provision_installation(info.data_dir)
         credentials = await _checked_credentials(info)
@@ -212,6 +203,8 @@ class InstallationMax:
             await self.settle_orphans()
             if self.store_label is None:
                 path = self.info.data_dir / DATA_FILE_NAME
+                from maxtrio.sql import read_sync_report  # apsw: only for a report
+
                 return await trio.to_thread.run_sync(read_sync_report, path, self.schema, sync_id)
             return await trio.to_thread.run_sync(pg_sync_report, self._store, self.schema, sync_id)
 
@@ -300,6 +293,8 @@ class InstallationMax:
         max_age: timedelta | None,
         plan: SyncPlan | None,
     ) -> SyncResult:
+        from maxtrio.execution import resume_sync, run_sync
+
         try:
             if resume is not None:
                 return await resume_sync(self._setup, resume, on_event=on_event, max_age=max_age)
@@ -320,6 +315,8 @@ class InstallationMax:
 
     def _observed(self, on_event: EventCallback | None) -> EventCallback | None:
         """``on_event``, telling the context's :data:`sync_observer` the id as a sync starts."""
+        from maxtrio.execution import SyncStarted
+
         observer = sync_observer.get()
         if observer is None:
             return on_event
@@ -337,22 +334,25 @@ class InstallationMax:
         sync_id: str,
         *,
         on_event: EventCallback | None = None,
-        lease_ms: int = DEFAULT_LEASE_MS,
+        lease_ms: int | None = None,
         worker: str | None = None,
     ) -> SyncResult:
         """Help drain sync ``sync_id`` that another process started and still runs, until
         nothing is left to claim (see ``maxtrio.execution.join_sync``). Takes no lock. An
         unknown id raises ``execution.sync_not_found``; a sync that is not running (finished,
-        interrupted, or its process died) ``execution.sync_not_running``."""
+        interrupted, or its process died) ``execution.sync_not_running``. ``lease_ms``: the
+        task leases' length (None: ``maxtrio.execution.DEFAULT_LEASE_MS``)."""
+        from maxtrio.execution import DEFAULT_LEASE_MS, join_sync, worker_name
+
         await self.settle_orphans()
         name = worker if worker is not None else worker_name()
-        return await join_sync(
-            self._setup, sync_id, worker=name, lease_ms=lease_ms, on_event=on_event
-        )
+        lease = DEFAULT_LEASE_MS if lease_ms is None else lease_ms
+        return await join_sync(self._setup, sync_id, worker=name, lease_ms=lease, on_event=on_event)
 
     async def settle_orphans(self, *, held: bool = False) -> None:
         """``running`` syncs whose process died → ``interrupted`` (see ``_sync_owner``);
         ``held``: this process holds the installation's lock, so no other process syncs it."""
+        from maxtrio.execution import wall_clock_ms
 
         def live(sync_id: str) -> bool:
             handle = self._executor.syncs.get(sync_id)
@@ -385,6 +385,9 @@ class InstallationMax:
         return handle
 
     async def _start_locked(self, sync_id: str, resume: str | None) -> SyncHandle:
+        from maxtrio.core import SeederEnv
+        from maxtrio.execution import SyncOptions
+
         if resume is not None:
             return await self._executor.resume(resume)
         env = SeederEnv(self._setup.ctx, self._setup.engine)
@@ -403,12 +406,16 @@ class InstallationMax:
 
     async def sync_history(self, limit: int = 10) -> list[SyncRecord]:
         """Past syncs, most recent first (a sync whose process died shows ``interrupted``)."""
+        from . import _sync_wire  # noqa: F401  # their wire names, for whoever sends them
+
         await self.settle_orphans()
         return list(await self.sync_store.list(limit))
 
     async def last_sync(self) -> SyncSummary | None:
         """The most recent sync with its task counts, or None when never synced (a sync whose
         process died shows ``interrupted``)."""
+        from maxtrio.execution import TaskState
+
         await self.settle_orphans()
         records = await self.sync_store.list(1)
         if not records:
@@ -445,6 +452,8 @@ class InstallationMax:
 def _store_unreachable_in(exc: BaseException) -> MaxError | None:
     """The ``storage.store_unreachable`` error in ``exc`` (trio nurseries wrap what their
     tasks raise in exception groups), if there is one."""
+    from maxtrio.storage import ErrStoreUnreachable
+
     if isinstance(exc, BaseExceptionGroup):
         for inner in exc.exceptions:
             found = _store_unreachable_in(inner)
@@ -467,6 +476,8 @@ async def _checked_credentials(info: InstallationInfo) -> FileCredentialStore:
     """The installation's credential store, read once: a ``credentials.json`` others may read
     (``connector.credentials_file_exposed``) or a corrupt one stops the command here with its
     own error (path and hint), not as a connector that failed to start or a failed sync."""
+    from maxtrio.connector import FileCredentialStore
+
     credentials = FileCredentialStore(info.data_dir / CREDENTIALS_FILE_NAME)
     await credentials.keys()
     return credentials

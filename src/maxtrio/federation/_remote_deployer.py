@@ -32,7 +32,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import attrs
-import httpx
 
 from maxtrio.connector import HealthStatus
 from maxtrio.core import BadInput, MaxError, MaxUrl, NotAvailable, NotFound
@@ -42,6 +41,8 @@ from ._files import write_text_atomic
 from ._records import DeploymentConfig, InstallationInfo, InstallationSpec, now_iso
 
 if TYPE_CHECKING:
+    import httpx
+
     from ._workspace import WorkspaceMax
 
 REMOTE = "remote"
@@ -162,6 +163,8 @@ class RemoteNode:
 
     async def _rpc(self, method: str, scope: dict[str, str], seconds: float) -> Any:
         body = {"id": "1", "target": "", "method": method, "args": [], "scope": scope}
+        import httpx  # only for a remote node: not at start-up
+
         async with httpx.AsyncClient(timeout=seconds) as client:
             response = await self._send(client, "POST", "/rpc", body)
         document = response.json()
@@ -174,6 +177,8 @@ class RemoteNode:
     async def _send(
         self, client: httpx.AsyncClient, method: str, path: str, body: object = None
     ) -> httpx.Response:
+        import httpx
+
         url = str(self.url)
         try:
             response = await client.request(
@@ -210,6 +215,8 @@ class RemoteNode:
     async def verify(self) -> RemoteInstallationFacts:
         """The server answers, takes the token and serves the installation: its facts."""
         url = str(self.url)
+        import httpx
+
         async with httpx.AsyncClient(timeout=VERIFY_SECONDS) as client:
             await self._send(client, "GET", "/health")
         listed = await self._rpc("listInstallations", self._scope(workspace_only=True), 30.0)

@@ -16,6 +16,7 @@ from maxtrio.connector import HealthStatus
 from maxtrio.core import EntityQuery, PageRequest, Projection
 from maxtrio.execution import SyncRecord, SyncStatus
 
+from . import _sync_wire  # noqa: F401  # SyncRecord's wire names
 from ._records import InstallationInfo, WorkspaceInfo
 from ._rpc import EmitEvent, RpcScope, ScopedTransport, Transport, call
 from ._rpc_messages import (

@@ -2,7 +2,8 @@
 
 ``NodeHealth`` is a child node and its health (what ``ls``/``status`` list); ``SyncSummary`` is
 the last sync of an installation with its task counts. Their JSON forms, and those of
-``HealthStatus`` (``{"status", "reason"?}``) and ``SyncRecord``, live on the shared converter.
+``HealthStatus`` (``{"status", "reason"?}``), live on the shared converter (``SyncRecord``'s
+hooks are in :mod:`._sync_wire`).
 """
 
 from __future__ import annotations
@@ -14,9 +15,7 @@ import attrs
 
 from maxtrio.connector import HealthState, HealthStatus
 from maxtrio.core import MaxUrl, converter
-from maxtrio.execution import SyncRecord, SyncStatus
-
-from ._records import camel_hooks
+from maxtrio.execution import SyncStatus
 
 
 @attrs.frozen
@@ -110,4 +109,3 @@ def _structure_summary(value: Any, _: type) -> SyncSummary:
 
 converter.register_unstructure_hook(SyncSummary, lambda summary: summary.to_json())
 converter.register_structure_hook(SyncSummary, _structure_summary)
-camel_hooks(SyncRecord, started_at="startedAt", completed_at="completedAt")

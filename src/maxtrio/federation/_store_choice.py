@@ -88,10 +88,12 @@ def write_store_url(data_dir: Path, url: str) -> None:
 
 def open_store(info: InstallationInfo, schema: Schema) -> InstallationStore:
     """The installation's store (blocking: connecting may take a while)."""
-    from maxtrio.storage import open_installation_store, open_pg_installation_store
-
     if info.deployment.store is None:
+        from maxtrio.storage import open_installation_store  # not psycopg: SQLite only
+
         return open_installation_store(info.data_dir / DATA_FILE_NAME, schema)
+    from maxtrio.storage import open_pg_installation_store
+
     path = info.data_dir / STORE_URL_FILE_NAME
     try:
         url = path.read_text(encoding="utf-8").strip()

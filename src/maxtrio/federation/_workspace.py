@@ -19,26 +19,13 @@ import uuid
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 import trio
 
-from maxtrio.connector import (
-    ConnectorEntry,
-    ConnectorModule,
-    ConnectorRegistry,
-    HealthState,
-    HealthStatus,
-    InMemoryCredentialStore,
-    OnboardingAnswers,
-    OnboardingFlow,
-    Platform,
-    Prompter,
-    run_onboarding,
-)
-from maxtrio.core import MaxError, MaxUrl, Schema
-from maxtrio.execution import RetryPolicy
+from maxtrio.connector import HealthStatus
+from maxtrio.core import MaxError, MaxUrl
 
 from ._deployer import InProcessDeployer, close_deployer
 from ._errors import (
@@ -52,7 +39,6 @@ from ._errors import (
 )
 from ._files import dumps, write_text_atomic
 from ._health import DIRECTORY_MISSING, aggregate_health
-from ._installation import CREDENTIALS_FILE_NAME, InstallationMax
 from ._installation_registry import FileInstallationRegistry, InstallationRegistry
 from ._names import check_installation_name, derive_installation_name
 from ._provision import CONFIG_FILE_NAME, DATA_DIR_NAME, provision_installation
@@ -65,10 +51,22 @@ from ._records import (
     WorkspaceSpec,
     now_iso,
 )
-from ._remote_deployer import ErrRemoteInstallationElsewhere, RemoteNode, is_remote
 from ._resolve import INSTALLATIONS_DIR_NAME
 from ._status import NodeHealth
-from ._store_choice import probe_store, store_url_label, write_store_url
+
+if TYPE_CHECKING:
+    from maxtrio.connector import (
+        ConnectorEntry,
+        ConnectorModule,
+        ConnectorRegistry,
+        OnboardingAnswers,
+        OnboardingFlow,
+        Prompter,
+    )
+    from maxtrio.core import Schema
+    from maxtrio.execution import RetryPolicy
+
+    from ._installation import InstallationMax
 
 
 @attrs.frozen(repr=False)
@@ -124,6 +122,8 @@ class WorkspaceMax:
 
         The block owns the nursery its installations live in.
         """
+        from maxtrio.connector import ConnectorRegistry
+
         path = Path(await trio.Path(root).absolute())
         info = WorkspaceInfo(
             id=path.name,
@@ -212,6 +212,8 @@ class WorkspaceMax:
         what is still needed. ``cwd``: the caller's directory (relative paths resolve there).
         Nothing is written.
         """
+        from maxtrio.connector import InMemoryCredentialStore, run_onboarding
+
         module = self.connector_module(connector)
         store = InMemoryCredentialStore()
         config = await run_onboarding(
@@ -237,6 +239,9 @@ class WorkspaceMax:
         """The live installation (opened on first use, once per id). Unknown →
         ``app.installation_not_found``; one that cannot start →
         ``app.installation_unavailable``."""
+        from ._installation import InstallationMax
+        from ._remote_deployer import ErrRemoteInstallationElsewhere, is_remote
+
         info = await self.find_installation(name_or_id)
         if info is None:
             raise ErrInstallationNotFound(installation=name_or_id)
@@ -310,6 +315,9 @@ class WorkspaceMax:
         ``app.installation_validation_failed`` (the connector rejected the config or its
         health check failed) — in every case nothing is written.
         """
+        from ._installation import CREDENTIALS_FILE_NAME
+        from ._store_choice import probe_store, store_url_label, write_store_url
+
         module = self.connector_module(connector)
         canonical = module.name
         if name is None:
@@ -382,6 +390,8 @@ class WorkspaceMax:
     async def installation_health(self) -> list[NodeHealth]:
         """Each installation with its health, checked concurrently (opened if needed; an
         installation that cannot open is ``unhealthy`` with the reason)."""
+        from ._remote_deployer import RemoteNode, is_remote
+
         infos = await self.list_installations()
         results: list[HealthStatus | None] = [None] * len(infos)
 
@@ -426,6 +436,8 @@ class WorkspaceMax:
 
     async def _remote_health(self) -> list[HealthStatus]:
         """The health of the remote installations (never open here: always asked)."""
+        from ._remote_deployer import RemoteNode, is_remote
+
         remote = [info for info in await self.list_installations() if is_remote(info)]
         results: list[HealthStatus] = [HealthStatus.unhealthy("unreachable")] * len(remote)
 
@@ -449,6 +461,7 @@ async def _validate(
     module: ConnectorModule, name: str, config: Mapping[str, Any], credentials: Mapping[str, str]
 ) -> None:
     """Initialise and start the connector in memory and ask its health; raise on failure."""
+    from maxtrio.connector import HealthState, InMemoryCredentialStore, Platform
 
     def failed(reason: str, cause: object = None) -> MaxError:
         return ErrInstallationValidationFailed(

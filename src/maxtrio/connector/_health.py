@@ -1,0 +1,47 @@
+"""The health of an installation (or of a node made of them): a state and a one-line reason.
+
+Its own module so that reading health (``max ls``, ``max status``) does not import the connector
+machinery of :mod:`._installation`.
+"""
+
+from __future__ import annotations
+
+import enum
+
+import attrs
+
+
+class HealthState(enum.StrEnum):
+    HEALTHY = "healthy"
+    DEGRADED = "degraded"
+    UNHEALTHY = "unhealthy"
+
+
+@attrs.frozen
+class HealthStatus:
+    """``healthy``, or ``degraded``/``unhealthy`` with a one-line reason."""
+
+    state: HealthState
+    reason: str | None = None
+
+    @classmethod
+    def healthy(cls) -> HealthStatus:
+        return cls(HealthState.HEALTHY)
+
+    @classmethod
+    def degraded(cls, reason: str) -> HealthStatus:
+        return cls(HealthState.DEGRADED, reason)
+
+    @classmethod
+    def unhealthy(cls, reason: str) -> HealthStatus:
+        return cls(HealthState.UNHEALTHY, reason)
+
+    @property
+    def is_healthy(self) -> bool:
+        return self.state is HealthState.HEALTHY
+
+    def to_json(self) -> dict[str, str]:
+        out = {"status": self.state.value}
+        if self.reason is not None:
+            out["reason"] = self.reason
+        return out

@@ -1,0 +1,22 @@
+"""The states of a sync (``running`` … ``cancelled``).
+
+Its own module, importing nothing, so that reporting a sync's status (``max ls``, ``max status``)
+does not import the execution stack.
+"""
+
+from __future__ import annotations
+
+import enum
+
+
+class SyncStatus(enum.StrEnum):
+    RUNNING = "running"
+    PAUSED = "paused"
+    INTERRUPTED = "interrupted"  # the process stopped (Ctrl-C, crash); resumable
+    COMPLETED = "completed"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+    @property
+    def is_terminal(self) -> bool:
+        return self in (SyncStatus.COMPLETED, SyncStatus.FAILED, SyncStatus.CANCELLED)

@@ -1,0 +1,14 @@
+"""``SyncRecord`` on the shared converter (``startedAt``/``completedAt``), registered on import.
+
+Imported where sync records are produced or received (``InstallationMax.sync_history``,
+:mod:`._rpc_clients`), not by :mod:`._status`, so that reading health does not import the
+execution stack.
+"""
+
+from __future__ import annotations
+
+from maxtrio.execution import SyncRecord
+
+from ._records import camel_hooks
+
+camel_hooks(SyncRecord, started_at="startedAt", completed_at="completedAt")
