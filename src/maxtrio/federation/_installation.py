@@ -199,12 +199,12 @@ class InstallationMax:
         """Sync ``sync_id`` (None: the latest) as the store records it: entities synced, work
         units (``maxtrio.sql.read_sync_report`` for a ``data.db``). A sync left ``running`` by
         a process that died is recorded ``interrupted`` first."""
+        from maxtrio.sql import read_sync_report
+
         with self._resumable(sync_id):
             await self.settle_orphans()
             if self.store_label is None:
                 path = self.info.data_dir / DATA_FILE_NAME
-                from maxtrio.sql import read_sync_report  # apsw: only for a report
-
                 return await trio.to_thread.run_sync(read_sync_report, path, self.schema, sync_id)
             return await trio.to_thread.run_sync(pg_sync_report, self._store, self.schema, sync_id)
 
@@ -406,8 +406,6 @@ class InstallationMax:
 
     async def sync_history(self, limit: int = 10) -> list[SyncRecord]:
         """Past syncs, most recent first (a sync whose process died shows ``interrupted``)."""
-        from . import _sync_wire  # noqa: F401  # their wire names, for whoever sends them
-
         await self.settle_orphans()
         return list(await self.sync_store.list(limit))
 

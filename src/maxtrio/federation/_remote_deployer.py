@@ -163,9 +163,7 @@ class RemoteNode:
 
     async def _rpc(self, method: str, scope: dict[str, str], seconds: float) -> Any:
         body = {"id": "1", "target": "", "method": method, "args": [], "scope": scope}
-        import httpx  # only for a remote node: not at start-up
-
-        async with httpx.AsyncClient(timeout=seconds) as client:
+        async with _http_client(seconds) as client:
             response = await self._send(client, "POST", "/rpc", body)
         document = response.json()
         if not isinstance(document, dict) or document.get("ok") is not True:
@@ -177,7 +175,7 @@ class RemoteNode:
     async def _send(
         self, client: httpx.AsyncClient, method: str, path: str, body: object = None
     ) -> httpx.Response:
-        import httpx
+        import httpx  # its error types (the client made by _http_client loaded it)
 
         url = str(self.url)
         try:
@@ -215,9 +213,7 @@ class RemoteNode:
     async def verify(self) -> RemoteInstallationFacts:
         """The server answers, takes the token and serves the installation: its facts."""
         url = str(self.url)
-        import httpx
-
-        async with httpx.AsyncClient(timeout=VERIFY_SECONDS) as client:
+        async with _http_client(VERIFY_SECONDS) as client:
             await self._send(client, "GET", "/health")
         listed = await self._rpc("listInstallations", self._scope(workspace_only=True), 30.0)
         wanted = self.url.installation
@@ -250,6 +246,14 @@ def _health_of(result: Any) -> HealthStatus:
         return HealthStatus.unhealthy("the node's answer is not a health status")
     reason = result.get("reason")
     return HealthStatus(state, reason if isinstance(reason, str) else None)
+
+
+def _http_client(seconds: float) -> httpx.AsyncClient:
+    """A client for one exchange with the node. httpx is imported here, on first use, so that
+    commands that never reach a remote node do not pay for it at start-up."""
+    import httpx
+
+    return httpx.AsyncClient(timeout=seconds)
 
 
 def _reason(exc: httpx.HTTPError) -> str:

@@ -38,6 +38,7 @@ from maxtrio.core import (
 )
 from maxtrio.execution import SyncCompleted, SyncEvent, SyncHandle
 
+from . import _sync_wire  # noqa: F401  # SyncRecord's wire names, for syncHistory
 from ._errors import (
     ErrInvalidRpcMessage,
     ErrNodeNotFound,

@@ -1,8 +1,8 @@
 """``SyncRecord`` on the shared converter (``startedAt``/``completedAt``), registered on import.
 
-Imported where sync records are produced or received (``InstallationMax.sync_history``,
-:mod:`._rpc_clients`), not by :mod:`._status`, so that reading health does not import the
-execution stack.
+Imported where sync records cross the wire (:mod:`._rpc_dispatch` sends ``syncHistory``,
+:mod:`._rpc_clients` receives it), not by :mod:`._status`, so that reading health does not
+import the execution stack.
 """
 
 from __future__ import annotations

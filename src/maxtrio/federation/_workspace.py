@@ -51,6 +51,7 @@ from ._records import (
     WorkspaceSpec,
     now_iso,
 )
+from ._remote_deployer import ErrRemoteInstallationElsewhere, RemoteNode, is_remote
 from ._resolve import INSTALLATIONS_DIR_NAME
 from ._status import NodeHealth
 
@@ -240,7 +241,6 @@ class WorkspaceMax:
         ``app.installation_not_found``; one that cannot start →
         ``app.installation_unavailable``."""
         from ._installation import InstallationMax
-        from ._remote_deployer import ErrRemoteInstallationElsewhere, is_remote
 
         info = await self.find_installation(name_or_id)
         if info is None:
@@ -390,8 +390,6 @@ class WorkspaceMax:
     async def installation_health(self) -> list[NodeHealth]:
         """Each installation with its health, checked concurrently (opened if needed; an
         installation that cannot open is ``unhealthy`` with the reason)."""
-        from ._remote_deployer import RemoteNode, is_remote
-
         infos = await self.list_installations()
         results: list[HealthStatus | None] = [None] * len(infos)
 
@@ -436,8 +434,6 @@ class WorkspaceMax:
 
     async def _remote_health(self) -> list[HealthStatus]:
         """The health of the remote installations (never open here: always asked)."""
-        from ._remote_deployer import RemoteNode, is_remote
-
         remote = [info for info in await self.list_installations() if is_remote(info)]
         results: list[HealthStatus] = [HealthStatus.unhealthy("unreachable")] * len(remote)
 
