@@ -96,6 +96,11 @@ class Terminal:
         pid, fd = pty.fork()
         if pid == 0:  # the child: a session leader with the terminal as its controlling tty
             try:
+                # A foreground job of an interactive shell: Ctrl-C and Ctrl-\ do their default,
+                # even when the tests run with them ignored (started in the background by a
+                # non-interactive shell, which ignores SIGINT for its asynchronous commands).
+                signal.signal(signal.SIGINT, signal.SIG_DFL)
+                signal.signal(signal.SIGQUIT, signal.SIG_DFL)
                 fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack("HHHH", rows, columns, 0, 0))
                 os.chdir(cwd)
                 os.execve(self.argv[0], self.argv, environment)
