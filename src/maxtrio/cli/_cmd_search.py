@@ -21,7 +21,7 @@ stdout goes away (``max search … --all | head``). Output formats: ``_search_ou
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 import asyncclick as click
@@ -31,9 +31,11 @@ from ._search_output import SearchPage, SearchPrinter
 from ._session import Session, debug_option, output_option, session
 
 F = TypeVar("F", bound=Callable[..., Any])
+T = TypeVar("T")
 
 SINGLE_PAGE_LIMIT = 1000
 STREAM_PAGE_LIMIT = 100
+NDJSON_STREAM_PAGE_LIMIT = 1000
 
 
 MAX_LIMIT = 1_000_000_000
@@ -96,11 +98,21 @@ class PreparedSearch:
         self.selected = selected
         self.warning = warning
 
-    async def page(self, installation: Any, cursor: str | None, limit: int) -> SearchPage:
-        """One page from the installation's engine."""
+    async def page(
+        self, installation: Any, cursor: str | None, limit: int, *, stored: bool = False
+    ) -> SearchPage:
+        """One page from the installation's engine; with ``stored``, its rows as the file
+        holds them when the engine can give them (``SearchPage.stored``, for ``-o ndjson``)."""
         from maxtrio.core import PageRequest
 
-        page = await installation.engine.query(self.query, PageRequest(cursor or None, limit))
+        request = PageRequest(cursor or None, limit)
+        query_stored = getattr(installation.engine, "query_stored", None) if stored else None
+        if query_stored is not None:
+            rows = await query_stored(self.query, request)
+            return SearchPage(
+                self.entity.name, (), rows.has_more, rows.cursor, self.selected, stored=rows
+            )
+        page = await installation.engine.query(self.query, request)
         return SearchPage(self.entity.name, page.items, page.has_more, page.cursor, self.selected)
 
 
@@ -182,18 +194,78 @@ async def run_search(
     style = run.style if output in ("text", "table") else PLAIN
     printer = SearchPrinter(output, style, streaming=all_pages)
     default_limit = STREAM_PAGE_LIMIT if all_pages else SINGLE_PAGE_LIMIT
+    if all_pages and output == "ndjson":
+        # The stream's lines do not show its pages: fetch larger ones (fewer round trips to
+        # the reader thread), unless --limit says how large.
+        default_limit = NDJSON_STREAM_PAGE_LIMIT
     page_limit = limit if limit is not None else default_limit
-    cursor = after or None
-    while True:
-        view = await search.page(installation, cursor, page_limit)
+    stored = output == "ndjson"  # lines straight from the stored rows (_stored_lines)
+
+    async def fetch(cursor: str | None) -> SearchPage:
+        nonlocal stored
+        view = await search.page(installation, cursor, page_limit, stored=stored)
+        if view.stored is not None and not printer.can_print_stored(view):
+            stored = False  # a field the rows lack (none today): the general path
+            view = await search.page(installation, cursor, page_limit)
+        return view
+
+    if not all_pages:
+        view = await fetch(after or None)
         run.lines(printer.page(view))
-        if not all_pages:
-            for hint in printer.hints(view):
-                run.note(hint)
-            return
-        if not view.has_more or not view.cursor or page_limit == 0:
-            return
-        cursor = view.cursor
+        for hint in printer.hints(view):
+            run.note(hint)
+        return
+
+    def more(view: SearchPage) -> str | None:
+        return view.cursor if view.has_more and view.cursor and page_limit else None
+
+    await each_page(fetch, after or None, more, lambda view: run.lines(printer.page(view)))
+
+
+async def each_page(
+    fetch: Callable[[str | None], Awaitable[T]],
+    cursor: str | None,
+    next_cursor: Callable[[T], str | None],
+    show: Callable[[T], None],
+) -> None:
+    """Fetch pages from ``cursor`` on and ``show`` each, in order: the next page is fetched
+    (in the reader thread) while the current one is shown. Stops after the page without a
+    next cursor; an error of a fetch or of ``show`` is raised as it is, once the other side
+    stopped."""
+    import trio
+
+    send, receive = trio.open_memory_channel[T | Exception](1)
+
+    async def produce() -> None:
+        async with send:
+            at = cursor
+            while True:
+                try:
+                    page = await fetch(at)
+                except Exception as exc:  # handed to the caller's task, raised there
+                    await send.send(exc)
+                    return
+                await send.send(page)
+                following = next_cursor(page)
+                if following is None:
+                    return
+                at = following
+
+    failure: Exception | None = None
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(produce)
+        try:
+            async with receive:
+                async for item in receive:
+                    if isinstance(item, Exception):
+                        failure = item
+                        break
+                    show(item)
+        except Exception as exc:  # showing failed (e.g. the reader of stdout went away)
+            failure = exc
+        nursery.cancel_scope.cancel()
+    if failure is not None:
+        raise failure
 
 
 @click.command(name="search")

@@ -28,10 +28,14 @@ table per page (header on the first).
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ._output import Style
 from ._printers import box_table, cell_text, csv_text, dumps_line, dumps_pretty
+from ._stored_lines import LineEncoder, line_encoder
+
+if TYPE_CHECKING:
+    from maxtrio.storage import StoredPage
 
 MAX_COLUMN_WIDTH = 80
 WIDTH_SAMPLE_SIZE = 20
@@ -48,17 +52,23 @@ class SearchPage:
         has_more: bool,
         cursor: str | None,
         selected_fields: Sequence[str] | None = None,
+        *,
+        stored: StoredPage | None = None,
     ) -> None:
         self.entity_type = entity_type
         self.items = items
         self.has_more = has_more
         self.cursor = cursor or None
         self.selected_fields = selected_fields
+        #: The page's rows as the file holds them, instead of ``items`` (ndjson only).
+        self.stored = stored
 
     def fields(self) -> list[str]:
         """The selected fields, else the union of the loaded fields of the page's items."""
         if self.selected_fields is not None:
             return list(self.selected_fields)
+        if self.stored is not None:  # every row has every field of the page
+            return list(self.stored.fields) if self.stored.rows else []
         seen: dict[str, None] = {}
         for item in self.items:
             for name in item.loaded_fields():
@@ -95,6 +105,7 @@ class SearchPrinter:
         self.pages = 0
         self._fields: list[str] | None = None
         self._widths: list[int] | None = None
+        self._encoder: tuple[Any, LineEncoder | None] | None = None
 
     def page(self, page: SearchPage) -> Iterator[str]:
         """The chunks for ``page`` (each is written followed by a newline)."""
@@ -161,9 +172,27 @@ class SearchPrinter:
             lines.append(style.dim("All results: --all"))
         yield "\n".join(lines)
 
+    def can_print_stored(self, page: SearchPage) -> bool:
+        """Whether ``page``'s stored rows can be printed as they are (else fetch objects)."""
+        return self._stored_encoder(page) is not None
+
+    def _stored_encoder(self, page: SearchPage) -> LineEncoder | None:
+        stored = page.stored
+        assert stored is not None
+        fields = tuple(self._columns(page))
+        layout = (fields, stored.fields, stored.kinds)
+        if self._encoder is None or self._encoder[0] != layout:
+            made = line_encoder(page.entity_type, fields, stored.fields, stored.kinds)
+            self._encoder = (layout, made)
+        return self._encoder[1]
+
     def _ndjson(self, page: SearchPage) -> Iterator[str]:
-        fields = self._columns(page)
-        lines = [dumps_line(o) for o in page.objects(fields)]
+        if page.stored is not None:
+            encode = self._stored_encoder(page)
+            assert encode is not None  # can_print_stored said so
+            lines = encode(page.stored.rows)
+        else:
+            lines = [dumps_line(o) for o in page.objects(self._columns(page))]
         if not self.streaming:
             meta: dict[str, Any] = {"type": page.entity_type, "hasMore": page.has_more}
             if page.cursor:

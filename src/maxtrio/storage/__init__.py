@@ -43,6 +43,7 @@ from ._execution_tables import ensure_execution_tables
 from ._installation_store import InstallationStore, open_installation_store
 from ._memory_engine import InMemoryEngine
 from ._naming import column_name, quote, snake_case, table_name
+from ._page_plan import StoredPage
 from ._sqlite_engine import AUTO_INDEX_MIN_ROWS, SqliteEngine
 from ._sync_meta import SqliteSyncMeta
 from ._sync_store import SqliteSyncStore
@@ -113,6 +114,7 @@ __all__ = [
     "SqliteSyncStore",
     "SqliteTaskStore",
     "Storage",
+    "StoredPage",
     "TableSpec",
     "TextIndex",
     "column_name",

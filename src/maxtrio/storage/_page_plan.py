@@ -15,6 +15,7 @@ import attrs
 from maxtrio.core import (
     DEFAULT_PAGE_LIMIT,
     EntityQuery,
+    FieldKind,
     Ordering,
     Page,
     PageRequest,
@@ -37,6 +38,22 @@ from ._table import ID_COLUMN, Column, TableSpec
 
 
 @attrs.frozen
+class StoredPage:
+    """A page of rows as a SQLite ``data.db`` holds them, for callers that turn many rows
+    straight into text (``SqliteEngine.query_stored``): ``fields`` names the values of each row
+    (``_id`` first, then the projection's fields), ``kinds`` gives the kind of each and, for
+    refs, the target type's name. The values are in their stored form — strings; numbers;
+    booleans as 0/1; dates as UTC text (``2026-03-08T14:03:27.512Z``, or older text a file may
+    hold); refs as the target's id. ``has_more`` and ``cursor`` are those of the same query."""
+
+    fields: tuple[str, ...]
+    kinds: tuple[tuple[FieldKind, str | None], ...]
+    rows: Sequence[tuple[Any, ...]]
+    has_more: bool
+    cursor: str | None
+
+
+@attrs.frozen
 class PagePlan:
     """A query resolved against its table and page request, ready to fetch."""
 
@@ -56,6 +73,32 @@ class PagePlan:
 
     def page(self, rows: Sequence[tuple[Any, ...]], order_values: Sequence[Any]) -> Page[QueryItem]:
         """Build the page from fetched ``(_id, *columns)`` rows and their order values."""
+        has_more, rows, cursor = self.paged(rows, order_values)
+        items: list[QueryItem]
+        if self.query.projection.kind is ProjectionKind.REFS:
+            entity = self.table.entity
+            items = [Ref(entity, row[0]) for row in rows]
+        else:
+            read = self.table.row_reader(self.columns)
+            items = [read(row) for row in rows]
+        return Page(items, has_more, cursor)
+
+    def stored_layout(
+        self,
+    ) -> tuple[tuple[str, ...], tuple[tuple[FieldKind, str | None], ...]]:
+        """The fields of rows as fetched (``_id`` and the projection's) and their kinds."""
+        columns = self.columns
+        fields = (ID_COLUMN, *(c.field for c in columns))
+        kinds = (
+            (FieldKind.STRING, None),
+            *((c.kind, None if c.target is None else c.target.name) for c in columns),
+        )
+        return fields, kinds
+
+    def paged(
+        self, rows: Sequence[tuple[Any, ...]], order_values: Sequence[Any]
+    ) -> tuple[bool, Sequence[tuple[Any, ...]], str | None]:
+        """Whether there is more, the rows of the page and the cursor after them."""
         has_more = len(rows) > self.limit
         rows = rows[: self.limit]
         cursor = None
@@ -76,14 +119,7 @@ class PagePlan:
                 )
             else:
                 cursor = encode_id_cursor(self.table.entity.name, last_id)
-        items: list[QueryItem]
-        if self.query.projection.kind is ProjectionKind.REFS:
-            entity = self.table.entity
-            items = [Ref(entity, row[0]) for row in rows]
-        else:
-            read = self.table.row_reader(self.columns)
-            items = [read(row) for row in rows]
-        return Page(items, has_more, cursor)
+        return has_more, rows, cursor
 
 
 def plan_page(table: TableSpec, query: EntityQuery, page: PageRequest | None) -> PagePlan:

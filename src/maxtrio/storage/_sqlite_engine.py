@@ -38,7 +38,7 @@ from ._errors import (
     ErrInvalidTextQuery,
 )
 from ._naming import quote
-from ._page_plan import plan_page
+from ._page_plan import PagePlan, StoredPage, plan_page
 from ._sql import CompiledQuery, compile_query
 from ._sql_engine import SqlEngineBase
 from ._sync_state import fold_legacy_sync_meta
@@ -183,6 +183,21 @@ class SqliteEngine(SqlEngineBase):
     # -- pages and queries -------------------------------------------------------------------
 
     async def query(self, query: EntityQuery, page: PageRequest | None = None) -> Page[QueryItem]:
+        plan, rows, order_values = await self._fetch_page(query, page)
+        return plan.page(rows, order_values)
+
+    async def query_stored(self, query: EntityQuery, page: PageRequest | None = None) -> StoredPage:
+        """:meth:`query` with the rows as the file holds them (see :class:`StoredPage`): for
+        callers that turn many rows straight into text (``search --all -o ndjson``)."""
+        plan, fetched, order_values = await self._fetch_page(query, page)
+        has_more, rows, cursor = plan.paged(fetched, order_values)
+        fields, kinds = plan.stored_layout()
+        return StoredPage(fields, kinds, rows, has_more, cursor)
+
+    async def _fetch_page(
+        self, query: EntityQuery, page: PageRequest | None
+    ) -> tuple[PagePlan, list[tuple[Any, ...]], list[Any]]:
+        """The plan of a query and its fetched ``(_id, *columns)`` rows and order values."""
         table = self.table(query.entity)
         plan = plan_page(table, query, page)
         compiled = compile_query(
@@ -217,7 +232,9 @@ class SqliteEngine(SqlEngineBase):
             order_values = [row[0] for row in rows]
         else:  # the raw order value is the last column
             order_values = [row[-1] for row in rows]
-        return plan.page([row[:width] for row in rows], order_values)
+        if rows and len(rows[0]) != width:  # an order value or a rank after the columns
+            rows = [row[:width] for row in rows]
+        return plan, rows, order_values
 
     async def _ensure_order_index(self, table: TableSpec, column: Column, descending: bool) -> None:
         direction = "desc" if descending else "asc"
