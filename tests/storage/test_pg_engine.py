@@ -148,11 +148,11 @@ async def test_a_syncs_write_stamps_rows_as_sqlite_does(pg: PgEngine, db_path: A
         sqlite.close()
 
 
-async def test_text_search_is_refused_in_one_line(pg: PgEngine) -> None:
-    query = EntityQuery(AcmeTask, projection=Projection.refs(), text="hello")
-    with raises_max("storage.text_search_unsupported") as caught:
-        await pg.query(query)
-    assert "PostgreSQL" in caught.value.message
+async def test_text_search_finds_text_with_control_characters(pg: PgEngine) -> None:
+    await pg.store(AcmeTask.input("a", title="hello\x00 world\x01"))
+    await pg.store(AcmeTask.input("b", title="goodbye"))
+    query = EntityQuery(AcmeTask, projection=Projection.refs(), text="hello world")
+    assert ids_of(await pg.query(query)) == ["a"]
 
 
 async def test_nul_and_control_characters_round_trip_in_ids_and_values(pg: PgEngine) -> None:

@@ -30,6 +30,7 @@ from maxtrio.core import (
 )
 from maxtrio.query import parse_where
 from maxtrio.storage import (
+    Engine,
     ErrInvalidCursor,
     ErrInvalidTextQuery,
     ErrNoTextFields,
@@ -40,6 +41,7 @@ from maxtrio.storage import (
 )
 
 from ..hypothesis_budget import examples
+from .conftest import OpenEngine
 
 Note = EntityDef.create(
     "Note",
@@ -254,8 +256,14 @@ Bare = EntityDef.create("Bare", {"size": Field.number()})
 QUERY_SCHEMA = Schema.create("notes", [Note, Bare])
 
 
-async def _filled(tmp_path: Path) -> SqliteEngine:
-    engine = SqliteEngine.open(tmp_path / "data.db", QUERY_SCHEMA)
+@pytest.fixture(params=["sqlite", "postgresql"])
+def engine_kind(request: pytest.FixtureRequest) -> str:
+    """The text queries run on both SQL stores (FTS5; a tsquery on PostgreSQL)."""
+    return str(request.param)
+
+
+async def _filled(open_engine: OpenEngine) -> Engine:
+    engine = open_engine(QUERY_SCHEMA)
     notes = [
         EntityInput(Note.ref("n1"), {"title": "alpha", "body": "beta gamma", "size": 1}),
         EntityInput(Note.ref("n2"), {"title": "alpha alpha alpha", "body": "alpha", "size": 2}),
@@ -266,7 +274,7 @@ async def _filled(tmp_path: Path) -> SqliteEngine:
     return engine
 
 
-async def _all_pages(engine: SqliteEngine, query: EntityQuery, limit: int) -> list[str]:
+async def _all_pages(engine: Engine, query: EntityQuery, limit: int) -> list[str]:
     ids: list[str] = []
     cursor = None
     while True:
@@ -278,51 +286,99 @@ async def _all_pages(engine: SqliteEngine, query: EntityQuery, limit: int) -> li
 
 
 async def test_a_text_query_ranks_matches_best_first_and_pages_through_them(
-    tmp_path: Path,
+    open_engine: OpenEngine,
 ) -> None:
-    engine = await _filled(tmp_path)
-    try:
-        query = EntityQuery(Note, text="alpha")
-        page = await engine.query(query, PageRequest(None, 10))
-        ids = [item.ref.id for item in page.items]  # type: ignore[union-attr]
-        assert ids[0] == "n2"  # four times: the best match
-        assert sorted(ids) == ["n1", "n2", "n4"]
-        for limit in (1, 2, 3):
-            assert await _all_pages(engine, query, limit) == ids  # every match once, in order
-        filtered = EntityQuery(Note, parse_where("size >= 2", Note).where, text="alpha OR gamma")
-        assert sorted(await _all_pages(engine, filtered, 1)) == ["n2", "n3", "n4"]
-        phrase = EntityQuery(Note, text='"beta gamma"')
-        assert await _all_pages(engine, phrase, 5) == ["n1"]
-    finally:
-        engine.close()
+    engine = await _filled(open_engine)
+    query = EntityQuery(Note, text="alpha")
+    page = await engine.query(query, PageRequest(None, 10))
+    ids = [item.ref.id for item in page.items]  # type: ignore[union-attr]
+    assert ids[0] == "n2"  # four times: the best match
+    assert sorted(ids) == ["n1", "n2", "n4"]
+    for limit in (1, 2, 3):
+        assert await _all_pages(engine, query, limit) == ids  # every match once, in order
+    filtered = EntityQuery(Note, parse_where("size >= 2", Note).where, text="alpha OR gamma")
+    assert sorted(await _all_pages(engine, filtered, 1)) == ["n2", "n3", "n4"]
+    phrase = EntityQuery(Note, text='"beta gamma"')
+    assert await _all_pages(engine, phrase, 5) == ["n1"]
 
 
-async def test_a_text_query_under_an_ordering_keeps_the_ordering(tmp_path: Path) -> None:
-    engine = await _filled(tmp_path)
-    try:
-        query = EntityQuery(Note, ordering=Ordering("size", "desc"), text="alpha")
-        assert await _all_pages(engine, query, 1) == ["n4", "n2", "n1"]
-    finally:
-        engine.close()
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("alpha beta", ["n1", "n4"]),  # every word
+        ("alpha AND beta", ["n1", "n4"]),
+        ("alpha NOT beta", ["n2"]),
+        ("gamma OR delta", ["n1", "n3", "n4"]),
+        ("(gamma OR delta) NOT beta", ["n3"]),
+        ("alpha OR gamma NOT beta", ["n1", "n2", "n3", "n4"]),  # alpha OR (gamma NOT beta)
+        ("ALP*", ["n1", "n2", "n4"]),  # a prefix in any case
+        ("alp*", ["n1", "n2", "n4"]),
+        ('"gamma"*', ["n1", "n3"]),
+        ('"beta gam"*', ["n1"]),
+        ("ALPHA", ["n1", "n2", "n4"]),  # words match in any case
+        ('"alpha beta"', ["n4"]),
+        ("epsilon", []),
+    ],
+)
+async def test_the_query_language_means_the_same_on_both_stores(
+    open_engine: OpenEngine, text: str, expected: list[str]
+) -> None:
+    engine = await _filled(open_engine)
+    found = await _all_pages(engine, EntityQuery(Note, text=text), 10)
+    assert sorted(found) == sorted(expected)
 
 
-async def test_text_query_errors_are_one_line_and_name_the_problem(tmp_path: Path) -> None:
-    engine = await _filled(tmp_path)
-    try:
-        with pytest.raises(MaxError) as broken:
-            await engine.query(EntityQuery(Note, text='alpha AND "unclosed'))
-        assert ErrInvalidTextQuery.matches(broken.value)
-        assert "unterminated string" in str(broken.value) and "\n" not in str(broken.value)
-        with pytest.raises(MaxError) as bare:
-            await engine.query(EntityQuery(Bare, text="alpha"))
-        assert ErrNoTextFields.matches(bare.value)
-        first = await engine.query(EntityQuery(Note, text="alpha"), PageRequest(None, 1))
-        with pytest.raises(MaxError) as other:
-            await engine.query(EntityQuery(Note, text="beta"), PageRequest(first.cursor, 1))
-        assert ErrInvalidCursor.matches(other.value)
-        assert "another --text query" in str(other.value)
-    finally:
-        engine.close()
+async def test_a_text_query_under_an_ordering_keeps_the_ordering(open_engine: OpenEngine) -> None:
+    engine = await _filled(open_engine)
+    query = EntityQuery(Note, ordering=Ordering("size", "desc"), text="alpha")
+    assert await _all_pages(engine, query, 1) == ["n4", "n2", "n1"]
+
+
+async def test_the_index_follows_writes_and_deletes(open_engine: OpenEngine) -> None:
+    engine = await _filled(open_engine)
+    await engine.store_many([EntityInput(Note.ref("n3"), {"title": "alpha again"})])
+    await engine.delete_many([Note.ref("n2")])
+    found = await _all_pages(engine, EntityQuery(Note, text="alpha"), 10)
+    assert sorted(found) == ["n1", "n3", "n4"]
+    await engine.store_many([EntityInput(Note.ref("n1"), {"title": None, "body": None})])
+    assert sorted(await _all_pages(engine, EntityQuery(Note, text="alpha"), 10)) == ["n3", "n4"]
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ('alpha AND "unclosed', "unterminated string"),
+        ("alpha AND", 'fts5: syntax error near ""'),
+        ("(alpha", 'fts5: syntax error near ""'),
+        ("alpha)", 'fts5: syntax error near ")"'),
+        ("OR alpha", 'fts5: syntax error near "OR"'),
+        ("alpha , beta", 'fts5: syntax error near ","'),
+        ("a & b", 'fts5: syntax error near "&"'),
+    ],
+)
+async def test_text_query_errors_are_one_line_and_name_the_problem(
+    open_engine: OpenEngine, text: str, reason: str
+) -> None:
+    engine = await _filled(open_engine)
+    with pytest.raises(MaxError) as broken:
+        await engine.query(EntityQuery(Note, text=text))
+    assert ErrInvalidTextQuery.matches(broken.value)
+    assert reason in str(broken.value) and "\n" not in str(broken.value)
+
+
+async def test_text_queries_need_text_fields_and_their_own_cursor(open_engine: OpenEngine) -> None:
+    engine = await _filled(open_engine)
+    with pytest.raises(MaxError) as bare:
+        await engine.query(EntityQuery(Bare, text="alpha"))
+    assert ErrNoTextFields.matches(bare.value)
+    first = await engine.query(EntityQuery(Note, text="alpha"), PageRequest(None, 1))
+    with pytest.raises(MaxError) as other:
+        await engine.query(EntityQuery(Note, text="beta"), PageRequest(first.cursor, 1))
+    assert ErrInvalidCursor.matches(other.value)
+    assert "another --text query" in str(other.value)
+
+
+async def test_the_in_memory_engine_has_no_text_search() -> None:
     with pytest.raises(MaxError) as memory:
         await InMemoryEngine(QUERY_SCHEMA).query(EntityQuery(Note, text="alpha"))
     assert ErrTextSearchUnsupported.matches(memory.value)

@@ -35,7 +35,6 @@ from ._errors import (
     ErrStoreUnreachable,
     ErrTableCollision,
     ErrTextSearchUnsupported,
-    ErrTextSearchUnsupportedPg,
     ErrWriteFailed,
     Storage,
 )
@@ -98,7 +97,6 @@ __all__ = [
     "ErrStoreUnreachable",
     "ErrTableCollision",
     "ErrTextSearchUnsupported",
-    "ErrTextSearchUnsupportedPg",
     "ErrWriteFailed",
     "InMemoryEngine",
     "InstallationStore",

@@ -81,6 +81,11 @@ ErrStoreUnreachable = Storage.define(
 ErrOpenFailed = Storage.define(
     "open_failed", facets=[NotFound], message="Could not open database {path}: {reason}"
 )
+#: The hint of ``storage.invalid_text_query``: the query language, on both SQL stores.
+TEXT_QUERY_HINT = (
+    'FTS5 syntax: words (all must match), "a phrase", OR, NOT, prefix*, (groups), '
+    "column:word (SQLite only); put words with punctuation in double quotes"
+)
 ErrInvalidTextQuery = Storage.define(
     "invalid_text_query",
     facets=[BadInput],
@@ -94,10 +99,5 @@ ErrNoTextFields = Storage.define(
 ErrTextSearchUnsupported = Storage.define(
     "text_search_unsupported",
     facets=[NotImplementedFacet],
-    message="Full-text search needs the SQLite store (the in-memory engine has no index)",
-)
-ErrTextSearchUnsupportedPg = Storage.define(
-    "text_search_unsupported",
-    facets=[NotImplementedFacet],
-    message="Full-text search (--text) is not supported on the PostgreSQL store yet",
+    message="Full-text search needs SQLite or PostgreSQL (the in-memory engine has no index)",
 )

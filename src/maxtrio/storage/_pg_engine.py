@@ -6,8 +6,8 @@ It shares everything that is not SQL with ``SqliteEngine``: write validation and
 (``_sql`` with the PostgreSQL dialect of ``_pg_sql``), the derived reads. Writes are
 ``INSERT … ON CONFLICT (_id) DO UPDATE SET`` of the given columns only, one ``executemany``
 (psycopg pipelines it) per run of inputs with the same type and fields, the whole batch in one
-transaction. Full-text search (``EntityQuery.text``) is not supported on PostgreSQL yet:
-``storage.text_search_unsupported``.
+transaction. Full-text search (``EntityQuery.text``) runs FTS5's query language as a
+``tsquery`` on an expression GIN index of each table's string columns (``_pg_text``).
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from maxtrio.core import (
     Schema,
 )
 
-from ._errors import ErrEntityNotFound, ErrTextSearchUnsupportedPg
+from ._errors import ErrEntityNotFound
 from ._naming import quote
 from ._page_plan import plan_page
 from ._pg_database import PgConnection, PgDatabase
@@ -147,8 +147,6 @@ class PgEngine(SqlEngineBase):
 
     async def query(self, query: EntityQuery, page: PageRequest | None = None) -> Page[QueryItem]:
         table = self.table(query.entity)
-        if query.text is not None:
-            raise ErrTextSearchUnsupportedPg()
         plan = plan_page(table, query, page)
         compiled = compile_query(
             table,
@@ -157,7 +155,7 @@ class PgEngine(SqlEngineBase):
             plan.fetch_size,
             plan.after_id,
             plan.after_keyset,
-            None,
+            plan.ranked_offset,
             POSTGRESQL,
         )
         if compiled.order_column is not None and query.ordering is not None:

@@ -17,11 +17,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from maxtrio.core import FieldKind
+from maxtrio.core import EntityQuery, FieldKind
 
+from ._pg_text import document_sql, text_query_sql
 from ._pg_values import exact_float, float_neighbours, operand
-from ._sql import Dialect
-from ._table import Column
+from ._sql import CompiledQuery, Dialect, where_sql
+from ._table import Column, TableSpec
 from ._values import has_ascii_letter
 
 _UPPER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
@@ -124,6 +125,34 @@ class PgDialect(Dialect):
 
     def order(self, lead: str, descending: bool) -> str:
         return f"{lead} DESC NULLS LAST" if descending else f"{lead} ASC NULLS FIRST"
+
+    def text_match(self, table: TableSpec, text: str, params: list[Any]) -> str:
+        """The rows whose indexed text matches the FTS5 query ``text`` (``_pg_text``)."""
+        document = document_sql(table)
+        return f"{document} @@ {text_query_sql(text, params)}"
+
+    def ranked(
+        self,
+        table: TableSpec,
+        query: EntityQuery,
+        columns: tuple[Column, ...],
+        fetch_size: int,
+        offset: int,
+    ) -> CompiledQuery:
+        """A text search best match first (``ts_rank``, higher is better), ties by ``_id``."""
+        assert query.text is not None
+        params: list[Any] = []
+        conditions = [self.text_match(table, query.text, params)]
+        filter_sql = where_sql(table, query.where, params, self)
+        if filter_sql:
+            conditions.append(filter_sql)
+        rank = f"ts_rank({document_sql(table)}, {text_query_sql(query.text, params)})"
+        select = ", ".join(["_id", *(c.quoted for c in columns)])
+        sql = (
+            f"SELECT {select} FROM {table.quoted} WHERE {' AND '.join(conditions)} "
+            f"ORDER BY {rank} DESC, _id ASC LIMIT {int(fetch_size)} OFFSET {int(offset)}"
+        )
+        return CompiledQuery(sql, tuple(params), columns, None)
 
 
 POSTGRESQL = PgDialect()

@@ -6,7 +6,7 @@ string/date/ref ``text COLLATE "C"`` (byte order, as SQLite compares text), numb
 lives in the installation's schema (the connection's ``search_path``). Migration creates the
 table or adds missing columns, never drops or retypes one; a column's sync-mask bit is its
 position (``information_schema.columns.ordinal_position`` − 1, so ``_id`` is 0 as in SQLite).
-There is no full-text index yet.
+A table with string fields has one full-text index (``_pg_text``), rebuilt when they change.
 """
 
 from __future__ import annotations
@@ -18,6 +18,10 @@ import psycopg
 
 from maxtrio.core import EntityDef, FieldKind
 
+from ._naming import quote
+from ._pg_text import index_ddl as text_index_ddl
+from ._pg_text import index_name as text_index_name
+from ._pg_text import text_columns
 from ._pg_values import pg_reader_for
 from ._table import SYNC_COLUMNS, TableSpec
 
@@ -69,7 +73,23 @@ class PgTableSpec(TableSpec):
         positions = self._positions(conn)
         self.positions = {c.field: positions[c.name] for c in self.columns}
         self._upsert_sql.clear()
+        self._migrate_text_index(conn)
         return False
+
+    def _migrate_text_index(self, conn: psycopg.Connection[Any]) -> None:
+        """Keep exactly one full-text index, over the current string columns (``_pg_text``):
+        indexes over another column list are dropped."""
+        current = text_index_name(self)
+        rows = conn.execute(
+            "SELECT indexname FROM pg_indexes WHERE schemaname = current_schema() "
+            "AND tablename = %s AND indexname LIKE %s",
+            (self.name, self.name.replace("_", "\\_") + "\\_\\_text\\_%"),
+        ).fetchall()
+        for (name,) in rows:
+            if name != current or not text_columns(self):
+                conn.execute(f"DROP INDEX IF EXISTS {quote(name)}")
+        for statement in text_index_ddl(self):
+            conn.execute(statement)
 
     def _positions(self, conn: psycopg.Connection[Any]) -> dict[str, int]:
         rows = conn.execute(

@@ -125,6 +125,37 @@ class Dialect:
         """``ORDER BY`` of a column: NULLs first ascending, last descending (SQLite's rule)."""
         return f"{lead} {'DESC' if descending else 'ASC'}"
 
+    def text_match(self, table: TableSpec, text: str, params: list[Any]) -> str:
+        """The rows matching the full-text query ``text`` (FTS5's index of the table)."""
+        fts = _text_index(table).quoted
+        params.append(text)
+        return f"rowid IN (SELECT rowid FROM {fts} WHERE {fts} MATCH ?)"
+
+    def ranked(
+        self,
+        table: TableSpec,
+        query: EntityQuery,
+        columns: tuple[Column, ...],
+        fetch_size: int,
+        offset: int,
+    ) -> CompiledQuery:
+        """A text search best match first: the index's matches and ranks (bm25, lower is
+        better) joined to the table on ``rowid``, the filter on the table's columns, ties by
+        ``_id``."""
+        fts = _text_index(table).quoted
+        params: list[Any] = [query.text]
+        filter_sql = where_sql(table, query.where, params, self)
+        select = ", ".join(["_id", *(c.quoted for c in columns)])
+        sql = (
+            f"SELECT {select} FROM (SELECT rowid AS _match_rowid, rank AS _match_rank "
+            f"FROM {fts} WHERE {fts} MATCH ?) "
+            f"JOIN {table.quoted} ON {table.quoted}.rowid = _match_rowid"
+        )
+        if filter_sql:
+            sql += f" WHERE {filter_sql}"
+        sql += f" ORDER BY _match_rank, _id LIMIT {int(fetch_size)} OFFSET {int(offset)}"
+        return CompiledQuery(sql, tuple(params), columns, None)
+
 
 SQLITE = Dialect()
 
@@ -202,13 +233,11 @@ def compile_query(
     dialect: Dialect = SQLITE,
 ) -> CompiledQuery:
     if ranked_offset is not None:
-        return _compile_ranked(table, query, columns, fetch_size, ranked_offset)
+        return dialect.ranked(table, query, columns, fetch_size, ranked_offset)
     params: list[Any] = []
     conditions: list[str] = []
     if query.text is not None:  # matches of a text query, in the query's own order
-        fts = _text_index(table).quoted
-        params.append(query.text)
-        conditions.append(f"rowid IN (SELECT rowid FROM {fts} WHERE {fts} MATCH ?)")
+        conditions.append(dialect.text_match(table, query.text, params))
     filter_sql = where_sql(table, query.where, params, dialect)
     if filter_sql:
         conditions.append(filter_sql)
@@ -231,27 +260,3 @@ def compile_query(
         order += "" if order_col is None else ", _id ASC"
     sql += f" ORDER BY {order} LIMIT {int(fetch_size)}"
     return CompiledQuery(sql, tuple(params), columns, order_col)
-
-
-def _compile_ranked(
-    table: TableSpec,
-    query: EntityQuery,
-    columns: tuple[Column, ...],
-    fetch_size: int,
-    offset: int,
-) -> CompiledQuery:
-    """A text search best match first: the index's matches and ranks (bm25, lower is better)
-    joined to the table on ``rowid``, the filter on the table's columns, ties by ``_id``."""
-    fts = _text_index(table).quoted
-    params: list[Any] = [query.text]
-    filter_sql = where_sql(table, query.where, params)
-    select = ", ".join(["_id", *(c.quoted for c in columns)])
-    sql = (
-        f"SELECT {select} FROM (SELECT rowid AS _match_rowid, rank AS _match_rank "
-        f"FROM {fts} WHERE {fts} MATCH ?) "
-        f"JOIN {table.quoted} ON {table.quoted}.rowid = _match_rowid"
-    )
-    if filter_sql:
-        sql += f" WHERE {filter_sql}"
-    sql += f" ORDER BY _match_rank, _id LIMIT {int(fetch_size)} OFFSET {int(offset)}"
-    return CompiledQuery(sql, tuple(params), columns, None)

@@ -34,6 +34,7 @@ from maxtrio.core import (
 
 from ._database import SqliteDatabase
 from ._errors import (
+    TEXT_QUERY_HINT,
     ErrEntityNotFound,
     ErrInvalidTextQuery,
 )
@@ -47,11 +48,6 @@ from ._text_index import WriteRun
 from ._values import (
     is_utf8_text,
     printable,
-)
-
-TEXT_QUERY_HINT = (
-    'FTS5 syntax: words (all must match), "a phrase", OR, NOT, prefix*, (groups), '
-    "column:word; put words with punctuation in double quotes"
 )
 
 #: Ordered queries on tables with at least this many rows create an index on the order column.
