@@ -155,6 +155,25 @@ async def test_text_search_finds_text_with_control_characters(pg: PgEngine) -> N
     assert ids_of(await pg.query(query)) == ["a"]
 
 
+async def test_the_text_index_is_built_by_the_first_text_query(pg: PgEngine) -> None:
+    def text_indexes() -> list[str]:
+        sql = (
+            "SELECT indexname FROM pg_indexes WHERE schemaname = current_schema() "
+            "AND indexname LIKE '%\\_\\_text\\_%'"
+        )
+        return [row[0] for row in pg.database.reader.execute(sql).fetchall()]
+
+    await pg.store(AcmeTask.input("a", title="hello world"))
+    assert text_indexes() == []  # writes never pay for an index nobody asked for
+    query = EntityQuery(AcmeTask, projection=Projection.refs(), text="hello")
+    assert ids_of(await pg.query(query)) == ["a"]
+    (name,) = text_indexes()
+    assert name.startswith("_acme_task__text_")
+    await pg.store(AcmeTask.input("b", title="hello again"))  # the index follows writes
+    assert ids_of(await pg.query(query)) == ["a", "b"]
+    assert text_indexes() == [name]
+
+
 async def test_nul_and_control_characters_round_trip_in_ids_and_values(pg: PgEngine) -> None:
     ids = ["a\x00", "a", "\x00", "a\x01b", "\x03\x02"]
     for id_ in ids:

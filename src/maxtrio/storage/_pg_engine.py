@@ -36,6 +36,9 @@ from ._page_plan import plan_page
 from ._pg_database import PgConnection, PgDatabase
 from ._pg_sql import POSTGRESQL, REAL_TEXT_FUNCTION
 from ._pg_table import PgTableSpec
+from ._pg_text import index_ddl as text_index_ddl
+from ._pg_text import index_name as text_index_name
+from ._pg_text import text_columns
 from ._pg_values import decode_text, encode_text, encode_texts, order_value, write_column
 from ._sql import CompiledQuery, compile_query
 from ._sql_engine import SqlEngineBase
@@ -147,6 +150,8 @@ class PgEngine(SqlEngineBase):
 
     async def query(self, query: EntityQuery, page: PageRequest | None = None) -> Page[QueryItem]:
         table = self.table(query.entity)
+        if query.text is not None:
+            await self._ensure_text_index(table)
         plan = plan_page(table, query, page)
         compiled = compile_query(
             table,
@@ -170,6 +175,25 @@ class PgEngine(SqlEngineBase):
             order_values = [order_value(kind, row[-1]) for row in rows]
         fetched = [(id_, *row[1:width]) for id_, row in zip(ids, rows, strict=True)]
         return plan.page(fetched, order_values)
+
+    async def _ensure_text_index(self, table: TableSpec) -> None:
+        """Build ``table``'s full-text index if it has none yet (``_pg_text``): the first text
+        query of a table pays for it (about a second per 50,000 Acme tasks), and only tables
+        searched by text make their writes keep one (it triples the cost of an upsert)."""
+        name = text_index_name(table)
+        if name in self._indexed or not text_columns(table):
+            return
+        exists = "SELECT 1 FROM pg_indexes WHERE schemaname = current_schema() AND indexname = %s"
+        found = await self.database.read(lambda conn: conn.execute(exists, (name,)).fetchall())
+        if not found:
+            statements = text_index_ddl(table)
+
+            def create(conn: PgConnection) -> None:
+                for statement in statements:
+                    conn.execute(statement)
+
+            await self.database.write(create)
+        self._indexed.add(name)
 
     async def _ensure_order_index(
         self, table: TableSpec, compiled: CompiledQuery, descending: bool

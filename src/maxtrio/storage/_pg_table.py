@@ -6,7 +6,8 @@ string/date/ref ``text COLLATE "C"`` (byte order, as SQLite compares text), numb
 lives in the installation's schema (the connection's ``search_path``). Migration creates the
 table or adds missing columns, never drops or retypes one; a column's sync-mask bit is its
 position (``information_schema.columns.ordinal_position`` − 1, so ``_id`` is 0 as in SQLite).
-A table with string fields has one full-text index (``_pg_text``), rebuilt when they change.
+A table with string fields gets a full-text index (``_pg_text``) at its first text query; it is
+rebuilt when they change.
 """
 
 from __future__ import annotations
@@ -21,7 +22,6 @@ from maxtrio.core import EntityDef, FieldKind
 from ._naming import quote
 from ._pg_text import index_ddl as text_index_ddl
 from ._pg_text import index_name as text_index_name
-from ._pg_text import text_columns
 from ._pg_values import pg_reader_for
 from ._table import SYNC_COLUMNS, TableSpec
 
@@ -77,19 +77,21 @@ class PgTableSpec(TableSpec):
         return False
 
     def _migrate_text_index(self, conn: psycopg.Connection[Any]) -> None:
-        """Keep exactly one full-text index, over the current string columns (``_pg_text``):
-        indexes over another column list are dropped."""
+        """Drop a full-text index over another column list than the current string columns
+        (``_pg_text``), and build the current one in its place: the index exists once a text
+        query asked for it, and then follows the columns."""
         current = text_index_name(self)
         rows = conn.execute(
             "SELECT indexname FROM pg_indexes WHERE schemaname = current_schema() "
             "AND tablename = %s AND indexname LIKE %s",
             (self.name, self.name.replace("_", "\\_") + "\\_\\_text\\_%"),
         ).fetchall()
-        for (name,) in rows:
-            if name != current or not text_columns(self):
-                conn.execute(f"DROP INDEX IF EXISTS {quote(name)}")
-        for statement in text_index_ddl(self):
-            conn.execute(statement)
+        stale = [name for (name,) in rows if name != current]
+        for name in stale:
+            conn.execute(f"DROP INDEX IF EXISTS {quote(name)}")
+        if stale:
+            for statement in text_index_ddl(self):
+                conn.execute(statement)
 
     def _positions(self, conn: psycopg.Connection[Any]) -> dict[str, int]:
         rows = conn.execute(
