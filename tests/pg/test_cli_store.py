@@ -189,6 +189,38 @@ async def test_max_store_url_is_the_default_for_new_installations(
         _drop_schemas(pg_server, "by-env_")
 
 
+def _schemas(server: PgServer, prefix: str) -> list[str]:
+    import psycopg
+
+    with psycopg.connect(server.dsn(), autocommit=True) as conn:
+        rows = conn.execute(
+            "SELECT nspname FROM pg_namespace WHERE nspname LIKE %s ORDER BY 1", (prefix + "%",)
+        ).fetchall()
+    return [str(row[0]) for row in rows]
+
+
+async def test_disconnect_drops_the_schema_unless_keep_data(
+    project: Project, pg_server: PgServer
+) -> None:
+    await _init(project)
+    try:
+        for name in ("gone", "kept"):
+            await project.ok(
+                *connect_args(
+                    project.acme, "--no-input", "--name", name, "--store", pg_server.url()
+                )
+            )
+            await project.ok("sync", name)
+        assert len(_schemas(pg_server, "gone_")) == len(_schemas(pg_server, "kept_")) == 1
+        await project.ok("disconnect", "gone", "--yes")
+        assert _schemas(pg_server, "gone_") == []
+        await project.ok("disconnect", "kept", "--yes", "--keep-data")
+        assert len(_schemas(pg_server, "kept_")) == 1
+    finally:
+        _drop_schemas(pg_server, "gone_")
+        _drop_schemas(pg_server, "kept_")
+
+
 async def test_a_wrong_store_url_is_one_line_and_writes_nothing(
     project: Project, pg_server: PgServer
 ) -> None:

@@ -7,9 +7,12 @@ acme-1 now — sync-3 is running``).
 
 :func:`disconnect_installation` (``max disconnect``):
 
-1. the installation is stopped (if open in this process) and its ``max.json`` entry removed;
-2. ``credentials.json`` is deleted;
-3. unless ``keep_data``, the data directory ``.max/installations/<name>/`` is deleted — only
+1. unless ``keep_data``, an installation on PostgreSQL has its schema dropped (a server that
+   cannot be reached fails the disconnect before anything changed; ``--keep-data``
+   disconnects without touching the data);
+2. the installation is stopped (if open in this process) and its ``max.json`` entry removed;
+3. ``credentials.json`` is deleted;
+4. unless ``keep_data``, the data directory ``.max/installations/<name>/`` is deleted — only
    when it lies inside the workspace's ``.max/`` (a hand-edited ``dataDir`` pointing elsewhere
    loses just the files Max wrote there: ``credentials.json``, ``data.db`` and its journal
    files, ``sync.lock``). With ``keep_data`` ``data.db`` stays, and connecting again under the
@@ -57,6 +60,7 @@ from ._errors import (
 )
 from ._installation import CREDENTIALS_FILE_NAME, DATA_FILE_NAME
 from ._records import InstallationInfo, InstallationSpec
+from ._store_choice import drop_store
 from ._sync_lock import SYNC_LOCK_FILE_NAME, installation_lock
 
 if TYPE_CHECKING:
@@ -125,6 +129,8 @@ async def disconnect_installation(
     info = await _find(workspace, name_or_id)
     data_dir = info.data_dir
     async with installation_lock(data_dir, info.name, "disconnect"):
+        if not keep_data:  # first: a store that cannot be reached changes nothing
+            await trio.to_thread.run_sync(functools.partial(drop_store, info))
         await workspace.remove_installation(info.id)
         inside = _is_inside(data_dir, workspace.data_dir)
         removable = () if keep_data else (*_DATA_FILES, SYNC_LOCK_FILE_NAME)

@@ -86,6 +86,20 @@ def write_store_url(data_dir: Path, url: str) -> None:
     write_text_atomic(data_dir / STORE_URL_FILE_NAME, url, private=True)
 
 
+def drop_store(info: InstallationInfo) -> None:
+    """Drop a PostgreSQL installation's schema (blocking; ``max disconnect``): nothing for an
+    installation on its ``data.db`` or whose store URL is gone (nothing left to reach)."""
+    if info.deployment.store is None:
+        return
+    try:
+        url = (info.data_dir / STORE_URL_FILE_NAME).read_text(encoding="utf-8").strip()
+    except OSError:
+        return
+    from maxtrio.storage import drop_pg_installation_store
+
+    drop_pg_installation_store(url, store_schema_name(info))
+
+
 def open_store(info: InstallationInfo, schema: Schema) -> InstallationStore:
     """The installation's store (blocking: connecting may take a while)."""
     if info.deployment.store is None:

@@ -54,7 +54,7 @@ from ._values import format_date, number_text, parse_date
 if TYPE_CHECKING:
     from ._pg_database import PgDatabase, dsn_label
     from ._pg_engine import PgEngine
-    from ._pg_installation_store import open_pg_installation_store
+    from ._pg_installation_store import drop_pg_installation_store, open_pg_installation_store
     from ._pg_sync_meta import PgSyncMeta
     from ._pg_sync_store import PgSyncStore
     from ._pg_task_store import PgTaskStore
@@ -69,6 +69,7 @@ _LAZY = {
     "PgSyncStore": "_pg_sync_store",
     "PgTaskStore": "_pg_task_store",
     "open_pg_installation_store": "_pg_installation_store",
+    "drop_pg_installation_store": "_pg_installation_store",
 }
 
 
@@ -117,6 +118,7 @@ __all__ = [
     "TextIndex",
     "column_name",
     "decode_text",
+    "drop_pg_installation_store",
     "dsn_label",
     "ensure_execution_tables",
     "format_date",

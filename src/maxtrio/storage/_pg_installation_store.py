@@ -1,4 +1,5 @@
-"""``open_pg_installation_store``: an installation's four stores in a PostgreSQL schema.
+"""``open_pg_installation_store``: an installation's four stores in a PostgreSQL schema (and
+``drop_pg_installation_store``, the schema's end).
 
 The entity engine, the task store, the sync store and the sync meta share one ``PgDatabase``
 (one writer connection), so a task's entity writes, sync state and state transition commit in
@@ -6,6 +7,8 @@ one transaction, as on SQLite.
 """
 
 from __future__ import annotations
+
+from psycopg import sql
 
 from maxtrio.core import Schema
 from maxtrio.execution import Clock, wall_clock_ms
@@ -29,3 +32,15 @@ def open_pg_installation_store(
         clock,
         (PgEngine, PgTaskStore, PgSyncStore, PgSyncMeta),
     )
+
+
+def drop_pg_installation_store(dsn: str, schema_name: str) -> None:
+    """Drop the schema ``schema_name`` and everything in it: an installation's data going
+    with ``max disconnect``. Nothing when it is not there; ``storage.store_unreachable`` when
+    the server cannot be reached."""
+    database = PgDatabase(dsn, schema_name)
+    statement = sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema_name))
+    try:
+        database.write_sync(lambda conn: conn.execute(statement))
+    finally:
+        database.close()
