@@ -1,8 +1,9 @@
 """Scale-out on many workers: JSON lines, one per figure (the PostgreSQL figures are in
 ``scale_out.py``).
 
-* ``workers`` — many worker processes on one sync (SQLite, several processes on one
-  ``data.db``): ``{"name": "workers", "workers": 4, "speedup", "store": "sqlite",
+* ``workers`` — many worker processes on one sync (``--store sqlite``: several processes on one
+  ``data.db``; ``--store postgresql``: on one schema of a throwaway PostgreSQL server, or of
+  ``--pg-url``): ``{"name": "workers", "workers": 4, "speedup", "store",
   "seconds_1", "seconds_n", "requests", "data_equal"}``. The Acme fake runs in its own process
   with 50 ms of latency per request (``max acme start --latency-ms 50``), seeded with
   ``--projects`` projects (5 tasks and 1 file each: about two list requests per project). Each
@@ -16,12 +17,13 @@
   columns left out), is the same after both.
 
 Usage: ``python benchmarks/workers.py [--only workers] [--workers 4] [--projects 800]
-[--cap 2] [--latency-ms 50]``
+[--cap 2] [--latency-ms 50] [--store sqlite|postgresql] [--pg-url URL]``
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import shutil
@@ -31,6 +33,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -55,13 +58,17 @@ async def _worker_process(args: argparse.Namespace) -> None:
     from maxtrio.connector import InMemoryCredentialStore, Platform
     from maxtrio.connectors.acme import AcmeSchema, connector, create_installation
     from maxtrio.execution import SyncSetup, SyncStatus, join_sync, run_sync, worker_name
-    from maxtrio.storage import open_installation_store
+    from maxtrio.storage import open_installation_store, open_pg_installation_store
 
     platform = Platform.for_connector(
         connector.definition, InMemoryCredentialStore({"api_token": args.api_key})
     )
     installation = create_installation({"baseUrl": args.url, "workspaceId": "any"}, platform)
-    store = open_installation_store(Path(args.db), AcmeSchema)
+    if args.db.startswith("postgresql://"):  # URL#schema
+        url, _, schema_name = args.db.rpartition("#")
+        store = open_pg_installation_store(url, schema_name, AcmeSchema)
+    else:
+        store = open_installation_store(Path(args.db), AcmeSchema)
     try:
         async with installation.running():
             setup = SyncSetup(
@@ -96,7 +103,9 @@ def _max(*argv: str, **kw: Any) -> None:
     subprocess.run([str(BIN / "max"), *argv], check=True, capture_output=True, **kw)
 
 
-def _snapshot(db: Path) -> dict[str, list[tuple[Any, ...]]]:
+def _snapshot(db: str) -> dict[str, list[tuple[Any, ...]]]:
+    if db.startswith("postgresql://"):
+        return _pg_snapshot(*db.rsplit("#", 1))
     with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
         tables = [
             name
@@ -113,7 +122,35 @@ def _snapshot(db: Path) -> dict[str, list[tuple[Any, ...]]]:
     return out
 
 
-def _run_sync(server: dict[str, Any], args: argparse.Namespace, workers: int, db: Path) -> Any:
+def _pg_snapshot(url: str, schema: str) -> dict[str, list[tuple[Any, ...]]]:
+    import psycopg
+
+    with psycopg.connect(url) as conn:
+        tables = [
+            name
+            for (name,) in conn.execute(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = %s",
+                (schema,),
+            )
+            if name.startswith("_acme_")
+        ]
+        out = {}
+        for table in sorted(tables):
+            columns = [
+                name
+                for (name,) in conn.execute(
+                    "SELECT column_name FROM information_schema.columns WHERE table_schema = %s "
+                    "AND table_name = %s ORDER BY ordinal_position",
+                    (schema, table),
+                )
+            ]
+            kept = ", ".join(f'"{c}"' for c in columns if c not in SYNC_COLUMNS)
+            rows = conn.execute(f'SELECT {kept} FROM "{schema}"."{table}" ORDER BY _id')
+            out[table] = [tuple(r) for r in rows]
+    return out
+
+
+def _run_sync(server: dict[str, Any], args: argparse.Namespace, workers: int, db: str) -> Any:
     """One sync with ``workers`` processes: (wall seconds, requests, snapshot)."""
     base = [sys.executable, str(HERE), "--url", server["url"], "--api-key", server["apiKey"]]
     base += ["--db", str(db), "--cap", str(args.cap)]
@@ -146,8 +183,9 @@ def workers(args: argparse.Namespace) -> None:
         try:
             assert server_proc.stdout is not None
             server = json.loads(server_proc.stdout.readline())
-            one = _run_sync(server, args, 1, tmp / "one.db")
-            many = _run_sync(server, args, args.workers, tmp / "many.db")
+            with _stores(args, tmp) as (one_db, many_db):
+                one = _run_sync(server, args, 1, one_db)
+                many = _run_sync(server, args, args.workers, many_db)
         finally:
             server_proc.send_signal(signal.SIGTERM)
             server_proc.wait(timeout=10)
@@ -155,7 +193,7 @@ def workers(args: argparse.Namespace) -> None:
             name="workers",
             workers=args.workers,
             speedup=round(one[0] / many[0], 2),
-            store="sqlite",
+            store=args.store,
             seconds_1=round(one[0], 2),
             seconds_n=round(many[0], 2),
             requests=many[1],
@@ -165,6 +203,22 @@ def workers(args: argparse.Namespace) -> None:
         )
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def _stores(args: argparse.Namespace, tmp: Path) -> Iterator[tuple[str, str]]:
+    """Where the two syncs write: two ``data.db`` files, or two schemas of one server."""
+    if args.store == "sqlite":
+        yield str(tmp / "one.db"), str(tmp / "many.db")
+        return
+    if args.pg_url:
+        yield f"{args.pg_url}#workers_one", f"{args.pg_url}#workers_many"
+        return
+    sys.path.insert(0, str(HERE.parent.parent))
+    from tests.pg.server import running_server
+
+    with running_server() as server:
+        yield f"{server.url()}#workers_one", f"{server.url()}#workers_many"
 
 
 FIGURES = {"workers": workers}
@@ -192,6 +246,8 @@ def parse() -> argparse.Namespace:
     p.add_argument("--projects", type=int, default=800)
     p.add_argument("--cap", type=int, default=2, help="requests at a time per process")
     p.add_argument("--latency-ms", type=float, default=50.0)
+    p.add_argument("--store", choices=["sqlite", "postgresql"], default="sqlite")
+    p.add_argument("--pg-url", help="a PostgreSQL server to use (default: a throwaway one)")
     # a worker process
     p.add_argument("--role", choices=["owner", "joiner"], help=argparse.SUPPRESS)
     p.add_argument("--url", help=argparse.SUPPRESS)
