@@ -69,6 +69,16 @@ def run_direct(argv: list[str]) -> NoReturn:
     become_cli(argv)
 
 
+def _print_version() -> int:
+    """``max --version``, answered here: the CLI's line (``max, version 0.1.0``) without
+    starting the CLI or asking a daemon (``maxtrio/__init__`` alone is a few statements)."""
+    from maxtrio import __version__
+
+    sys.stdout.write(f"max, version {__version__}\n")
+    sys.stdout.flush()
+    return 0
+
+
 def require_python(hint: str) -> None:
     """On an interpreter older than :data:`MIN_PYTHON`: one ``Error:`` line, ``hint``, exit 1."""
     if sys.version_info < MIN_PYTHON:
@@ -88,6 +98,8 @@ def main(argv: list[str] | None = None) -> int:
 
 def _launch(args: list[str]) -> int:
     environ = os.environ
+    if args == ["--version"] and COMPLETE_VAR not in environ:
+        return _print_version()
     try:
         cwd = os.getcwd()
     except OSError:

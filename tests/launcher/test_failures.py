@@ -267,9 +267,14 @@ def test_version_help_and_completion_never_start_a_daemon(machine: Machine) -> N
     machine.run("ls", cwd=root)
     pid = machine.wait_running(root)
     served = Path(machine.paths(root).log).read_text().count("run ")
+    for args in (["--help"], ["completion", "bash"]):
+        answer = machine.run(*args, cwd=root)
+        assert answer.code == 0 and answer.out == machine.direct(*args, cwd=root).out
+    assert Path(machine.paths(root).log).read_text().count("run ") == served + 2
+    # --version is the launcher's own answer, the CLI's very line, daemon or not
     version = machine.run("--version", cwd=root)
     assert version.code == 0 and version.out == machine.direct("--version", cwd=root).out
-    assert Path(machine.paths(root).log).read_text().count("run ") == served + 1
+    assert Path(machine.paths(root).log).read_text().count("run ") == served + 2
     assert machine.wait_running(root) == pid
 
 
