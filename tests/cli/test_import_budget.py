@@ -21,6 +21,8 @@ from .conftest import Synced
 #: Never imported by a command that neither syncs nor draws progress nor serves.
 NEVER = {
     "pygments",  # httpx's own CLI imports it (and rich): maxtrio blocks that import
+    "h2",  # httpcore's HTTP/2 classes import it: maxtrio blocks those (no client speaks it)
+    "hpack",
     "psycopg",  # only for a PostgreSQL store
     "maxtrio.storage._pg_database",
     "hypercorn",
