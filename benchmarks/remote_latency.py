@@ -65,6 +65,9 @@ def main() -> None:
         client_cwd = base / "elsewhere"
         client_cwd.mkdir()
         env = {**os.environ, "MAX_HOME": str(server_home), "MAX_NO_DAEMON": "1"}
+        # Bytecode cached, as on users' machines (a development machine may set
+        # PYTHONDONTWRITEBYTECODE: with the cache prefix below, every run compiled the launcher).
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
         env["PYTHONPYCACHEPREFIX"] = str(base / "pycache")
         with create_tenant("bench", base / "tenants") as tenant:
             tenant.seed(
