@@ -354,6 +354,7 @@ async def test_the_index_follows_writes_and_deletes(open_engine: OpenEngine) -> 
         ("OR alpha", 'fts5: syntax error near "OR"'),
         ("alpha , beta", 'fts5: syntax error near ","'),
         ("a & b", 'fts5: syntax error near "&"'),
+        ("alpha \x1b[31m", "syntax error near"),  # never a raw escape in the message
     ],
 )
 async def test_text_query_errors_are_one_line_and_name_the_problem(
@@ -364,6 +365,7 @@ async def test_text_query_errors_are_one_line_and_name_the_problem(
         await engine.query(EntityQuery(Note, text=text))
     assert ErrInvalidTextQuery.matches(broken.value)
     assert reason in str(broken.value) and "\n" not in str(broken.value)
+    assert "\x1b" not in str(broken.value)
 
 
 async def test_text_queries_need_text_fields_and_their_own_cursor(open_engine: OpenEngine) -> None:

@@ -164,7 +164,7 @@ def _number(value: Any) -> str:
 
 #: Dates already written (rows share many: a whole import, a bulk edit); cleared when full.
 _DATES: dict[Any, str] = {}
-_DATES_KEPT = 1 << 16
+_DATES_KEPT = 1 << 13  # ≈ 1.5 MB at most, in a daemon that lives on
 
 
 def _date(value: Any) -> str:

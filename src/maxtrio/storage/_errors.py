@@ -10,6 +10,7 @@ from maxtrio.core import (
     InvariantViolated,
     NotFound,
     NotImplementedFacet,
+    printable,
     quote_input,
 )
 
@@ -89,7 +90,9 @@ TEXT_QUERY_HINT = (
 ErrInvalidTextQuery = Storage.define(
     "invalid_text_query",
     facets=[BadInput],
-    message=lambda data: f'Invalid text query "{quote_input(data["text"])}": {data["reason"]}',
+    message=lambda data: (
+        f'Invalid text query "{quote_input(data["text"])}": {printable(data["reason"])}'
+    ),
 )
 ErrNoTextFields = Storage.define(
     "no_text_fields",

@@ -45,6 +45,8 @@ _GAP = "''' '':1'::tsvector"
 # A bareword of FTS5: letters, digits, "_" and any non-ASCII character.
 _BAREWORD = re.compile(r"[0-9A-Za-z_\x80-\U0010ffff]+")
 _KEYWORDS = ("AND", "OR", "NOT")
+#: Parentheses nested deeper than this are refused (the parser recurses once per level).
+MAX_DEPTH = 100
 
 
 @attrs.frozen
@@ -158,6 +160,7 @@ class _Parser:
     def __init__(self, text: str, tokens: Sequence[_Token], params: list[Any]) -> None:
         self.text, self.tokens, self.params = text, tokens, params
         self.at = 0
+        self.depth = 0
 
     def peek(self) -> _Token | None:
         return self.tokens[self.at] if self.at < len(self.tokens) else None
@@ -194,7 +197,11 @@ class _Parser:
             raise self.error_near(token)
         self.at += 1
         if token.kind == "(":
+            self.depth += 1
+            if self.depth > MAX_DEPTH:
+                raise _invalid(self.text, f"groups nested more than {MAX_DEPTH} deep")
             inner = self.expression()
+            self.depth -= 1
             closing = self.peek()
             if closing is None or closing.kind != ")":
                 raise self.error_near(closing)
