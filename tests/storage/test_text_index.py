@@ -318,6 +318,8 @@ async def test_a_text_query_ranks_matches_best_first_and_pages_through_them(
         ("ALPHA", ["n1", "n2", "n4"]),  # words match in any case
         ('"alpha beta"', ["n4"]),
         ("epsilon", []),
+        ('"!!"*', []),  # a prefix without a word matches nothing (no error)
+        ('alpha "" beta', ["n1", "n4"]),  # an empty phrase asks nothing more
     ],
 )
 async def test_the_query_language_means_the_same_on_both_stores(

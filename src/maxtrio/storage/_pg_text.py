@@ -212,17 +212,22 @@ class _Parser:
             return f"plainto_tsquery({CONFIG}, %s)"
         if token.kind == "phrase":
             return f"phraseto_tsquery({CONFIG}, %s)"
-        # A prefix: its words as a phrase, the last one a prefix (FTS5's "a b"* too).
-        self.params[-1] = _prefix_query(token.text)
+        # A prefix: its words as a phrase, the last one a prefix (FTS5's "a b"* too). One
+        # without words ("!!"*) matches nothing, as in FTS5: an empty query.
+        prefix = _prefix_query(token.text)
+        if prefix is None:
+            self.params[-1] = ""
+            return f"plainto_tsquery({CONFIG}, %s)"
+        self.params[-1] = prefix
         return f"to_tsquery({CONFIG}, %s)"
 
 
-def _prefix_query(text: str) -> str:
+def _prefix_query(text: str) -> str | None:
     """``to_tsquery`` text of a prefix term: its words in a row, the last as a prefix
-    (``'foo' <-> 'ba':*``); each word quoted as a tsquery lexeme."""
+    (``'foo' <-> 'ba':*``), each quoted as a tsquery lexeme; None when it has no words."""
     words = [w for w in re.split(r"[^0-9A-Za-z\x80-\U0010ffff]+", text) if w]
     if not words:
-        return "''"
+        return None
     quoted = ["'" + w.replace("\\", "\\\\").replace("'", "''") + "'" for w in words]
     quoted[-1] += ":*"
     return " <-> ".join(quoted)
