@@ -211,14 +211,10 @@ def _stores(args: argparse.Namespace, tmp: Path) -> Iterator[tuple[str, str]]:
     if args.store == "sqlite":
         yield str(tmp / "one.db"), str(tmp / "many.db")
         return
-    if args.pg_url:
-        yield f"{args.pg_url}#workers_one", f"{args.pg_url}#workers_many"
-        return
-    sys.path.insert(0, str(HERE.parent.parent))
-    from tests.pg.server import running_server
+    from scale_out import postgresql  # --pg-url, or a throwaway server for the run
 
-    with running_server() as server:
-        yield f"{server.url()}#workers_one", f"{server.url()}#workers_many"
+    with postgresql(args.pg_url) as url:
+        yield f"{url}#workers_one", f"{url}#workers_many"
 
 
 FIGURES = {"workers": workers}

@@ -29,6 +29,7 @@ import asyncclick as click
 from ._output import PLAIN
 from ._search_output import SearchPage, SearchPrinter
 from ._session import Session, debug_option, output_option, session
+from ._stored_lines import writes_fields
 
 F = TypeVar("F", bound=Callable[..., Any])
 T = TypeVar("T")
@@ -199,15 +200,11 @@ async def run_search(
         # the reader thread), unless --limit says how large.
         default_limit = NDJSON_STREAM_PAGE_LIMIT
     page_limit = limit if limit is not None else default_limit
-    stored = output == "ndjson"  # lines straight from the stored rows (_stored_lines)
+    # ndjson lines straight from the stored rows (_stored_lines) when they hold every field
+    stored = output == "ndjson" and writes_fields(search.selected)
 
     async def fetch(cursor: str | None) -> SearchPage:
-        nonlocal stored
-        view = await search.page(installation, cursor, page_limit, stored=stored)
-        if view.stored is not None and not printer.can_print_stored(view):
-            stored = False  # a field the rows lack (none today): the general path
-            view = await search.page(installation, cursor, page_limit)
-        return view
+        return await search.page(installation, cursor, page_limit, stored=stored)
 
     if not all_pages:
         view = await fetch(after or None)

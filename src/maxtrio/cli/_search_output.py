@@ -105,7 +105,7 @@ class SearchPrinter:
         self.pages = 0
         self._fields: list[str] | None = None
         self._widths: list[int] | None = None
-        self._encoder: tuple[Any, LineEncoder | None] | None = None
+        self._encoder: tuple[Any, LineEncoder] | None = None
 
     def page(self, page: SearchPage) -> Iterator[str]:
         """The chunks for ``page`` (each is written followed by a newline)."""
@@ -172,25 +172,18 @@ class SearchPrinter:
             lines.append(style.dim("All results: --all"))
         yield "\n".join(lines)
 
-    def can_print_stored(self, page: SearchPage) -> bool:
-        """Whether ``page``'s stored rows can be printed as they are (else fetch objects)."""
-        return self._stored_encoder(page) is not None
-
-    def _stored_encoder(self, page: SearchPage) -> LineEncoder | None:
-        stored = page.stored
-        assert stored is not None
+    def _stored_encoder(self, page: SearchPage, stored: StoredPage) -> LineEncoder:
         fields = tuple(self._columns(page))
         layout = (fields, stored.fields, stored.kinds)
         if self._encoder is None or self._encoder[0] != layout:
             made = line_encoder(page.entity_type, fields, stored.fields, stored.kinds)
+            assert made is not None  # the fields passed writes_fields (_cmd_search)
             self._encoder = (layout, made)
         return self._encoder[1]
 
     def _ndjson(self, page: SearchPage) -> Iterator[str]:
         if page.stored is not None:
-            encode = self._stored_encoder(page)
-            assert encode is not None  # can_print_stored said so
-            lines = encode(page.stored.rows)
+            lines = self._stored_encoder(page, page.stored)(page.stored.rows)
         else:
             lines = [dumps_line(o) for o in page.objects(self._columns(page))]
         if not self.streaming:

@@ -40,6 +40,16 @@ _string: Callable[[str], str] = json.encoder.encode_basestring
 _STORED_DATE = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.(\d{3})Z").fullmatch
 
 LineEncoder = Callable[[Sequence[tuple[Any, ...]]], list[str]]
+#: The meta fields a line may carry (the others are stored fields).
+LINE_META_FIELDS = ("_id", "_ref")
+
+
+def writes_fields(selected: Sequence[str] | None) -> bool:
+    """Whether lines of the ``selected`` fields (None: the default ones) can be written from
+    stored rows: every meta field among them is one a line carries."""
+    return selected is None or all(
+        not name.startswith("_") or name in LINE_META_FIELDS for name in selected
+    )
 
 
 def line_encoder(

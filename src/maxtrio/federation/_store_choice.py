@@ -89,15 +89,19 @@ def write_store_url(data_dir: Path, url: str) -> None:
 def drop_store(info: InstallationInfo) -> None:
     """Drop a PostgreSQL installation's schema (blocking; ``max disconnect``): nothing for an
     installation on its ``data.db`` or whose store URL is gone (nothing left to reach)."""
-    if info.deployment.store is None:
-        return
-    try:
-        url = (info.data_dir / STORE_URL_FILE_NAME).read_text(encoding="utf-8").strip()
-    except OSError:
-        return
-    from maxtrio.storage import drop_pg_installation_store
+    url = _store_url(info) if info.deployment.store is not None else None
+    if url is not None:
+        from maxtrio.storage import drop_pg_installation_store
 
-    drop_pg_installation_store(url, store_schema_name(info))
+        drop_pg_installation_store(url, store_schema_name(info))
+
+
+def _store_url(info: InstallationInfo) -> str | None:
+    """The URL kept by :func:`write_store_url`; None when the file is gone."""
+    try:
+        return (info.data_dir / STORE_URL_FILE_NAME).read_text(encoding="utf-8").strip()
+    except OSError:
+        return None
 
 
 def open_store(info: InstallationInfo, schema: Schema) -> InstallationStore:
@@ -108,16 +112,14 @@ def open_store(info: InstallationInfo, schema: Schema) -> InstallationStore:
         return open_installation_store(info.data_dir / DATA_FILE_NAME, schema)
     from maxtrio.storage import open_pg_installation_store
 
-    path = info.data_dir / STORE_URL_FILE_NAME
-    try:
-        url = path.read_text(encoding="utf-8").strip()
-    except OSError:
+    url = _store_url(info)
+    if url is None:
         raise ErrStoreUrlMissing(
             installation=info.name,
-            path=str(path),
+            path=str(info.data_dir / STORE_URL_FILE_NAME),
             hint=f"max connect {info.name} --update cannot restore it: connect the "
             "installation again with --store",
-        ) from None
+        )
     return open_pg_installation_store(url, store_schema_name(info), schema)
 
 

@@ -83,17 +83,18 @@ class PagePlan:
             items = [read(row) for row in rows]
         return Page(items, has_more, cursor)
 
-    def stored_layout(
-        self,
-    ) -> tuple[tuple[str, ...], tuple[tuple[FieldKind, str | None], ...]]:
-        """The fields of rows as fetched (``_id`` and the projection's) and their kinds."""
+    def stored_page(
+        self, rows: Sequence[tuple[Any, ...]], order_values: Sequence[Any]
+    ) -> StoredPage:
+        """:meth:`page` with the fetched rows left as they are."""
+        has_more, rows, cursor = self.paged(rows, order_values)
         columns = self.columns
         fields = (ID_COLUMN, *(c.field for c in columns))
         kinds = (
             (FieldKind.STRING, None),
             *((c.kind, None if c.target is None else c.target.name) for c in columns),
         )
-        return fields, kinds
+        return StoredPage(fields, kinds, rows, has_more, cursor)
 
     def paged(
         self, rows: Sequence[tuple[Any, ...]], order_values: Sequence[Any]

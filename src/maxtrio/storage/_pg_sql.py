@@ -128,8 +128,7 @@ class PgDialect(Dialect):
 
     def text_match(self, table: TableSpec, text: str, params: list[Any]) -> str:
         """The rows whose indexed text matches the FTS5 query ``text`` (``_pg_text``)."""
-        document = document_sql(table)
-        return f"{document} @@ {text_query_sql(text, params)}"
+        return f"{document_sql(table)} @@ {text_query_sql(text, params)}"
 
     def ranked(
         self,
@@ -141,12 +140,15 @@ class PgDialect(Dialect):
     ) -> CompiledQuery:
         """A text search best match first (``ts_rank``, higher is better), ties by ``_id``."""
         assert query.text is not None
-        params: list[Any] = []
-        conditions = [self.text_match(table, query.text, params)]
+        words: list[Any] = []  # the query's, bound twice: to match and to rank
+        tsquery, document = text_query_sql(query.text, words), document_sql(table)
+        params = list(words)
+        conditions = [f"{document} @@ {tsquery}"]
         filter_sql = where_sql(table, query.where, params, self)
         if filter_sql:
             conditions.append(filter_sql)
-        rank = f"ts_rank({document_sql(table)}, {text_query_sql(query.text, params)})"
+        params += words
+        rank = f"ts_rank({document}, {tsquery})"
         select = ", ".join(["_id", *(c.quoted for c in columns)])
         sql = (
             f"SELECT {select} FROM {table.quoted} WHERE {' AND '.join(conditions)} "

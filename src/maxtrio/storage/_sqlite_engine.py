@@ -185,10 +185,8 @@ class SqliteEngine(SqlEngineBase):
     async def query_stored(self, query: EntityQuery, page: PageRequest | None = None) -> StoredPage:
         """:meth:`query` with the rows as the file holds them (see :class:`StoredPage`): for
         callers that turn many rows straight into text (``search --all -o ndjson``)."""
-        plan, fetched, order_values = await self._fetch_page(query, page)
-        has_more, rows, cursor = plan.paged(fetched, order_values)
-        fields, kinds = plan.stored_layout()
-        return StoredPage(fields, kinds, rows, has_more, cursor)
+        plan, rows, order_values = await self._fetch_page(query, page)
+        return plan.stored_page(rows, order_values)
 
     async def _fetch_page(
         self, query: EntityQuery, page: PageRequest | None
