@@ -168,6 +168,21 @@ async def test_sync_search_status_and_incremental_on_postgresql(
             len(json.loads(truncated.out)["rows"]) == 3 and json.loads(truncated.out)["truncated"]
         )
         assert len(await project.rows("on-pg", "AcmeTask")) == first["entities"]["AcmeTask"] - 1
+
+        # the workspace level: the PostgreSQL installation beside the file one, joined
+        joined = (
+            'SELECT t.status, u."displayName" AS who, count(*) AS n FROM "{}".AcmeTask t '
+            'JOIN "{}".AcmeUser u ON u._id = t.assignee GROUP BY 1, 2 ORDER BY 1, 2'
+        )
+        answers = []
+        for tasks, users in (("on-pg", "on-file"), ("on-file", "on-pg"), ("on-pg", "on-pg")):
+            done = await project.ok("sql", joined.format(tasks, users), "-o", "json")
+            answers.append(json.loads(done.out))
+        assert answers[0] == answers[1] == answers[2] and answers[0]["rows"]
+        refused = await project.max("sql", 'DELETE FROM "on-pg".AcmeTask')
+        assert_one_line_error(refused, contains="SQL is read-only here")
+        browse = await project.max("-t", "on-pg", "browse")
+        assert_one_line_error(browse, contains="on-pg keeps its data on postgresql://")
     finally:
         _drop_schemas(pg_server, "on-pg_")
 

@@ -119,7 +119,9 @@ def _refs(source: SqlSource, entity: EntityDef, views: set[str]) -> dict[str, di
 
 def _database(source: SqlSource) -> tuple[dict[str, Any], dict[str, Any]]:
     """One installation: what the server opens (file, views, refs) and its metadata."""
-    uri = f"file:{url_quote(str(source.path.resolve()))}?mode=ro"
+    assert source.path is not None  # ``max browse`` serves installations with a data.db
+    path = source.path.resolve()
+    uri = f"file:{url_quote(str(path))}?mode=ro"
     connection = apsw.Connection(uri, flags=apsw.SQLITE_OPEN_URI | apsw.SQLITE_OPEN_READONLY)
     try:
         connection.setbusytimeout(5000)
@@ -138,7 +140,7 @@ def _database(source: SqlSource) -> tuple[dict[str, Any], dict[str, Any]]:
         tables[table] = {"hidden": True}
     served = {
         "name": source.name,
-        "path": str(source.path.resolve()),
+        "path": str(path),
         "views": list(views.items()),
         "refs": refs,
     }

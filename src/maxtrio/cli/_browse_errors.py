@@ -16,6 +16,11 @@ ErrBrowseNothingToServe = Browse.define(
     facets=[NotFound],
     message="No data to browse yet in {target} — no installation has a data.db",
 )
+ErrBrowseServerStore = Browse.define(
+    "server_store",
+    facets=[BadInput],
+    message="max browse serves data.db files; {installation} keeps its data on {store}",
+)
 ErrBrowsePortInUse = Browse.define(
     "port_in_use",
     facets=[BadInput],

@@ -5,7 +5,9 @@
 1. Datasette must be importable (the optional extra ``maxtrio[browse]``), else
    ``Error: max browse needs Datasette`` / ``Hint: pip install 'maxtrio[browse]'``;
 2. the installations with a ``data.db`` (one at the installation level) are read once for
-   the views and the metadata (``_browse_config``); none → an error naming ``max sync``;
+   the views and the metadata (``_browse_config``); none → an error naming ``max sync``.
+   Installations kept on PostgreSQL are left out (Datasette serves files); naming one is an
+   error pointing at ``max sql``;
 3. it binds and listens on ``--host``/``--port`` itself (port 0: any free port) — a port in
    use is one error line with a hint — and hands the socket to the Datasette process
    (``_browse_server``), whose stdin pipe carries the configuration and then keeps it alive;
@@ -85,14 +87,24 @@ def listen(host: str, port: int) -> Any:
 
 
 async def _sources(run: Session) -> tuple[list[Any], str]:
-    from ._browse_errors import ErrBrowseNothingToServe
+    from ._browse_errors import ErrBrowseNothingToServe, ErrBrowseServerStore
     from ._cmd_sql import sql_sources
     from ._targeting import open_target
 
     async with open_target(run.targeting) as resolved:
-        found, _ = await sql_sources(resolved)
+        node = resolved.installation
+        store = getattr(node, "store_label", None) if node is not None else None
+        if node is not None and store is not None:
+            raise ErrBrowseServerStore(
+                installation=node.name,
+                store=store,
+                hint=f"max -t {resolved.url} sql 'SELECT …' queries it on the server",
+            )
+        found, _ = await sql_sources(resolved, files_only=True)
         target = str(resolved.url)
-    sources = [s for s in found if s.path.is_file()]  # an installation never synced: no file
+    sources = [
+        s for s in found if s.path is not None and s.path.is_file()
+    ]  # an installation never synced: no file
     if not sources:
         raise ErrBrowseNothingToServe(
             target=target, hint="max sync <installation> fills it (max ls lists them)"

@@ -2,7 +2,8 @@
 
 Installation level: the installation's ``data.db``, entity views named ``AcmeTask`` (on a
 PostgreSQL store, the server runs the statement in a READ ONLY transaction with the same
-views). Workspace level: every installation attached read-only under its name; the views are written
+views). Workspace level: every installation attached read-only under its name (one on PostgreSQL as
+virtual tables over its server, read in one snapshot); the views are written
 ``"acme-1".AcmeTask`` and the raw tables ``"acme-1"._acme_task``. SQLite refuses every write
 (``maxtrio.sql``); a statement running past ``--timeout`` is interrupted.
 
@@ -14,6 +15,7 @@ objects, as everywhere in ``max``.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from functools import partial
 from typing import Any
 
 import asyncclick as click
@@ -55,11 +57,15 @@ class SqlReport:
         return list(self.result.columns), self.result.records()
 
 
-async def sql_sources(resolved: Any) -> tuple[list[Any], bool]:
+async def sql_sources(
+    resolved: Any, *, time_limit: float | None = None, files_only: bool = False
+) -> tuple[list[Any], bool]:
     """The :class:`~maxtrio.sql.SqlSource` list of a resolved target and whether it is
     qualified (workspace level). Installations are not opened: only their files are read; at
-    the workspace level one without a ``data.db`` yet is left out (its names are unknown)."""
-    from maxtrio.federation import DATA_FILE_NAME
+    the workspace level one without a ``data.db`` yet is left out (its names are unknown), and
+    one on PostgreSQL is read from its server (``time_limit`` bounds its statements there) —
+    or left out with ``files_only`` (``max browse`` serves files)."""
+    from maxtrio.federation import DATA_FILE_NAME, open_table_rows
     from maxtrio.sql import SqlSource
 
     if resolved.installation is not None:
@@ -68,9 +74,15 @@ async def sql_sources(resolved: Any) -> tuple[list[Any], bool]:
     workspace = resolved.require_workspace()
     sources = []
     for info in await workspace.list_installations():
+        schema = workspace.connector_schema(info.connector)
+        if info.deployment.store is not None:
+            if not files_only:
+                opener = partial(open_table_rows, info, time_limit=time_limit)
+                sources.append(SqlSource(info.name, None, schema, rows=opener))
+            continue
         path = info.data_dir / DATA_FILE_NAME
         if path.is_file():  # connected but never opened: nothing to attach yet
-            sources.append(SqlSource(info.name, path, workspace.connector_schema(info.connector)))
+            sources.append(SqlSource(info.name, path, schema))
     return sources, True
 
 
@@ -86,7 +98,7 @@ async def query_sql(resolved: Any, query: str, *, time_limit: float, limit: int)
         node is not None and getattr(node, "store_label", None) is not None
     ):  # PostgreSQL: the server runs it
         return await node.sql_query(query, time_limit=time_limit, limit=limit or None)
-    sources, qualified = await sql_sources(resolved)
+    sources, qualified = await sql_sources(resolved, time_limit=time_limit)
     database = await trio.to_thread.run_sync(lambda: ReadOnlySql(sources, qualified=qualified))
     try:
         return await database.execute(query, time_limit=time_limit, limit=limit or None)
@@ -161,7 +173,9 @@ async def sql_workspace(query: str, **options: Any) -> None:
 
     Each installation is attached under its name: entity views are "<installation>".<Entity>
     (columns: _id and the fields as max schema names them, refs as ids, no sync state); raw
-    tables are "<installation>"._acme_task. Writes, ATTACH and PRAGMA changes are refused.
+    tables are "<installation>"._acme_task. An installation kept on PostgreSQL takes part too:
+    its tables are read from the server in one snapshot. Writes, ATTACH and PRAGMA changes
+    are refused.
 
     \b
     Examples:

@@ -167,6 +167,7 @@ if TYPE_CHECKING:
         STORE_URL_ENV,
         STORE_URL_FILE_NAME,
         default_store_url,
+        open_table_rows,
         store_url_label,
     )
     from ._sync_lock import SYNC_LOCK_FILE_NAME, InstallationLock, installation_lock
@@ -187,6 +188,7 @@ _SOURCES = {
     "STORE_URL_FILE_NAME": "._store_choice",
     "default_store_url": "._store_choice",
     "store_url_label": "._store_choice",
+    "open_table_rows": "._store_choice",
     "DATA_FILE_NAME": "._installation",
     "CreateInstallationArgs": "._rpc_messages",
     "CreateWorkspaceArgs": "._rpc_messages",
@@ -435,6 +437,7 @@ __all__ = [
     "installation_to_wire",
     "is_remote",
     "item_to_wire",
+    "open_table_rows",
     "provision_installation",
     "provision_workspace",
     "remote_url",

@@ -114,13 +114,28 @@ def open_store(info: InstallationInfo, schema: Schema) -> InstallationStore:
 
     url = _store_url(info)
     if url is None:
-        raise ErrStoreUrlMissing(
-            installation=info.name,
-            path=str(info.data_dir / STORE_URL_FILE_NAME),
-            hint=f"max connect {info.name} --update cannot restore it: connect the "
-            "installation again with --store",
-        )
+        raise _url_missing(info)
     return open_pg_installation_store(url, store_schema_name(info), schema)
+
+
+def open_table_rows(info: InstallationInfo, *, time_limit: float | None = None) -> Any:
+    """A PostgreSQL installation's tables as ``maxtrio.sql`` reads them at the workspace level
+    (a ``storage.PgTableRows``: one read-only snapshot; blocking)."""
+    from maxtrio.storage import PgTableRows
+
+    url = _store_url(info)
+    if url is None:
+        raise _url_missing(info)
+    return PgTableRows(url, store_schema_name(info), time_limit=time_limit)
+
+
+def _url_missing(info: InstallationInfo) -> Exception:
+    return ErrStoreUrlMissing(
+        installation=info.name,
+        path=str(info.data_dir / STORE_URL_FILE_NAME),
+        hint=f"max connect {info.name} --update cannot restore it: connect the "
+        "installation again with --store",
+    )
 
 
 def pg_sync_report(store: InstallationStore, schema: Schema, sync_id: str | None) -> Any:

@@ -1,8 +1,9 @@
 """maxtrio.sql — read-only SQL over installations' ``data.db`` files (``max sql``, MCP ``sql``).
 
 :class:`ReadOnlySql` opens one installation's file (or a workspace's, each attached under its
-installation's name) so that SQLite itself refuses every write, adds TEMP views named after
-the entity types and their fields, and runs statements in a worker thread with a timeout.
+installation's name; one kept on PostgreSQL as virtual tables, :class:`ServerTables`) so that
+SQLite itself refuses every write, adds TEMP views named after the entity types and their
+fields, and runs statements in a worker thread with a timeout.
 :func:`read_sync_report` reads back what a sync did (entities synced, work units) for
 ``max sync`` and ``max status``.
 """
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
         SqlSource,
         unique_names,
     )
+    from ._server_tables import ServerTables, TableRows
     from ._sync_report import SyncReport, WorkUnits, read_sync_report
     from ._views import (
         SYNC_STATE_COLUMNS,
@@ -44,6 +46,8 @@ _SOURCES = {
     "SqlResult": "_readonly",
     "SqlSource": "_readonly",
     "unique_names": "_readonly",
+    "ServerTables": "_server_tables",
+    "TableRows": "_server_tables",
     "SyncReport": "_sync_report",
     "WorkUnits": "_sync_report",
     "read_sync_report": "_sync_report",
@@ -63,10 +67,12 @@ __all__ = [
     "ErrSqlReadOnly",
     "ErrSqlTimeout",
     "ReadOnlySql",
+    "ServerTables",
     "Sql",
     "SqlResult",
     "SqlSource",
     "SyncReport",
+    "TableRows",
     "WorkUnits",
     "existing_columns",
     "qualify_entities",

@@ -37,6 +37,7 @@ from maxtrio.core import Schema
 from maxtrio.storage import quote
 
 from ._errors import ErrSqlDatabaseMissing, ErrSqlFailed, ErrSqlReadOnly, ErrSqlTimeout
+from ._server_tables import ServerTables, TableRows
 from ._views import existing_columns, qualify_entities, view_statements
 
 DEFAULT_TIMEOUT = 30.0
@@ -106,11 +107,14 @@ def sqlite_message(exc: BaseException) -> str:
 
 @attrs.frozen
 class SqlSource:
-    """One installation's database: its name, its ``data.db`` and its connector's schema."""
+    """One installation's database: its name, its ``data.db`` and its connector's schema —
+    or, for an installation kept on a server, ``rows``: what opens its tables (attached as
+    virtual tables, workspace level only; ``_server_tables``)."""
 
     name: str
-    path: Path
+    path: Path | None
     schema: Schema
+    rows: Callable[[], TableRows] | None = None
 
 
 @attrs.frozen
@@ -145,10 +149,14 @@ class ReadOnlySql:
 
     def __init__(self, sources: Sequence[SqlSource], *, qualified: bool) -> None:
         for source in sources:
-            if not source.path.is_file():
+            if source.rows is not None:
+                if not qualified:
+                    raise ValueError("a server installation is read at the workspace level only")
+                continue
+            if source.path is None or not source.path.is_file():
                 raise ErrSqlDatabaseMissing(
                     installation=source.name,
-                    path=str(source.path),
+                    path=str(source.path or "?"),
                     hint=f"max sync {source.name} fills it",
                 )
         self.sources = tuple(sources)
@@ -156,32 +164,43 @@ class ReadOnlySql:
         self.views: list[str] = []
         self._denied: str | None = None
         self._entities = sorted({e for s in sources for e in s.schema.entity_types})
+        self._servers: ServerTables | None = None
         flags = apsw.SQLITE_OPEN_URI
         try:
             if qualified:
                 main, flags = ":memory:", flags | apsw.SQLITE_OPEN_READWRITE
             else:
                 (only,) = sources
+                assert only.path is not None
                 main, flags = _ro_uri(only.path), flags | apsw.SQLITE_OPEN_READONLY
             self.connection = apsw.Connection(main, flags=flags)
         except apsw.Error as exc:
             raise ErrSqlFailed(reason=sqlite_message(exc), hint=_FILE_HINT) from None
         try:
             if qualified:
-                for source in sources:
-                    self.connection.execute(
-                        f"ATTACH ? AS {quote(source.name)}", (_ro_uri(source.path),)
-                    )
+                self._attach(sources)
             self._make_views()
             self.connection.setbusytimeout(5000)
             self.connection.execute("PRAGMA query_only = 1")
             self.connection.authorizer = self._authorize
         except apsw.Error as exc:
-            self.connection.close()
+            self.close()
             raise ErrSqlFailed(reason=sqlite_message(exc), hint=_FILE_HINT) from None
         except BaseException:
-            self.connection.close()
+            self.close()
             raise
+
+    def _attach(self, sources: Sequence[SqlSource]) -> None:
+        for source in sources:
+            if source.rows is not None:
+                if self._servers is None:
+                    self._servers = ServerTables(self.connection)
+                self._servers.attach(source.name, source.rows())
+            else:
+                assert source.path is not None
+                self.connection.execute(
+                    f"ATTACH ? AS {quote(source.name)}", (_ro_uri(source.path),)
+                )
 
     def _make_views(self) -> None:
         for source in self.sources:
@@ -223,6 +242,8 @@ class ReadOnlySql:
 
     def close(self) -> None:
         self.connection.close()
+        if self._servers is not None:
+            self._servers.close()
 
     def __enter__(self) -> ReadOnlySql:
         return self
@@ -267,17 +288,20 @@ class ReadOnlySql:
         except apsw.InterruptError:
             raise
         except apsw.Error as exc:
-            if sqlite_message(exc).startswith("cannot modify"):  # a view
+            message = sqlite_message(exc)
+            if message.startswith("cannot modify"):  # a view
                 self._denied = "changing a view"
+            elif message.endswith("may not be modified"):  # a server's (virtual) table
+                self._denied = "changing a table"
             if self._denied is None and not isinstance(exc, apsw.AuthError | apsw.ReadOnlyError):
                 raise ErrSqlFailed(
-                    reason=sqlite_message(exc),
+                    reason=message,
                     hint="the views and their columns: max sql --help; fields: max schema",
                 ) from None
             action = self._denied or "writing"
             raise ErrSqlReadOnly(
                 action=action,
-                reason=sqlite_message(exc),
+                reason=message,
                 hint="use SELECT (or WITH … SELECT); data changes come from max sync",
             ) from None
         return SqlResult(columns, tuple(rows), truncated)
@@ -327,6 +351,9 @@ class ReadOnlySql:
                 state["running"] = False
                 nursery.cancel_scope.cancel()
         # raised here, outside the nursery, so callers get the error itself (not a group)
+        if isinstance(outcome, TimeoutError):  # a server's own statement timeout
+            state["timed_out"] = True
+            outcome = apsw.InterruptError()
         if isinstance(outcome, apsw.InterruptError):
             if state["timed_out"]:
                 raise ErrSqlTimeout(

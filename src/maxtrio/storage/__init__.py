@@ -55,6 +55,7 @@ if TYPE_CHECKING:
     from ._pg_database import PgDatabase, dsn_label
     from ._pg_engine import PgEngine
     from ._pg_installation_store import drop_pg_installation_store, open_pg_installation_store
+    from ._pg_rows import PgTableRows
     from ._pg_sync_meta import PgSyncMeta
     from ._pg_sync_store import PgSyncStore
     from ._pg_task_store import PgTaskStore
@@ -64,6 +65,7 @@ _LAZY = {
     "PgDatabase": "_pg_database",
     "dsn_label": "_pg_database",
     "PgEngine": "_pg_engine",
+    "PgTableRows": "_pg_rows",
     "decode_text": "_pg_values",
     "PgSyncMeta": "_pg_sync_meta",
     "PgSyncStore": "_pg_sync_store",
@@ -105,6 +107,7 @@ __all__ = [
     "PgEngine",
     "PgSyncMeta",
     "PgSyncStore",
+    "PgTableRows",
     "PgTaskStore",
     "QueryItem",
     "SqliteDatabase",
