@@ -229,9 +229,27 @@ async def test_disconnect_drops_the_schema_unless_keep_data(
         assert len(_schemas(pg_server, "gone_")) == len(_schemas(pg_server, "kept_")) == 1
         await project.ok("disconnect", "gone", "--yes")
         assert _schemas(pg_server, "gone_") == []
-        await project.ok("disconnect", "kept", "--yes", "--keep-data")
+        kept = await project.ok("disconnect", "kept", "--yes", "--keep-data")
+        label = f"postgresql://127.0.0.1:{pg_server.port}/maxtrio"
+        assert f"data kept in its schema on {label}" in kept.out
         assert len(_schemas(pg_server, "kept_")) == 1
+
+        # a server that cannot be reached: nothing changes, and the hint names --keep-data
+        await project.ok(
+            *connect_args(
+                project.acme, "--no-input", "--name", "stranded", "--store", pg_server.url()
+            )
+        )
+        url_file = project.root / ".max" / "installations" / "stranded" / "store-url"
+        url_file.write_text(f"postgresql://someone:{PASSWORD}@127.0.0.1:{free_port()}/maxtrio")
+        refused = await project.max("disconnect", "stranded", "--yes")
+        assert_one_line_error(refused, contains="cannot reach the store")
+        assert "max disconnect stranded --keep-data" in refused.err
+        assert "stranded" in (await project.ok("ls")).out
+        await project.ok("disconnect", "stranded", "--yes", "--keep-data")
+        assert "stranded" not in (await project.ok("ls")).out
     finally:
+        _drop_schemas(pg_server, "stranded_")
         _drop_schemas(pg_server, "gone_")
         _drop_schemas(pg_server, "kept_")
 

@@ -54,7 +54,8 @@ async def disconnect_command(installation: str, keep_data: bool, yes: bool, outp
         workspace = target.require_workspace()
         info = await workspace.find_installation(installation)
         if info is not None and not yes and stdin_is_terminal():
-            what = "its credentials (keeping data.db)" if keep_data else "its credentials and data"
+            kept = "data.db" if info.deployment.store is None else "its PostgreSQL schema"
+            what = f"its credentials (keeping {kept})" if keep_data else "its credentials and data"
             question = (
                 f"Disconnect {info.name} ({info.connector}) and delete {what} "
                 f"({info.data_dir})? [y/N] "
@@ -74,8 +75,10 @@ async def disconnect_command(installation: str, keep_data: bool, yes: bool, outp
     if done.data_removed:
         files = f"credentials and data deleted ({done.data_dir})"
     else:
+        store = done.installation.deployment.store
+        where = str(done.data_dir) if store is None else f"its schema on {store}"
         files = (
-            f"credentials deleted; data kept in {done.data_dir} "
+            f"credentials deleted; data kept in {where} "
             f"(max connect {done.installation.connector} -n {name} uses it again)"
         )
     run.lines([f"Disconnected {name} ({done.installation.connector}): {files}"])

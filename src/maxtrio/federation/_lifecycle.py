@@ -51,6 +51,8 @@ from maxtrio.connector import (
     SelectStep,
     credential_names,
 )
+from maxtrio.core import MaxError
+from maxtrio.storage import ErrStoreUnreachable
 
 from ._errors import (
     ErrFileWriteFailed,
@@ -130,7 +132,15 @@ async def disconnect_installation(
     data_dir = info.data_dir
     async with installation_lock(data_dir, info.name, "disconnect"):
         if not keep_data:  # first: a store that cannot be reached changes nothing
-            await trio.to_thread.run_sync(functools.partial(drop_store, info))
+            try:
+                await trio.to_thread.run_sync(functools.partial(drop_store, info))
+            except MaxError as exc:
+                if ErrStoreUnreachable.matches(exc):
+                    exc.data["hint"] = (
+                        f"nothing was changed; once the server is reachable, try again — or "
+                        f"max disconnect {info.name} --keep-data leaves its data on the server"
+                    )
+                raise
         await workspace.remove_installation(info.id)
         inside = _is_inside(data_dir, workspace.data_dir)
         removable = () if keep_data else (*_DATA_FILES, SYNC_LOCK_FILE_NAME)
