@@ -1,10 +1,12 @@
 """What a cheap command imports, in direct mode: the start-up budget (``docs/cli.md``).
 
-Each command runs as users run it in direct mode — ``python -X importtime -m maxtrio.cli …``
-(what the launcher execs) in a real workspace, ``MAX_NO_DAEMON=1`` — and the modules it
-imported are read from ``-X importtime``. The lists name what must not load: a later change
-that imports, say, the PostgreSQL driver or the sync executor at the top of a module on these
-paths fails here instead of slowing every command down unnoticed.
+Each command runs as users run it in direct mode — ``python -m maxtrio.cli …`` (what the
+launcher execs) in a real workspace, ``MAX_NO_DAEMON=1`` — and the modules it imported are
+read from ``sys.modules`` when the process exits (``-X importtime`` would not do: it reports
+only ``import`` statements, not the modules that ``importlib.import_module`` loads — which is
+how every lazy package surface of maxtrio loads its names). The lists name what must not
+load: a later change that imports, say, the PostgreSQL driver or the sync executor at the top
+of a module on these paths fails here instead of slowing every command down unnoticed.
 """
 
 from __future__ import annotations
@@ -44,16 +46,38 @@ NO_INSTALLATION = NEVER | {
     "maxtrio.storage",
     "maxtrio.sql",
 }
-#: ``ls``/``status`` of a synced workspace check health (the connector runs, its HTTP client
-#: included) but run no sync and draw nothing.
-WITH_INSTALLATION = NEVER | {"rich", "maxtrio.sql._sync_report"}
+#: ``ls``/``status`` of a synced workspace check health (the connector runs, its own HTTP
+#: client included) without opening the installation: no store, no executor, no httpx.
+WITH_INSTALLATION = NEVER | {
+    "rich",
+    "httpx",
+    "httpcore",
+    "maxtrio.execution._executor",
+    "maxtrio.execution._sync",
+    "maxtrio.storage._sqlite_engine",
+    "maxtrio.storage._installation_store",
+}
+#: ``ls`` reads no data at all; ``status`` reads the last sync from ``data.db`` (apsw).
+NO_DATA = WITH_INSTALLATION | {"apsw", "maxtrio.sql"}
+
+_RUN_AND_LIST = """
+import atexit, runpy, sys
+listing = sys.argv[1]
+def _write():
+    with open(listing, "w") as out:
+        out.write("\\n".join(sorted(n for n, m in sys.modules.items() if m is not None)))
+atexit.register(_write)
+sys.argv = ["max", *sys.argv[2:]]
+runpy.run_module("maxtrio.cli", run_name="__main__")
+"""
 
 
 def imported(argv: list[str], cwd: Path, home: Path) -> set[str]:
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     env.update(MAX_HOME=str(home), MAX_NO_DAEMON="1", NO_COLOR="1")
+    listing = home.parent / "modules.txt"
     done = subprocess.run(
-        [sys.executable, "-X", "importtime", "-m", "maxtrio.cli", *argv],
+        [sys.executable, "-c", _RUN_AND_LIST, str(listing), *argv],
         cwd=cwd,
         env=env,
         capture_output=True,
@@ -61,8 +85,7 @@ def imported(argv: list[str], cwd: Path, home: Path) -> set[str]:
         timeout=120,
     )
     assert done.returncode == 0, done.stderr[-2000:]
-    rows = [line.split("|") for line in done.stderr.splitlines() if line.startswith("import time:")]
-    return {row[2].strip() for row in rows[1:]}
+    return set(listing.read_text().splitlines())
 
 
 def loaded(modules: set[str], forbidden: set[str]) -> set[str]:
@@ -100,4 +123,6 @@ def test_ls_and_status_of_a_synced_workspace_stay_in_their_budget(
 ) -> None:
     modules = imported(argv, synced.root, synced.home)
     assert "maxtrio.connectors.acme._connection" in modules  # the health check ran it
-    assert loaded(modules, WITH_INSTALLATION) == set()
+    assert loaded(modules, NO_DATA if argv == ["ls"] else WITH_INSTALLATION) == set()
+    if argv == ["status"]:
+        assert "maxtrio.sql._sync_report" in modules  # the last sync, read from data.db

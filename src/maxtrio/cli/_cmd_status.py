@@ -163,11 +163,8 @@ async def _installation_report(run: Session, url: Any, installation: Any) -> Sta
 
 async def _last_sync(workspace: Any, installation_id: str) -> Any:
     """The installation's last sync; None when it cannot be opened (its health says why)."""
-    from ._cmd_sync import sync_report
-
     try:
-        node = await workspace.installation(installation_id)
-        return await sync_report(node, None)
+        return await workspace.last_sync(installation_id)
     except Exception:
         return None
 

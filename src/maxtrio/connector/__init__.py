@@ -64,6 +64,17 @@ if TYPE_CHECKING:
     )
     from ._harness import ConnectorHarness
     from ._health import HealthState, HealthStatus
+    from ._http1 import (
+        Headers,
+        Http1Pool,
+        HttpConnectError,
+        HttpDecodingError,
+        HttpError,
+        HttpProtocolError,
+        HttpResponse,
+        HttpTimeout,
+        HttpTimeouts,
+    )
     from ._http_slots import ConnectionSlots
     from ._installation import (
         DEFAULT_HEALTH_TIMEOUT,
@@ -155,6 +166,15 @@ _SOURCES = {
     "ErrUnknownCredentialRef": "_errors",
     "ConnectorHarness": "_harness",
     "ConnectionSlots": "_http_slots",
+    "Headers": "_http1",
+    "Http1Pool": "_http1",
+    "HttpConnectError": "_http1",
+    "HttpDecodingError": "_http1",
+    "HttpError": "_http1",
+    "HttpProtocolError": "_http1",
+    "HttpResponse": "_http1",
+    "HttpTimeout": "_http1",
+    "HttpTimeouts": "_http1",
     "DEFAULT_HEALTH_TIMEOUT": "_installation",
     "ConnectorModule": "_installation",
     "HealthState": "_health",
@@ -239,8 +259,17 @@ __all__ = [
     "ErrUnknownCredentialRef",
     "FieldType",
     "FileCredentialStore",
+    "Headers",
     "HealthState",
     "HealthStatus",
+    "Http1Pool",
+    "HttpConnectError",
+    "HttpDecodingError",
+    "HttpError",
+    "HttpProtocolError",
+    "HttpResponse",
+    "HttpTimeout",
+    "HttpTimeouts",
     "InMemoryCredentialStore",
     "Initialise",
     "InputField",

@@ -43,7 +43,7 @@ from ._provision import provision_installation
 from ._records import InstallationInfo
 from ._status import SyncSummary
 from ._store_choice import DATA_FILE_NAME as DATA_FILE_NAME
-from ._store_choice import open_store, pg_sql_query, pg_sync_report
+from ._store_choice import open_store, pg_sql_query, pg_sync_report, probe_installation_store
 from ._sync_lock import installation_lock
 from ._sync_owner import settle_orphaned_syncs, sync_observer
 
@@ -157,6 +157,25 @@ class InstallationMax:
                         locks.cancel_scope.cancel()  # … and their locks are released
         finally:
             store.close()
+
+    @staticmethod
+    async def probe_health(info: InstallationInfo, connector: ConnectorModule) -> HealthStatus:
+        """The health of an installation that is not open, without opening it: its
+        credentials read, its connector initialised and started just to ask its ``health()``,
+        and an installation on PostgreSQL its server reached — no store opened, no executor
+        (``max ls`` and ``max status`` in a process that opens nothing else). Failing to
+        start raises as :meth:`open` does."""
+        credentials = await _checked_credentials(info)
+        with _unavailable(info):
+            installation = connector.initialise(
+                info.config, Platform.for_connector(connector.definition, credentials)
+            )
+        if info.deployment.store is not None:
+            await trio.to_thread.run_sync(probe_installation_store, info)
+        with _unavailable(info):
+            await installation.start()
+        async with installation.running():
+            return await installation.health()
 
     # -- identity ----------------------------------------------------------------------------
 

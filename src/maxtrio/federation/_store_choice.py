@@ -21,12 +21,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from maxtrio.core import BadInput, Schema, quote_input
-from maxtrio.sql import SyncReport, WorkUnits
 
 from ._errors import App
 from ._files import write_text_atomic
 
 if TYPE_CHECKING:
+    from maxtrio.sql import SyncReport
     from maxtrio.storage import InstallationStore
 
     from ._records import InstallationInfo
@@ -79,6 +79,15 @@ def probe_store(url: str) -> None:
     from maxtrio.storage import PgDatabase
 
     PgDatabase(url, "public").close()
+
+
+def probe_installation_store(info: InstallationInfo) -> None:
+    """Reach a PostgreSQL installation's server once (blocking): ``storage.store_unreachable``
+    or ``app.store_url_missing`` when it cannot be."""
+    url = _store_url(info)
+    if url is None:
+        raise _url_missing(info)
+    probe_store(url)
 
 
 def write_store_url(data_dir: Path, url: str) -> None:
@@ -140,6 +149,7 @@ def _url_missing(info: InstallationInfo) -> Exception:
 
 def pg_sync_report(store: InstallationStore, schema: Schema, sync_id: str | None) -> Any:
     """The report of ``sync_id`` (None: the latest) from a PostgreSQL store (blocking)."""
+    from maxtrio.sql import SyncReport, WorkUnits
     from maxtrio.storage import quote, table_name
 
     database: Any = store.database

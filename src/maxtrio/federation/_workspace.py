@@ -54,6 +54,7 @@ from ._records import (
 from ._remote_deployer import ErrRemoteInstallationElsewhere, RemoteNode, is_remote
 from ._resolve import INSTALLATIONS_DIR_NAME
 from ._status import NodeHealth
+from ._store_choice import DATA_FILE_NAME
 
 if TYPE_CHECKING:
     from maxtrio.connector import (
@@ -66,6 +67,7 @@ if TYPE_CHECKING:
     )
     from maxtrio.core import Schema
     from maxtrio.execution import RetryPolicy
+    from maxtrio.sql import SyncReport
 
     from ._installation import InstallationMax
 
@@ -251,17 +253,7 @@ class WorkspaceMax:
             if live is not None:
                 await live.check_credentials()  # as opening would (it may have changed since)
                 return live
-            if is_remote(info):
-                url = info.deployment.extra.get("url")
-                raise ErrRemoteInstallationElsewhere(
-                    name=info.name,
-                    url=url,
-                    hint=f"run it through max, which forwards it: max -t {url} …",
-                )
-            if info.deployment.strategy != self._deployer.kind:
-                raise ErrDeployerNotAvailable(
-                    platform="maxtrio", deployerKind=info.deployment.strategy
-                )
+            self._check_deployable(info)
             module = self.connector_module(info.connector)
             node = await self._deployer.deploy(
                 lambda: InstallationMax.open(
@@ -272,6 +264,18 @@ class WorkspaceMax:
             node._closer = functools.partial(self._close_installation, info.id)
             self._live[info.id] = node
             return node
+
+    def _check_deployable(self, info: InstallationInfo) -> None:
+        """A remote installation, or one of another deployer, is not opened here."""
+        if is_remote(info):
+            url = info.deployment.extra.get("url")
+            raise ErrRemoteInstallationElsewhere(
+                name=info.name,
+                url=url,
+                hint=f"run it through max, which forwards it: max -t {url} …",
+            )
+        if info.deployment.strategy != self._deployer.kind:
+            raise ErrDeployerNotAvailable(platform="maxtrio", deployerKind=info.deployment.strategy)
 
     def live_installations(self) -> list[InstallationMax]:
         """The installations open now."""
@@ -385,6 +389,25 @@ class WorkspaceMax:
             )
         return removed
 
+    async def last_sync(self, name_or_id: str) -> SyncReport | None:
+        """The installation's latest sync as its store records it, or None. An installation
+        on its ``data.db`` that is not open is read from the file, read-only, without opening
+        it — unless that sync is recorded as ``running``: then the installation is opened,
+        which first records a sync whose process died as ``interrupted``."""
+        from maxtrio.sql import read_sync_report
+
+        info = await self.find_installation(name_or_id)
+        if info is None:
+            raise ErrInstallationNotFound(installation=name_or_id)
+        if info.id not in self._live and info.deployment.store is None and not is_remote(info):
+            path = info.data_dir / DATA_FILE_NAME
+            schema = self.connector_schema(info.connector)
+            report = await trio.to_thread.run_sync(read_sync_report, path, schema, None)
+            if report is None or report.status != "running":
+                return report
+        node = await self.installation(info.id)
+        return await node.sync_report(None)
+
     # -- health ------------------------------------------------------------------------------
 
     async def installation_health(self) -> list[NodeHealth]:
@@ -398,8 +421,12 @@ class WorkspaceMax:
                 results[index] = await RemoteNode.of(info).health()
                 return
             try:
-                node = await self.installation(info.id)
-                results[index] = await node.health()
+                live = self._live.get(info.id)
+                if live is not None:
+                    await live.check_credentials()
+                    results[index] = await live.health()
+                else:  # asked without opening it: no store, no executor
+                    results[index] = await self._probe_health(info)
             except MaxError as err:
                 results[index] = HealthStatus.unhealthy(_reason(err))
 
@@ -416,6 +443,12 @@ class WorkspaceMax:
             )
             for info, status in zip(infos, results, strict=True)
         ]
+
+    async def _probe_health(self, info: InstallationInfo) -> HealthStatus:
+        from ._installation import InstallationMax
+
+        self._check_deployable(info)
+        return await InstallationMax.probe_health(info, self.connector_module(info.connector))
 
     async def health(self, *, deep: bool = False) -> HealthStatus:
         """Aggregate: none or all healthy → healthy; all unhealthy → unhealthy; else

@@ -1,4 +1,4 @@
-"""The connector's own Acme HTTP client: one ``httpx.AsyncClient`` per installation.
+"""The connector's own Acme HTTP client: one connection pool per installation.
 
 The client speaks the Acme wire API: ``Authorization: Bearer
 <token>`` on every call, JSON answers, ``{"error": ...}`` bodies on failure. It keeps one
@@ -7,8 +7,12 @@ of 50) for the life of the installation, decodes each body once, and turns every
 a ``connector-acme`` error (see ``_errors``): 429, 5xx, dropped connections and timeouts carry
 the ``Retryable`` facet, everything else does not.
 
-The transport is the seam: pass any ``httpx.AsyncBaseTransport`` (``httpx.MockTransport`` in a
-unit test) and the rest of the connector is unchanged.
+The pool is the connector SDK's :class:`~maxtrio.connector.Http1Pool`: a sync's list calls
+are its hot path, and httpx costs about ten times its CPU per request and ~0.1 s to import and
+set up (a cost ``max ls`` paid for each installation's health check). The transport is the
+seam: pass any ``httpx.AsyncBaseTransport`` (``httpx.MockTransport`` in a unit test, an
+in-process app in a benchmark) and the calls go through httpx instead, the rest of the
+connector unchanged.
 
 List calls send the optional pagination extension of the fake (``limit``/``cursor``, next page
 in ``X-Next-Cursor``); a server without it ignores both and answers everything in one page.
@@ -20,17 +24,22 @@ log is read with ``/api/changes`` and ``/api/changes/recent``.
 from __future__ import annotations
 
 import json
-import ssl
 import time
 from collections.abc import Mapping, Sequence
-from email.utils import parsedate_to_datetime
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import quote
 
 import attrs
-import httpx
 
-from maxtrio.connector import ConnectionSlots
+from maxtrio.connector import (
+    Http1Pool,
+    HttpConnectError,
+    HttpDecodingError,
+    HttpError,
+    HttpProtocolError,
+    HttpTimeout,
+    HttpTimeouts,
+)
 from maxtrio.core import MaxError, json_kind
 
 from ._errors import (
@@ -45,11 +54,14 @@ from ._errors import (
     bad_response,
 )
 
+if TYPE_CHECKING:
+    import httpx
+
 CONNECTOR: Final = "acme"
 POOL_SIZE: Final = 64
 DEFAULT_PAGE_SIZE: Final = 1000
 """Items asked for per list call (Acme answers up to 100,000; big pages mean few calls)."""
-DEFAULT_TIMEOUT: Final = httpx.Timeout(connect=10.0, read=60.0, write=30.0, pool=None)
+DEFAULT_TIMEOUT: Final = HttpTimeouts(connect=10.0, read=60.0, write=30.0)
 MAX_CURSOR_LENGTH: Final = 256
 MAX_BATCH_IDS: Final = 1000
 """Ids per batch get (the fake's ``MAX_IDS``)."""
@@ -81,7 +93,7 @@ class AcmeApiClient:
         *,
         transport: httpx.AsyncBaseTransport | None = None,
         page_size: int = DEFAULT_PAGE_SIZE,
-        timeout: httpx.Timeout = DEFAULT_TIMEOUT,
+        timeout: Any = DEFAULT_TIMEOUT,
     ) -> None:
         if page_size < 1:
             raise ValueError("page_size must be at least 1")
@@ -89,22 +101,11 @@ class AcmeApiClient:
         self.page_size = page_size
         self._token = token
         headers = {"authorization": f"Bearer {token}", "accept": "application/json"}
-
-        def make_client(limits: httpx.Limits, tls: ssl.SSLContext) -> httpx.AsyncClient:
-            return httpx.AsyncClient(
-                base_url=self.base_url,
-                headers=headers,
-                transport=transport,
-                limits=limits,
-                timeout=timeout,
-                verify=tls,
-                follow_redirects=False,
-                trust_env=False,
-            )
-
-        # One small client per connection: httpx's shared pool spends more CPU on bookkeeping
-        # than on the data at fifty concurrent requests (see ConnectionSlots).
-        self._http = ConnectionSlots(POOL_SIZE, make_client=make_client)
+        self._http: Any
+        if transport is None:
+            self._http = Http1Pool(self.base_url, size=POOL_SIZE, headers=headers, timeout=timeout)
+        else:
+            self._http = _httpx_slots(self.base_url, headers, transport, timeout)
 
     def __repr__(self) -> str:
         return f"AcmeApiClient({self.base_url!r})"
@@ -183,31 +184,19 @@ class AcmeApiClient:
         response = await self._get(path, params, request)
         return AcmeResponse(self._decode_as(response, request, expected), request)
 
-    async def _get(
-        self, path: str, params: Mapping[str, str] | None, request: str
-    ) -> httpx.Response:
+    async def _get(self, path: str, params: Mapping[str, str] | None, request: str) -> Any:
         try:
             response = await self._http.request("GET", path, params=params)
-        except httpx.TimeoutException as exc:
-            raise ErrTimeout(request=request, reason=_describe(exc), connector=CONNECTOR) from None
-        except httpx.DecodingError as exc:
-            raise bad_response(request, f"undecodable body ({_describe(exc)})") from None
-        except (httpx.NetworkError, httpx.RemoteProtocolError) as exc:
-            raise ErrConnectionFailed(
-                request=request, reason=_describe(exc), connector=CONNECTOR
-            ) from None
-        except httpx.HTTPError as exc:
-            raise ErrRequestFailed(
-                request=request,
-                status="no answer",
-                upstream=f"({_describe(exc)})",
-                connector=CONNECTOR,
-            ) from None
+        except Exception as exc:
+            failure = _transport_failure(exc, request)
+            if failure is None:
+                raise
+            raise failure from None
         if not 200 <= response.status_code < 300:
             raise self._status_error(response, request)
         return response
 
-    def _status_error(self, response: httpx.Response, request: str) -> MaxError:
+    def _status_error(self, response: Any, request: str) -> MaxError:
         status = response.status_code
         upstream = self._upstream_text(response)
         data: dict[str, Any] = {
@@ -230,7 +219,7 @@ class AcmeApiClient:
             return ErrNotFound(**data)
         return ErrRequestFailed(**data)
 
-    def _upstream_text(self, response: httpx.Response) -> str:
+    def _upstream_text(self, response: Any) -> str:
         """The server's own words, short and on one line: ``{"error": ...}`` or the body text."""
         content = response.content
         text: str | None = None
@@ -251,7 +240,7 @@ class AcmeApiClient:
             text = text[: _UPSTREAM_TEXT_LIMIT - 1] + "…"
         return text or response.reason_phrase or "(no body)"
 
-    def _decode_as(self, response: httpx.Response, request: str, expected: type) -> Any:
+    def _decode_as(self, response: Any, request: str, expected: type) -> Any:
         try:
             data = json.loads(response.content)
         except ValueError:
@@ -262,9 +251,7 @@ class AcmeApiClient:
             raise bad_response(request, f"expected a JSON {name}, got {json_kind(data)}")
         return data
 
-    def _next_cursor(
-        self, response: httpx.Response, request: str, requested: str | None
-    ) -> str | None:
+    def _next_cursor(self, response: Any, request: str, requested: str | None) -> str | None:
         cursor: str | None = response.headers.get("x-next-cursor")
         if not cursor:
             return None
@@ -273,6 +260,65 @@ class AcmeApiClient:
         if cursor == requested:
             raise bad_response(request, f"pagination did not advance (cursor {cursor!r} again)")
         return cursor
+
+
+def _httpx_slots(
+    base_url: str, headers: dict[str, str], transport: httpx.AsyncBaseTransport, timeout: Any
+) -> Any:
+    """httpx clients over ``transport`` (the seam for tests and in-process benchmarks)."""
+    import ssl
+
+    import httpx
+
+    from maxtrio.connector import ConnectionSlots
+
+    if isinstance(timeout, HttpTimeouts):
+        timeout = httpx.Timeout(
+            connect=timeout.connect, read=timeout.read, write=timeout.write, pool=None
+        )
+
+    def make_client(limits: httpx.Limits, tls: ssl.SSLContext) -> httpx.AsyncClient:
+        return httpx.AsyncClient(
+            base_url=base_url,
+            headers=headers,
+            transport=transport,
+            limits=limits,
+            timeout=timeout,
+            verify=tls,
+            follow_redirects=False,
+            trust_env=False,
+        )
+
+    # One small client per connection: httpx's shared pool spends more CPU on bookkeeping
+    # than on the data at fifty concurrent requests (see ConnectionSlots).
+    return ConnectionSlots(POOL_SIZE, make_client=make_client)
+
+
+def _transport_failure(exc: Exception, request: str) -> MaxError | None:
+    """The connector error of a request that got no answer (None: not a transport failure).
+    Both pools' failures: :class:`~maxtrio.connector.Http1Pool`'s and httpx's."""
+    reason = _describe(exc)
+    if isinstance(exc, HttpError):
+        if isinstance(exc, HttpTimeout):
+            return ErrTimeout(request=request, reason=reason, connector=CONNECTOR)
+        if isinstance(exc, HttpDecodingError):
+            return bad_response(request, f"undecodable body ({reason})")
+        if isinstance(exc, HttpConnectError | HttpProtocolError):
+            return ErrConnectionFailed(request=request, reason=reason, connector=CONNECTOR)
+    import sys
+
+    httpx = sys.modules.get("httpx")  # only the transport seam raises its errors
+    if httpx is None or not isinstance(exc, httpx.HTTPError):
+        return None
+    if isinstance(exc, httpx.TimeoutException):
+        return ErrTimeout(request=request, reason=reason, connector=CONNECTOR)
+    if isinstance(exc, httpx.DecodingError):
+        return bad_response(request, f"undecodable body ({reason})")
+    if isinstance(exc, httpx.NetworkError | httpx.RemoteProtocolError):
+        return ErrConnectionFailed(request=request, reason=reason, connector=CONNECTOR)
+    return ErrRequestFailed(
+        request=request, status="no answer", upstream=f"({reason})", connector=CONNECTOR
+    )
 
 
 def _ids_query(ids: Sequence[str]) -> str:
@@ -306,6 +352,8 @@ def parse_retry_after(value: str | None) -> float | None:
     text = value.strip()
     if text.isascii() and text.isdigit():
         return float(int(text))
+    from email.utils import parsedate_to_datetime
+
     try:
         moment = parsedate_to_datetime(text)
     except (TypeError, ValueError, IndexError):
@@ -315,10 +363,10 @@ def parse_retry_after(value: str | None) -> float | None:
     return max(0.0, moment.timestamp() - time.time())
 
 
-def _looks_like_html(response: httpx.Response) -> bool:
+def _looks_like_html(response: Any) -> bool:
     if "html" in response.headers.get("content-type", ""):
         return True
-    return response.content[:64].lstrip()[:1] == b"<"
+    return bool(response.content[:64].lstrip()[:1] == b"<")
 
 
 def _describe(exc: BaseException) -> str:

@@ -8,8 +8,9 @@ installation shares; ``stop()`` closes it. Reading ``client`` before ``start()``
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import attrs
-import httpx
 
 from maxtrio.connector import CredentialHandle, HealthStatus
 from maxtrio.core import MaxError
@@ -17,6 +18,9 @@ from maxtrio.core import MaxError
 from ._client import DEFAULT_PAGE_SIZE, AcmeApiClient
 from ._config import AcmeConfig
 from ._errors import ErrClientNotStarted
+
+if TYPE_CHECKING:
+    import httpx
 
 
 class AcmeConnection:

@@ -4,9 +4,7 @@ docs/connectors.md)."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from maxtrio.connector import ConnectorDef, ConnectorModule, Installation, Platform
 
@@ -19,6 +17,9 @@ from ._onboarding import AcmeOnboarding
 from ._operations import ACME_OPERATIONS
 from ._resolvers import ACME_RESOLVERS
 from ._seeder import AcmeSeeder
+
+if TYPE_CHECKING:
+    import httpx
 
 AcmeConnectorDef = ConnectorDef.create(
     name="acme",

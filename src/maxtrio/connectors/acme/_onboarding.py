@@ -12,8 +12,7 @@ Result: config ``{baseUrl, workspaceId}``, credentials ``{api_token}``. The flow
 from __future__ import annotations
 
 from collections.abc import Sequence
-
-import httpx
+from typing import TYPE_CHECKING
 
 from maxtrio.connector import (
     Config,
@@ -29,6 +28,9 @@ from maxtrio.connector import (
 from ._client import AcmeApiClient
 from ._config import AcmeApiToken, base_url_problem
 from ._records import workspace_choices
+
+if TYPE_CHECKING:
+    import httpx
 
 
 def _api_token_description(config: Config) -> str:
