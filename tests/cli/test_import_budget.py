@@ -33,6 +33,10 @@ NEVER = {
     "maxtrio.flows",
     "maxtrio.remote",
     "maxtrio.query._planner",
+    "importlib.metadata",  # connectors' entry points are read from their metadata folders
+    "tomllib",  # only when a connector folder is there
+    "csv",  # only for -o csv
+    "importlib.resources",  # only for llm-bootstrap's guide
 }
 #: Nor by a command that touches no installation (help, completion, an empty workspace).
 NO_INSTALLATION = NEVER | {
@@ -56,6 +60,7 @@ WITH_INSTALLATION = NEVER | {
     "maxtrio.execution._sync",
     "maxtrio.storage._sqlite_engine",
     "maxtrio.storage._installation_store",
+    "cattrs",  # the registries and health read their records by hand
 }
 #: ``ls`` reads no data at all; ``status`` reads the last sync from ``data.db`` (apsw).
 NO_DATA = WITH_INSTALLATION | {"apsw", "maxtrio.sql"}

@@ -8,8 +8,6 @@ at every level (MAXTRIO).
 
 from __future__ import annotations
 
-from importlib import resources
-
 import asyncclick as click
 
 from ._session import debug_option, session
@@ -18,6 +16,8 @@ GUIDE = "llm_bootstrap.md"
 
 
 def guide_text() -> str:
+    from importlib import resources  # only for this command
+
     return resources.files("maxtrio.cli").joinpath(GUIDE).read_text(encoding="utf-8")
 
 

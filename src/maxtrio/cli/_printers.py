@@ -22,7 +22,6 @@ out of JSON objects.
 
 from __future__ import annotations
 
-import csv
 import datetime as _dt
 import io
 import json
@@ -237,6 +236,8 @@ def ndjson_lines(rows: Iterable[Mapping[str, Any]]) -> Iterator[str]:
 
 def csv_text(columns: Sequence[str], rows: Iterable[Mapping[str, Any]], *, header: bool) -> str:
     """CSV rows (with the header row first when ``header``), without the final newline."""
+    import csv  # only for csv output
+
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     if header:

@@ -32,11 +32,9 @@ twice explicitly is an error. Every resolved object is verified: a :class:`Conne
 from __future__ import annotations
 
 import importlib
-import importlib.metadata
 import os
 import re
 import sys
-import tomllib
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, Literal
@@ -46,6 +44,7 @@ import attrs
 from maxtrio.core import MaxError
 
 from ._definition import ConnectorDef
+from ._entry_points import entry_points
 from ._errors import (
     ErrConnectorAlreadyRegistered,
     ErrConnectorModuleInvalid,
@@ -152,7 +151,7 @@ class ConnectorRegistry:
     def add_entry_points(self, group: str = ENTRY_POINT_GROUP) -> int:
         """Register every entry point of ``group``; returns how many were new."""
         added = 0
-        for ep in sorted(importlib.metadata.entry_points(group=group), key=lambda e: e.name):
+        for ep in sorted(entry_points(group), key=lambda e: e.name):
             location = f"{ep.value} (entry point)"
             added += self._discovered(ConnectorEntry(ep.name, "entry-point", location), ep.load)
         return added
@@ -295,6 +294,8 @@ def read_connector_package(folder: Path) -> list[ConnectorPackage]:
     def invalid(reason: str) -> MaxError:
         return ErrConnectorPackageInvalid(location=location, reason=reason)
 
+    import tomllib  # only when a connector folder is there: not on every start
+
     try:
         data = tomllib.loads((folder / "pyproject.toml").read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
@@ -303,8 +304,8 @@ def read_connector_package(folder: Path) -> list[ConnectorPackage]:
     package = project.get("name") if isinstance(project, dict) else None
     if not isinstance(package, str) or not package.strip():
         raise invalid('pyproject.toml has no [project] "name"')
-    entry_points = project.get("entry-points") if isinstance(project, dict) else None
-    group = entry_points.get(ENTRY_POINT_GROUP) if isinstance(entry_points, dict) else None
+    declared = project.get("entry-points") if isinstance(project, dict) else None
+    group = declared.get(ENTRY_POINT_GROUP) if isinstance(declared, dict) else None
     if not isinstance(group, dict) or not group:
         raise invalid(
             f'pyproject.toml has no resolvable entry point ([project.entry-points."'

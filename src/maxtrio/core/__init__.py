@@ -154,12 +154,14 @@ if TYPE_CHECKING:
     from ._wire import (
         ErrInvalidWireValue,
         converter,
+        objects_only,
         structure,
         unstructure,
         value_to_wire,
         where_from_wire,
         where_to_wire,
     )
+    from ._wire_record import wire_record
 
 _SOURCES = {
     "Batch": "_batch",
@@ -318,11 +320,13 @@ _SOURCES = {
     "or_": "_where",
     "ErrInvalidWireValue": "_wire",
     "converter": "_wire",
+    "objects_only": "_wire",
     "structure": "_wire",
     "unstructure": "_wire",
     "value_to_wire": "_wire",
     "where_from_wire": "_wire",
     "where_to_wire": "_wire",
+    "wire_record": "_wire_record",
 }
 
 __all__ = [
@@ -475,6 +479,7 @@ __all__ = [
     "json_kind",
     "key_of",
     "not_",
+    "objects_only",
     "or_",
     "parse_ref_key",
     "printable",
@@ -486,6 +491,7 @@ __all__ = [
     "value_to_wire",
     "where_from_wire",
     "where_to_wire",
+    "wire_record",
     "workspace",
 ]
 

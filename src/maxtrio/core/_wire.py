@@ -13,9 +13,9 @@ with ``WhereClause``).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date, datetime
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import cattrs
 from cattrs.preconf.json import make_converter
@@ -23,6 +23,7 @@ from cattrs.preconf.json import make_converter
 from ._errors import BadInput, MaxError, define_error
 from ._ref import Ref
 from ._where import NULL_TESTS, Op, Where, WhereClause, WhereGroup, WhereNot
+from ._wire_record import WIRE_RECORD_ATTRIBUTE, is_wire_record
 
 T = TypeVar("T")
 
@@ -41,6 +42,30 @@ def _structure_max_error(value: Any, _: type) -> MaxError:
 
 
 converter.register_structure_hook(MaxError, _structure_max_error)
+
+
+def _wire_record_structure(cls: type) -> Callable[[Any, type], Any]:
+    read = getattr(cls, WIRE_RECORD_ATTRIBUTE)[0]
+    return lambda value, _: read(value)
+
+
+def _wire_record_unstructure(cls: type) -> Callable[[Any], Any]:
+    return cast(Callable[[Any], Any], getattr(cls, WIRE_RECORD_ATTRIBUTE)[1])
+
+
+converter.register_structure_hook_factory(is_wire_record, _wire_record_structure)
+converter.register_unstructure_hook_factory(is_wire_record, _wire_record_unstructure)
+
+
+def objects_only(hook: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
+    """A structure hook that says "expected an object" for anything but a mapping."""
+
+    def structure_object(value: Any, cls: Any) -> Any:
+        if not isinstance(value, Mapping):
+            raise TypeError("expected an object")
+        return hook(value, cls)
+
+    return structure_object
 
 
 def value_to_wire(value: Any) -> Any:

@@ -27,14 +27,14 @@ from __future__ import annotations
 
 import json
 import types
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any, Literal, TypeVar, Union, get_args, get_origin, get_type_hints
 
 import attrs
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
 from max_launcher import MAX_LINE_BYTES
-from maxtrio.core import converter, structure
+from maxtrio.core import converter, objects_only, structure
 
 from ._errors import ErrMalformedMessage
 
@@ -235,15 +235,6 @@ def _strict(tp: Any) -> Callable[[Any, Any], Any]:
     return exact
 
 
-def _objects_only(hook: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
-    def structure_object(value: Any, cls: Any) -> Any:
-        if not isinstance(value, Mapping):
-            raise TypeError("expected an object")
-        return hook(value, cls)
-
-    return structure_object
-
-
 def _register(cls: type[Any]) -> None:
     hints = get_type_hints(cls)
     fields = attrs.fields(cls)
@@ -253,7 +244,7 @@ def _register(cls: type[Any]) -> None:
     }
     converter.register_structure_hook(
         cls,
-        _objects_only(make_dict_structure_fn(cls, converter, **structure_overrides)),  # type: ignore[arg-type]
+        objects_only(make_dict_structure_fn(cls, converter, **structure_overrides)),  # type: ignore[arg-type]
     )
     unstructure_overrides = {
         f.name: override(rename=_WIRE_NAMES.get(f.name), omit_if_default=f.default is None)

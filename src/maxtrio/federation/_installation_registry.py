@@ -32,13 +32,13 @@ from typing import Any, Protocol
 
 import attrs
 
-from maxtrio.core import MaxError, unstructure
+from maxtrio.core import MaxError
 
 from ._errors import ErrRegistryEntryAlreadyExists, ErrRegistryEntryNotFound
 from ._files import invalid_file, locked, read_json_object, write_json
 from ._names import installation_name_problem
 from ._provision import CONFIG_FILE_NAME, DATA_DIR_NAME
-from ._records import InstallationInfo, RecordProblem, structure_record
+from ._records import InstallationInfo, RecordProblem, record_to_wire, structure_record
 
 
 class InstallationRegistry(Protocol):
@@ -151,7 +151,7 @@ class FileInstallationRegistry:
             if data_dir is not None and os.path.isabs(data_dir):
                 data_dir = os.path.relpath(data_dir, self.root)
             stored = attrs.evolve(info, deployment=attrs.evolve(info.deployment, data_dir=data_dir))
-            installations[info.name] = unstructure(stored)
+            installations[info.name] = record_to_wire(stored)
         write_json(self.path, {**document, "installations": installations})
 
     def _invalid(self, problem: str) -> MaxError:

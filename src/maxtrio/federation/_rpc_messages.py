@@ -47,6 +47,7 @@ from maxtrio.core import (
     Ref,
     Schema,
     converter,
+    objects_only,
     parse_ref_key,
 )
 from maxtrio.core import value_to_wire as value_to_wire
@@ -76,7 +77,9 @@ def to_wire(value: Any) -> Any:
     return converter.unstructure(value)
 
 
-def _camel(cls: type, **renames: str) -> None:
+def camel_hooks(cls: type, **renames: str) -> None:
+    """Register ``cls``'s JSON form on the shared converter: its fields, ``renames`` applied
+    (``started_at="startedAt"``); anything but an object reads as "expected an object"."""
     overrides = {name: override(rename=key) for name, key in renames.items()}
     converter.register_unstructure_hook(
         cls,
@@ -84,7 +87,7 @@ def _camel(cls: type, **renames: str) -> None:
     )
     converter.register_structure_hook(
         cls,
-        make_dict_structure_fn(cls, converter, **overrides),  # type: ignore[arg-type]
+        objects_only(make_dict_structure_fn(cls, converter, **overrides)),  # type: ignore[arg-type]
     )
 
 
@@ -140,8 +143,8 @@ class SyncResultMessage:
         )
 
 
-_camel(SyncStartedMessage, started_at="startedAt")
-_camel(
+camel_hooks(SyncStartedMessage, started_at="startedAt")
+camel_hooks(
     SyncResultMessage,
     sync_id="syncId",
     tasks_completed="tasksCompleted",
@@ -221,7 +224,7 @@ def _unstructure_field(field: FieldDescription) -> dict[str, Any]:
 
 
 converter.register_unstructure_hook(FieldDescription, _unstructure_field)
-_camel(RelationshipDescription, from_="from")
+camel_hooks(RelationshipDescription, from_="from")
 
 
 # -- queries and pages ---------------------------------------------------------------------------
@@ -248,8 +251,8 @@ class QueryMessage:
         return EntityQuery(entity, where, self.order_by, self.projection, self.text)
 
 
-_camel(QueryMessage, entity_type="entityType", order_by="orderBy")
-_camel(PageRequest)
+camel_hooks(QueryMessage, entity_type="entityType", order_by="orderBy")
+camel_hooks(PageRequest)
 
 
 @attrs.frozen
@@ -267,7 +270,7 @@ class PageMessage:
         return cls(tuple(item_to_wire(i) for i in items), has_more, cursor)
 
 
-_camel(PageMessage, has_more="hasMore")
+camel_hooks(PageMessage, has_more="hasMore")
 
 
 def item_to_wire(item: QueryItem) -> dict[str, Any]:

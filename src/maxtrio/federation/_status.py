@@ -2,8 +2,9 @@
 
 ``NodeHealth`` is a child node and its health (what ``ls``/``status`` list); ``SyncSummary`` is
 the last sync of an installation with its task counts. Their JSON forms, and those of
-``HealthStatus`` (``{"status", "reason"?}``), live on the shared converter (``SyncRecord``'s
-hooks are in :mod:`._sync_wire`).
+``HealthStatus`` (``{"status", "reason"?}``), are written here and marked with
+``core.wire_record``, so the shared converter uses them without this module importing it
+(``SyncRecord``'s hooks are in :mod:`._sync_wire`).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Any
 import attrs
 
 from maxtrio.connector import HealthState, HealthStatus
-from maxtrio.core import MaxUrl, converter
+from maxtrio.core import MaxUrl, wire_record
 from maxtrio.execution import SyncStatus
 
 
@@ -60,7 +61,7 @@ class NodeHealth:
         return out
 
 
-def _structure_health(value: Any, _: type) -> HealthStatus:
+def _structure_health(value: Any) -> HealthStatus:
     if not isinstance(value, Mapping):
         raise TypeError("expected an object")
     reason = value.get("reason")
@@ -69,31 +70,25 @@ def _structure_health(value: Any, _: type) -> HealthStatus:
     return HealthStatus(HealthState(str(value.get("status"))), reason)
 
 
-converter.register_unstructure_hook(HealthStatus, lambda status: status.to_json())
-converter.register_structure_hook(HealthStatus, _structure_health)
+wire_record(HealthStatus, _structure_health, lambda status: status.to_json())
 
 
-def _unstructure_node_health(node: NodeHealth) -> dict[str, Any]:
-    return node.to_json()
-
-
-def _structure_node_health(value: Any, _: type) -> NodeHealth:
+def _structure_node_health(value: Any) -> NodeHealth:
     if not isinstance(value, Mapping):
         raise TypeError("expected an object")
     return NodeHealth(
         id=str(value["id"]),
         name=str(value["name"]),
         url=MaxUrl.parse(str(value["url"])),
-        health=_structure_health(value, HealthStatus),
+        health=_structure_health(value),
         connector=value.get("connector"),
     )
 
 
-converter.register_unstructure_hook(NodeHealth, _unstructure_node_health)
-converter.register_structure_hook(NodeHealth, _structure_node_health)
+wire_record(NodeHealth, _structure_node_health, lambda node: node.to_json())
 
 
-def _structure_summary(value: Any, _: type) -> SyncSummary:
+def _structure_summary(value: Any) -> SyncSummary:
     if not isinstance(value, Mapping):
         raise TypeError("expected an object")
     return SyncSummary(
@@ -107,5 +102,4 @@ def _structure_summary(value: Any, _: type) -> SyncSummary:
     )
 
 
-converter.register_unstructure_hook(SyncSummary, lambda summary: summary.to_json())
-converter.register_structure_hook(SyncSummary, _structure_summary)
+wire_record(SyncSummary, _structure_summary, lambda summary: summary.to_json())

@@ -9,6 +9,6 @@ from __future__ import annotations
 
 from maxtrio.execution import SyncRecord
 
-from ._records import camel_hooks
+from ._rpc_messages import camel_hooks
 
 camel_hooks(SyncRecord, started_at="startedAt", completed_at="completedAt")

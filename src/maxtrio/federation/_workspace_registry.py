@@ -28,12 +28,10 @@ import os
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Protocol
 
-from maxtrio.core import unstructure
-
 from ._errors import ErrRegistryEntryAlreadyExists, ErrRegistryEntryNotFound
 from ._files import invalid_file, locked, read_json_object, write_json
 from ._home import MaxHome
-from ._records import RecordProblem, WorkspaceInfo, structure_record
+from ._records import RecordProblem, WorkspaceInfo, record_to_wire, structure_record
 
 
 class WorkspaceRegistry(Protocol):
@@ -130,7 +128,7 @@ class FileWorkspaceRegistry:
 
     def _write(self, document: dict[str, Any], entries: Sequence[WorkspaceInfo]) -> None:
         self.home.ensure()
-        document = {**document, "workspaces": [unstructure(w) for w in entries]}
+        document = {**document, "workspaces": [record_to_wire(w) for w in entries]}
         write_json(self.path, document, private=True)
 
 
