@@ -141,15 +141,19 @@ def test_a_server_killed_mid_run_leaves_its_steps_to_the_other(
     def on_victim() -> list[str]:
         return steps("status = 'running' AND worker_id LIKE ?", worker_of(victim))
 
+    seen: dict[str, list[str]] = {}
+
     def long_steps_started_on_victim() -> bool:
+        # The victim at its limit (3 long steps: it claims no more until one ends, seconds
+        # later), each step's script past its "start" line: what it runs when killed is known.
         running = on_victim()
         begun = {step for _, step in lines(log, "start")} if log.exists() else set()
-        return len(steps("status = 'completed'")) == 6 and bool(running) and begun >= set(running)
+        completed = steps("status = 'completed'")
+        seen.update(running=running, completed=completed)
+        return len(completed) == 6 and len(running) == 3 and begun >= set(running)
 
     wait_for(long_steps_started_on_victim, what="long steps running on the first server")
-    completed_before = steps("status = 'completed'")
-    interrupted = on_victim()
-    started = lines(log, "start")
+    completed_before, interrupted = seen["completed"], seen["running"]
     orphan_pids = [
         int(line.split()[3])
         for line in log.read_text().splitlines()
