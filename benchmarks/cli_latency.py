@@ -16,13 +16,13 @@ both alike):
   ``max completion bash``: floor ``python -c "import trio, asyncclick"`` (the frameworks every
   real command needs), target 1.5× in direct mode.
 
-Three modes: ``direct`` (``MAX_NO_DAEMON=1``: the launcher execs the full CLI, which imports
-what the command needs and runs it), ``daemon`` (the launcher forwards the command to the
-workspace's daemon, started by the warm-up runs and stopped at the end) and ``pyz-daemon``
-(``python max.pyz …`` — ``--pyz PATH``, else built into the temp directory with
-``launcher/build_pyz.py`` — through the daemon it starts; shiv extracts into the temp
-directory in the warm-up). Through a daemon the command's work is the daemon's, so those modes
-are measured against ``python -c pass`` (targets: daemon 2×, pyz-daemon 2.5×). One line per
+Three modes: ``direct`` (``MAX_NO_DAEMON=1``: the launcher runs the full CLI in its process,
+which imports what the command needs and runs it), ``daemon`` (the launcher forwards the command
+to the workspace's daemon, started by the warm-up runs and stopped at the end) and
+``pyz-daemon`` (``python max.pyz …`` — ``--pyz PATH``, else built into the temp directory with
+``launcher/build_pyz.py`` — through the daemon it starts; shiv extracts into the temp directory
+in the warm-up). Through a daemon the command's work is the daemon's, so those modes are
+measured against ``python -c pass`` (targets: daemon 2×, pyz-daemon 2.5×). One line per
 command and mode: ``{"name": mode, "command", "median_ms", "p90_ms", "floor", "floor_ms",
 "x_floor", "target_x"}``. A last line gives the launcher's own import time
 (``python -X importtime -c "import max_launcher"``, median of the runs, in µs).

@@ -3,7 +3,7 @@
 It decides which workspace a command is for (without importing maxtrio), forwards the command
 to that workspace's daemon over its Unix socket and streams the answer, starting the daemon
 when none is running; otherwise (no workspace, ``--direct``, ``MAX_NO_DAEMON=1``, ``max
-daemon …``) it becomes the full CLI (``python -m maxtrio.cli``). See ``docs/daemon.md``.
+daemon …``) it runs the full CLI in its own process (``maxtrio.cli.main``). See ``docs/daemon.md``.
 
 The daemon-directory helpers below (paths, the lock, liveness, start and stop) are shared with
 ``maxtrio.daemon`` and ``max daemon``; all but the paths load on first use, so the fast path

@@ -1,19 +1,19 @@
-"""Direct mode: the full CLI in this process's place, without a daemon.
+"""Direct mode: the full CLI in this process, without a daemon.
 
-Installed ``max``: ``os.execv`` of this interpreter into ``python -m maxtrio.cli <args>`` —
-the launcher's process becomes the CLI (same PID, same terminal, signals and exit code), with
-a fresh interpreter state. ``max.pyz``: the zipapp's own import path is only set up inside
-this process, so the CLI runs in-process instead (Ctrl-C and SIGPIPE handling back to
-Python's defaults first).
+The launcher imports nothing but the standard library's smallest modules, so the CLI runs
+right here (same PID, terminal, signals and exit code): Ctrl-C back to Python's default
+handler, the output streams flushed, then ``maxtrio.cli.main``. Installed ``max`` once
+``exec``'d a fresh ``python -m maxtrio.cli`` instead; that cost a second interpreter start
+and ``runpy`` (about a tenth of a cheap command's time) for no difference a command could
+see. ``max.pyz`` has always run it in-process (the zipapp's import path exists only here).
 """
 
 from __future__ import annotations
 
 import _signal  # type: ignore[import-not-found,unused-ignore]
-import os
 import sys
 
-from ._entry import CLI_MODULE, Entry
+from ._conversation import EXIT_INTERRUPTED
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -27,10 +27,16 @@ def run_direct(argv: list[str]) -> NoReturn:
                 stream.flush()
             except OSError:
                 pass
-    if Entry.zipapp is None and sys.executable:
-        os.execv(sys.executable, [sys.executable, "-m", CLI_MODULE, *argv])
     _signal.signal(_signal.SIGINT, _signal.default_int_handler)
-    from maxtrio.cli import main as cli_main
+    try:
+        from maxtrio.cli import main as cli_main
 
-    cli_main(argv)
+        cli_main(argv)
+    except KeyboardInterrupt:  # while the CLI is imported: as python -m maxtrio.cli says it
+        try:
+            sys.stderr.write("Interrupted.\n")
+            sys.stderr.flush()
+        except OSError:
+            pass
+        raise SystemExit(EXIT_INTERRUPTED) from None
     raise SystemExit(0)

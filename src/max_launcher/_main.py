@@ -6,7 +6,7 @@
                  │                                  │ nothing there         │ no (≤ 2 s)
                  │ direct                           ▼                       ▼
                  ▼                           start it, then ready?    one warning line, direct
-           exec python -m maxtrio.cli              │ failed: one warning line
+           maxtrio.cli.main (here)                 │ failed: one warning line
                                                    ▼
                                                 direct
 

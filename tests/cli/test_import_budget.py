@@ -1,12 +1,12 @@
 """What a cheap command imports, in direct mode: the start-up budget (``docs/cli.md``).
 
 Each command runs as users run it in direct mode — ``python -m maxtrio.cli …`` (what the
-launcher execs) in a real workspace, ``MAX_NO_DAEMON=1`` — and the modules it imported are
-read from ``sys.modules`` when the process exits (``-X importtime`` would not do: it reports
-only ``import`` statements, not the modules that ``importlib.import_module`` loads — which is
-how every lazy package surface of maxtrio loads its names). The lists name what must not
-load: a later change that imports, say, the PostgreSQL driver or the sync executor at the top
-of a module on these paths fails here instead of slowing every command down unnoticed.
+launcher runs in its own process) in a real workspace, ``MAX_NO_DAEMON=1`` — and the modules it
+imported are read from ``sys.modules`` when the process exits (``-X importtime`` would not do:
+it reports only ``import`` statements, not the modules that ``importlib.import_module`` loads —
+which is how every lazy package surface of maxtrio loads its names). The lists name what must
+not load: a later change that imports, say, the PostgreSQL driver or the sync executor at the
+top of a module on these paths fails here instead of slowing every command down unnoticed.
 """
 
 from __future__ import annotations

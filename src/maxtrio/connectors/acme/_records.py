@@ -23,6 +23,7 @@ out by :func:`problem_of`, a plain loop over the same table, only once a row is 
 from __future__ import annotations
 
 import enum
+import functools
 import json
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -107,16 +108,14 @@ class BadRow(Exception):
         self.row = row
 
 
-@attrs.frozen(eq=False)
+@attrs.frozen(eq=False, slots=False)
 class RecordSpec:
-    """The columns of one Acme record type and its compiled page reader."""
+    """The columns of one Acme record type and its page readers, compiled on first use (a
+    command that never reads a page — ``max ls`` asking for health — never compiles them)."""
 
     noun: str
     entity: EntityDef
     columns: tuple[Column, ...]
-    source: str = attrs.field(repr=False)
-    _read: PageReader = attrs.field(repr=False, alias="read")
-    _read_columns: ColumnReader = attrs.field(repr=False, alias="read_columns")
 
     @classmethod
     def create(cls, noun: str, entity: EntityDef, columns: Sequence[Column]) -> RecordSpec:
@@ -126,9 +125,24 @@ class RecordSpec:
             raise ValueError(
                 f"the {noun} columns {read} must fill exactly {entity.name}'s {stored}"
             )
-        source, reader = _compile(noun, entity, tuple(columns))
-        column_reader = _compile_columns(noun, tuple(columns))
-        return cls(noun, entity, tuple(columns), source, reader, column_reader)
+        return cls(noun, entity, tuple(columns))
+
+    @functools.cached_property
+    def _compiled(self) -> tuple[str, PageReader]:
+        return _compile(self.noun, self.entity, self.columns)
+
+    @property
+    def source(self) -> str:
+        """The generated page reader's Python source."""
+        return self._compiled[0]
+
+    @property
+    def _read(self) -> PageReader:
+        return self._compiled[1]
+
+    @functools.cached_property
+    def _read_columns(self) -> ColumnReader:
+        return _compile_columns(self.noun, self.columns)
 
     @property
     def fields(self) -> tuple[str, ...]:
