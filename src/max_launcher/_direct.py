@@ -13,8 +13,6 @@ from __future__ import annotations
 import _signal  # type: ignore[import-not-found,unused-ignore]
 import sys
 
-from ._conversation import EXIT_INTERRUPTED
-
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import NoReturn
@@ -28,15 +26,7 @@ def run_direct(argv: list[str]) -> NoReturn:
             except OSError:
                 pass
     _signal.signal(_signal.SIGINT, _signal.default_int_handler)
-    try:
-        from maxtrio.cli import main as cli_main
+    from maxtrio.cli._interruptible import run_interruptible
 
-        cli_main(argv)
-    except KeyboardInterrupt:  # while the CLI is imported: as python -m maxtrio.cli says it
-        try:
-            sys.stderr.write("Interrupted.\n")
-            sys.stderr.flush()
-        except OSError:
-            pass
-        raise SystemExit(EXIT_INTERRUPTED) from None
+    run_interruptible(argv)  # a Ctrl-C while importing: "Interrupted.", exit 130
     raise SystemExit(0)

@@ -43,7 +43,7 @@ class EntryPointSpec(NamedTuple):
             raise ValueError(f"entry point {self.name!r} has an unreadable value {self.value!r}")
         module, attribute = match.groups()
         loaded: object = importlib.import_module(module)
-        for part in (attribute or "").split(".") if attribute else ():
+        for part in attribute.split(".") if attribute else ():
             loaded = getattr(loaded, part)
         return loaded
 

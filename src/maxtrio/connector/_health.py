@@ -7,8 +7,12 @@ machinery of :mod:`._installation`.
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
+from typing import Any
 
 import attrs
+
+from maxtrio.core import wire_record
 
 
 class HealthState(enum.StrEnum):
@@ -41,7 +45,21 @@ class HealthStatus:
         return self.state is HealthState.HEALTHY
 
     def to_json(self) -> dict[str, str]:
+        """``{"status", "reason"?}``."""
         out = {"status": self.state.value}
         if self.reason is not None:
             out["reason"] = self.reason
         return out
+
+    @classmethod
+    def from_json(cls, value: Any) -> HealthStatus:
+        """What :meth:`to_json` wrote (``TypeError``/``ValueError`` for anything else)."""
+        if not isinstance(value, Mapping):
+            raise TypeError("expected an object")
+        reason = value.get("reason")
+        if reason is not None and not isinstance(reason, str):
+            raise ValueError('"reason" must be a string')
+        return cls(HealthState(str(value.get("status"))), reason)
+
+
+wire_record(HealthStatus, HealthStatus.from_json, HealthStatus.to_json)

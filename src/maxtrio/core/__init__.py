@@ -161,7 +161,7 @@ if TYPE_CHECKING:
         where_from_wire,
         where_to_wire,
     )
-    from ._wire_record import wire_record
+    from ._wire_record import is_wire_record, read_wire_record, wire_record, write_wire_record
 
 _SOURCES = {
     "Batch": "_batch",
@@ -327,6 +327,9 @@ _SOURCES = {
     "where_from_wire": "_wire",
     "where_to_wire": "_wire",
     "wire_record": "_wire_record",
+    "read_wire_record": "_wire_record",
+    "is_wire_record": "_wire_record",
+    "write_wire_record": "_wire_record",
 }
 
 __all__ = [
@@ -474,6 +477,7 @@ __all__ = [
     "is_leaf",
     "is_meta_field",
     "is_valid_ref_key",
+    "is_wire_record",
     "is_workspace",
     "iter_leaves",
     "json_kind",
@@ -484,6 +488,7 @@ __all__ = [
     "parse_ref_key",
     "printable",
     "quote_input",
+    "read_wire_record",
     "resolve_meta_field",
     "structure",
     "try_parse_ref_key",
@@ -493,6 +498,7 @@ __all__ = [
     "where_to_wire",
     "wire_record",
     "workspace",
+    "write_wire_record",
 ]
 
 __getattr__, __dir__ = lazy_names(__name__, _SOURCES, globals())

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import date, datetime
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 import cattrs
 from cattrs.preconf.json import make_converter
@@ -23,7 +23,7 @@ from cattrs.preconf.json import make_converter
 from ._errors import BadInput, MaxError, define_error
 from ._ref import Ref
 from ._where import NULL_TESTS, Op, Where, WhereClause, WhereGroup, WhereNot
-from ._wire_record import WIRE_RECORD_ATTRIBUTE, is_wire_record
+from ._wire_record import is_wire_record, wire_reader, wire_writer
 
 T = TypeVar("T")
 
@@ -45,16 +45,12 @@ converter.register_structure_hook(MaxError, _structure_max_error)
 
 
 def _wire_record_structure(cls: type) -> Callable[[Any, type], Any]:
-    read = getattr(cls, WIRE_RECORD_ATTRIBUTE)[0]
+    read: Callable[[Any], Any] = wire_reader(cls)
     return lambda value, _: read(value)
 
 
-def _wire_record_unstructure(cls: type) -> Callable[[Any], Any]:
-    return cast(Callable[[Any], Any], getattr(cls, WIRE_RECORD_ATTRIBUTE)[1])
-
-
 converter.register_structure_hook_factory(is_wire_record, _wire_record_structure)
-converter.register_unstructure_hook_factory(is_wire_record, _wire_record_unstructure)
+converter.register_unstructure_hook_factory(is_wire_record, wire_writer)
 
 
 def objects_only(hook: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:

@@ -14,11 +14,18 @@ import os
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
 
-from maxtrio.core import MaxLevel, MaxUrl, wire_record
+from maxtrio.core import (
+    MaxLevel,
+    MaxUrl,
+    is_wire_record,
+    read_wire_record,
+    wire_record,
+    write_wire_record,
+)
 
 from ._errors import ErrInvariant
 
@@ -153,6 +160,12 @@ class RecordProblem(ValueError):
     """Why a JSON value is not a valid record, as ``<json path>: <problem>`` parts."""
 
 
+R = TypeVar("R")
+#: A record reader: ``(problems, the JSON object, its path) -> the record`` — None once a
+#: problem was added.
+_Reader = Callable[["_Problems", Mapping[str, Any], str], R | None]
+
+
 class _Problems:
     """The problems of one record, each ``<json path>: <problem>``, in field order."""
 
@@ -163,27 +176,111 @@ class _Problems:
         self.found.append(f"{path}: {problem}" if path else problem)
 
     def text(self, value: Mapping[str, Any], key: str, path: str) -> str:
+        """``value[key]``, a string (``path`` is the object's, ``""`` at the top)."""
+        where = _field(path, key)
         if key not in value:
-            self.add(path + key, "required field missing")
+            self.add(where, "required field missing")
         elif isinstance(value[key], str):
             return str(value[key])
         else:
-            self.add(path + key, "expected a string")
+            self.add(where, "expected a string")
         return ""
 
-    def object(self, value: Mapping[str, Any], key: str, path: str) -> Mapping[str, Any] | None:
+    def nested(self, value: Mapping[str, Any], key: str, path: str, read: _Reader[R]) -> R | None:
+        """``value[key]`` read by ``read`` when it is an object."""
+        where = _field(path, key)
+        found = value.get(key)
         if key not in value:
-            self.add(path + key, "required field missing")
-            return None
-        found = value[key]
-        if not isinstance(found, Mapping):
-            self.add(path + key, "expected an object")
-            return None
-        return found
+            self.add(where, "required field missing")
+        elif not isinstance(found, Mapping):
+            self.add(where, "expected an object")
+        else:
+            return read(self, found, where)
+        return None
 
-    def raise_any(self) -> None:
-        if self.found:
-            raise RecordProblem("; ".join(self.found))
+
+def _field(path: str, key: str) -> str:
+    return f"{path}.{key}" if path else key
+
+
+def _top_level(read: _Reader[R]) -> Callable[[Any], R]:
+    """A reader for a whole JSON value: an object, every problem raised at once."""
+
+    def read_value(value: Any) -> R:
+        if not isinstance(value, Mapping):
+            raise RecordProblem("expected an object")
+        problems = _Problems()
+        record = read(problems, value, "")
+        if problems.found:
+            raise RecordProblem("; ".join(problems.found))
+        assert record is not None  # a reader returns None only after adding a problem
+        return record
+
+    return read_value
+
+
+def _deployment(
+    problems: _Problems, value: Mapping[str, Any], path: str
+) -> DeploymentConfig | None:
+    """A deployment's first problem is named in its own words (its keys are in them)."""
+    strategy = value.get("strategy")
+    data_dir = value.get("dataDir")
+    store = value.get("store")
+    if not isinstance(strategy, str) or not strategy:
+        problem = '"strategy" must be a non-empty string'
+    elif data_dir is not None and (not isinstance(data_dir, str) or not data_dir):
+        problem = '"dataDir" must be a non-empty string'
+    elif data_dir is None and strategy == IN_PROCESS:
+        problem = 'an in-process deployment needs a "dataDir"'
+    elif store is not None and (not isinstance(store, str) or not store):
+        problem = '"store" must be a non-empty string'
+    else:
+        extra = {k: v for k, v in value.items() if k not in ("strategy", "dataDir", "store")}
+        return DeploymentConfig(strategy, data_dir, extra, store)
+    problems.add(path, problem)
+    return None
+
+
+def _workspace_spec(problems: _Problems, value: Mapping[str, Any], path: str) -> WorkspaceSpec:
+    return WorkspaceSpec(problems.text(value, "name", path))
+
+
+def _installation_spec(
+    problems: _Problems, value: Mapping[str, Any], path: str
+) -> InstallationSpec | None:
+    connector = problems.text(value, "connector", path)
+    name = problems.text(value, "name", path)
+    config = value.get("connectorConfig", {})
+    if not isinstance(config, Mapping):
+        problems.add(_field(path, "connectorConfig"), "expected an object")
+        return None
+    return InstallationSpec(connector, name, dict(config))
+
+
+def _workspace(problems: _Problems, value: Mapping[str, Any], path: str) -> WorkspaceInfo | None:
+    id_ = problems.text(value, "id", path)
+    name = problems.text(value, "name", path)
+    connected_at = problems.text(value, "connectedAt", path)
+    config = problems.nested(value, "config", path, _deployment)
+    spec = problems.nested(value, "spec", path, _workspace_spec)
+    if config is None or spec is None:
+        return None
+    return WorkspaceInfo(id_, name, connected_at, config, spec)
+
+
+def _installation(
+    problems: _Problems, value: Mapping[str, Any], path: str
+) -> InstallationInfo | None:
+    id_ = problems.text(value, "id", path)
+    connector = problems.text(value, "connector", path)
+    name = problems.text(value, "name", path)
+    connected_at = problems.text(value, "connectedAt", path)
+    deployment = problems.nested(value, "deployment", path, _deployment)
+    locator = problems.text(value, "locator", path)
+    spec = problems.nested(value, "spec", path, _installation_spec)
+    if deployment is None or spec is None:
+        return None
+    return InstallationInfo(id_, connector, name, connected_at, deployment, locator, spec)
 
 
 def _deployment_to_wire(config: DeploymentConfig) -> dict[str, Any]:
@@ -196,116 +293,16 @@ def _deployment_to_wire(config: DeploymentConfig) -> dict[str, Any]:
     return out
 
 
-def _deployment_from_wire(value: Mapping[str, Any]) -> DeploymentConfig:
-    """``ValueError`` with the first problem (its own keys are named in the message)."""
-    strategy = value.get("strategy")
-    data_dir = value.get("dataDir")
-    if not isinstance(strategy, str) or not strategy:
-        raise ValueError('"strategy" must be a non-empty string')
-    if data_dir is not None and (not isinstance(data_dir, str) or not data_dir):
-        raise ValueError('"dataDir" must be a non-empty string')
-    if data_dir is None and strategy == IN_PROCESS:
-        raise ValueError('an in-process deployment needs a "dataDir"')
-    store = value.get("store")
-    if store is not None and (not isinstance(store, str) or not store):
-        raise ValueError('"store" must be a non-empty string')
-    extra = {k: v for k, v in value.items() if k not in ("strategy", "dataDir", "store")}
-    return DeploymentConfig(strategy, data_dir, extra, store)
+def _workspace_spec_to_wire(spec: WorkspaceSpec) -> dict[str, Any]:
+    return {"name": spec.name}
 
 
-def _read_deployment(
-    problems: _Problems, value: Mapping[str, Any], key: str, path: str
-) -> DeploymentConfig | None:
-    found = problems.object(value, key, path)
-    if found is None:
-        return None
-    try:
-        return _deployment_from_wire(found)
-    except ValueError as exc:
-        problems.add(path + key, str(exc))
-        return None
-
-
-def _read_installation_spec(
-    problems: _Problems, value: Mapping[str, Any], key: str, path: str
-) -> InstallationSpec | None:
-    found = problems.object(value, key, path)
-    return None if found is None else _installation_spec(problems, found, f"{path}{key}.")
-
-
-def _installation_spec(
-    problems: _Problems, found: Mapping[str, Any], path: str
-) -> InstallationSpec | None:
-    connector = problems.text(found, "connector", path)
-    name = problems.text(found, "name", path)
-    config = found.get("connectorConfig", {})
-    if not isinstance(config, Mapping):
-        problems.add(path + "connectorConfig", "expected an object")
-        return None
-    return InstallationSpec(connector, name, dict(config))
-
-
-def _read_workspace_spec(
-    problems: _Problems, value: Mapping[str, Any], key: str, path: str
-) -> WorkspaceSpec | None:
-    found = problems.object(value, key, path)
-    return None if found is None else WorkspaceSpec(problems.text(found, "name", f"{path}{key}."))
-
-
-def _checked(value: Any) -> tuple[_Problems, Mapping[str, Any]]:
-    if not isinstance(value, Mapping):
-        raise RecordProblem("expected an object")
-    return _Problems(), value
-
-
-def _deployment_config_from_wire(value: Any) -> DeploymentConfig:
-    if not isinstance(value, Mapping):
-        raise RecordProblem("expected an object")
-    try:
-        return _deployment_from_wire(value)
-    except ValueError as exc:
-        raise RecordProblem(str(exc)) from None
-
-
-def _workspace_spec_from_wire(value: Any) -> WorkspaceSpec:
-    problems, value = _checked(value)
-    name = problems.text(value, "name", "")
-    problems.raise_any()
-    return WorkspaceSpec(name)
-
-
-def _installation_spec_from_wire(value: Any) -> InstallationSpec:
-    problems, value = _checked(value)
-    spec = _installation_spec(problems, value, "")
-    problems.raise_any()
-    assert spec is not None
-    return spec
-
-
-def _workspace_from_wire(value: Any) -> WorkspaceInfo:
-    problems, value = _checked(value)
-    id_ = problems.text(value, "id", "")
-    name = problems.text(value, "name", "")
-    connected_at = problems.text(value, "connectedAt", "")
-    config = _read_deployment(problems, value, "config", "")
-    spec = _read_workspace_spec(problems, value, "spec", "")
-    problems.raise_any()
-    assert config is not None and spec is not None
-    return WorkspaceInfo(id_, name, connected_at, config, spec)
-
-
-def _installation_from_wire(value: Any) -> InstallationInfo:
-    problems, value = _checked(value)
-    id_ = problems.text(value, "id", "")
-    connector = problems.text(value, "connector", "")
-    name = problems.text(value, "name", "")
-    connected_at = problems.text(value, "connectedAt", "")
-    deployment = _read_deployment(problems, value, "deployment", "")
-    locator = problems.text(value, "locator", "")
-    spec = _read_installation_spec(problems, value, "spec", "")
-    problems.raise_any()
-    assert deployment is not None and spec is not None
-    return InstallationInfo(id_, connector, name, connected_at, deployment, locator, spec)
+def _installation_spec_to_wire(spec: InstallationSpec) -> dict[str, Any]:
+    return {
+        "connector": spec.connector,
+        "name": spec.name,
+        "connectorConfig": dict(spec.connector_config),
+    }
 
 
 def _workspace_to_wire(info: WorkspaceInfo) -> dict[str, Any]:
@@ -314,15 +311,7 @@ def _workspace_to_wire(info: WorkspaceInfo) -> dict[str, Any]:
         "name": info.name,
         "connectedAt": info.connected_at,
         "config": _deployment_to_wire(info.config),
-        "spec": {"name": info.spec.name},
-    }
-
-
-def _installation_spec_to_wire(spec: InstallationSpec) -> dict[str, Any]:
-    return {
-        "connector": spec.connector,
-        "name": spec.name,
-        "connectorConfig": dict(spec.connector_config),
+        "spec": _workspace_spec_to_wire(info.spec),
     }
 
 
@@ -338,29 +327,31 @@ def _installation_to_wire(info: InstallationInfo) -> dict[str, Any]:
     }
 
 
-_WIRE: dict[type, tuple[Callable[[Any], Any], Callable[[Any], dict[str, Any]]]] = {
-    DeploymentConfig: (_deployment_config_from_wire, _deployment_to_wire),
-    WorkspaceSpec: (_workspace_spec_from_wire, lambda spec: {"name": spec.name}),
-    WorkspaceInfo: (_workspace_from_wire, _workspace_to_wire),
-    InstallationSpec: (_installation_spec_from_wire, _installation_spec_to_wire),
-    InstallationInfo: (_installation_from_wire, _installation_to_wire),
-}
-for _cls, (_read, _write) in _WIRE.items():
-    wire_record(_cls, _read, _write)
+wire_record(DeploymentConfig, _top_level(_deployment), _deployment_to_wire)
+wire_record(WorkspaceSpec, _top_level(_workspace_spec), _workspace_spec_to_wire)
+wire_record(WorkspaceInfo, _top_level(_workspace), _workspace_to_wire)
+wire_record(InstallationSpec, _top_level(_installation_spec), _installation_spec_to_wire)
+wire_record(InstallationInfo, _top_level(_installation), _installation_to_wire)
 
 
 def record_to_wire(record: Any) -> dict[str, Any]:
     """A record's JSON object (camelCase keys, the reference's key order)."""
-    return _WIRE[type(record)][1](record)
+    written: dict[str, Any] = write_wire_record(record)
+    return written
 
 
 def structure_record(value: Any, cls: type[T]) -> T:
     """Structure a record from JSON, or raise :class:`RecordProblem` naming the JSON path
-    (``spec.connectorConfig: expected an object``). The records of this module are read by
-    hand; any other attrs class (RPC messages) through the shared converter."""
-    wire = _WIRE.get(cls)
-    if wire is not None:
-        return cast(T, wire[0](value))
+    (``spec.connectorConfig: expected an object``). Classes that read their own JSON
+    (``core.wire_record``: this module's records, health) are read directly; any other attrs
+    class (RPC messages) through the shared converter."""
+    if is_wire_record(cls):
+        try:
+            return read_wire_record(value, cls)
+        except RecordProblem:
+            raise
+        except (ValueError, TypeError) as exc:
+            raise RecordProblem(str(exc)) from None
     if not isinstance(value, Mapping):
         raise RecordProblem("expected an object")
     import cattrs

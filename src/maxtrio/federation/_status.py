@@ -1,10 +1,10 @@
 """Health and sync summaries as the tiers report them, with their JSON forms.
 
 ``NodeHealth`` is a child node and its health (what ``ls``/``status`` list); ``SyncSummary`` is
-the last sync of an installation with its task counts. Their JSON forms, and those of
-``HealthStatus`` (``{"status", "reason"?}``), are written here and marked with
-``core.wire_record``, so the shared converter uses them without this module importing it
-(``SyncRecord``'s hooks are in :mod:`._sync_wire`).
+the last sync of an installation with its task counts. Their JSON forms are written
+here and marked with ``core.wire_record`` (as ``HealthStatus`` marks its own), so the shared
+converter uses them without this module importing it (``SyncRecord``'s hooks are in
+:mod:`._sync_wire`).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Any
 
 import attrs
 
-from maxtrio.connector import HealthState, HealthStatus
+from maxtrio.connector import HealthStatus
 from maxtrio.core import MaxUrl, wire_record
 from maxtrio.execution import SyncStatus
 
@@ -61,18 +61,6 @@ class NodeHealth:
         return out
 
 
-def _structure_health(value: Any) -> HealthStatus:
-    if not isinstance(value, Mapping):
-        raise TypeError("expected an object")
-    reason = value.get("reason")
-    if reason is not None and not isinstance(reason, str):
-        raise ValueError('"reason" must be a string')
-    return HealthStatus(HealthState(str(value.get("status"))), reason)
-
-
-wire_record(HealthStatus, _structure_health, lambda status: status.to_json())
-
-
 def _structure_node_health(value: Any) -> NodeHealth:
     if not isinstance(value, Mapping):
         raise TypeError("expected an object")
@@ -80,7 +68,7 @@ def _structure_node_health(value: Any) -> NodeHealth:
         id=str(value["id"]),
         name=str(value["name"]),
         url=MaxUrl.parse(str(value["url"])),
-        health=_structure_health(value),
+        health=HealthStatus.from_json(value),
         connector=value.get("connector"),
     )
 
