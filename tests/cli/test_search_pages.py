@@ -35,7 +35,10 @@ class Pages:
 
 
 async def test_pages_come_in_order_and_the_next_is_fetched_while_one_is_shown() -> None:
-    pages = Pages(last=4)
+    # trio picks the order of tasks ready at once at random: whether the producer has run
+    # ahead when one page is shown is a coin toss (5 pages: no lookahead seen in ~6 % of
+    # runs); over 41 pages it is seen every time.
+    pages = Pages(last=40)
     ahead: list[int] = []
 
     def show(number: int) -> None:
@@ -43,8 +46,8 @@ async def test_pages_come_in_order_and_the_next_is_fetched_while_one_is_shown() 
         ahead.append(len(pages.fetched) - 1 - number)  # pages fetched beyond this one
 
     await each_page(pages.fetch, None, pages.next_cursor, show)
-    assert pages.shown == [0, 1, 2, 3, 4]
-    assert pages.fetched == [0, 1, 2, 3, 4]
+    assert pages.shown == list(range(41))
+    assert pages.fetched == list(range(41))
     assert max(ahead) >= 1  # the lookahead happened
     assert max(ahead) <= 2  # and stays small (one page buffered, one being fetched)
 

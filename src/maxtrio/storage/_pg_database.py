@@ -10,10 +10,17 @@ back before the cancelled task unwinds.
 Both connections put the installation's schema first on their ``search_path``, so statements
 name tables without a schema. The DSN is a credential: it is kept only to connect, and every
 message names the server by :func:`dsn_label` (no password) and has any password scrubbed.
+
+psycopg logs what it ignores on its ``psycopg`` logger (``error ignored terminating
+<psycopg.Pipeline [BAD]>`` when the server goes away mid-batch). With no handler configured,
+Python would print that on stderr ahead of our own one-line error; a ``NullHandler`` keeps it
+off the terminal, and a process that configures logging (the daemon, the flows server) still
+gets it through propagation.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -31,6 +38,8 @@ UNREACHABLE_HINT = (
 )
 
 T = TypeVar("T")
+
+logging.getLogger("psycopg").addHandler(logging.NullHandler())
 
 PgConnection = psycopg.Connection[Any]
 
