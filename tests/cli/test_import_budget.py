@@ -25,6 +25,7 @@ NEVER = {
     "pygments",  # httpx's own CLI imports it (and rich): maxtrio blocks that import
     "h2",  # httpcore's HTTP/2 classes import it: maxtrio blocks those (no client speaks it)
     "hpack",
+    "msgspec",  # decodes upstream pages (connector.decode_json): loaded by the first page
     "psycopg",  # only for a PostgreSQL store
     "maxtrio.storage._pg_database",
     "hypercorn",

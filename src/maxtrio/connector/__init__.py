@@ -83,6 +83,7 @@ if TYPE_CHECKING:
         Installation,
         Platform,
     )
+    from ._json import decode_json
     from ._local import (
         config_directory,
         date_from_epoch,
@@ -175,6 +176,7 @@ _SOURCES = {
     "HttpResponse": "_http1",
     "HttpTimeout": "_http1",
     "HttpTimeouts": "_http1",
+    "decode_json": "_json",
     "DEFAULT_HEALTH_TIMEOUT": "_installation",
     "ConnectorModule": "_installation",
     "HealthState": "_health",
@@ -296,6 +298,7 @@ __all__ = [
     "config_directory",
     "credential_names",
     "date_from_epoch",
+    "decode_json",
     "default_max_home",
     "directory_problem",
     "local_path_onboarding",

@@ -39,6 +39,7 @@ from maxtrio.connector import (
     HttpProtocolError,
     HttpTimeout,
     HttpTimeouts,
+    decode_json,
 )
 from maxtrio.core import MaxError, json_kind
 
@@ -242,7 +243,7 @@ class AcmeApiClient:
 
     def _decode_as(self, response: Any, request: str, expected: type) -> Any:
         try:
-            data = json.loads(response.content)
+            data = decode_json(response.content)
         except ValueError:
             reason = "an HTML page instead of JSON" if _looks_like_html(response) else None
             raise bad_response(request, reason or "malformed JSON") from None
