@@ -25,6 +25,7 @@ NEVER = {
     "pygments",  # httpx's own CLI imports it (and rich): maxtrio blocks that import
     "h2",  # httpcore's HTTP/2 classes import it: maxtrio blocks those (no client speaks it)
     "hpack",
+    "msgspec",  # decodes upstream pages (connector.decode_json): loaded by the first page
     "psycopg",  # only for a PostgreSQL store
     "maxtrio.storage._pg_database",
     "hypercorn",
@@ -51,7 +52,9 @@ NO_INSTALLATION = NEVER | {
     "maxtrio.sql",
 }
 #: ``ls``/``status`` of a synced workspace check health (the connector runs, its own HTTP
-#: client included) without opening the installation: no store, no executor, no httpx.
+#: client included) without opening the installation: no store, no executor, no httpx, no
+#: connector definition (only its schema, credentials and ``initialise``: the acme
+#: connector's definition is deferred).
 WITH_INSTALLATION = NEVER | {
     "rich",
     "httpx",
@@ -61,6 +64,14 @@ WITH_INSTALLATION = NEVER | {
     "maxtrio.storage._sqlite_engine",
     "maxtrio.storage._installation_store",
     "cattrs",  # the registries and health read their records by hand
+    "maxtrio.core._engine",  # storage re-exports the query types lazily
+    "maxtrio.connector._definition",
+    "maxtrio.connector._onboarding",
+    "maxtrio.connectors.acme._definition",
+    "maxtrio.connectors.acme._change_feed",
+    "maxtrio.connectors.acme._operations",
+    "maxtrio.core._plan",
+    "maxtrio.core._loader",
 }
 #: ``ls`` reads no data at all; ``status`` reads the last sync from ``data.db`` (apsw).
 NO_DATA = WITH_INSTALLATION | {"apsw", "maxtrio.sql"}

@@ -43,7 +43,6 @@ import attrs
 
 from maxtrio.core import MaxError
 
-from ._definition import ConnectorDef
 from ._entry_points import entry_points
 from ._errors import (
     ErrConnectorAlreadyRegistered,
@@ -269,6 +268,8 @@ def verify_connector_module(obj: object, name: str, location: str) -> ConnectorM
     if isinstance(obj, ConnectorModule):
         module = obj
     else:
+        from ._definition import ConnectorDef
+
         definition: Any = getattr(obj, "definition", None)
         initialise: Any = getattr(obj, "initialise", None)
         if definition is None or not callable(initialise):
@@ -278,12 +279,10 @@ def verify_connector_module(obj: object, name: str, location: str) -> ConnectorM
         if not isinstance(definition, ConnectorDef):
             raise invalid("its `definition` is not a ConnectorDef")
         module = ConnectorModule(definition, initialise)
-    if not isinstance(module.definition, ConnectorDef):
-        raise invalid("its `definition` is not a ConnectorDef")
     if not callable(module.initialise):
         raise invalid("its `initialise` is not callable")
-    if module.definition.name != name:
-        raise invalid(f'it defines the connector "{module.definition.name}", not "{name}"')
+    if module.name != name:
+        raise invalid(f'it defines the connector "{module.name}", not "{name}"')
     return module
 
 

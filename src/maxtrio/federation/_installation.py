@@ -123,7 +123,7 @@ class InstallationMax:
             installation = connector.initialise(
                 info.config, Platform.for_connector(definition, credentials)
             )
-        store = await trio.to_thread.run_sync(open_store, info, definition.schema)
+        store = await trio.to_thread.run_sync(open_store, info, connector.schema)
         try:
             with _unavailable(info):
                 await installation.start()
@@ -162,13 +162,14 @@ class InstallationMax:
     async def probe_health(info: InstallationInfo, connector: ConnectorModule) -> HealthStatus:
         """The health of an installation that is not open, without opening it: its
         credentials read, its connector initialised and started just to ask its ``health()``,
-        and an installation on PostgreSQL its server reached — no store opened, no executor
-        (``max ls`` and ``max status`` in a process that opens nothing else). Failing to
-        start raises as :meth:`open` does."""
+        and an installation on PostgreSQL its server reached — no store opened, no executor,
+        and no connector definition built (a deferred one stays unbuilt: ``max ls`` and
+        ``max status`` in a process that opens nothing else). Failing to start raises as
+        :meth:`open` does."""
         credentials = await _checked_credentials(info)
         with _unavailable(info):
             installation = connector.initialise(
-                info.config, Platform.for_connector(connector.definition, credentials)
+                info.config, Platform.for_connector(connector, credentials)
             )
         if info.deployment.store is not None:
             await trio.to_thread.run_sync(probe_installation_store, info)
@@ -194,7 +195,7 @@ class InstallationMax:
 
     @property
     def schema(self) -> Schema:
-        return self.connector.definition.schema
+        return self.connector.schema
 
     @property
     def engine(self) -> Engine:

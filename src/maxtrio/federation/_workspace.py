@@ -196,7 +196,7 @@ class WorkspaceMax:
 
     def connector_schema(self, connector: str) -> Schema:
         """The connector's schema (loads it; ``app.connector_not_installed`` on import error)."""
-        return self.connector_module(connector).definition.schema
+        return self.connector_module(connector).schema
 
     def connector_onboarding(self, connector: str) -> OnboardingFlow:
         return self.connector_module(connector).definition.onboarding
@@ -497,7 +497,7 @@ async def _validate(
             connector=module.name, name=name, reason=reason, cause=cause
         )
 
-    platform = Platform.for_connector(module.definition, InMemoryCredentialStore(credentials))
+    platform = Platform.for_connector(module, InMemoryCredentialStore(credentials))
     try:
         installation = module.initialise(config, platform)
         async with installation.running():
