@@ -51,20 +51,20 @@ NO_INSTALLATION = NEVER | {
     "maxtrio.storage",
     "maxtrio.sql",
 }
-#: ``ls``/``status`` of a synced workspace check health (the connector runs, its own HTTP
-#: client included) without opening the installation: no store, no executor, no httpx, no
-#: connector definition (only its schema, credentials and ``initialise``: the acme
-#: connector's definition is deferred).
-WITH_INSTALLATION = NEVER | {
+#: What reading a local installation leaves alone (``search`` in direct mode opens it for
+#: reading only, ``WorkspaceMax.reading``): the sync machinery and its stores, the connector
+#: definition beyond its schema (the acme connector's is deferred), remote installations.
+READING = NEVER | {
     "rich",
     "httpx",
     "httpcore",
     "maxtrio.execution._executor",
     "maxtrio.execution._sync",
-    "maxtrio.storage._sqlite_engine",
+    "maxtrio.execution._stores",
+    "maxtrio.execution._task",
     "maxtrio.storage._installation_store",
-    "cattrs",  # the registries and health read their records by hand
-    "maxtrio.core._engine",  # storage re-exports the query types lazily
+    "maxtrio.storage._task_store",
+    "cattrs",  # the registries and health read their records by hand; no task is read
     "maxtrio.connector._definition",
     "maxtrio.connector._onboarding",
     "maxtrio.connectors.acme._definition",
@@ -72,6 +72,17 @@ WITH_INSTALLATION = NEVER | {
     "maxtrio.connectors.acme._operations",
     "maxtrio.core._plan",
     "maxtrio.core._loader",
+    "maxtrio.federation._remote_deployer",
+}
+#: ``ls``/``status`` of a synced workspace check health (the connector runs, its own HTTP
+#: client included) without opening the installation: no store, no executor, no httpx, no
+#: connector definition (only its schema, credentials and ``initialise``), no search output.
+WITH_INSTALLATION = READING | {
+    "maxtrio.storage._sqlite_engine",
+    "maxtrio.core._engine",  # storage re-exports the query types lazily
+    "maxtrio.query",
+    "maxtrio.cli._search_output",
+    "maxtrio.cli._stored_lines",
 }
 #: ``ls`` reads no data at all; ``status`` reads the last sync from ``data.db`` (apsw).
 NO_DATA = WITH_INSTALLATION | {"apsw", "maxtrio.sql"}
@@ -142,3 +153,12 @@ def test_ls_and_status_of_a_synced_workspace_stay_in_their_budget(
     assert loaded(modules, NO_DATA if argv == ["ls"] else WITH_INSTALLATION) == set()
     if argv == ["status"]:
         assert "maxtrio.sql._sync_report" in modules  # the last sync, read from data.db
+
+
+def test_search_of_a_synced_workspace_reads_without_the_sync_machinery(synced: Synced) -> None:
+    modules = imported(["search", "acme-1", "AcmeTask", "--limit", "3"], synced.root, synced.home)
+    assert "maxtrio.storage._sqlite_engine" in modules  # the rows were read
+    assert "maxtrio.connectors.acme._connection" in modules  # the connector was started
+    # no health asked, no --filter given: neither the node health nor the filter grammar
+    without_filter = {"maxtrio.federation._status", "maxtrio.query._grammar", "maxtrio.query._ast"}
+    assert loaded(modules, READING | without_filter) == set()
