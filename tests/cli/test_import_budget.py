@@ -39,6 +39,21 @@ NEVER = {
     "csv",  # only for -o csv
     "importlib.resources",  # only for llm-bootstrap's guide
 }
+#: The modules of other commands: the command table imports a command's module when it is
+#: looked up (only the program help imports them all).
+OTHER_COMMANDS = {
+    "maxtrio.cli._acme_commands",
+    "maxtrio.cli._flows_commands",
+    "maxtrio.cli._cmd_browse",
+    "maxtrio.cli._cmd_connect",
+    "maxtrio.cli._cmd_daemon",
+    "maxtrio.cli._cmd_init",
+    "maxtrio.cli._cmd_install",
+    "maxtrio.cli._cmd_mcp",
+    "maxtrio.cli._cmd_schema",
+    "maxtrio.cli._cmd_serve",
+    "maxtrio.cli._cmd_sql",
+}
 #: Nor by a command that touches no installation (help, completion, an empty workspace).
 NO_INSTALLATION = NEVER | {
     "httpx",
@@ -142,6 +157,8 @@ def test_commands_without_installations_import_no_stack(
     modules = imported(argv, root, home)
     assert "trio" in modules and "asyncclick" in modules  # the run really happened
     assert loaded(modules, NO_INSTALLATION) == set()
+    if argv != ["--help"]:
+        assert loaded(modules, OTHER_COMMANDS | {"maxtrio.cli._cmd_sync"}) == set()
 
 
 @pytest.mark.parametrize("argv", [["ls"], ["status"]], ids=["ls", "status"])
@@ -151,6 +168,11 @@ def test_ls_and_status_of_a_synced_workspace_stay_in_their_budget(
     modules = imported(argv, synced.root, synced.home)
     assert "maxtrio.connectors.acme._connection" in modules  # the health check ran it
     assert loaded(modules, NO_DATA if argv == ["ls"] else WITH_INSTALLATION) == set()
+    others = OTHER_COMMANDS | {"maxtrio.cli._cmd_search"}
+    assert (
+        loaded(modules, others if argv == ["status"] else others | {"maxtrio.cli._cmd_sync"})
+        == set()
+    )
     if argv == ["status"]:
         assert "maxtrio.sql._sync_report" in modules  # the last sync, read from data.db
 
@@ -162,3 +184,6 @@ def test_search_of_a_synced_workspace_reads_without_the_sync_machinery(synced: S
     # no health asked, no --filter given: neither the node health nor the filter grammar
     without_filter = {"maxtrio.federation._status", "maxtrio.query._grammar", "maxtrio.query._ast"}
     assert loaded(modules, READING | without_filter) == set()
+    assert (
+        loaded(modules, OTHER_COMMANDS | {"maxtrio.cli._cmd_sync", "maxtrio.cli._cmd_ls"}) == set()
+    )
