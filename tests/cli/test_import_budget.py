@@ -38,6 +38,9 @@ NEVER = {
     "tomllib",  # only when a connector folder is there
     "csv",  # only for -o csv
     "importlib.resources",  # only for llm-bootstrap's guide
+    "decimal",  # only to print a fraction
+    "difflib",  # only to suggest a name for one that is not found
+    "maxtrio.connector._folders",  # only when a connector folder is there
 }
 #: The modules of other commands: the command table imports a command's module when it is
 #: looked up (only the program help imports them all).
