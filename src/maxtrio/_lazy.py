@@ -18,14 +18,18 @@ def lazy_names(
     package: str, sources: Mapping[str, str], namespace: dict[str, Any]
 ) -> tuple[Callable[[str], Any], Callable[[], list[str]]]:
     """``(__getattr__, __dir__)`` for ``package`` (its ``__name__``) whose names come from
-    ``sources`` (``name → module``, relative: ``"_errors"`` or ``"._errors"``); ``namespace``
-    is the package's ``globals()``, where each imported name is bound."""
+    ``sources`` (``name → module``: relative, ``"_errors"`` or ``"._errors"``; or absolute,
+    ``"maxtrio.core"``, for a name the package re-exports from another); ``namespace`` is the
+    package's ``globals()``, where each imported name is bound."""
 
     def getattr_(name: str) -> Any:
         module = sources.get(name)
         if module is None:
             raise AttributeError(f"module {package!r} has no attribute {name!r}")
-        value = getattr(importlib.import_module("." + module.lstrip("."), package), name)
+        if module.startswith(("_", ".")):
+            value = getattr(importlib.import_module("." + module.lstrip("."), package), name)
+        else:
+            value = getattr(importlib.import_module(module), name)
         namespace[name] = value
         return value
 

@@ -38,6 +38,24 @@ NEVER = {
     "tomllib",  # only when a connector folder is there
     "csv",  # only for -o csv
     "importlib.resources",  # only for llm-bootstrap's guide
+    "decimal",  # only to print a fraction
+    "difflib",  # only to suggest a name for one that is not found
+    "maxtrio.connector._folders",  # only when a connector folder is there
+}
+#: The modules of other commands: the command table imports a command's module when it is
+#: looked up (only the program help imports them all).
+OTHER_COMMANDS = {
+    "maxtrio.cli._acme_commands",
+    "maxtrio.cli._flows_commands",
+    "maxtrio.cli._cmd_browse",
+    "maxtrio.cli._cmd_connect",
+    "maxtrio.cli._cmd_daemon",
+    "maxtrio.cli._cmd_init",
+    "maxtrio.cli._cmd_install",
+    "maxtrio.cli._cmd_mcp",
+    "maxtrio.cli._cmd_schema",
+    "maxtrio.cli._cmd_serve",
+    "maxtrio.cli._cmd_sql",
 }
 #: Nor by a command that touches no installation (help, completion, an empty workspace).
 NO_INSTALLATION = NEVER | {
@@ -51,17 +69,38 @@ NO_INSTALLATION = NEVER | {
     "maxtrio.storage",
     "maxtrio.sql",
 }
-#: ``ls``/``status`` of a synced workspace check health (the connector runs, its own HTTP
-#: client included) without opening the installation: no store, no executor, no httpx.
-WITH_INSTALLATION = NEVER | {
+#: What reading a local installation leaves alone (``search`` in direct mode opens it for
+#: reading only, ``WorkspaceMax.reading``): the sync machinery and its stores, the connector
+#: definition beyond its schema (the acme connector's is deferred), remote installations.
+READING = NEVER | {
     "rich",
     "httpx",
     "httpcore",
     "maxtrio.execution._executor",
     "maxtrio.execution._sync",
-    "maxtrio.storage._sqlite_engine",
+    "maxtrio.execution._stores",
+    "maxtrio.execution._task",
     "maxtrio.storage._installation_store",
-    "cattrs",  # the registries and health read their records by hand
+    "maxtrio.storage._task_store",
+    "cattrs",  # the registries and health read their records by hand; no task is read
+    "maxtrio.connector._definition",
+    "maxtrio.connector._onboarding",
+    "maxtrio.connectors.acme._definition",
+    "maxtrio.connectors.acme._change_feed",
+    "maxtrio.connectors.acme._operations",
+    "maxtrio.core._plan",
+    "maxtrio.core._loader",
+    "maxtrio.federation._remote_deployer",
+}
+#: ``ls``/``status`` of a synced workspace check health (the connector runs, its own HTTP
+#: client included) without opening the installation: no store, no executor, no httpx, no
+#: connector definition (only its schema, credentials and ``initialise``), no search output.
+WITH_INSTALLATION = READING | {
+    "maxtrio.storage._sqlite_engine",
+    "maxtrio.core._engine",  # storage re-exports the query types lazily
+    "maxtrio.query",
+    "maxtrio.cli._search_output",
+    "maxtrio.cli._stored_lines",
 }
 #: ``ls`` reads no data at all; ``status`` reads the last sync from ``data.db`` (apsw).
 NO_DATA = WITH_INSTALLATION | {"apsw", "maxtrio.sql"}
@@ -121,6 +160,8 @@ def test_commands_without_installations_import_no_stack(
     modules = imported(argv, root, home)
     assert "trio" in modules and "asyncclick" in modules  # the run really happened
     assert loaded(modules, NO_INSTALLATION) == set()
+    if argv != ["--help"]:
+        assert loaded(modules, OTHER_COMMANDS | {"maxtrio.cli._cmd_sync"}) == set()
 
 
 @pytest.mark.parametrize("argv", [["ls"], ["status"]], ids=["ls", "status"])
@@ -130,5 +171,22 @@ def test_ls_and_status_of_a_synced_workspace_stay_in_their_budget(
     modules = imported(argv, synced.root, synced.home)
     assert "maxtrio.connectors.acme._connection" in modules  # the health check ran it
     assert loaded(modules, NO_DATA if argv == ["ls"] else WITH_INSTALLATION) == set()
+    others = OTHER_COMMANDS | {"maxtrio.cli._cmd_search"}
+    assert (
+        loaded(modules, others if argv == ["status"] else others | {"maxtrio.cli._cmd_sync"})
+        == set()
+    )
     if argv == ["status"]:
         assert "maxtrio.sql._sync_report" in modules  # the last sync, read from data.db
+
+
+def test_search_of_a_synced_workspace_reads_without_the_sync_machinery(synced: Synced) -> None:
+    modules = imported(["search", "acme-1", "AcmeTask", "--limit", "3"], synced.root, synced.home)
+    assert "maxtrio.storage._sqlite_engine" in modules  # the rows were read
+    assert "maxtrio.connectors.acme._connection" in modules  # the connector was started
+    # no health asked, no --filter given: neither the node health nor the filter grammar
+    without_filter = {"maxtrio.federation._status", "maxtrio.query._grammar", "maxtrio.query._ast"}
+    assert loaded(modules, READING | without_filter) == set()
+    assert (
+        loaded(modules, OTHER_COMMANDS | {"maxtrio.cli._cmd_sync", "maxtrio.cli._cmd_ls"}) == set()
+    )

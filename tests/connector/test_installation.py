@@ -9,6 +9,7 @@ import trio
 
 from maxtrio.connector import (
     ConnectorDef,
+    ConnectorModule,
     ErrCredentialNotFound,
     ErrInvalidConnectorDef,
     HealthState,
@@ -17,12 +18,14 @@ from maxtrio.connector import (
     Installation,
     Platform,
 )
-from maxtrio.core import EntityDef, Field, MaxError, Operation, Resolver, Seeder
+from maxtrio.core import EntityDef, Field, MaxError, Operation, Resolver, Schema, Seeder
 
 from .sample import (
     NOTES_SCHEMA,
+    Note,
     Notebook,
     NotesLoader,
+    Token,
     list_notes,
     make_definition,
     make_module,
@@ -105,6 +108,52 @@ async def test_initialise_is_inert_and_start_resolves_credentials() -> None:
     assert is_started(installation)
     assert installation.context.started
     assert (await installation.health()).is_healthy
+
+
+def test_a_deferred_module_builds_its_definition_on_first_use_once() -> None:
+    eager = make_module()
+    built: list[ConnectorDef] = []
+
+    def define() -> ConnectorDef:
+        built.append(eager.definition)
+        return eager.definition
+
+    module = ConnectorModule.deferred(
+        "notes", define, eager.initialise, schema=NOTES_SCHEMA, credentials=[Token]
+    )
+    assert (module.name, module.schema, module.credentials) == ("notes", NOTES_SCHEMA, (Token,))
+    assert repr(module) == "ConnectorModule(notes, definition deferred)" and built == []
+    platform = Platform.for_connector(module, InMemoryCredentialStore())
+    assert not module.initialise({}, platform).started and built == []  # no definition needed
+    assert module.definition is eager.definition is module.definition and len(built) == 1
+    assert repr(module) == "ConnectorModule(notes v1.2.3)"
+    assert (eager.name, eager.schema, eager.credentials) == ("notes", NOTES_SCHEMA, (Token,))
+
+
+@pytest.mark.parametrize(
+    ("declared", "reason"),
+    [
+        ({"name": "other"}, 'its deferred definition is the connector "notes"'),
+        ({"schema": Schema.create("notes", [Note, Notebook], roots=[Notebook])}, "another schema"),
+        ({"credentials": []}, "other credentials than its module"),
+        ({"define": lambda: "not a definition"}, "is not a ConnectorDef"),
+    ],
+)
+def test_a_deferred_definition_must_match_its_module(declared: dict[str, Any], reason: str) -> None:
+    eager = make_module()
+    arguments: dict[str, Any] = {
+        "name": "notes",
+        "define": lambda: eager.definition,
+        "schema": NOTES_SCHEMA,
+        "credentials": [Token],
+        **declared,
+    }
+    name, define = arguments.pop("name"), arguments.pop("define")
+    module = ConnectorModule.deferred(name, define, eager.initialise, **arguments)
+    with pytest.raises(MaxError) as caught:
+        module.definition  # noqa: B018 - building it is the check
+    assert ErrInvalidConnectorDef.matches(caught.value)
+    assert reason in caught.value.message
 
 
 async def test_start_runs_once_and_stop_is_idempotent() -> None:

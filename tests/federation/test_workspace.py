@@ -16,7 +16,8 @@ import trio
 
 from maxtrio.acme import AcmeServer, Tenant
 from maxtrio.connector import ErrOnboardingInputMissing, HealthState, OnboardingAnswers
-from maxtrio.core import MaxError, MaxUrl
+from maxtrio.connectors.acme import AcmeUser
+from maxtrio.core import EntityQuery, MaxError, MaxUrl, PageRequest
 from maxtrio.federation import (
     ErrCannotInitialiseProject,
     ErrInstallationAlreadyExists,
@@ -27,6 +28,7 @@ from maxtrio.federation import (
     ErrWorkspaceHandleNotFound,
     ErrWorkspaceNotResolved,
     GlobalMax,
+    InstallationReader,
     MaxHome,
     WorkspaceMax,
 )
@@ -355,6 +357,42 @@ async def test_an_installation_without_credentials_is_unhealthy_with_the_reason(
     with pytest.raises(MaxError) as error:
         await workspace.installation(info.name)
     assert error.value.code == "app.installation_unavailable"
+    assert str(error.value) == (
+        'Installation "acme-1" could not be started — Credential "api_token" not found'
+    )
+
+
+async def test_reading_opens_the_engine_alone_and_keeps_nothing_open(
+    workspace: WorkspaceMax, acme: AcmeServer
+) -> None:
+    info = await connect_acme(workspace, acme)
+    async with workspace.reading(info.name) as reader:
+        assert type(reader) is InstallationReader  # not a live node: no executor, no sync
+        assert (reader.name, reader.id, str(reader.url)) == (
+            info.name,
+            info.id,
+            "max://@/my-project/acme-1",
+        )
+        assert reader.schema is workspace.connector_schema("acme") and reader.store_label is None
+        rows = await reader.engine.query(EntityQuery(AcmeUser), PageRequest(None, 5))
+        assert rows.items == [] and (info.data_dir / "data.db").is_file()
+        assert workspace.live_installations() == []
+    assert workspace.live_installations() == []
+    node = await workspace.installation(info.name)
+    async with workspace.reading(info.id) as live:
+        assert live is node  # an installation open already is read as it is
+    with pytest.raises(MaxError) as error:
+        async with workspace.reading("nope"):
+            pass
+    assert ErrInstallationNotFound.matches(error.value)
+
+
+async def test_reading_fails_as_opening_does(workspace: WorkspaceMax, acme: AcmeServer) -> None:
+    info = await connect_acme(workspace, acme)
+    (info.data_dir / "credentials.json").unlink()
+    with pytest.raises(MaxError) as error:
+        async with workspace.reading(info.name):
+            pass
     assert str(error.value) == (
         'Installation "acme-1" could not be started — Credential "api_token" not found'
     )

@@ -175,7 +175,7 @@ def complete_entity(ctx: click.Context, param: click.Parameter, incomplete: str)
         from maxtrio.connector import ConnectorRegistry
 
         connector = found[0].connector
-        schema = ConnectorRegistry.discover().resolve(connector).definition.schema
+        schema = ConnectorRegistry.discover().resolve(connector).schema
     except Exception:
         return []
     return [

@@ -145,7 +145,7 @@ async def schema_of_source(target: Any, source: str) -> Any:
     workspace = target.workspace
     registry = workspace.connectors() if workspace is not None else target.global_max.connectors()
     try:
-        return registry.resolve(source).definition.schema
+        return registry.resolve(source).schema
     except Exception as exc:
         if not ErrConnectorNotFound.matches(exc):
             raise
@@ -153,7 +153,7 @@ async def schema_of_source(target: Any, source: str) -> Any:
         if installation is None:
             with suggest_connector(registry):
                 raise
-    return registry.resolve(installation.connector).definition.schema
+    return registry.resolve(installation.connector).schema
 
 
 async def _installation_named(target: Any, source: str) -> Any:

@@ -16,20 +16,22 @@ unknown field, before the engine would say ``storage.field_not_found``), then th
 without parentheses prints a warning on stderr.
 
 ``--all`` streams pages of ``--limit`` (default 100) rows and stops quietly when the reader of
-stdout goes away (``max search … --all | head``). Output formats: ``_search_output``.
+stdout goes away (``max search … --all | head``). Output formats: ``_search_output`` (imported
+when a search runs, not with the command table).
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import asyncclick as click
 
 from ._output import PLAIN
-from ._search_output import SearchPage, SearchPrinter
 from ._session import Session, debug_option, output_option, session
-from ._stored_lines import writes_fields
+
+if TYPE_CHECKING:
+    from ._search_output import SearchPage
 
 F = TypeVar("F", bound=Callable[..., Any])
 T = TypeVar("T")
@@ -106,6 +108,8 @@ class PreparedSearch:
         holds them when the engine can give them (``SearchPage.stored``, for ``-o ndjson``)."""
         from maxtrio.core import PageRequest
 
+        from ._search_output import SearchPage
+
         request = PageRequest(cursor or None, limit)
         query_stored = getattr(installation.engine, "query_stored", None) if stored else None
         if query_stored is not None:
@@ -172,6 +176,8 @@ async def run_search(
     text: str | None = None,
 ) -> None:
     from ._errors import ErrIncompatibleFlags
+    from ._search_output import SearchPrinter
+    from ._stored_lines import writes_fields
 
     def before_order(warning: str | None) -> None:
         if all_pages and output == "json":
@@ -314,8 +320,7 @@ async def search_workspace(installation: str, entity_type: str, **options: Any) 
     from ._targeting import open_target
 
     run = session()
-    async with open_target(run.targeting) as resolved:
-        node = await resolved.require_workspace().installation(installation)
+    async with open_target(run.targeting) as resolved, resolved.reading(installation) as node:
         await run_search(run, node, entity_type, **options)
 
 

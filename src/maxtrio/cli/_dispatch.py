@@ -20,6 +20,11 @@ the current level's commands:
 
 Each leveled command's help ends with ``Runs at: …`` (set when it is registered).
 
+Commands may be registered lazily (:meth:`MaxGroup.add_lazy_leveled`,
+:meth:`MaxGroup.add_lazy_command`): their names and levels are known at once, their modules
+are imported when a command is looked up — so ``max ls`` imports ``_cmd_ls`` and not the
+modules of ``sync``, ``search``, ``acme`` or ``flows``; the program help loads them all.
+
 :func:`run` is the process: it parses and runs the command inside ``trio.run``, renders every
 error once (``_errors``), exits 0 quietly when the reader of stdout went away, and 130 on
 Ctrl-C.
@@ -29,7 +34,7 @@ from __future__ import annotations
 
 import copy
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import asyncclick as click
@@ -105,27 +110,83 @@ class MaxGroup(click.Group):
     """The root ``max`` group: level-bound commands plus level-free ones (``acme``, ``help``…)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
+        #: name → the levels it exists at (every leveled command, loaded or not), in order
+        self._levels: dict[str, list[str]] = {}
+        self._variants: dict[str, dict[str, click.Command]] = {}
+        self._load_variants: dict[str, Callable[[], Mapping[str, click.Command]]] = {}
+        #: the level-free commands' names in registration order, and the loaders of those
+        #: not imported yet
+        self._plain: list[str] = []
+        self._load_plain: dict[str, Callable[[], click.Command]] = {}
         super().__init__(*args, **kwargs)
-        self.leveled: dict[str, dict[str, click.Command]] = {}
 
     def add_leveled(self, name: str, variants: Mapping[str, click.Command]) -> None:
         """Register ``name`` with one command per level it exists at (declaration order);
         each variant's help gets a ``Runs at: …`` line."""
-        ordered = {lv: variants[lv] for lv in LEVELS if lv in variants}
-        self.leveled[name] = ordered
+        self._levels[name] = [lv for lv in LEVELS if lv in variants]
+        self._set_variants(name, variants)
+
+    def add_lazy_leveled(
+        self, name: str, levels: Sequence[str], load: Callable[[], Mapping[str, click.Command]]
+    ) -> None:
+        """:meth:`add_leveled` with the variants imported on first use: ``load()`` returns
+        them (one per level of ``levels``)."""
+        self._levels[name] = [lv for lv in LEVELS if lv in levels]
+        self._load_variants[name] = load
+
+    def add_lazy_command(self, name: str, load: Callable[[], click.Command]) -> None:
+        """A level-free command imported on first use (``load()`` returns it)."""
+        self._plain.append(name)
+        self._load_plain[name] = load
+
+    def add_command(self, cmd: click.Command, name: str | None = None) -> None:
+        super().add_command(cmd, name)
+        registered = name or cmd.name
+        if registered is not None and registered not in self._plain:
+            self._plain.append(registered)
+
+    def _set_variants(self, name: str, variants: Mapping[str, click.Command]) -> None:
+        ordered = {lv: variants[lv] for lv in self._levels[name]}
+        assert len(ordered) == len(variants), f"{name}: variants of undeclared levels"
+        self._variants[name] = ordered
         for command in {id(c): c for c in ordered.values()}.values():
             line = _runs_at(command, name, ordered)
             command.epilog = f"{command.epilog}\n\n{line}" if command.epilog else line
+
+    def variants(self, name: str) -> dict[str, click.Command]:
+        """The commands of leveled command ``name``, by level (imported now if need be)."""
+        load = self._load_variants.get(name)
+        if load is not None:
+            self._set_variants(name, load())
+            del self._load_variants[name]
+        return self._variants[name]
+
+    @property
+    def leveled(self) -> dict[str, dict[str, click.Command]]:
+        """Every leveled command's variants, in registration order (imports them all)."""
+        return {name: self.variants(name) for name in self._levels}
+
+    def plain_command(self, name: str) -> click.Command | None:
+        """The level-free command ``name`` (imported now if need be), or None."""
+        load = self._load_plain.get(name)
+        if load is not None:
+            super().add_command(load(), name)
+            del self._load_plain[name]
+        return self.commands.get(name)
+
+    def _plain_commands(self) -> dict[str, click.Command]:
+        found = {name: self.plain_command(name) for name in self._plain}
+        return {name: command for name, command in found.items() if command is not None}
 
     def help_command(self, name: str, level: str) -> click.Command | None:
         """The command whose help ``max NAME -h`` shows at ``level``: its own variant, else
         (it runs elsewhere) the workspace one or the first, with a note saying where it runs.
         None when ``name`` is no command."""
-        if name in self.commands:
-            return self.commands[name]
-        variants = self.leveled.get(name)
-        if variants is None:
+        if name in self._plain:
+            return self.plain_command(name)
+        if name not in self._levels:
             return None
+        variants = self.variants(name)
         if level in variants:
             return variants[level]
         chosen = variants.get("workspace") or next(iter(variants.values()))
@@ -138,22 +199,23 @@ class MaxGroup(click.Group):
         return shown
 
     def levels_of(self, name: str) -> list[str]:
-        return list(self.leveled.get(name, {}))
+        return list(self._levels.get(name, ()))
 
     # -- lookup ------------------------------------------------------------------------------
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        if cmd_name in self.commands:
-            return self.commands[cmd_name]
-        variants = self.leveled.get(cmd_name)
-        if variants is None:
+        if cmd_name in self._plain:
+            return self.plain_command(cmd_name)
+        levels = self._levels.get(cmd_name)
+        level = targeting_of(ctx).level
+        if levels is None or level not in levels:
             return None
-        return variants.get(targeting_of(ctx).level)
+        return self.variants(cmd_name)[level]
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         level = targeting_of(ctx).level
-        here = [name for name, variants in self.leveled.items() if level in variants]
-        return here + [name for name in self.commands if name not in here]
+        here = [name for name, levels in self._levels.items() if level in levels]
+        return here + [name for name in self._plain if name not in here]
 
     async def resolve_command(
         self, ctx: click.Context, args: list[str]
@@ -162,7 +224,7 @@ class MaxGroup(click.Group):
         command = self.get_command(ctx, name)
         if command is not None or ctx.resilient_parsing or name.startswith("-"):
             return await super().resolve_command(ctx, args)
-        if name in self.leveled:
+        if name in self._levels:
             level = targeting_of(ctx).level
             if targeting_of(ctx).options.help:  # help works at every level
                 return name, self.help_command(name, level), args[1:]
@@ -191,7 +253,7 @@ class MaxGroup(click.Group):
         if word is None:
             if not options.help and not ctx.resilient_parsing and "--version" not in rest:
                 rest = [*rest, "status"]
-        elif options.help and word in (*self.leveled, *self.commands):
+        elif options.help and word in (*self._levels, *self._plain):
             # ``max -h search`` → the help of ``search``, as the reference does
             helps = [t for t in rest[: rest.index(word)] if t in ("-h", "--help")]
             before = [t for t in rest[: rest.index(word)] if t not in ("-h", "--help")]
@@ -203,14 +265,14 @@ class MaxGroup(click.Group):
         level = targeting_of(ctx).level
         here: list[tuple[str, str]] = []
         elsewhere: list[tuple[str, str]] = []
-        limit = formatter.width - 6 - max(len(n) for n in (*self.leveled, *self.commands))
+        limit = formatter.width - 6 - max(len(n) for n in (*self._levels, *self._plain))
         for name, variants in self.leveled.items():
             command = variants.get(level) or self.help_command(name, level)
             assert command is not None
             levels = f"[{levels_text(list(variants))}]"
             summary = command.get_short_help_str(max(limit - len(levels) - 1, 20))
             (here if level in variants else elsewhere).append((name, f"{summary} {levels}"))
-        for name, command in self.commands.items():
+        for name, command in self._plain_commands().items():
             if not command.hidden:
                 summary = command.get_short_help_str(max(limit - 14, 20))
                 here.append((name, f"{summary} [every level]"))

@@ -1,19 +1,22 @@
 """The ``max`` entry point: the root group and its command table.
 
 Level-bound commands are registered with one asyncclick command per level they exist
-at; the rest (``acme``, ``flows``, ``help``, ``completion``) work anywhere. Command modules
-import only asyncclick and the standard library at their top so that ``max --help`` and light
-commands start fast; heavy libraries are imported inside the commands that need them.
+at; the rest (``acme``, ``flows``, ``help``, ``completion``, ``daemon``) work anywhere. The
+table names each command's module and levels and imports the module when the command is looked
+up (``MaxGroup.add_lazy_leveled``): ``max ls`` imports ``_cmd_ls``, not the modules of every
+other command; the program help imports them all. Command modules import only asyncclick and
+the standard library at their top so that ``max --help`` and light commands start fast; heavy
+libraries are imported inside the commands that need them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import importlib
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import asyncclick as click
 
-from ._acme_commands import acme
-from ._cmd_browse import browse_command
 from ._cmd_completion import (
     complete_connector,
     complete_entity,
@@ -21,27 +24,10 @@ from ._cmd_completion import (
     complete_target,
     completion_command,
 )
-from ._cmd_connect import connect_command
-from ._cmd_connector import connector_group
-from ._cmd_daemon import daemon_group
-from ._cmd_disconnect import disconnect_command
 from ._cmd_help import help_command
-from ._cmd_init import init_command
-from ._cmd_install import install_command
-from ._cmd_llm_bootstrap import llm_bootstrap_command
-from ._cmd_ls import ls_global, ls_workspace
-from ._cmd_mcp import mcp_command
-from ._cmd_schema import schema_global, schema_installation, schema_workspace
-from ._cmd_search import search_global, search_installation, search_workspace
-from ._cmd_serve import serve_command
-from ._cmd_sql import sql_installation, sql_workspace
-from ._cmd_status import status_global, status_installation, status_workspace
-from ._cmd_sync import sync_installation, sync_workspace
-from ._cmd_worker import worker_installation, worker_workspace
 from ._dispatch import MaxGroup
 from ._dispatch import main as run_main
 from ._dispatch import run as run_invocation
-from ._flows_commands import flows
 
 EVERY_LEVEL = ("global", "workspace", "installation")
 
@@ -84,49 +70,102 @@ def cli() -> None:
 
 
 assert isinstance(cli, MaxGroup)
-cli.add_leveled("init", {"global": init_command, "workspace": init_command})
-cli.add_leveled("install", dict.fromkeys(EVERY_LEVEL, install_command))
-cli.add_leveled("connect", {"workspace": connect_command})
-cli.add_leveled("disconnect", {"workspace": disconnect_command})
-cli.add_leveled("connector", dict.fromkeys(EVERY_LEVEL, connector_group))
-cli.add_leveled(
+
+#: Shell completion of the arguments of some commands, by the command's name in its module.
+_COMPLETERS: dict[str, dict[str, Any]] = {
+    "search_global": {"entity_type": complete_entity},
+    "search_workspace": {"installation": complete_installation, "entity_type": complete_entity},
+    "search_installation": {"entity_type": complete_entity},
+    "sync_workspace": {"installation": complete_installation},
+    "worker_workspace": {"installation": complete_installation},
+    "disconnect_command": {"installation": complete_installation},
+    "schema_global": {"connector": complete_connector, "source": complete_connector},
+    "schema_workspace": {"connector": complete_connector, "source": complete_connector},
+    "connect_command": {"connector": complete_connector, "source": complete_connector},
+}
+
+
+def _imported(module: str, name: str) -> click.Command:
+    """Command ``name`` of ``module`` (relative to this package), its completers set."""
+    command: click.Command = getattr(importlib.import_module(module, __package__), name)
+    completers = _COMPLETERS.get(name, {})
+    for param in command.params:
+        completer = completers.get(param.name or "")
+        if completer is not None:
+            param._custom_shell_complete = completer
+    return command
+
+
+def _leveled(name: str, module: str, variants: Mapping[str, str]) -> None:
+    """Register leveled command ``name``: ``variants`` maps each level it exists at to the
+    name of its command in ``module``, imported on first use."""
+
+    def load() -> dict[str, click.Command]:
+        return {level: _imported(module, command) for level, command in variants.items()}
+
+    cli.add_lazy_leveled(name, list(variants), load)
+
+
+def _anywhere(name: str, module: str, command: str) -> None:
+    """Register level-free command ``name`` (``command`` of ``module``), imported on first use."""
+    cli.add_lazy_command(name, lambda: _imported(module, command))
+
+
+def _every_level(command: str) -> dict[str, str]:
+    return dict.fromkeys(EVERY_LEVEL, command)
+
+
+_leveled("init", "._cmd_init", {"global": "init_command", "workspace": "init_command"})
+_leveled("install", "._cmd_install", _every_level("install_command"))
+_leveled("connect", "._cmd_connect", {"workspace": "connect_command"})
+_leveled("disconnect", "._cmd_disconnect", {"workspace": "disconnect_command"})
+_leveled("connector", "._cmd_connector", _every_level("connector_group"))
+_leveled(
     "schema",
-    {"global": schema_global, "workspace": schema_workspace, "installation": schema_installation},
+    "._cmd_schema",
+    {
+        "global": "schema_global",
+        "workspace": "schema_workspace",
+        "installation": "schema_installation",
+    },
 )
-cli.add_leveled("sync", {"workspace": sync_workspace, "installation": sync_installation})
-cli.add_leveled("worker", {"workspace": worker_workspace, "installation": worker_installation})
-cli.add_leveled(
+_leveled("sync", "._cmd_sync", {"workspace": "sync_workspace", "installation": "sync_installation"})
+_leveled(
+    "worker",
+    "._cmd_worker",
+    {"workspace": "worker_workspace", "installation": "worker_installation"},
+)
+_leveled(
     "search",
-    {"global": search_global, "workspace": search_workspace, "installation": search_installation},
+    "._cmd_search",
+    {
+        "global": "search_global",
+        "workspace": "search_workspace",
+        "installation": "search_installation",
+    },
 )
-cli.add_leveled("ls", {"global": ls_global, "workspace": ls_workspace})
-cli.add_leveled(
+_leveled("ls", "._cmd_ls", {"global": "ls_global", "workspace": "ls_workspace"})
+_leveled(
     "status",
-    {"global": status_global, "workspace": status_workspace, "installation": status_installation},
+    "._cmd_status",
+    {
+        "global": "status_global",
+        "workspace": "status_workspace",
+        "installation": "status_installation",
+    },
 )
-cli.add_leveled("llm-bootstrap", dict.fromkeys(EVERY_LEVEL, llm_bootstrap_command))
-cli.add_leveled("sql", {"workspace": sql_workspace, "installation": sql_installation})
-cli.add_leveled("mcp", {"workspace": mcp_command, "installation": mcp_command})
-cli.add_leveled("serve", {"workspace": serve_command})
-cli.add_leveled("browse", {"workspace": browse_command, "installation": browse_command})
+_leveled("llm-bootstrap", "._cmd_llm_bootstrap", _every_level("llm_bootstrap_command"))
+_leveled("sql", "._cmd_sql", {"workspace": "sql_workspace", "installation": "sql_installation"})
+_leveled("mcp", "._cmd_mcp", {"workspace": "mcp_command", "installation": "mcp_command"})
+_leveled("serve", "._cmd_serve", {"workspace": "serve_command"})
+_leveled(
+    "browse", "._cmd_browse", {"workspace": "browse_command", "installation": "browse_command"}
+)
 cli.add_command(help_command)
 cli.add_command(completion_command)
-cli.add_command(acme)
-cli.add_command(flows)
-cli.add_command(daemon_group)
-
-for _command in (search_workspace, sync_workspace, worker_workspace, disconnect_command):
-    for _param in _command.params:
-        if _param.name == "installation":
-            _param._custom_shell_complete = complete_installation
-for _command in (search_global, search_workspace, search_installation):
-    for _param in _command.params:
-        if _param.name == "entity_type":
-            _param._custom_shell_complete = complete_entity
-for _command in (schema_global, schema_workspace, connect_command):
-    for _param in _command.params:
-        if _param.name in ("connector", "source"):
-            _param._custom_shell_complete = complete_connector
+_anywhere("acme", "._acme_commands", "acme")
+_anywhere("flows", "._flows_commands", "flows")
+_anywhere("daemon", "._cmd_daemon", "daemon_group")
 
 
 def main(args: Sequence[str] | None = None) -> None:

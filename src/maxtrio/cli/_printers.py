@@ -27,7 +27,6 @@ import io
 import json
 import math
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from decimal import Decimal
 from typing import Any, Protocol
 
 from ._output import Style
@@ -55,7 +54,10 @@ def js_number_text(value: float | int) -> str:
         return "0"
     sign = "-" if value < 0 else ""
     # The shortest round-tripping digits (Python's repr) in JavaScript's layout (ECMA-262
-    # Number::toString): value = 0.<digits> × 10^point.
+    # Number::toString): value = 0.<digits> × 10^point. (decimal is imported here, by the
+    # first fraction shown: most commands show none.)
+    from decimal import Decimal
+
     parts = Decimal(repr(abs(value))).normalize().as_tuple()
     digits = "".join(str(d) for d in parts.digits)
     assert isinstance(parts.exponent, int)

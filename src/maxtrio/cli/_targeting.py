@@ -35,7 +35,7 @@ from ._invocation import current_cwd, current_environ, current_invocation
 
 if TYPE_CHECKING:
     from maxtrio.core import MaxUrl
-    from maxtrio.federation import GlobalMax, InstallationMax, WorkspaceMax
+    from maxtrio.federation import GlobalMax, InstallationMax, InstallationReader, WorkspaceMax
 
 TARGET_ENV = "MAX_TARGET"
 #: Command groups whose arguments are their own (no global options are taken from them).
@@ -195,12 +195,16 @@ class Target:
         level: str,
         workspace: WorkspaceMax | None,
         installation: InstallationMax | None,
+        *,
+        kept_open: bool = False,
     ) -> None:
         self.global_max = global_max
         self.url = url
         self.level = level
         self.workspace = workspace
         self.installation = installation
+        #: The nodes are the daemon's, kept open between commands (else this command's own).
+        self.kept_open = kept_open
 
     def require_workspace(self) -> WorkspaceMax:
         assert self.workspace is not None, "a workspace-level command without a workspace"
@@ -209,6 +213,19 @@ class Target:
     def require_installation(self) -> InstallationMax:
         assert self.installation is not None, "an installation command without an installation"
         return self.installation
+
+    @asynccontextmanager
+    async def reading(self, installation: str) -> AsyncIterator[InstallationReader]:
+        """An installation of the target workspace, to read what it stored during the block:
+        in the daemon its live node, opened once and kept open (``WorkspaceMax.installation``);
+        in a process that runs this one command, opened for reading only, without the sync
+        machinery (``WorkspaceMax.reading``)."""
+        workspace = self.require_workspace()
+        if self.kept_open:
+            yield await workspace.installation(installation)
+            return
+        async with workspace.reading(installation) as node:
+            yield node
 
 
 def add_site_packages(home: Path) -> None:
@@ -240,10 +257,12 @@ async def open_target(targeting: Targeting, url: MaxUrl | None = None) -> AsyncI
     async with open_global() as global_max:
         target_url = url if url is not None else targeting.url
         resolved: Any = await global_max.resolve(target_url, cwd=targeting.cwd)
+        invocation = current_invocation()
         yield Target(
             global_max,
             resolved.url,
             str(resolved.level),
             resolved.workspace,
             resolved.installation,
+            kept_open=invocation is not None and invocation.global_max is global_max,
         )

@@ -62,6 +62,7 @@ if TYPE_CHECKING:
         ErrScaffoldTargetExists,
         ErrUnknownCredentialRef,
     )
+    from ._folders import ConnectorPackage, read_connector_package
     from ._harness import ConnectorHarness
     from ._health import HealthState, HealthStatus
     from ._http1 import (
@@ -115,10 +116,8 @@ if TYPE_CHECKING:
         CONNECTORS_DIR_ENV,
         ENTRY_POINT_GROUP,
         ConnectorEntry,
-        ConnectorPackage,
         ConnectorRegistry,
         default_max_home,
-        read_connector_package,
         verify_connector_module,
     )
     from ._scaffold import ScaffoldNames, scaffold_connector
@@ -208,10 +207,10 @@ _SOURCES = {
     "CONNECTORS_DIR_ENV": "_registry",
     "ENTRY_POINT_GROUP": "_registry",
     "ConnectorEntry": "_registry",
-    "ConnectorPackage": "_registry",
+    "ConnectorPackage": "_folders",
     "ConnectorRegistry": "_registry",
     "default_max_home": "_registry",
-    "read_connector_package": "_registry",
+    "read_connector_package": "_folders",
     "verify_connector_module": "_registry",
     "ScaffoldNames": "_scaffold",
     "scaffold_connector": "_scaffold",

@@ -45,9 +45,7 @@ class ConnectorHarness:
         self.installation = installation
         from maxtrio.storage import open_installation_store
 
-        self.store: InstallationStore = open_installation_store(
-            ":memory:", module.definition.schema
-        )
+        self.store: InstallationStore = open_installation_store(":memory:", module.schema)
 
     async def sync(self, *, full: bool = False) -> SyncResult:
         """One sync to its end, as ``max sync`` runs it (incremental when the feed allows)."""

@@ -4,6 +4,11 @@ A :class:`ConnectorModule` is what a connector package exports: its ``definition
 ``initialise(config, platform) -> Installation``. ``initialise`` is pure assembly, no I/O: it
 checks the config, takes credential *handles* from ``platform.credentials`` and builds the
 connector's context; the returned :class:`Installation` is inert until started.
+:meth:`ConnectorModule.deferred` builds the definition on its first use instead: a process that
+only starts the connector and asks its health (``max ls``, ``max status``) or reads what it
+stored (``max search``) needs the name, the schema, the declared credentials and
+``initialise`` — not the seeder, loaders, resolvers, operations, onboarding and change feed
+whose classes the rest of the definition is made of.
 
 Lifecycle: ``start()`` (runs once: resolve credentials, open clients), ``stop()`` (close them;
 safe to call twice or without a start) and ``health()``. The structured way is
@@ -16,16 +21,21 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from contextlib import asynccontextmanager
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import attrs
 import trio
 
 from maxtrio.core import MaxError
 
-from ._credentials import CredentialProvider, CredentialStore
-from ._definition import ConnectorDef
+from ._credentials import AnyCredential, CredentialProvider, CredentialStore
+from ._errors import ErrInvalidConnectorDef
 from ._health import HealthStatus
+
+if TYPE_CHECKING:
+    from maxtrio.core import Schema
+
+    from ._definition import ConnectorDef
 
 C = TypeVar("C")
 
@@ -138,24 +148,84 @@ class Platform:
     credentials: CredentialProvider
 
     @classmethod
-    def for_connector(cls, definition: ConnectorDef, store: CredentialStore) -> Platform:
-        """A platform whose provider knows the connector's declared (OAuth) credentials."""
-        return cls(CredentialProvider.for_credentials(store, definition.credentials))
+    def for_connector(
+        cls, connector: ConnectorDef | ConnectorModule, store: CredentialStore
+    ) -> Platform:
+        """A platform whose provider knows the connector's declared (OAuth) credentials
+        (``connector``: its definition, or its module — which knows them without building
+        the definition)."""
+        return cls(CredentialProvider.for_credentials(store, connector.credentials))
 
 
 Initialise = Callable[[Mapping[str, Any], Platform], Installation[Any]]
 
 
-@attrs.frozen(eq=False, repr=False)
 class ConnectorModule:
-    """What a connector package exports (as an entry point of group ``maxtrio.connectors``)."""
+    """What a connector package exports (as an entry point of group ``maxtrio.connectors``):
+    ``ConnectorModule(definition, initialise)``, or :meth:`deferred` for a definition built on
+    first use. ``name``, ``schema`` and ``credentials`` are known either way."""
 
-    definition: ConnectorDef
-    initialise: Initialise
+    __slots__ = ("_define", "_definition", "credentials", "initialise", "name", "schema")
 
-    def __repr__(self) -> str:
-        return f"ConnectorModule({self.definition.name} v{self.definition.version})"
+    def __init__(self, definition: ConnectorDef, initialise: Initialise) -> None:
+        self.name: str = definition.name
+        self.schema: Schema = definition.schema
+        self.credentials: tuple[AnyCredential, ...] = definition.credentials
+        self.initialise = initialise
+        self._definition: ConnectorDef | None = definition
+        self._define: Callable[[], ConnectorDef] | None = None
+
+    @classmethod
+    def deferred(
+        cls,
+        name: str,
+        define: Callable[[], ConnectorDef],
+        initialise: Initialise,
+        *,
+        schema: Schema,
+        credentials: Iterable[AnyCredential] = (),
+    ) -> ConnectorModule:
+        """A module whose definition ``define()`` builds on the first use of
+        :attr:`definition` (and checks: a ``ConnectorDef`` of connector ``name`` with this very
+        ``schema`` and exactly ``credentials``, else ``connector.invalid_connector_def``).
+        Starting the connector, asking its health and reading its store need only ``name``,
+        ``schema``, ``credentials`` and ``initialise``, so a package whose ``initialise`` and
+        schema import little keeps such a command from importing the rest (the acme
+        connector does this)."""
+        module = cls.__new__(cls)
+        module.name = name
+        module.schema = schema
+        module.credentials = tuple(credentials)
+        module.initialise = initialise
+        module._definition = None
+        module._define = define
+        return module
 
     @property
-    def name(self) -> str:
-        return self.definition.name
+    def definition(self) -> ConnectorDef:
+        """The connector's :class:`ConnectorDef` (a deferred module's built now, once)."""
+        if self._definition is None:
+            assert self._define is not None
+            self._definition = self._checked(self._define())
+        return self._definition
+
+    def _checked(self, definition: object) -> ConnectorDef:
+        from ._definition import ConnectorDef
+
+        def bad(reason: str) -> MaxError:
+            return ErrInvalidConnectorDef(connector=self.name, reason=reason)
+
+        if not isinstance(definition, ConnectorDef):
+            raise bad("its deferred definition is not a ConnectorDef")
+        if definition.name != self.name:
+            raise bad(f'its deferred definition is the connector "{definition.name}"')
+        if definition.schema is not self.schema:
+            raise bad("its deferred definition has another schema than its module")
+        if definition.credentials != self.credentials:
+            raise bad("its deferred definition declares other credentials than its module")
+        return definition
+
+    def __repr__(self) -> str:
+        if self._definition is None:
+            return f"ConnectorModule({self.name}, definition deferred)"
+        return f"ConnectorModule({self.name} v{self._definition.version})"

@@ -20,6 +20,7 @@ explains writing and installing one):
    Only the TOML is read at discovery (``tomllib``); the module is imported on first
    ``resolve``, from the folder's import root (appended to ``sys.path``; the imported module must
    come from that folder, so an installed package of the same name cannot stand in for it).
+   Both are ``_folders``' (imported when a folder is scanned).
 
 Names: the key is the connector's short name (the entry-point name, which must equal
 ``definition.name``); a directory package's project name and the reference style
@@ -31,10 +32,8 @@ twice explicitly is an error. Every resolved object is verified: a :class:`Conne
 
 from __future__ import annotations
 
-import importlib
 import os
 import re
-import sys
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, Literal
@@ -43,14 +42,12 @@ import attrs
 
 from maxtrio.core import MaxError
 
-from ._definition import ConnectorDef
 from ._entry_points import entry_points
 from ._errors import (
     ErrConnectorAlreadyRegistered,
     ErrConnectorModuleInvalid,
     ErrConnectorNotFound,
     ErrConnectorNotInstalled,
-    ErrConnectorPackageInvalid,
 )
 from ._installation import ConnectorModule
 
@@ -58,7 +55,6 @@ ENTRY_POINT_GROUP = "maxtrio.connectors"
 CONNECTORS_DIR_ENV = "MAXTRIO_CONNECTORS_DIR"
 MAX_HOME_ENV = "MAX_HOME"
 _SCOPED_ALIAS = re.compile(r"@[^/]+/connector-(.+)")
-_ENTRY = re.compile(r"([A-Za-z_][\w.]*)\s*:\s*([A-Za-z_][\w.]*)")
 
 Source = Literal["entry-point", "directory", "local"]
 
@@ -71,18 +67,6 @@ class ConnectorEntry:
     source: Source
     location: str
     aliases: tuple[str, ...] = ()
-
-
-@attrs.frozen
-class ConnectorPackage:
-    """A connector folder's ``pyproject.toml``, checked (nothing imported)."""
-
-    package: str
-    name: str
-    module: str
-    attribute: str
-    import_root: Path
-    folder: Path
 
 
 def default_max_home(environ: Mapping[str, str] | None = None) -> Path:
@@ -172,6 +156,8 @@ class ConnectorRegistry:
                 continue
             if not (folder / "pyproject.toml").is_file():
                 continue
+            from ._folders import directory_loader, read_connector_package
+
             try:
                 packages = read_connector_package(folder)
             except MaxError as err:
@@ -180,7 +166,7 @@ class ConnectorRegistry:
             for package in packages:
                 aliases = (package.package,) if len(packages) == 1 else ()
                 entry = ConnectorEntry(package.name, "directory", str(folder), aliases)
-                added += self._discovered(entry, _directory_loader(package))
+                added += self._discovered(entry, directory_loader(package))
         return added
 
     def _discovered(self, entry: ConnectorEntry, load: Callable[[], object]) -> int:
@@ -269,6 +255,8 @@ def verify_connector_module(obj: object, name: str, location: str) -> ConnectorM
     if isinstance(obj, ConnectorModule):
         module = obj
     else:
+        from ._definition import ConnectorDef
+
         definition: Any = getattr(obj, "definition", None)
         initialise: Any = getattr(obj, "initialise", None)
         if definition is None or not callable(initialise):
@@ -278,91 +266,8 @@ def verify_connector_module(obj: object, name: str, location: str) -> ConnectorM
         if not isinstance(definition, ConnectorDef):
             raise invalid("its `definition` is not a ConnectorDef")
         module = ConnectorModule(definition, initialise)
-    if not isinstance(module.definition, ConnectorDef):
-        raise invalid("its `definition` is not a ConnectorDef")
     if not callable(module.initialise):
         raise invalid("its `initialise` is not callable")
-    if module.definition.name != name:
-        raise invalid(f'it defines the connector "{module.definition.name}", not "{name}"')
+    if module.name != name:
+        raise invalid(f'it defines the connector "{module.name}", not "{name}"')
     return module
-
-
-def read_connector_package(folder: Path) -> list[ConnectorPackage]:
-    """Parse and check ``<folder>/pyproject.toml`` (no import); one package per entry point."""
-    location = str(folder)
-
-    def invalid(reason: str) -> MaxError:
-        return ErrConnectorPackageInvalid(location=location, reason=reason)
-
-    import tomllib  # only when a connector folder is there: not on every start
-
-    try:
-        data = tomllib.loads((folder / "pyproject.toml").read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
-        raise invalid("pyproject.toml is not valid TOML") from None
-    project = data.get("project")
-    package = project.get("name") if isinstance(project, dict) else None
-    if not isinstance(package, str) or not package.strip():
-        raise invalid('pyproject.toml has no [project] "name"')
-    declared = project.get("entry-points") if isinstance(project, dict) else None
-    group = declared.get(ENTRY_POINT_GROUP) if isinstance(declared, dict) else None
-    if not isinstance(group, dict) or not group:
-        raise invalid(
-            f'pyproject.toml has no resolvable entry point ([project.entry-points."'
-            f'{ENTRY_POINT_GROUP}"] name = "module:attribute")'
-        )
-    tool = data.get("tool")
-    settings = tool.get("maxtrio", {}).get("connector", {}) if isinstance(tool, dict) else {}
-    source = settings.get("source") if isinstance(settings, dict) else None
-    if source is None:
-        import_root = folder / "src" if (folder / "src").is_dir() else folder
-    elif (
-        isinstance(source, str)
-        and not Path(source).is_absolute()
-        and ".." not in Path(source).parts
-    ):
-        import_root = folder / source
-    else:
-        raise invalid("[tool.maxtrio.connector] source must be a relative path inside the folder")
-    packages: list[ConnectorPackage] = []
-    for name, value in group.items():
-        match = _ENTRY.fullmatch(value.strip()) if isinstance(value, str) else None
-        if match is None:
-            raise invalid(f'entry point "{name}" must read "module:attribute"')
-        packages.append(
-            ConnectorPackage(package, name, match.group(1), match.group(2), import_root, folder)
-        )
-    return packages
-
-
-def _directory_loader(package: ConnectorPackage) -> Callable[[], object]:
-    def load() -> object:
-        return import_from_folder(package)
-
-    return load
-
-
-def import_from_folder(package: ConnectorPackage) -> object:
-    """Import ``package.module`` from its folder and return ``package.attribute``."""
-    root = str(package.import_root.resolve())
-    if root not in sys.path:
-        sys.path.append(root)
-    importlib.invalidate_caches()
-    module = importlib.import_module(package.module)
-    origin = getattr(module, "__file__", None)
-    if origin is None or not Path(origin).resolve().is_relative_to(package.folder.resolve()):
-        raise ErrConnectorModuleInvalid(
-            connector=package.name,
-            location=str(package.folder),
-            reason=f"module {package.module!r} is imported from {origin}, not from this folder",
-        )
-    target: Any = module
-    for part in package.attribute.split("."):
-        if not hasattr(target, part):
-            raise ErrConnectorModuleInvalid(
-                connector=package.name,
-                location=str(package.folder),
-                reason=f"module {package.module!r} has no attribute {package.attribute!r}",
-            )
-        target = getattr(target, part)
-    return target

@@ -7,12 +7,11 @@ valid name they probably meant.
   — every error that echoes user input (a filter, a cursor, a field or type name) goes
   through it, so a 40 KB filter or a value holding a newline still gives one short line;
 * :func:`closest` / :func:`did_you_mean` pick the likely intended name with :mod:`difflib`
-  (``titel`` → ``title``, ``acmetask`` → ``AcmeTask``).
+  (``titel`` → ``title``, ``acmetask`` → ``AcmeTask``), imported when a name is not found.
 """
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable
 
 #: The most characters of user input an error line quotes.
@@ -54,6 +53,8 @@ def closest(word: str, choices: Iterable[str]) -> str | None:
     folded = {option.lower(): option for option in options}
     if word.lower() in folded:
         return folded[word.lower()]
+    import difflib
+
     found = difflib.get_close_matches(word.lower(), list(folded), n=1, cutoff=_CUTOFF)
     return folded[found[0]] if found else None
 

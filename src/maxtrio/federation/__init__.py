@@ -6,6 +6,7 @@
                               ``resolve(url)``, cwd context and ``-t`` conversion
 ``WorkspaceMax``              a project: ``max.json``, connectors, onboarding, installations
 ``InstallationMax``           one connector + one ``data.db``: schema, engine, ``sync()``, health
+``InstallationReader``        an installation opened only to read it (``WorkspaceMax.reading``)
 registries / provisioners     ``workspaces.json`` and ``max.json`` (atomic, flock-ed), ``.max/``
 ``InProcessDeployer``         hosts live nodes as tasks of one nursery
 lifecycle                     ``disconnect_installation``, ``update_installation``, and the
@@ -66,6 +67,7 @@ if TYPE_CHECKING:
         MaxHome,
     )
     from ._installation import DATA_FILE_NAME, InstallationMax
+    from ._installation_reader import InstallationReader
     from ._installation_registry import (
         FileInstallationRegistry,
         InMemoryInstallationRegistry,
@@ -86,15 +88,16 @@ if TYPE_CHECKING:
     )
     from ._records import (
         IN_PROCESS_LOCATOR,
+        REMOTE,
         DeploymentConfig,
         InstallationInfo,
         InstallationSpec,
         ResolvedTarget,
         WorkspaceInfo,
         WorkspaceSpec,
+        is_remote,
     )
     from ._remote_deployer import (
-        REMOTE,
         REMOTE_TOKEN_HINT,
         REMOTE_UNREACHABLE_HINT,
         ErrNotARemoteInstallationUrl,
@@ -105,7 +108,6 @@ if TYPE_CHECKING:
         ErrRemoteNodeUnreachable,
         RemoteNode,
         connect_remote,
-        is_remote,
         remote_url,
     )
     from ._resolve import (
@@ -236,7 +238,7 @@ _SOURCES = {
     "InMemoryInstallationRegistry": "._installation_registry",
     "InMemoryWorkspaceRegistry": "._workspace_registry",
     "InProcessDeployer": "._deployer",
-    "REMOTE": "._remote_deployer",
+    "REMOTE": "._records",
     "REMOTE_TOKEN_HINT": "._remote_deployer",
     "REMOTE_UNREACHABLE_HINT": "._remote_deployer",
     "RemoteNode": "._remote_deployer",
@@ -247,13 +249,14 @@ _SOURCES = {
     "ErrRemoteNodeRefused": "._remote_deployer",
     "ErrNotARemoteInstallationUrl": "._remote_deployer",
     "connect_remote": "._remote_deployer",
-    "is_remote": "._remote_deployer",
+    "is_remote": "._records",
     "remote_url": "._remote_deployer",
     "InstallationClient": "._rpc_clients",
     "InstallationDispatcher": "._rpc_dispatch",
     "InstallationInfo": "._records",
     "InstallationLock": "._sync_lock",
     "InstallationMax": "._installation",
+    "InstallationReader": "._installation_reader",
     "InstallationRegistry": "._installation_registry",
     "InstallationSpec": "._records",
     "LifecycleResult": "._rpc_messages",
@@ -383,6 +386,7 @@ __all__ = [
     "InstallationInfo",
     "InstallationLock",
     "InstallationMax",
+    "InstallationReader",
     "InstallationRegistry",
     "InstallationSpec",
     "LifecycleResult",

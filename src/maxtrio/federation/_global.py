@@ -53,13 +53,13 @@ from ._records import (
     now_iso,
 )
 from ._resolve import cwd_context, find_project_root, target_url
-from ._status import NodeHealth
 from ._workspace_registry import FileWorkspaceRegistry, WorkspaceRegistry
 
 if TYPE_CHECKING:
     from maxtrio.connector import ConnectorRegistry
     from maxtrio.execution import RetryPolicy
 
+    from ._status import NodeHealth
     from ._workspace import WorkspaceMax
 
 UNREGISTERED_PROJECT_HINT = (
@@ -224,6 +224,8 @@ class GlobalMax:
     async def workspace_health(self) -> list[NodeHealth]:
         """Each registered workspace with its health (``unhealthy (directory missing)`` when
         its root is gone; otherwise the aggregate of its open installations)."""
+        from ._status import NodeHealth
+
         out: list[NodeHealth] = []
         for info in await self.list_workspaces():
             try:

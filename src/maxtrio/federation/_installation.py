@@ -36,10 +36,11 @@ from typing import TYPE_CHECKING, Any
 import trio
 
 from maxtrio.connector import ConnectorModule, HealthStatus, Installation, Platform
-from maxtrio.core import MaxError, MaxUrl, Schema
+from maxtrio.core import MaxError
 
-from ._errors import ErrInstallationUnavailable
-from ._provision import provision_installation
+from ._installation_reader import InstallationReader
+from ._installation_start import CREDENTIALS_FILE_NAME as CREDENTIALS_FILE_NAME
+from ._installation_start import checked_credentials, started, unavailable
 from ._records import InstallationInfo
 from ._status import SyncSummary
 from ._store_choice import DATA_FILE_NAME as DATA_FILE_NAME
@@ -48,8 +49,7 @@ from ._sync_lock import installation_lock
 from ._sync_owner import settle_orphaned_syncs, sync_observer
 
 if TYPE_CHECKING:
-    from maxtrio.connector import FileCredentialStore
-    from maxtrio.core import Engine, SyncPlan
+    from maxtrio.core import SyncPlan
     from maxtrio.execution import (
         EventCallback,
         FlowControllerProvider,
@@ -66,11 +66,10 @@ if TYPE_CHECKING:
     from maxtrio.sql import SyncReport
     from maxtrio.storage import InstallationStore
 
-CREDENTIALS_FILE_NAME = "credentials.json"
 
-
-class InstallationMax:
-    """A live installation. Get one from :meth:`WorkspaceMax.installation`."""
+class InstallationMax(InstallationReader):
+    """A live installation. Get one from :meth:`WorkspaceMax.installation`. What it reads
+    (identity, schema, engine) is an :class:`InstallationReader`'s."""
 
     def __init__(
         self,
@@ -83,9 +82,7 @@ class InstallationMax:
         setup: SyncSetup,
         executor: SyncExecutor,
     ) -> None:
-        self.info = info
-        self.connector = connector
-        self.workspace_name = workspace_name
+        super().__init__(info, connector, workspace_name=workspace_name, engine=store.engine)
         self._store = store
         self._installation = installation
         self._setup = setup
@@ -117,89 +114,56 @@ class InstallationMax:
         from maxtrio.execution import FlowControllerProvider, RetryPolicy, SyncSetup
 
         definition = connector.definition
-        provision_installation(info.data_dir)
-        credentials = await _checked_credentials(info)
-        with _unavailable(info):
-            installation = connector.initialise(
-                info.config, Platform.for_connector(definition, credentials)
+        async with started(info, connector, open_store) as (store, installation):
+            setup = SyncSetup(
+                engine=store.engine,
+                resolvers=definition.resolvers,
+                ctx=installation.context,
+                task_store=store.task_store,
+                sync_store=store.sync_store,
+                limits=limits if limits is not None else FlowControllerProvider(),
+                retry=retry if retry is not None else RetryPolicy(),
+                change_feed=definition.change_feed,
+                freshness=store.sync_meta,
             )
-        store = await trio.to_thread.run_sync(open_store, info, definition.schema)
-        try:
-            with _unavailable(info):
-                await installation.start()
-            async with installation.running():
-                setup = SyncSetup(
-                    engine=store.engine,
-                    resolvers=definition.resolvers,
-                    ctx=installation.context,
-                    task_store=store.task_store,
-                    sync_store=store.sync_store,
-                    limits=limits if limits is not None else FlowControllerProvider(),
-                    retry=retry if retry is not None else RetryPolicy(),
-                    change_feed=definition.change_feed,
-                    freshness=store.sync_meta,
-                )
-                async with setup.executor() as executor, trio.open_nursery() as locks:
-                    try:
-                        node = cls(
-                            info,
-                            connector,
-                            workspace_name=workspace_name,
-                            store=store,
-                            installation=installation,
-                            setup=setup,
-                            executor=executor,
-                        )
-                        node._lock_holders = locks
-                        yield node
-                    finally:
-                        executor.shutdown()  # background syncs stop as ``interrupted``
-                        locks.cancel_scope.cancel()  # … and their locks are released
-        finally:
-            store.close()
+            async with setup.executor() as executor, trio.open_nursery() as locks:
+                try:
+                    node = cls(
+                        info,
+                        connector,
+                        workspace_name=workspace_name,
+                        store=store,
+                        installation=installation,
+                        setup=setup,
+                        executor=executor,
+                    )
+                    node._lock_holders = locks
+                    yield node
+                finally:
+                    executor.shutdown()  # background syncs stop as ``interrupted``
+                    locks.cancel_scope.cancel()  # … and their locks are released
 
     @staticmethod
     async def probe_health(info: InstallationInfo, connector: ConnectorModule) -> HealthStatus:
         """The health of an installation that is not open, without opening it: its
         credentials read, its connector initialised and started just to ask its ``health()``,
-        and an installation on PostgreSQL its server reached — no store opened, no executor
-        (``max ls`` and ``max status`` in a process that opens nothing else). Failing to
-        start raises as :meth:`open` does."""
-        credentials = await _checked_credentials(info)
-        with _unavailable(info):
+        and an installation on PostgreSQL its server reached — no store opened, no executor,
+        and no connector definition built (a deferred one stays unbuilt: ``max ls`` and
+        ``max status`` in a process that opens nothing else). Failing to start raises as
+        :meth:`open` does."""
+        credentials = await checked_credentials(info)
+        with unavailable(info):
             installation = connector.initialise(
-                info.config, Platform.for_connector(connector.definition, credentials)
+                info.config, Platform.for_connector(connector, credentials)
             )
         if info.deployment.store is not None:
             await trio.to_thread.run_sync(probe_installation_store, info)
-        with _unavailable(info):
+        with unavailable(info):
             await installation.start()
         async with installation.running():
             return await installation.health()
 
-    # -- identity ----------------------------------------------------------------------------
-
-    @property
-    def id(self) -> str:
-        return self.info.id
-
-    @property
-    def name(self) -> str:
-        return self.info.name
-
-    @property
-    def url(self) -> MaxUrl:
-        """``max://@/<workspace>/<installation>``."""
-        return MaxUrl.for_installation(self.workspace_name, self.info.name)
-
-    @property
-    def schema(self) -> Schema:
-        return self.connector.definition.schema
-
-    @property
-    def engine(self) -> Engine:
-        """The query engine on this installation's ``data.db`` (or PostgreSQL schema)."""
-        return self._store.engine
+    # -- stores ------------------------------------------------------------------------------
 
     @property
     def task_store(self) -> TaskStore:
@@ -208,11 +172,6 @@ class InstallationMax:
     @property
     def sync_store(self) -> SyncStore:
         return self._store.sync_store
-
-    @property
-    def store_label(self) -> str | None:
-        """The PostgreSQL store's password-free label; None for a ``data.db``."""
-        return self.info.deployment.store
 
     async def sync_report(self, sync_id: str | None) -> SyncReport | None:
         """Sync ``sync_id`` (None: the latest) as the store records it: entities synced, work
@@ -454,7 +413,7 @@ class InstallationMax:
     async def check_credentials(self) -> None:
         """Read ``credentials.json`` again (a node stays open in the daemon between commands):
         one others may read, or a corrupt one, raises its own error, as on opening."""
-        await _checked_credentials(self.info)
+        await checked_credentials(self.info)
 
     async def health(self) -> HealthStatus:
         """The connector's own ``health()`` (bounded by its timeout, 10 s by default)."""
@@ -487,27 +446,3 @@ async def _hold_until_done(handle: SyncHandle, lock: contextlib.AsyncExitStack) 
     finally:
         with trio.CancelScope(shield=True):
             await lock.aclose()
-
-
-async def _checked_credentials(info: InstallationInfo) -> FileCredentialStore:
-    """The installation's credential store, read once: a ``credentials.json`` others may read
-    (``connector.credentials_file_exposed``) or a corrupt one stops the command here with its
-    own error (path and hint), not as a connector that failed to start or a failed sync."""
-    from maxtrio.connector import FileCredentialStore
-
-    credentials = FileCredentialStore(info.data_dir / CREDENTIALS_FILE_NAME)
-    await credentials.keys()
-    return credentials
-
-
-@contextmanager
-def _unavailable(info: InstallationInfo) -> Iterator[None]:
-    """Turn a connector's failure to initialise or start into ``app.installation_unavailable``."""
-    try:
-        yield
-    except Exception as exc:
-        reason = exc.message if isinstance(exc, MaxError) else str(exc) or type(exc).__name__
-        hint = exc.data.get("hint") if isinstance(exc, MaxError) else None
-        raise ErrInstallationUnavailable(
-            installation=info.name, reason=reason, cause=exc, **({"hint": hint} if hint else {})
-        ) from exc

@@ -37,6 +37,8 @@ T = TypeVar("T")
 
 IN_PROCESS = "in-process"
 IN_PROCESS_LOCATOR = '{"strategy":"in-process"}'
+#: The strategy of an installation that lives on another machine (``_remote_deployer``).
+REMOTE = "remote"
 
 
 def now_iso() -> str:
@@ -69,6 +71,11 @@ class DeploymentConfig:
         cls, data_dir: str | os.PathLike[str], store: str | None = None
     ) -> DeploymentConfig:
         return cls(IN_PROCESS, os.fspath(data_dir), store=store)
+
+
+def is_remote(info: InstallationInfo) -> bool:
+    """Whether ``info`` is an installation of another machine (``_remote_deployer``)."""
+    return info.deployment.strategy == REMOTE
 
 
 @attrs.frozen

@@ -38,14 +38,13 @@ from maxtrio.core import BadInput, MaxError, MaxUrl, NotAvailable, NotFound
 
 from ._errors import App
 from ._files import write_text_atomic
-from ._records import DeploymentConfig, InstallationInfo, InstallationSpec, now_iso
+from ._records import REMOTE, DeploymentConfig, InstallationInfo, InstallationSpec, now_iso
 
 if TYPE_CHECKING:
     import httpx
 
     from ._workspace import WorkspaceMax
 
-REMOTE = "remote"
 #: The token file in a remote installation's data directory.
 REMOTE_TOKEN_FILE = "remote-token"
 #: How long a health check may take (connecting and the answer).
@@ -83,10 +82,6 @@ ErrNotARemoteInstallationUrl = App.define(
     facets=[BadInput],
     message='"{url}" is not the URL of a remote installation — {reason}',
 )
-
-
-def is_remote(info: InstallationInfo) -> bool:
-    return info.deployment.strategy == REMOTE
 
 
 def remote_url(text: str) -> MaxUrl:

@@ -8,7 +8,8 @@ password — and is kept like one: in ``<data dir>/store-url`` (mode 0600), read
 live in its own schema, ``<name>_<first 8 hex digits of its id>``, so installations of several
 workspaces can share one database.
 
-:func:`open_store` opens either kind behind the same ``InstallationStore``;
+:func:`open_store` opens either kind behind the same ``InstallationStore``, :func:`open_engine`
+just its entity engine (to read it);
 :func:`pg_sync_report` reads back what a sync did from the schema, as
 ``maxtrio.sql.read_sync_report`` reads it from a ``data.db``.
 """
@@ -27,7 +28,7 @@ from ._files import write_text_atomic
 
 if TYPE_CHECKING:
     from maxtrio.sql import SyncReport
-    from maxtrio.storage import InstallationStore
+    from maxtrio.storage import InstallationStore, PgEngine, SqliteEngine
 
     from ._records import InstallationInfo
 
@@ -125,6 +126,22 @@ def open_store(info: InstallationInfo, schema: Schema) -> InstallationStore:
     if url is None:
         raise _url_missing(info)
     return open_pg_installation_store(url, store_schema_name(info), schema)
+
+
+def open_engine(info: InstallationInfo, schema: Schema) -> SqliteEngine | PgEngine:
+    """The installation's entity engine alone (blocking), for reading its rows: the entity
+    tables brought up to ``schema`` as :func:`open_store` does, and no task, sync or
+    sync-meta store (nor the execution modules they import)."""
+    if info.deployment.store is None:
+        from maxtrio.storage import SqliteEngine
+
+        return SqliteEngine.open(info.data_dir / DATA_FILE_NAME, schema)
+    from maxtrio.storage import PgEngine
+
+    url = _store_url(info)
+    if url is None:
+        raise _url_missing(info)
+    return PgEngine.open(url, store_schema_name(info), schema)
 
 
 def open_table_rows(info: InstallationInfo, *, time_limit: float | None = None) -> Any:

@@ -2,7 +2,8 @@
 
 A workspace is a directory with ``max.json`` and ``.max/``. Its installations are recorded in
 ``max.json`` (re-read on every call) and opened lazily: :meth:`WorkspaceMax.installation`
-opens each id once (under a lock) in the in-process deployer and reuses it afterwards.
+opens each id once (under a lock) in the in-process deployer and reuses it afterwards;
+:meth:`WorkspaceMax.reading` opens one just to read it, for a block (``_installation_reader``).
 
 Creating an installation (:meth:`create_installation`) checks the name, initialises the
 connector with the given config and credentials *in memory*, starts it and asks its
@@ -49,11 +50,10 @@ from ._records import (
     InstallationSpec,
     WorkspaceInfo,
     WorkspaceSpec,
+    is_remote,
     now_iso,
 )
-from ._remote_deployer import ErrRemoteInstallationElsewhere, RemoteNode, is_remote
 from ._resolve import INSTALLATIONS_DIR_NAME
-from ._status import NodeHealth
 from ._store_choice import DATA_FILE_NAME
 
 if TYPE_CHECKING:
@@ -70,6 +70,8 @@ if TYPE_CHECKING:
     from maxtrio.sql import SyncReport
 
     from ._installation import InstallationMax
+    from ._installation_reader import InstallationReader
+    from ._status import NodeHealth
 
 
 @attrs.frozen(repr=False)
@@ -196,7 +198,7 @@ class WorkspaceMax:
 
     def connector_schema(self, connector: str) -> Schema:
         """The connector's schema (loads it; ``app.connector_not_installed`` on import error)."""
-        return self.connector_module(connector).definition.schema
+        return self.connector_module(connector).schema
 
     def connector_onboarding(self, connector: str) -> OnboardingFlow:
         return self.connector_module(connector).definition.onboarding
@@ -265,9 +267,45 @@ class WorkspaceMax:
             self._live[info.id] = node
             return node
 
+    @asynccontextmanager
+    async def reading(self, name_or_id: str) -> AsyncIterator[InstallationReader]:
+        """The installation, to read what it stored during the block: the live node when it is
+        open, else an :class:`InstallationReader` (store and connector, no sync setup nor
+        executor), hosted by the deployer like a live node but closed when the block ends and
+        never kept as the live one. Errors as :meth:`installation`'s. For a process that runs
+        one command (direct mode); the daemon keeps its nodes open with :meth:`installation`."""
+        from ._installation_reader import InstallationReader
+
+        info = await self.find_installation(name_or_id)
+        if info is None:
+            raise ErrInstallationNotFound(installation=name_or_id)
+        async with self._opening.setdefault(info.id, trio.Lock()):
+            live = self._live.get(info.id)
+            if live is not None:
+                await live.check_credentials()  # as opening would (it may have changed since)
+                reader: InstallationReader | None = None
+            else:
+                self._check_deployable(info)
+                module = self.connector_module(info.connector)
+                reader = await self._deployer.deploy(
+                    lambda: InstallationReader.open(info, module, workspace_name=self.name),
+                    label=f"installation {self.name}/{info.name} (reading)",
+                )
+        if reader is None:
+            assert live is not None
+            yield live
+            return
+        try:
+            yield reader
+        finally:
+            with trio.CancelScope(shield=True):
+                await self._deployer.stop(reader)
+
     def _check_deployable(self, info: InstallationInfo) -> None:
         """A remote installation, or one of another deployer, is not opened here."""
         if is_remote(info):
+            from ._remote_deployer import ErrRemoteInstallationElsewhere
+
             url = info.deployment.extra.get("url")
             raise ErrRemoteInstallationElsewhere(
                 name=info.name,
@@ -413,11 +451,15 @@ class WorkspaceMax:
     async def installation_health(self) -> list[NodeHealth]:
         """Each installation with its health, checked concurrently (opened if needed; an
         installation that cannot open is ``unhealthy`` with the reason)."""
+        from ._status import NodeHealth
+
         infos = await self.list_installations()
         results: list[HealthStatus | None] = [None] * len(infos)
 
         async def check(index: int, info: InstallationInfo) -> None:
             if is_remote(info):  # asked over the network, never opened here
+                from ._remote_deployer import RemoteNode
+
                 results[index] = await RemoteNode.of(info).health()
                 return
             try:
@@ -468,6 +510,10 @@ class WorkspaceMax:
     async def _remote_health(self) -> list[HealthStatus]:
         """The health of the remote installations (never open here: always asked)."""
         remote = [info for info in await self.list_installations() if is_remote(info)]
+        if not remote:
+            return []
+        from ._remote_deployer import RemoteNode
+
         results: list[HealthStatus] = [HealthStatus.unhealthy("unreachable")] * len(remote)
 
         async def ask(index: int, info: InstallationInfo) -> None:
@@ -497,7 +543,7 @@ async def _validate(
             connector=module.name, name=name, reason=reason, cause=cause
         )
 
-    platform = Platform.for_connector(module.definition, InMemoryCredentialStore(credentials))
+    platform = Platform.for_connector(module, InMemoryCredentialStore(credentials))
     try:
         installation = module.initialise(config, platform)
         async with installation.running():

@@ -11,9 +11,14 @@ This is what ``max search <Type> --filter EXPR`` runs before it queries the engi
   carries a ``hint`` naming the closest valid field (``did you mean "title"?``) when one is
   close;
 * the result carries the :func:`mixed_and_or_warning` text, if any, for the CLI to print.
+
+The grammar, the AST and the lowering are imported with the first filter parsed: a search
+without ``--filter`` does not load them.
 """
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 import attrs
 
@@ -25,12 +30,11 @@ from maxtrio.core import (
     quote_input,
 )
 
-from ._ast import FilterAst, iter_conditions
 from ._errors import ErrFilterParse, suggestion
-from ._grammar import parse_filter
-from ._lower import lower
-from ._warning import mixed_and_or_warning
 from ._whitespace import js_trim
+
+if TYPE_CHECKING:
+    from ._ast import FilterAst
 
 #: The most characters of an unknown field name an error quotes.
 FIELD_NAME_LENGTH = 60
@@ -62,6 +66,11 @@ def parse_where(text: str | None, entity_def: EntityDef) -> ParsedFilter:
     expression = js_trim(text)
     if not expression:
         return NO_FILTER
+    from ._ast import iter_conditions
+    from ._grammar import parse_filter
+    from ._lower import lower
+    from ._warning import mixed_and_or_warning
+
     ast = parse_filter(expression)
     valid = filterable_fields(entity_def)
     valid_set = frozenset(valid)

@@ -10,15 +10,17 @@ protocols in the same ``data.db``; ``open_installation_store`` opens all four to
 ``PgTaskStore``, ``PgSyncStore`` and ``PgSyncMeta`` the execution protocols in the same schema
 (``open_pg_installation_store`` opens all four). Every name is imported on first use, so
 commands that never touch PostgreSQL do not load psycopg, and those that only need a name's
-spelling (``quote``, ``table_name``) do not load apsw or the engines.
+spelling (``quote``, ``table_name``) do not load apsw, the engines or the query types of
+``maxtrio.core`` (``Engine``, ``QueryItem`` and ``DEFAULT_PAGE_LIMIT`` are re-exported lazily).
 """
 
 from typing import TYPE_CHECKING
 
 from maxtrio._lazy import lazy_names
-from maxtrio.core import DEFAULT_PAGE_LIMIT, Engine, QueryItem
 
 if TYPE_CHECKING:
+    from maxtrio.core import DEFAULT_PAGE_LIMIT, Engine, QueryItem
+
     from ._database import SqliteDatabase
     from ._errors import (
         ErrCollectionNotSupported,
@@ -62,6 +64,9 @@ if TYPE_CHECKING:
     from ._values import format_date, number_text, parse_date
 
 _SOURCES = {
+    "DEFAULT_PAGE_LIMIT": "maxtrio.core",
+    "Engine": "maxtrio.core",
+    "QueryItem": "maxtrio.core",
     "SqliteDatabase": "_database",
     "ErrCollectionNotSupported": "_errors",
     "ErrColumnCollision": "_errors",

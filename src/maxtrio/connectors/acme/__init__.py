@@ -8,114 +8,251 @@ complete collection loaders (the lists return full records) and five entity load
 resolvers mapping every stored field. The plan lists workspaces, then users and projects, then
 tasks and files (``_seeder``). The change feed (``_change_feed``) reads Acme's changelog and
 batch-gets what changed, so a sync after the first is incremental. ``connector`` is the
-``ConnectorModule`` registered as entry point ``acme`` of group ``maxtrio.connectors``.
+``ConnectorModule`` registered as entry point ``acme`` of group ``maxtrio.connectors``; its
+definition (``AcmeConnectorDef``, module ``_definition``) is built on first use.
 
 The connector talks to Acme over HTTP only (its own httpx client, :class:`AcmeApiClient`);
 ``create_installation(..., transport=...)`` swaps the transport in tests.
+
+Names are loaded on first use (PEP 562): the registry's ``connector`` comes from ``_connector``
+alone, so starting the connector and asking its health (``max ls``, ``max status``) imports
+neither the definition nor the operations, loaders and change feed it is built from.
 """
 
-from ._change_feed import CHANGES_PAGE_SIZE, FEED_KINDS, AcmeChangeFeed, FeedKind
-from ._client import (
-    DEFAULT_PAGE_SIZE,
-    MAX_BATCH_IDS,
-    MAX_BATCH_QUERY,
-    AcmeApiClient,
-    AcmeResponse,
-    id_batches,
-    parse_retry_after,
-)
-from ._config import AcmeApiToken, AcmeConfig
-from ._connection import AcmeAppContext, AcmeConnection
-from ._connector import AcmeConnectorDef, connector, create_installation, initialise
-from ._entities import (
-    ROOT_ID,
-    AcmeFile,
-    AcmeProject,
-    AcmeRoot,
-    AcmeSchema,
-    AcmeTask,
-    AcmeUser,
-    AcmeWorkspace,
-)
-from ._errors import (
-    AcmeConnectorBoundary,
-    ErrBadResponse,
-    ErrClientNotStarted,
-    ErrConnectionFailed,
-    ErrForbidden,
-    ErrInvalidConfig,
-    ErrNotFound,
-    ErrRateLimited,
-    ErrRequestFailed,
-    ErrTimeout,
-    ErrUnauthorized,
-    ErrUpstreamError,
-)
-from ._loaders import (
-    ACME_LOADERS,
-    FileBasicLoader,
-    ProjectBasicLoader,
-    ProjectFilesLoader,
-    ProjectTasksLoader,
-    RootWorkspacesLoader,
-    TaskBasicLoader,
-    UserBasicLoader,
-    WorkspaceBasicLoader,
-    WorkspaceProjectsLoader,
-    WorkspaceUsersLoader,
-)
-from ._onboarding import AcmeOnboarding, acme_onboarding
-from ._operations import (
-    ACME_API_LIMIT,
-    ACME_OPERATIONS,
-    BatchFiles,
-    BatchProjects,
-    BatchTasks,
-    BatchUsers,
-    BatchWorkspaces,
-    ById,
-    ByIds,
-    ChangesHead,
-    ChangesPage,
-    GetFile,
-    GetProject,
-    GetTask,
-    GetUser,
-    GetWorkspace,
-    ListChanges,
-    ListFiles,
-    ListPage,
-    ListProjects,
-    ListTasks,
-    ListUsers,
-    ListWorkspaces,
-    RecentChanges,
-)
-from ._records import (
-    FILE,
-    PROJECT,
-    RECORD_SPECS,
-    TASK,
-    USER,
-    WORKSPACE,
-    Column,
-    Kind,
-    RecordSpec,
-    problem_of,
-    tags_text,
-    task_inputs,
-    workspace_choices,
-)
-from ._resolvers import (
-    ACME_RESOLVERS,
-    AcmeFileResolver,
-    AcmeProjectResolver,
-    AcmeRootResolver,
-    AcmeTaskResolver,
-    AcmeUserResolver,
-    AcmeWorkspaceResolver,
-)
-from ._seeder import ACME_SYNC_PLAN, ROOT_REF, AcmeSeeder
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from maxtrio._lazy import lazy_names
+
+if TYPE_CHECKING:
+    from ._change_feed import (
+        CHANGES_PAGE_SIZE,
+        FEED_KINDS,
+        AcmeChangeFeed,
+        FeedKind,
+    )
+    from ._client import (
+        DEFAULT_PAGE_SIZE,
+        MAX_BATCH_IDS,
+        MAX_BATCH_QUERY,
+        AcmeApiClient,
+        AcmeResponse,
+        id_batches,
+        parse_retry_after,
+    )
+    from ._config import (
+        AcmeApiToken,
+        AcmeConfig,
+    )
+    from ._connection import (
+        AcmeAppContext,
+        AcmeConnection,
+    )
+    from ._connector import (
+        connector,
+        create_installation,
+        initialise,
+    )
+    from ._definition import AcmeConnectorDef
+    from ._entities import (
+        ROOT_ID,
+        AcmeFile,
+        AcmeProject,
+        AcmeRoot,
+        AcmeSchema,
+        AcmeTask,
+        AcmeUser,
+        AcmeWorkspace,
+    )
+    from ._errors import (
+        AcmeConnectorBoundary,
+        ErrBadResponse,
+        ErrClientNotStarted,
+        ErrConnectionFailed,
+        ErrForbidden,
+        ErrInvalidConfig,
+        ErrNotFound,
+        ErrRateLimited,
+        ErrRequestFailed,
+        ErrTimeout,
+        ErrUnauthorized,
+        ErrUpstreamError,
+    )
+    from ._loaders import (
+        ACME_LOADERS,
+        FileBasicLoader,
+        ProjectBasicLoader,
+        ProjectFilesLoader,
+        ProjectTasksLoader,
+        RootWorkspacesLoader,
+        TaskBasicLoader,
+        UserBasicLoader,
+        WorkspaceBasicLoader,
+        WorkspaceProjectsLoader,
+        WorkspaceUsersLoader,
+    )
+    from ._onboarding import (
+        AcmeOnboarding,
+        acme_onboarding,
+    )
+    from ._operations import (
+        ACME_API_LIMIT,
+        ACME_OPERATIONS,
+        BatchFiles,
+        BatchProjects,
+        BatchTasks,
+        BatchUsers,
+        BatchWorkspaces,
+        ById,
+        ByIds,
+        ChangesHead,
+        ChangesPage,
+        GetFile,
+        GetProject,
+        GetTask,
+        GetUser,
+        GetWorkspace,
+        ListChanges,
+        ListFiles,
+        ListPage,
+        ListProjects,
+        ListTasks,
+        ListUsers,
+        ListWorkspaces,
+        RecentChanges,
+    )
+    from ._records import (
+        FILE,
+        PROJECT,
+        RECORD_SPECS,
+        TASK,
+        USER,
+        WORKSPACE,
+        Column,
+        Kind,
+        RecordSpec,
+        problem_of,
+        tags_text,
+        task_inputs,
+        workspace_choices,
+    )
+    from ._resolvers import (
+        ACME_RESOLVERS,
+        AcmeFileResolver,
+        AcmeProjectResolver,
+        AcmeRootResolver,
+        AcmeTaskResolver,
+        AcmeUserResolver,
+        AcmeWorkspaceResolver,
+    )
+    from ._seeder import (
+        ACME_SYNC_PLAN,
+        ROOT_REF,
+        AcmeSeeder,
+    )
+
+_SOURCES = {
+    "ACME_API_LIMIT": "._operations",
+    "ACME_LOADERS": "._loaders",
+    "ACME_OPERATIONS": "._operations",
+    "ACME_RESOLVERS": "._resolvers",
+    "ACME_SYNC_PLAN": "._seeder",
+    "CHANGES_PAGE_SIZE": "._change_feed",
+    "DEFAULT_PAGE_SIZE": "._client",
+    "FEED_KINDS": "._change_feed",
+    "FILE": "._records",
+    "MAX_BATCH_IDS": "._client",
+    "MAX_BATCH_QUERY": "._client",
+    "PROJECT": "._records",
+    "RECORD_SPECS": "._records",
+    "ROOT_ID": "._entities",
+    "ROOT_REF": "._seeder",
+    "TASK": "._records",
+    "USER": "._records",
+    "WORKSPACE": "._records",
+    "AcmeApiClient": "._client",
+    "AcmeApiToken": "._config",
+    "AcmeAppContext": "._connection",
+    "AcmeChangeFeed": "._change_feed",
+    "AcmeConfig": "._config",
+    "AcmeConnection": "._connection",
+    "AcmeConnectorBoundary": "._errors",
+    "AcmeConnectorDef": "._definition",
+    "AcmeFile": "._entities",
+    "AcmeFileResolver": "._resolvers",
+    "AcmeOnboarding": "._onboarding",
+    "AcmeProject": "._entities",
+    "AcmeProjectResolver": "._resolvers",
+    "AcmeResponse": "._client",
+    "AcmeRoot": "._entities",
+    "AcmeRootResolver": "._resolvers",
+    "AcmeSchema": "._entities",
+    "AcmeSeeder": "._seeder",
+    "AcmeTask": "._entities",
+    "AcmeTaskResolver": "._resolvers",
+    "AcmeUser": "._entities",
+    "AcmeUserResolver": "._resolvers",
+    "AcmeWorkspace": "._entities",
+    "AcmeWorkspaceResolver": "._resolvers",
+    "BatchFiles": "._operations",
+    "BatchProjects": "._operations",
+    "BatchTasks": "._operations",
+    "BatchUsers": "._operations",
+    "BatchWorkspaces": "._operations",
+    "ById": "._operations",
+    "ByIds": "._operations",
+    "ChangesHead": "._operations",
+    "ChangesPage": "._operations",
+    "Column": "._records",
+    "ErrBadResponse": "._errors",
+    "ErrClientNotStarted": "._errors",
+    "ErrConnectionFailed": "._errors",
+    "ErrForbidden": "._errors",
+    "ErrInvalidConfig": "._errors",
+    "ErrNotFound": "._errors",
+    "ErrRateLimited": "._errors",
+    "ErrRequestFailed": "._errors",
+    "ErrTimeout": "._errors",
+    "ErrUnauthorized": "._errors",
+    "ErrUpstreamError": "._errors",
+    "FeedKind": "._change_feed",
+    "FileBasicLoader": "._loaders",
+    "GetFile": "._operations",
+    "GetProject": "._operations",
+    "GetTask": "._operations",
+    "GetUser": "._operations",
+    "GetWorkspace": "._operations",
+    "Kind": "._records",
+    "ListChanges": "._operations",
+    "ListFiles": "._operations",
+    "ListPage": "._operations",
+    "ListProjects": "._operations",
+    "ListTasks": "._operations",
+    "ListUsers": "._operations",
+    "ListWorkspaces": "._operations",
+    "ProjectBasicLoader": "._loaders",
+    "ProjectFilesLoader": "._loaders",
+    "ProjectTasksLoader": "._loaders",
+    "RecentChanges": "._operations",
+    "RecordSpec": "._records",
+    "RootWorkspacesLoader": "._loaders",
+    "TaskBasicLoader": "._loaders",
+    "UserBasicLoader": "._loaders",
+    "WorkspaceBasicLoader": "._loaders",
+    "WorkspaceProjectsLoader": "._loaders",
+    "WorkspaceUsersLoader": "._loaders",
+    "acme_onboarding": "._onboarding",
+    "connector": "._connector",
+    "create_installation": "._connector",
+    "id_batches": "._client",
+    "initialise": "._connector",
+    "parse_retry_after": "._client",
+    "problem_of": "._records",
+    "tags_text": "._records",
+    "task_inputs": "._records",
+    "workspace_choices": "._records",
+}
 
 __all__ = [
     "ACME_API_LIMIT",
@@ -218,3 +355,6 @@ __all__ = [
     "task_inputs",
     "workspace_choices",
 ]
+
+
+__getattr__, __dir__ = lazy_names(__name__, _SOURCES, globals())

@@ -1,39 +1,28 @@
-"""The acme ``ConnectorDef`` (with its change feed) and ``initialise`` (docs/acme.md,
-docs/connectors.md)."""
+"""The acme ``ConnectorModule``: ``initialise`` (config, token handle, connection), the
+schema, and the definition, deferred to ``_definition`` (docs/acme.md, docs/connectors.md).
+
+``initialise`` needs only the config, the credential and the HTTP client, so starting the
+connector and asking its health (``max ls``, ``max status``) or reading its store (``max
+search``) does not build the definition — the seeder, loaders, resolvers, operations,
+onboarding and change feed — nor import their modules.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from maxtrio.connector import ConnectorDef, ConnectorModule, Installation, Platform
+from maxtrio.connector import ConnectorModule, Installation, Platform
 
-from ._change_feed import AcmeChangeFeed
 from ._client import DEFAULT_PAGE_SIZE
 from ._config import AcmeApiToken, AcmeConfig
 from ._connection import AcmeAppContext, AcmeConnection
 from ._entities import AcmeSchema
-from ._onboarding import AcmeOnboarding
-from ._operations import ACME_OPERATIONS
-from ._resolvers import ACME_RESOLVERS
-from ._seeder import AcmeSeeder
 
 if TYPE_CHECKING:
     import httpx
 
-AcmeConnectorDef = ConnectorDef.create(
-    name="acme",
-    display_name="Acme",
-    description="Project management connector powered by Acme",
-    version="0.1.0",
-    schema=AcmeSchema,
-    seeder=AcmeSeeder,
-    resolvers=ACME_RESOLVERS,
-    operations=ACME_OPERATIONS,
-    onboarding=AcmeOnboarding,
-    credentials=[AcmeApiToken],
-    change_feed=AcmeChangeFeed,
-)
+    from maxtrio.connector import ConnectorDef
 
 
 def create_installation(
@@ -62,4 +51,13 @@ def initialise(config: Mapping[str, Any], platform: Platform) -> Installation[Ac
     return create_installation(config, platform)
 
 
-connector = ConnectorModule(AcmeConnectorDef, initialise)
+def _define() -> ConnectorDef:
+    """The acme ``ConnectorDef`` (``_definition.AcmeConnectorDef``, imported now)."""
+    from ._definition import AcmeConnectorDef
+
+    return AcmeConnectorDef
+
+
+connector = ConnectorModule.deferred(
+    "acme", _define, initialise, schema=AcmeSchema, credentials=[AcmeApiToken]
+)
