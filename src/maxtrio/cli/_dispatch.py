@@ -312,11 +312,24 @@ def main(cli: click.Group, args: Sequence[str] | None = None) -> None:
     global _STOPPING_ON_CTRL_C
     _STOPPING_ON_CTRL_C = True
     try:
-        code = trio.run(run, cli, argv)
+        code = trio.run(_run_process, cli, argv)
     except KeyboardInterrupt:  # Ctrl-C outside the command (trio's loop starting or ending)
         _stderr_lines(["Interrupted."])
         code = EXIT_INTERRUPTED
     sys.exit(code)
+
+
+async def _run_process(cli: click.Group, argv: list[str]) -> int:
+    """:func:`run` as the process's one command: the cyclic GC held off while the process
+    started comes back once the command has run a while (``maxtrio._collector``). The timer
+    is a system task — cancelled when the command returns — so what the command raises (a
+    ``SystemExit`` from shell completion) reaches :func:`main` as itself, not in a group."""
+    import trio
+
+    from maxtrio._collector import release_later
+
+    trio.lowlevel.spawn_system_task(release_later)
+    return await run(cli, argv)
 
 
 #: Set by :func:`main` (this process is the command): once a Ctrl-C stopped the command, more

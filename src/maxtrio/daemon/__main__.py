@@ -2,6 +2,10 @@
 
 import sys
 
-from maxtrio.daemon._main import main
+from maxtrio._collector import hold
+
+hold()  # the daemon's start-up runs without the cyclic GC; serving gives it back
+
+from maxtrio.daemon._main import main  # noqa: E402
 
 sys.exit(main())

@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING
 import trio
 
 from max_launcher import Claim, DaemonPaths, write_atomic, write_project
+from maxtrio._collector import release as release_collector
 from maxtrio.core import MaxError
 
 from ._connection import Connection
@@ -121,6 +122,7 @@ class WorkspaceDaemon:
                 self._staleness = Staleness(self.version, global_max.home.root)
                 await self._warm_up(global_max)
                 self._write_identity()  # a PID file says "warm": launchers wait ≤ 2 s from now
+                release_collector()  # held while starting (``python -m maxtrio.daemon``)
                 log.info("serving %s on %s", self.root, self.paths.socket)
                 async with trio.open_nursery() as connections:
                     async with trio.open_nursery() as services:
