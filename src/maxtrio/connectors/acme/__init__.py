@@ -11,8 +11,9 @@ batch-gets what changed, so a sync after the first is incremental. ``connector``
 ``ConnectorModule`` registered as entry point ``acme`` of group ``maxtrio.connectors``; its
 definition (``AcmeConnectorDef``, module ``_definition``) is built on first use.
 
-The connector talks to Acme over HTTP only (its own httpx client, :class:`AcmeApiClient`);
-``create_installation(..., transport=...)`` swaps the transport in tests.
+The connector talks to Acme over HTTP only (:class:`AcmeApiClient` on the SDK's ``Http1Pool``);
+``create_installation(..., transport=...)`` sends the calls through an httpx transport instead
+(tests, the in-process benchmark).
 
 Names are loaded on first use (PEP 562): the registry's ``connector`` comes from ``_connector``
 alone, so starting the connector and asking its health (``max ls``, ``max status``) imports
