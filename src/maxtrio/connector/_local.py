@@ -8,6 +8,10 @@
   absolute path string, or one line naming the problem);
 * :func:`date_from_epoch` — seconds since the epoch as the engine's date text
   (``2026-03-08T14:03:27.512Z``, already in the stored form, so it is written as it is).
+
+The onboarding modules are imported by :func:`local_path_onboarding` alone: a connector's
+``initialise`` and health check (``config_directory``, ``directory_problem``) run in ``max ls``
+and ``max status``, which never onboard.
 """
 
 from __future__ import annotations
@@ -16,17 +20,11 @@ import os
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from ._onboarding import (
-    Config,
-    CustomStep,
-    InputField,
-    InputStep,
-    OnboardingContext,
-    OnboardingFlow,
-    ValidationStep,
-)
-from ._onboarding_runner import Prompter
+if TYPE_CHECKING:
+    from ._onboarding import Config, InputField, OnboardingContext, OnboardingFlow
+    from ._onboarding_runner import Prompter
 
 
 def date_from_epoch(seconds: float) -> str:
@@ -88,6 +86,7 @@ def local_path_onboarding(
     expanded), then ``validate(path)``: raise an error with a one-line message when the path
     cannot be used (missing, not a directory, not a repository…); nothing is stored then.
     ``options`` are further (optional) fields asked in the same step."""
+    from ._onboarding import CustomStep, InputField, InputStep, OnboardingFlow, ValidationStep
 
     async def resolve(config: Config, ctx: OnboardingContext, prompter: Prompter) -> Config:
         return {field: str(resolve_local_path(str(config[field]), ctx.cwd))}

@@ -1,31 +1,26 @@
-"""The claude-code ``ConnectorDef`` and ``initialise``: config ``{root}``, no credentials."""
+"""The claude-code ``ConnectorModule``: ``initialise`` (config ``{root}``, no credentials), the
+schema, and the definition, deferred to ``_definition`` (docs/connector-claude-code.md,
+docs/connectors.md).
+
+``initialise`` needs only the config and the context (with its root check), so starting the
+connector and asking its health (``max ls``, ``max status``) or reading its store (``max
+search``) does not build the definition — the seeder, loaders, resolvers, onboarding and
+change feed — nor import their modules or the log parser.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from maxtrio.connector import ConnectorDef, ConnectorModule, HealthStatus, Installation, Platform
+from maxtrio.connector import ConnectorModule, HealthStatus, Installation, Platform
 
 from ._config import ClaudeCodeConfig
-from ._context import ClaudeCodeContext
+from ._context import ClaudeCodeContext, check_root
 from ._entities import ClaudeCodeSchema
-from ._feed import ClaudeCodeChangeFeed
-from ._onboarding import ClaudeCodeOnboarding, check_root
-from ._resolvers import CLAUDE_CODE_RESOLVERS
-from ._seeder import ClaudeCodeSeeder
 
-ClaudeCodeConnectorDef = ConnectorDef.create(
-    name="claude-code",
-    display_name="Claude Code",
-    description="Claude Code's conversation logs: projects, sessions, messages and tool calls",
-    version="0.1.0",
-    schema=ClaudeCodeSchema,
-    seeder=ClaudeCodeSeeder,
-    resolvers=CLAUDE_CODE_RESOLVERS,
-    onboarding=ClaudeCodeOnboarding,
-    change_feed=ClaudeCodeChangeFeed,
-)
+if TYPE_CHECKING:
+    from maxtrio.connector import ConnectorDef
 
 
 def initialise(config: Mapping[str, Any], platform: Platform) -> Installation[ClaudeCodeContext]:
@@ -39,4 +34,11 @@ def initialise(config: Mapping[str, Any], platform: Platform) -> Installation[Cl
     return Installation.create(context, health=health)
 
 
-connector = ConnectorModule(ClaudeCodeConnectorDef, initialise)
+def _define() -> ConnectorDef:
+    """The claude-code ``ConnectorDef`` (``_definition.ClaudeCodeConnectorDef``, imported now)."""
+    from ._definition import ClaudeCodeConnectorDef
+
+    return ClaudeCodeConnectorDef
+
+
+connector = ConnectorModule.deferred("claude-code", _define, initialise, schema=ClaudeCodeSchema)

@@ -1,15 +1,23 @@
-"""The claude-code context: the config, and the listing of logs read in a worker thread."""
+"""The claude-code context: the config, the root check (onboarding, health) and the listing of
+logs read in a worker thread.
+
+``initialise`` (``_connector``) and its health check need only the context and the root check,
+so the log parser (``_logs``) is imported by the first listing, not here.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import attrs
 import trio
 
 from ._config import ClaudeCodeConfig
 from ._errors import ErrRootUnavailable
-from ._logs import Listing, list_sessions
+
+if TYPE_CHECKING:
+    from ._logs import Listing
 
 
 @attrs.frozen
@@ -27,7 +35,14 @@ def ensure_root(path: Path) -> None:
         raise ErrRootUnavailable(path=str(path), reason="not a directory", connector="claude-code")
 
 
+async def check_root(path: Path) -> None:
+    """A one-line error unless ``path`` is a directory."""
+    ensure_root(path)
+
+
 def _listing(root: Path) -> Listing:
+    from ._logs import list_sessions
+
     ensure_root(root)
     try:
         return list_sessions(root)

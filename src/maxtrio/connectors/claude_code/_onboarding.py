@@ -3,18 +3,10 @@ caller's directory and checked to be a directory before anything is stored."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from maxtrio.connector import local_path_onboarding
 
 from ._config import DEFAULT_ROOT
-from ._context import ensure_root
-
-
-async def check_root(path: Path) -> None:
-    """A one-line error unless ``path`` is a directory."""
-    ensure_root(path)
-
+from ._context import check_root
 
 ClaudeCodeOnboarding = local_path_onboarding(
     "root",

@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 import attrs
-import pathspec
 
 from maxtrio.connector import config_directory
 
@@ -65,6 +64,10 @@ def _patterns(config: Mapping[str, Any], key: str) -> tuple[str, ...]:
             raise ErrInvalidConfig(reason=f"{key} must hold strings", connector="files")
         if item.strip():
             patterns.append(item.strip())
+    if not patterns:
+        return ()
+    import pathspec  # only to check patterns: initialise without them (max ls) never loads it
+
     try:
         pathspec.GitIgnoreSpec.from_lines(patterns)
     except (ValueError, TypeError) as exc:

@@ -1,29 +1,27 @@
-"""The files ``ConnectorDef`` and ``initialise``: config ``{root, include, exclude, gitignore}``."""
+"""The files ``ConnectorModule``: ``initialise`` (config ``{root, include, exclude,
+gitignore}``, no credentials), the schema, and the definition, deferred to ``_definition``
+(docs/connector-files.md, docs/connectors.md).
+
+``initialise`` needs only the config, the root check (``_root``) and the context, so starting
+the connector and asking its health (``max ls``, ``max status``) or reading its store (``max
+search``) does not build the definition — the seeder, loaders, resolvers and onboarding — nor
+import their modules.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from maxtrio.connector import ConnectorDef, ConnectorModule, HealthStatus, Installation, Platform
+from maxtrio.connector import ConnectorModule, HealthStatus, Installation, Platform
 
 from ._config import FilesConfig
 from ._context import FilesContext
 from ._entities import FilesSchema
-from ._onboarding import FilesOnboarding, check_root
-from ._resolvers import FILES_RESOLVERS
-from ._seeder import FilesSeeder
+from ._root import check_root
 
-FilesConnectorDef = ConnectorDef.create(
-    name="files",
-    display_name="Files",
-    description="A local directory tree: directories and files with hashes and text previews",
-    version="0.1.0",
-    schema=FilesSchema,
-    seeder=FilesSeeder,
-    resolvers=FILES_RESOLVERS,
-    onboarding=FilesOnboarding,
-)
+if TYPE_CHECKING:
+    from maxtrio.connector import ConnectorDef
 
 
 def initialise(config: Mapping[str, Any], platform: Platform) -> Installation[FilesContext]:
@@ -37,4 +35,11 @@ def initialise(config: Mapping[str, Any], platform: Platform) -> Installation[Fi
     return Installation.create(context, health=health)
 
 
-connector = ConnectorModule(FilesConnectorDef, initialise)
+def _define() -> ConnectorDef:
+    """The files ``ConnectorDef`` (``_definition.FilesConnectorDef``, imported now)."""
+    from ._definition import FilesConnectorDef
+
+    return FilesConnectorDef
+
+
+connector = ConnectorModule.deferred("files", _define, initialise, schema=FilesSchema)

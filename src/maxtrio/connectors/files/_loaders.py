@@ -21,7 +21,7 @@ from maxtrio.core import Dependency, EntityInput, Loader, LoaderEnv, Page, PageR
 from ._context import FilesContext, Snapshot
 from ._entities import ROOT_DIRECTORY_ID, FilesDirectory, FilesFile, FilesRoot
 from ._errors import ErrRootUnavailable
-from ._onboarding import ensure_root
+from ._root import ensure_root
 from ._tree import DirRecord, FileRecord, Walk, mime_type, read_content, walk
 
 FILE_PAGE_SIZE = 5000

@@ -3,24 +3,10 @@ readable directory) and the optional ``include``/``exclude`` patterns and ``giti
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from maxtrio.connector import InputField, directory_problem, local_path_onboarding
+from maxtrio.connector import InputField, local_path_onboarding
 
 from ._config import FilesConfig
-from ._errors import ErrRootUnavailable
-
-
-async def check_root(path: Path) -> None:
-    """A one-line error unless ``path`` is a directory this process can list."""
-    ensure_root(path)
-
-
-def ensure_root(path: Path) -> None:
-    """``check_root``, blocking."""
-    problem = directory_problem(path)
-    if problem is not None:
-        raise ErrRootUnavailable(path=str(path), reason=problem, connector="files")
+from ._root import check_root
 
 
 def _patterns_problem(value: object) -> str | None:

@@ -1,33 +1,26 @@
-"""The git ``ConnectorDef`` and ``initialise``: config ``{path}``, no credentials."""
+"""The git ``ConnectorModule``: ``initialise`` (config ``{path}``, no credentials), the schema,
+and the definition, deferred to ``_definition`` (docs/connector-git.md, docs/connectors.md).
+
+``initialise`` needs only the config, the repository helper (``_git``) and the context, so
+starting the connector and asking its health (``max ls``, ``max status``) or reading its store
+(``max search``) does not build the definition — the seeder, loaders, resolvers, operations,
+onboarding and change feed — nor import their modules.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from maxtrio.connector import ConnectorDef, ConnectorModule, HealthStatus, Installation, Platform
+from maxtrio.connector import ConnectorModule, HealthStatus, Installation, Platform
 
 from ._config import GitConfig
+from ._context import GitContext
 from ._entities import GitSchema
-from ._feed import GitChangeFeed
 from ._git import GitRepo
-from ._onboarding import GitOnboarding
-from ._operations import GIT_OPERATIONS, GitContext
-from ._resolvers import GIT_RESOLVERS
-from ._seeder import GitSeeder
 
-GitConnectorDef = ConnectorDef.create(
-    name="git",
-    display_name="Git",
-    description="A local git repository: commits, authors, branches and tags",
-    version="0.1.0",
-    schema=GitSchema,
-    seeder=GitSeeder,
-    resolvers=GIT_RESOLVERS,
-    operations=GIT_OPERATIONS,
-    onboarding=GitOnboarding,
-    change_feed=GitChangeFeed,
-)
+if TYPE_CHECKING:
+    from maxtrio.connector import ConnectorDef
 
 
 def initialise(config: Mapping[str, Any], platform: Platform) -> Installation[GitContext]:
@@ -41,4 +34,11 @@ def initialise(config: Mapping[str, Any], platform: Platform) -> Installation[Gi
     return Installation.create(GitContext(repo), health=health)
 
 
-connector = ConnectorModule(GitConnectorDef, initialise)
+def _define() -> ConnectorDef:
+    """The git ``ConnectorDef`` (``_definition.GitConnectorDef``, imported now)."""
+    from ._definition import GitConnectorDef
+
+    return GitConnectorDef
+
+
+connector = ConnectorModule.deferred("git", _define, initialise, schema=GitSchema)

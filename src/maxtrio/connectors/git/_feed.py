@@ -34,11 +34,11 @@ from maxtrio.core import (
     Ref,
 )
 
+from ._context import GitContext
 from ._entities import GitAuthor, GitBranch, GitCommit, GitTag
 from ._errors import ErrGitFailed
 from ._git import author_id
 from ._operations import (
-    GitContext,
     ListCommitIds,
     ListRefs,
     NoInput,

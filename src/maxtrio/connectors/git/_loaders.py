@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from maxtrio.core import Dependency, EntityInput, Loader, LoaderEnv, Page, PageRequest, Ref
 
+from ._context import GitContext
 from ._entities import GitAuthor, GitBranch, GitCommit, GitRepository, GitTag
 from ._operations import (
-    GitContext,
     ListCommitIds,
     ListRefs,
     NoInput,

@@ -10,16 +10,10 @@ import attrs
 
 from maxtrio.core import Limit, Operation, OperationEnv
 
-from ._git import AuthorStats, CommitRecord, GitRepo, RefRecord, RepositoryInfo
+from ._context import GitContext
+from ._git import AuthorStats, CommitRecord, RefRecord, RepositoryInfo
 
 GIT_PROCESS_LIMIT = Limit.concurrent("git:process", 4)
-
-
-@attrs.frozen
-class GitContext:
-    """What git loaders and operations receive: the repository."""
-
-    repo: GitRepo
 
 
 @attrs.frozen

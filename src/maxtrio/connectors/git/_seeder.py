@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from maxtrio.core import EntityInput, Seeder, SeederEnv, Step, SyncPlan
 
+from ._context import GitContext
 from ._entities import ROOT_REF
-from ._operations import GitContext
 from ._resolvers import REPOSITORY_FIELDS
 
 GIT_SYNC_PLAN = SyncPlan.create(
