@@ -17,7 +17,7 @@ import trio
 import trio.testing
 
 from maxtrio import _collector
-from maxtrio._collector import RELEASE_AFTER, held, hold, release, release_later
+from maxtrio._collector import RELEASE_AFTER, hold, release, release_later
 from maxtrio.cli._dispatch import _run_process
 
 
@@ -34,9 +34,9 @@ def collector_restored() -> Iterator[None]:
 def test_hold_turns_the_collector_off_until_release() -> None:
     gc.enable()
     hold()
-    assert held() and not gc.isenabled()
+    assert _collector._held and not gc.isenabled()
     release()
-    assert not held() and gc.isenabled()
+    assert not _collector._held and gc.isenabled()
     assert gc.get_freeze_count() > 0  # what existed at the release is never walked again
     release()  # a second release changes nothing
     assert gc.isenabled()
@@ -45,7 +45,7 @@ def test_hold_turns_the_collector_off_until_release() -> None:
 def test_a_collector_that_was_off_stays_off() -> None:
     gc.disable()
     hold()
-    assert not held()
+    assert not _collector._held
     release()
     assert not gc.isenabled()
 

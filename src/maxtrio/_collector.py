@@ -44,10 +44,6 @@ def release() -> None:
         gc.enable()
 
 
-def held() -> bool:
-    return _held
-
-
 async def release_later(delay: float = RELEASE_AFTER) -> None:
     """:func:`release` after ``delay`` seconds of the command (a task of its nursery)."""
     if _held:

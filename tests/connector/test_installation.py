@@ -156,6 +156,24 @@ def test_a_deferred_definition_must_match_its_module(declared: dict[str, Any], r
     assert reason in caught.value.message
 
 
+@pytest.mark.parametrize(
+    "place",
+    ["tests.connector.no_such_module:Def", "maxtrio.connector:NoSuchDefinition", "not a place"],
+)
+def test_a_deferred_definition_named_by_a_place_that_does_not_load_is_invalid(
+    place: str,
+) -> None:
+    eager = make_module()
+    module = ConnectorModule.deferred(
+        "notes", place, eager.initialise, schema=NOTES_SCHEMA, credentials=[Token]
+    )
+    with pytest.raises(MaxError) as caught:
+        module.definition  # noqa: B018 - building it is the check
+    assert ErrInvalidConnectorDef.matches(caught.value)
+    assert f"its deferred definition {place!r} cannot be loaded" in caught.value.message
+    assert "\n" not in caught.value.message
+
+
 async def test_start_runs_once_and_stop_is_idempotent() -> None:
     calls: list[str] = []
 

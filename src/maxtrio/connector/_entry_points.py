@@ -38,14 +38,20 @@ class EntryPointSpec(NamedTuple):
 
     def load(self) -> object:
         """Import the module and follow the attribute path (``ValueError`` on a bad value)."""
-        match = _VALUE.fullmatch(self.value)
-        if match is None:
-            raise ValueError(f"entry point {self.name!r} has an unreadable value {self.value!r}")
-        module, attribute = match.groups()
-        loaded: object = importlib.import_module(module)
-        for part in attribute.split(".") if attribute else ():
-            loaded = getattr(loaded, part)
-        return loaded
+        return load_object(self.value, f"entry point {self.name!r}")
+
+
+def load_object(value: str, what: str = "the reference") -> object:
+    """The object ``value`` names in the entry-point syntax (``module:attr.sub``): the module
+    imported, the attribute path followed (``ValueError`` naming ``what`` on a bad value)."""
+    match = _VALUE.fullmatch(value)
+    if match is None:
+        raise ValueError(f"{what} has an unreadable value {value!r}")
+    module, attribute = match.groups()
+    loaded: object = importlib.import_module(module)
+    for part in attribute.split(".") if attribute else ():
+        loaded = getattr(loaded, part)
+    return loaded
 
 
 def entry_points(group: str, path: Iterable[str] | None = None) -> list[EntryPointSpec]:

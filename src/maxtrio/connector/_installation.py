@@ -173,25 +173,26 @@ class ConnectorModule:
         self.credentials: tuple[AnyCredential, ...] = definition.credentials
         self.initialise = initialise
         self._definition: ConnectorDef | None = definition
-        self._define: Callable[[], ConnectorDef] | None = None
+        self._define: Callable[[], object] | str | None = None
 
     @classmethod
     def deferred(
         cls,
         name: str,
-        define: Callable[[], ConnectorDef],
+        define: Callable[[], object] | str,
         initialise: Initialise,
         *,
         schema: Schema,
         credentials: Iterable[AnyCredential] = (),
     ) -> ConnectorModule:
-        """A module whose definition ``define()`` builds on the first use of
-        :attr:`definition` (and checks: a ``ConnectorDef`` of connector ``name`` with this very
-        ``schema`` and exactly ``credentials``, else ``connector.invalid_connector_def``).
-        Starting the connector, asking its health and reading its store need only ``name``,
-        ``schema``, ``credentials`` and ``initialise``, so a package whose ``initialise`` and
-        schema import little keeps such a command from importing the rest (the acme
-        connector does this)."""
+        """A module whose definition is built on the first use of :attr:`definition` —
+        ``define()``, or the object ``define`` names in the entry-point syntax
+        (``"pkg._definition:PkgConnectorDef"``, imported then) — and checked: a
+        ``ConnectorDef`` of connector ``name`` with this very ``schema`` and exactly
+        ``credentials``, else ``connector.invalid_connector_def``. Starting the connector,
+        asking its health and reading its store need only ``name``, ``schema``,
+        ``credentials`` and ``initialise``, so a package whose ``initialise`` and schema import
+        little keeps such a command from importing the rest (the in-tree connectors do this)."""
         module = cls.__new__(cls)
         module.name = name
         module.schema = schema
@@ -205,8 +206,21 @@ class ConnectorModule:
     def definition(self) -> ConnectorDef:
         """The connector's :class:`ConnectorDef` (a deferred module's built now, once)."""
         if self._definition is None:
-            assert self._define is not None
-            self._definition = self._checked(self._define())
+            define = self._define
+            assert define is not None
+            if isinstance(define, str):
+                from ._entry_points import load_object
+
+                try:
+                    built = load_object(define, "it")
+                except (ImportError, AttributeError, ValueError) as exc:
+                    raise ErrInvalidConnectorDef(
+                        connector=self.name,
+                        reason=f"its deferred definition {define!r} cannot be loaded ({exc})",
+                    ) from exc
+            else:
+                built = define()
+            self._definition = self._checked(built)
         return self._definition
 
     def _checked(self, definition: object) -> ConnectorDef:

@@ -22,8 +22,6 @@ from ._entities import AcmeSchema
 if TYPE_CHECKING:
     import httpx
 
-    from maxtrio.connector import ConnectorDef
-
 
 def create_installation(
     config: Mapping[str, Any],
@@ -51,13 +49,10 @@ def initialise(config: Mapping[str, Any], platform: Platform) -> Installation[Ac
     return create_installation(config, platform)
 
 
-def _define() -> ConnectorDef:
-    """The acme ``ConnectorDef`` (``_definition.AcmeConnectorDef``, imported now)."""
-    from ._definition import AcmeConnectorDef
-
-    return AcmeConnectorDef
-
-
 connector = ConnectorModule.deferred(
-    "acme", _define, initialise, schema=AcmeSchema, credentials=[AcmeApiToken]
+    "acme",
+    "maxtrio.connectors.acme._definition:AcmeConnectorDef",
+    initialise,
+    schema=AcmeSchema,
+    credentials=[AcmeApiToken],
 )

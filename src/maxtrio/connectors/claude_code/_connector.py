@@ -11,16 +11,13 @@ change feed — nor import their modules or the log parser.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from maxtrio.connector import ConnectorModule, HealthStatus, Installation, Platform
 
 from ._config import ClaudeCodeConfig
 from ._context import ClaudeCodeContext, check_root
 from ._entities import ClaudeCodeSchema
-
-if TYPE_CHECKING:
-    from maxtrio.connector import ConnectorDef
 
 
 def initialise(config: Mapping[str, Any], platform: Platform) -> Installation[ClaudeCodeContext]:
@@ -34,11 +31,9 @@ def initialise(config: Mapping[str, Any], platform: Platform) -> Installation[Cl
     return Installation.create(context, health=health)
 
 
-def _define() -> ConnectorDef:
-    """The claude-code ``ConnectorDef`` (``_definition.ClaudeCodeConnectorDef``, imported now)."""
-    from ._definition import ClaudeCodeConnectorDef
-
-    return ClaudeCodeConnectorDef
-
-
-connector = ConnectorModule.deferred("claude-code", _define, initialise, schema=ClaudeCodeSchema)
+connector = ConnectorModule.deferred(
+    "claude-code",
+    "maxtrio.connectors.claude_code._definition:ClaudeCodeConnectorDef",
+    initialise,
+    schema=ClaudeCodeSchema,
+)

@@ -11,7 +11,7 @@ import their modules.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from maxtrio.connector import ConnectorModule, HealthStatus, Installation, Platform
 
@@ -19,9 +19,6 @@ from ._config import FilesConfig
 from ._context import FilesContext
 from ._entities import FilesSchema
 from ._root import check_root
-
-if TYPE_CHECKING:
-    from maxtrio.connector import ConnectorDef
 
 
 def initialise(config: Mapping[str, Any], platform: Platform) -> Installation[FilesContext]:
@@ -35,11 +32,9 @@ def initialise(config: Mapping[str, Any], platform: Platform) -> Installation[Fi
     return Installation.create(context, health=health)
 
 
-def _define() -> ConnectorDef:
-    """The files ``ConnectorDef`` (``_definition.FilesConnectorDef``, imported now)."""
-    from ._definition import FilesConnectorDef
-
-    return FilesConnectorDef
-
-
-connector = ConnectorModule.deferred("files", _define, initialise, schema=FilesSchema)
+connector = ConnectorModule.deferred(
+    "files",
+    "maxtrio.connectors.files._definition:FilesConnectorDef",
+    initialise,
+    schema=FilesSchema,
+)

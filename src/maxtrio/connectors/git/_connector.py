@@ -10,7 +10,7 @@ onboarding and change feed — nor import their modules.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from maxtrio.connector import ConnectorModule, HealthStatus, Installation, Platform
 
@@ -18,9 +18,6 @@ from ._config import GitConfig
 from ._context import GitContext
 from ._entities import GitSchema
 from ._git import GitRepo
-
-if TYPE_CHECKING:
-    from maxtrio.connector import ConnectorDef
 
 
 def initialise(config: Mapping[str, Any], platform: Platform) -> Installation[GitContext]:
@@ -34,11 +31,6 @@ def initialise(config: Mapping[str, Any], platform: Platform) -> Installation[Gi
     return Installation.create(GitContext(repo), health=health)
 
 
-def _define() -> ConnectorDef:
-    """The git ``ConnectorDef`` (``_definition.GitConnectorDef``, imported now)."""
-    from ._definition import GitConnectorDef
-
-    return GitConnectorDef
-
-
-connector = ConnectorModule.deferred("git", _define, initialise, schema=GitSchema)
+connector = ConnectorModule.deferred(
+    "git", "maxtrio.connectors.git._definition:GitConnectorDef", initialise, schema=GitSchema
+)
