@@ -164,7 +164,7 @@ def index_names(engine: SqliteEngine) -> list[str]:
     return sorted(
         str(row[0])
         for row in engine.database.read_sync(lambda conn: list(conn.execute(sql)))
-        if not str(row[0]).startswith("sqlite_autoindex")
+        if not str(row[0]).startswith(("sqlite_autoindex", "_max_id_"))  # the id index
     )
 
 

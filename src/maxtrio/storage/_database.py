@@ -64,20 +64,13 @@ CACHE_REVIEW_EVERY = 16
 WAL_AUTOCHECKPOINT_PAGES = 20_000
 
 
-def _configure(conn: apsw.Connection, *, memory: bool, writer: bool) -> None:
+def _configure(conn: apsw.Connection, *, memory: bool) -> None:
     conn.set_busy_timeout(BUSY_TIMEOUT_MS)
     if not memory:
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute(f"PRAGMA wal_autocheckpoint = {WAL_AUTOCHECKPOINT_PAGES}")
     conn.execute("PRAGMA synchronous = NORMAL")
     conn.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
-    if writer:
-        # Each write of a group commit runs in a savepoint, and SQLite copies every page a
-        # savepoint first modifies into a sub-journal — a temporary *file* by default: at 500k
-        # rows that was 2.6 GiB of the sync's 4.3 GiB of writes. In memory it is a copy, and
-        # it is emptied each time the savepoint is released (it holds one write's pages). Only
-        # the writer: a reader's temporary files (big sorts of ``max sql``) stay on disk.
-        conn.execute("PRAGMA temp_store = MEMORY")
 
 
 @attrs.define(eq=False)
@@ -102,12 +95,12 @@ class SqliteDatabase:
                 Path(self.path).parent.mkdir(parents=True, exist_ok=True)
                 _owner_only(self.path)
             self.writer = apsw.Connection(self.path)
-            _configure(self.writer, memory=self.memory, writer=True)
+            _configure(self.writer, memory=self.memory)
             if self.memory:
                 self.reader = self.writer
             else:
                 self.reader = apsw.Connection(self.path)
-                _configure(self.reader, memory=False, writer=False)
+                _configure(self.reader, memory=False)
         except (apsw.Error, OSError) as exc:
             raise ErrOpenFailed(path=self.path, reason=_reason(exc)) from None
         self.write_limiter = trio.CapacityLimiter(1)
@@ -209,8 +202,9 @@ class SqliteDatabase:
     async def write(self, fn: Callable[[apsw.Connection], T]) -> T:
         """Run ``fn(writer)`` atomically, off the event loop; concurrent writes share commits.
 
-        ``fn`` runs inside a savepoint of a transaction that may hold other writes; if it
-        raises, only its own changes are rolled back and the error is raised here.
+        ``fn`` runs in a transaction that may hold other writes; if it raises, the transaction
+        rolls back, the others run again without it, and the error is raised here (so ``fn``
+        may run twice: see the module docstring).
         """
         write = _Write(fn)
         self._queue.append(write)

@@ -142,6 +142,9 @@ class SqlTaskStore:
         """Lock a parent's row before counting its unfinished children (if the database
         needs it)."""
 
+    def _end_bulk_loads(self, conn: Any) -> None:
+        """End the engine's bulk loads (SQLite: ``_bulk_load``), in ``conn``'s transaction."""
+
     def _catch_up(self, conn: Any) -> None:
         """Bring derived indexes up to date with the sync's rows (SQLite's full-text index),
         in the transaction that completes a sync or applies a change set."""
@@ -235,6 +238,7 @@ class SqlTaskStore:
             sync_id, parent_id = rows[0]
             apply_writes(conn, plan.runs)
             if plan.meta_rows:
+                self._end_bulk_loads(conn)  # the freshness updates find rows by id
                 apply_field_sync_rows(d, conn, tables, plan.meta_rows)
             if plan.listings:
                 record_listings(d, conn, sync_id, now, plan.listings)
@@ -351,6 +355,7 @@ class SqlTaskStore:
         d, tables = self.dialect, self.engine.tables_by_type
 
         def complete(conn: Any) -> int:
+            self._end_bulk_loads(conn)
             removed = remove_unseen(d, conn, tables, sync_id, sync_number(d, conn, sync_id))
             self._catch_up(conn)
             d.run(
@@ -391,6 +396,7 @@ class SqlTaskStore:
             if upserts:
                 engine.apply_writes(conn, engine.prepare_writes(upserts, SyncStamp(at, number)))
             removed: int = engine.apply_deletes(conn, deletes)
+            self._end_bulk_loads(conn)
             self._catch_up(conn)
             d.run(
                 conn,

@@ -32,6 +32,7 @@ from maxtrio.core import (
     Schema,
 )
 
+from ._bulk_load import BulkLoads, TableRun, restore_missing_id_indexes
 from ._database import SqliteDatabase
 from ._errors import (
     TEXT_QUERY_HINT,
@@ -66,6 +67,8 @@ class SqliteEngine(SqlEngineBase):
         self.schema = schema
         self._tables = table_specs(schema)
         self._indexed: set[str] = set()
+        #: Tables a sync of this process is filling without their id index (``_bulk_load``).
+        self.bulk = BulkLoads()
         if database.write_sync(self._migrate) and not database.memory:
             # The old one-row-per-field table was folded and dropped: give its pages back.
             database.writer.execute("VACUUM")
@@ -85,6 +88,7 @@ class SqliteEngine(SqlEngineBase):
     def _migrate(self, conn: apsw.Connection) -> bool:
         """Bring every table up to the schema; True when a v1 sync-meta table was folded."""
         upgraded = [table for table in self._tables.values() if table.migrate(conn)]
+        restore_missing_id_indexes(conn, self._tables.values())  # a load cut short
         return bool(upgraded) and fold_legacy_sync_meta(conn, upgraded)
 
     # -- writes ------------------------------------------------------------------------------
@@ -98,17 +102,40 @@ class SqliteEngine(SqlEngineBase):
         stamp: SyncStamp | None,
     ) -> WriteRun:
         rows = list(zip(ids, *columns))  # noqa: B905 - every column has len(ids) values
-        return table.upsert_sql(fields, stamp), rows, table.text_writer(fields)
+        sql, text = table.upsert_sql(fields, stamp), table.text_writer(fields)
+        if not table.bulk_loadable:
+            return sql, rows, text
+        if stamp is None:
+            return sql, rows, TableRun(self.bulk, table, None, None, text)
+        insert = table.insert_sql(fields, stamp)
+        return sql, rows, TableRun(self.bulk, table, stamp.seen, insert, text)
 
     @staticmethod
     def apply_writes(conn: apsw.Connection, batches: list[WriteRun]) -> None:
         """Execute prepared runs on ``conn`` (the caller holds the transaction); a table's
         text index is kept in step in the same transaction."""
-        for sql, rows, text in batches:
-            if text is None:
+        for sql, rows, how in batches:
+            if how is None:
                 conn.executemany(sql, rows)
             else:
-                text.apply(conn, sql, rows)
+                how.apply(conn, sql, rows)
+
+    def end_bulk_loads(self, conn: apsw.Connection) -> None:
+        """End this process's bulk loads (the caller holds the write transaction): before
+        rows are updated or deleted by id, and when a sync completes."""
+        if self.bulk.active:
+            self.bulk.end_all(conn, self._tables.values())
+
+    async def settle(self, table: TableSpec | None = None) -> None:
+        """End the bulk load of ``table`` (None: every one) in a write of its own, if there
+        is one: before a read of its rows, which would otherwise scan without the id index
+        and could see an id written twice as two rows."""
+        bulk = self.bulk
+        if table is None:
+            if bulk.active:
+                await self.database.write(self.end_bulk_loads)
+        elif bulk.loading(table):
+            await self.database.write(lambda conn: bulk.end_all(conn, [table]))
 
     def catch_up_text(self, conn: apsw.Connection) -> None:
         """Bring every full-text index up to date (the caller holds the write transaction):
@@ -145,10 +172,11 @@ class SqliteEngine(SqlEngineBase):
 
         return await self.database.write(lambda conn: self.apply_deletes(conn, runs)) if runs else 0
 
-    @staticmethod
-    def apply_deletes(conn: apsw.Connection, runs: list[WriteRun]) -> int:
+    def apply_deletes(self, conn: apsw.Connection, runs: list[WriteRun]) -> int:
         """Execute prepared deletes on ``conn``; returns how many rows went. Counted statement
         by statement: ``total_changes`` would count the full-text index's trigger work too."""
+        if runs:
+            self.end_bulk_loads(conn)
         removed = 0
         for sql, rows, _ in runs:
             for row in rows:
@@ -160,6 +188,7 @@ class SqliteEngine(SqlEngineBase):
 
     async def load(self, ref: Ref, selector: FieldSelector = ALL) -> EntityResult:
         table = self.table(ref.entity_def)
+        await self.settle(table)
         if not is_utf8_text(ref.id):  # never stored (see store_many), and apsw cannot bind it
             raise ErrEntityNotFound(entityType=ref.entity_type, entityId=printable(ref.id))
         columns = table.known_columns(None if selector.is_all else selector.fields)
@@ -172,6 +201,7 @@ class SqliteEngine(SqlEngineBase):
 
     async def count(self, entity: EntityDef) -> int:
         table = self.table(entity)
+        await self.settle(table)
         sql = f"SELECT count(*) FROM {table.quoted}"
         rows = await self.database.read(lambda conn: list(conn.execute(sql)))
         return int(rows[0][0])
@@ -193,6 +223,7 @@ class SqliteEngine(SqlEngineBase):
     ) -> tuple[PagePlan, list[tuple[Any, ...]], list[Any]]:
         """The plan of a query and its fetched ``(_id, *columns)`` rows and order values."""
         table = self.table(query.entity)
+        await self.settle(table)
         plan = plan_page(table, query, page)
         compiled = compile_query(
             table,

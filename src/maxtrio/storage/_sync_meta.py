@@ -73,11 +73,15 @@ class RowSyncMeta:
         self.engine = engine
         self.database = engine.database
 
+    async def _settle(self) -> None:
+        """Before rows are read or updated by id (SQLite: end the engine's bulk loads)."""
+
     async def _state(self, ref_key: str) -> tuple[TableSpec, int | None, int] | None:
         """The row's table, ``_synced_at`` and mask; None when it has no row."""
         located = locate_ref(self.engine.tables_by_type, ref_key)
         if located is None:
             return None
+        await self._settle()
         table, entity_id = located
         d, key = self.dialect, self.dialect.key(entity_id)
         sql = f"SELECT {SYNCED_AT}, {SYNCED_MASK} FROM {table.quoted} WHERE _id = ?"
@@ -92,6 +96,7 @@ class RowSyncMeta:
             return
         rows = list(field_sync_rows(entries))
         d, tables = self.dialect, self.engine.tables_by_type
+        await self._settle()
         await self.database.write(lambda conn: apply_field_sync_rows(d, conn, tables, rows))
 
     async def get_field_sync_time(self, ref_key: str, field: str) -> int | None:
@@ -127,6 +132,7 @@ class RowSyncMeta:
             f"CAST(? AS {d.integer}) WHERE _id = ?"
         )
         params = (keep, d.key(entity_id))
+        await self._settle()
         await self.database.write(lambda conn: d.run(conn, sql, params))
 
     # -- what ``--max-age`` asks: one query per page of refs -------------------------------------
@@ -148,6 +154,7 @@ class RowSyncMeta:
             f"AND coalesce({SYNCED_MASK}, 0) & CAST(? AS {d.integer}) = ?"
         )
         params = (listed, since_ms, mask, mask)
+        await self._settle()
         rows = await self.database.read(lambda conn: d.rows(conn, sql, params))
         return {d.unkey(row[0]) for row in rows}
 
@@ -166,3 +173,7 @@ class SqliteSyncMeta(RowSyncMeta):
 
     def __init__(self, engine: SqliteEngine) -> None:
         super().__init__(engine)
+        self.engine: SqliteEngine = engine
+
+    async def _settle(self) -> None:
+        await self.engine.settle()

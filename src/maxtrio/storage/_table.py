@@ -1,9 +1,12 @@
 """One entity table: its columns, DDL, migration, upsert statements and row readers.
 
-Layout: ``_id TEXT PRIMARY KEY`` then one column per scalar or ref field in
-declaration order (string/date/ref TEXT, number REAL, boolean INTEGER); collections have no
-column. Migration creates the table, renames a legacy ``id`` key column, and adds missing
-columns; it never drops, renames or retypes a column.
+Layout: ``_id TEXT NOT NULL`` then one column per scalar or ref field in declaration order
+(string/date/ref TEXT, number REAL, boolean INTEGER); collections have no column. The ids are
+unique through a separate index, ``_max_id_<table>``, so a sync filling an empty table can
+drop it and build it once at the end (``_bulk_load``). Tables created before that keep their
+``_id TEXT PRIMARY KEY`` (never bulk loaded; everything else is the same). Migration creates
+the table, renames a legacy ``id`` key column, and adds missing columns; it never drops,
+renames or retypes a column.
 
 Sync state rides on the rows (docs/storage.md, "Sync state"): three ``INTEGER`` columns that
 a sync writes in the same upsert as the entity's fields —
@@ -35,6 +38,8 @@ from ._text_index import TextWriter, text_index_for
 from ._values import reader_for
 
 ID_COLUMN = "_id"
+#: The prefix of an entity table's unique id index (``_max_`` names are never entity tables).
+ID_INDEX_PREFIX = "_max_id_"
 SYNCED_AT = "_synced_at"
 SYNCED_MASK = "_synced_mask"
 SEEN = "_seen"
@@ -73,6 +78,11 @@ class TableSpec:
     least = "min"
     #: The read converter of a column kind.
     value_reader = staticmethod(reader_for)
+    #: Whether a sync may fill the empty table without its id index (``_bulk_load``): a
+    #: SQLite table whose ids are unique through :attr:`id_index` and whose every field has a
+    #: freshness bit (ending a load merges an id written twice by those bits). Set by
+    #: :meth:`migrate`.
+    bulk_loadable = False
 
     def __init__(self, entity: EntityDef, resolve: Callable[[str], EntityDef | None]) -> None:
         self.entity = entity
@@ -112,25 +122,40 @@ class TableSpec:
     def quoted(self) -> str:
         return quote(self.name)
 
+    @property
+    def id_index_name(self) -> str:
+        """The unique index on ``_id`` (unquoted)."""
+        return ID_INDEX_PREFIX + self.name
+
+    @property
+    def id_index(self) -> str:
+        return quote(self.id_index_name)
+
     # -- DDL ---------------------------------------------------------------------------------
 
     def create_sql(self) -> str:
         cols = "".join(f", {c.quoted} {c.sql_type}" for c in self.columns)
         sync = "".join(f", {name} INTEGER" for name in SYNC_COLUMNS)
-        return f"CREATE TABLE IF NOT EXISTS {self.quoted} (_id TEXT PRIMARY KEY{cols}{sync})"
+        return f"CREATE TABLE IF NOT EXISTS {self.quoted} (_id TEXT NOT NULL{cols}{sync})"
+
+    def id_index_sql(self) -> str:
+        return f"CREATE UNIQUE INDEX IF NOT EXISTS {self.id_index} ON {self.quoted} (_id)"
 
     def migrate(self, conn: apsw.Connection) -> bool:
         """Create the table or bring an existing one up to the schema (idempotent).
 
         Returns True when the table existed without the sync-state columns (a file written
         before sync state lived on the rows), so the caller can fold the old state in."""
-        existing = [row[1] for row in conn.execute(f"PRAGMA table_info({self.quoted})")]
+        info = list(conn.execute(f"PRAGMA table_info({self.quoted})"))
+        existing = [row[1] for row in info]
+        keyed = any(row[5] for row in info)  # a table from before the separate id index
         if existing and "id" in existing and ID_COLUMN not in existing:
             conn.execute(f'ALTER TABLE {self.quoted} RENAME COLUMN "id" TO _id')
             existing = [ID_COLUMN if n == "id" else n for n in existing]
         upgraded = False
         if not existing:
             conn.execute(self.create_sql())
+            conn.execute(self.id_index_sql())
         else:
             upgraded = SYNCED_AT not in existing
             for c in self.columns:
@@ -141,6 +166,7 @@ class TableSpec:
                     conn.execute(f"ALTER TABLE {self.quoted} ADD COLUMN {name} INTEGER")
         cids = {row[1]: int(row[0]) for row in conn.execute(f"PRAGMA table_info({self.quoted})")}
         self.positions = {c.field: cids[c.name] for c in self.columns}
+        self.bulk_loadable = not keyed and all(p < MASK_BITS for p in self.positions.values())
         if self.text_index is not None:
             self.text_index.migrate(conn)
         self._upsert_sql.clear()
@@ -200,6 +226,15 @@ class TableSpec:
             f"INSERT INTO {self.quoted} ({names}) VALUES ({marks}) "
             f"ON CONFLICT(_id) DO UPDATE SET {', '.join(updates)}"
         )
+
+    def insert_sql(self, fields: tuple[str, ...], stamp: SyncStamp) -> str:
+        """A sync's plain ``INSERT`` of ``_id`` plus these fields, with the sync state a new
+        row gets from :meth:`upsert_sql` — for a table being bulk loaded (no id index)."""
+        cols = [self.by_field[f].quoted for f in fields]
+        literals = [str(int(stamp.synced_at)), str(self.mask_of(fields)), str(int(stamp.seen))]
+        names = ", ".join(["_id", *cols, *SYNC_COLUMNS])
+        marks = ", ".join([self.mark] * (len(cols) + 1) + literals)
+        return f"INSERT INTO {self.quoted} ({names}) VALUES ({marks})"
 
     def existing(self, column: str) -> str:
         """A column of the existing row inside ``ON CONFLICT DO UPDATE`` (SQLite resolves the

@@ -37,7 +37,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Protocol
 
 import apsw
 import attrs
@@ -132,6 +132,11 @@ class TextIndex:
             "ON CONFLICT (name) DO UPDATE SET indexed_to = excluded.indexed_to",
             (self.name, mark),
         )
+
+    def reset(self, conn: apsw.Connection) -> None:
+        """Start the watermark again from 0 — only for an empty table, whose index then
+        holds no row (its rows' terms went with them through the delete trigger)."""
+        self._set_mark(conn, 0)
 
     def largest_rowid(self, conn: apsw.Connection) -> int:
         """The table's largest rowid (0 when it is empty)."""
@@ -252,6 +257,13 @@ def text_index_for(table: str, text_columns: Sequence[str]) -> TextIndex | None:
     return TextIndex(table, tuple(text_columns)) if text_columns else None
 
 
-#: A prepared write: an upsert or delete statement, its rows, and how the statement keeps the
-#: table's text index in step (None: the table has none, or the statement is a delete).
-WriteRun = tuple[str, list[tuple[Any, ...]], TextWriter | None]
+class RunWriter(Protocol):
+    """How a prepared statement runs when it needs more than ``executemany``: keeping a text
+    index in step (:class:`TextWriter`), bulk loading (``_bulk_load.TableRun``)."""
+
+    def apply(self, conn: apsw.Connection, sql: str, rows: list[tuple[Any, ...]]) -> None: ...
+
+
+#: A prepared write: an upsert or delete statement, its rows, and how the statement runs
+#: (None: ``executemany`` — a table without text index and bulk loads, or a delete).
+WriteRun = tuple[str, list[tuple[Any, ...]], RunWriter | None]
