@@ -245,6 +245,41 @@ async def test_the_text_index_of_a_table_emptied_then_loaded_finds_the_new_rows(
     assert not (await sqlite_engine.query(EntityQuery(AcmeTask, text="walrus"))).items
 
 
+async def test_a_merge_under_the_text_watermark_keeps_the_text_index_in_step(
+    db_path: Path,
+) -> None:
+    """An id index missing with rows already in the text index (not a load's doing: a load
+    empties it first) and an id twice: opening merges the rows and their terms follow."""
+    from maxtrio.core import EntityQuery
+
+    engine = SqliteEngine.open(db_path, ACME)
+    try:
+        await engine.store_many(tasks(5, title="walrus"), SYNC)
+        await engine.index_text()
+    finally:
+        engine.close()
+    conn = apsw.Connection(str(db_path))
+    conn.execute(f'DROP INDEX "{ID_INDEX}"')
+    # t0001 written again, by a sync writing only its title (bit of column 1).
+    conn.execute(
+        'INSERT INTO "_acme_task" (_id, title, _synced_at, _synced_mask, _seen) '
+        "VALUES ('t0001', 'narwhal', 2000, 2, 2)"
+    )
+    conn.close()
+
+    engine = SqliteEngine.open(db_path, ACME)
+    try:
+        assert ID_INDEX in indexes(db_path)
+        walrus = await engine.query(EntityQuery(AcmeTask, text="walrus"))
+        narwhal = await engine.query(EntityQuery(AcmeTask, text="narwhal"))
+        assert sorted(r.ref.id for r in walrus.items) == ["t0000", "t0002", "t0003", "t0004"]
+        assert [r.ref.id for r in narwhal.items] == ["t0001"]
+        merged = await engine.load(AcmeTask.ref("t0001"))
+        assert merged.get("title") == "narwhal" and merged.get("priority") == 1.0
+    finally:
+        engine.close()
+
+
 # -- the merge: property --------------------------------------------------------------------------
 
 FIELDS = ("title", "priority", "done", "order")

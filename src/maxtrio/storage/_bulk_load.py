@@ -173,8 +173,25 @@ def merge_duplicates(conn: apsw.Connection, table: TableSpec) -> int:
     if current:
         merged.append(_merged_row(current))
     sets = ", ".join([*(f"{c.quoted} = ?" for c in columns), "_synced_at = ?", "_synced_mask = ?"])
+    index = table.text_index
+    # A load keeps its table's text index empty (watermark 0), but an index missing for any
+    # other reason may leave kept rows under the watermark: their terms change with them.
+    mark = index.watermark(conn) if index is not None else 0
+    stale = [(row[-1],) for row in merged if row[-1] <= mark]
+    if index is not None and stale:
+        fts, cols = index.quoted, index.column_list()
+        conn.executemany(
+            f"INSERT INTO {fts}({fts}, rowid, {cols}) SELECT 'delete', rowid, {cols} FROM {t} "
+            "WHERE rowid = ?",
+            stale,
+        )
     conn.executemany(f"UPDATE {t} SET {sets}, _seen = ? WHERE rowid = ?", merged)
-    conn.executemany(f"DELETE FROM {t} WHERE rowid = ?", gone)
+    conn.executemany(f"DELETE FROM {t} WHERE rowid = ?", gone)  # the delete trigger: terms
+    if index is not None and stale:
+        conn.executemany(
+            f"INSERT INTO {fts}(rowid, {cols}) SELECT rowid, {cols} FROM {t} WHERE rowid = ?",
+            stale,
+        )
     return len(merged)
 
 

@@ -140,6 +140,7 @@ class SqliteEngine(SqlEngineBase):
     def catch_up_text(self, conn: apsw.Connection) -> None:
         """Bring every full-text index up to date (the caller holds the write transaction):
         what a sync does in the transaction that completes it."""
+        self.end_bulk_loads(conn)  # a load keeps its table's index at 0: it catches up whole
         for table in self._tables.values():
             if table.text_index is not None:
                 table.text_index.catch_up(conn)
