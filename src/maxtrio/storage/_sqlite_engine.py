@@ -4,7 +4,10 @@ Writes are merge upserts (``INSERT … ON CONFLICT(_id) DO UPDATE SET`` only the
 columns): storing some fields of an existing entity keeps its other fields, and an explicit
 ``None`` clears a field. ``store_many`` validates a whole batch before writing and writes it in
 one transaction, one ``executemany`` per run of inputs with the same type and fields, in input
-order. A bad value raises ``storage.invalid_value`` and nothing of the batch is written.
+order. A bad value raises ``storage.invalid_value`` and nothing of the batch is written. A
+sync filling an empty table appends its rows without the table's id index and the index is
+built once when that load ends (``_bulk_load``; :meth:`SqliteEngine.settle` ends it before a
+read).
 
 Ordered queries over large tables get an index on ``(column, _id)`` the first time they run
 (see :data:`AUTO_INDEX_MIN_ROWS`): sorting a million rows takes ~90 ms, walking an index < 1 ms.
