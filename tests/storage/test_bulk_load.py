@@ -83,6 +83,24 @@ async def test_a_sync_filling_an_empty_table_builds_the_id_index_when_it_ends(
     assert await sqlite_engine.count(AcmeTask) == 200
 
 
+async def test_the_writer_cache_stays_small_while_a_load_runs(
+    sqlite_engine: SqliteEngine,
+) -> None:
+    """Appends probe no index: a large page cache would only hold memory (at 500k rows it was
+    a third of the sync's peak RSS)."""
+    from maxtrio.storage import _database as database_module
+
+    database = sqlite_engine.database
+    database.writer.execute("PRAGMA cache_size = -32768")  # as a large file would have it
+    database.writer_cache_kib = 32 * 1024
+    await sqlite_engine.store_many(tasks(150), SYNC)
+    assert database.writer_cache_held
+    size = next(iter(database.writer.execute("PRAGMA cache_size")))[0]
+    assert size == -database_module.CACHE_KIB == -database.writer_cache_kib
+    await sqlite_engine.settle()
+    assert not database.writer_cache_held  # the next look at the file sizes it again
+
+
 async def test_small_writes_and_non_empty_tables_do_not_load(
     sqlite_engine: SqliteEngine, db_path: Path
 ) -> None:
@@ -129,6 +147,45 @@ async def test_a_write_other_than_the_loading_sync_ends_the_load_first(
     assert titles["t0002"] == "Twice"
     if how == "plain write":
         assert titles["t0003"] == "By hand"
+
+
+async def test_completing_its_own_load_spares_the_sync_the_removal_scan(
+    sqlite_engine: SqliteEngine, db_path: Path
+) -> None:
+    """The tables a completing sync is loading hold only rows it wrote: nothing there is
+    unseen, so the completion skips their removal scan — unless another connection wrote
+    the table meanwhile (it builds the index first)."""
+    from maxtrio.storage._store_dialect import SQLITE
+    from maxtrio.storage._sync_state import LISTINGS_DDL, remove_unseen
+
+    await sqlite_engine.store_many(tasks(150), SYNC)
+    await sqlite_engine.store_many(
+        [AcmeUser.input(f"u{i:03d}", {"displayName": "U"}) for i in range(150)], SYNC
+    )
+    other = apsw.Connection(str(db_path))  # another process writes the users meanwhile
+    other.execute('CREATE UNIQUE INDEX "_max_id__acme_user" ON "_acme_user" (_id)')
+    other.execute("""INSERT INTO "_acme_user" (_id, display_name) VALUES ('stranger', 'S')""")
+    other.close()
+
+    def complete(conn: apsw.Connection) -> tuple[set[str], int]:
+        conn.execute(LISTINGS_DDL)
+        for entity_type in ("AcmeTask", "AcmeUser"):  # complete listings of both, every row
+            conn.execute(
+                "INSERT INTO _max_listings VALUES ('AcmeWorkspace', ?, 'w', ?, NULL, 's', 0)",
+                (entity_type.lower(), entity_type),
+            )
+        tables = sqlite_engine.tables
+        assert sqlite_engine.bulk.loaded_by(conn, tables, 2) == []  # another sync's loads
+        whole = sqlite_engine.end_bulk_loads(conn, SYNC.seen)
+        removed = remove_unseen(SQLITE, conn, sqlite_engine.tables_by_type, "s", 1, whole)
+        return whole, removed
+
+    whole, removed = await sqlite_engine.database.write(complete)
+    # The tasks: skipped, all 150 stay. The users: scanned, the stranger goes.
+    assert whole == {"AcmeTask"} and removed == 1
+    assert await sqlite_engine.count(AcmeTask) == 150
+    assert await sqlite_engine.count(AcmeUser) == 150
+    assert {ID_INDEX, "_max_id__acme_user"} <= indexes(db_path)
 
 
 async def test_another_sync_ends_an_unfinished_load(

@@ -39,6 +39,7 @@ from maxtrio.storage import (
     SqliteEngine,
     is_text_index_table,
 )
+from maxtrio.storage import _text_index as text_index_module
 
 from ..hypothesis_budget import examples
 from .conftest import OpenEngine
@@ -248,6 +249,27 @@ async def test_an_index_from_before_watermarks_is_taken_as_complete(tmp_path: Pa
         check_index(conn)
     finally:
         engine.close()
+
+
+async def test_every_index_buffers_more_terms_than_fts5s_default(tmp_path: Path) -> None:
+    """8 MiB of pending terms (FTS5's ``hashsize``; 1 MiB by default): fewer segments to merge
+    when a sync's rows are indexed at once. An index made before gets it when the file opens."""
+    path = tmp_path / "data.db"
+
+    def hashsize() -> list[tuple[Any, ...]]:
+        conn = apsw.Connection(str(path))
+        try:
+            return conn.execute("SELECT v FROM _note_fts_config WHERE k = 'hashsize'").fetchall()
+        finally:
+            conn.close()
+
+    SqliteEngine.open(path, SCHEMA).close()
+    assert hashsize() == [(text_index_module.PENDING_TERMS_BYTES,)] == [(8 * 1024 * 1024,)]
+    conn = apsw.Connection(str(path))
+    conn.execute("DELETE FROM _note_fts_config WHERE k = 'hashsize'")  # as before
+    conn.close()
+    SqliteEngine.open(path, SCHEMA).close()
+    assert hashsize() == [(8 * 1024 * 1024,)]
 
 
 # -- queries --------------------------------------------------------------------------------

@@ -31,7 +31,7 @@ rows as they are during a load: no index (slower lookups), and an id written twi
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import apsw
@@ -51,9 +51,14 @@ _NO_CONFLICT_TARGET = "ON CONFLICT clause does not match"
 
 
 class BulkLoads:
-    """The tables this process is bulk loading, and for which sync (the writer thread's)."""
+    """The tables this process is bulk loading, and for which sync (the writer thread's).
 
-    def __init__(self) -> None:
+    ``while_loading(True)`` is called when the first load starts and ``while_loading(False)``
+    when the last one ends (the engine keeps the writer's page cache small meanwhile: appends
+    need none, and at 500k rows the cache was a third of the sync's peak RSS)."""
+
+    def __init__(self, while_loading: Callable[[bool], None] = lambda _: None) -> None:
+        self._while_loading = while_loading
         self._loading: dict[str, int] = {}  # table name → the number of the sync loading it
         self._checked: dict[str, int] = {}  # table name → the sync that found it not empty
 
@@ -86,16 +91,19 @@ class BulkLoads:
             # The empty table's text index holds nothing: from 0, the rows wait for the
             # catch-up instead of being looked up by id.
             table.text_index.reset(conn)
+        if not self._loading:
+            self._while_loading(True)
         self._loading[table.name] = seen
         return True
 
     def forget(self, table: TableSpec) -> None:
         """The table has its index again (built by another connection)."""
-        self._loading.pop(table.name, None)
+        if self._loading.pop(table.name, None) is not None and not self._loading:
+            self._while_loading(False)
 
     def end(self, conn: apsw.Connection, table: TableSpec) -> int:
         """End the load of ``table`` (the caller's transaction); returns the ids merged."""
-        self._loading.pop(table.name, None)
+        self.forget(table)
         return restore_id_index(conn, table)
 
     def end_all(self, conn: apsw.Connection, tables: Iterable[TableSpec]) -> None:
@@ -103,6 +111,18 @@ class BulkLoads:
         for table in tables:
             if table.name in self._loading:
                 self.end(conn, table)
+
+    def loaded_by(
+        self, conn: apsw.Connection, tables: Iterable[TableSpec], seen: int
+    ) -> list[TableSpec]:
+        """The tables sync ``seen`` is loading and that still lack their id index: it wrote
+        every row they hold (they were empty when its load began, anything else in this
+        process ends the load, and a row from another connection comes with the index)."""
+        return [
+            table
+            for table in tables
+            if self._loading.get(table.name) == seen and not has_id_index(conn, table)
+        ]
 
 
 def has_id_index(conn: apsw.Connection, table: TableSpec) -> bool:

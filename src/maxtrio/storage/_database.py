@@ -110,6 +110,9 @@ class SqliteDatabase:
         self._leading = False
         self.transactions = 0  # write transactions committed or rolled back, for statistics
         self.writer_cache_kib = CACHE_KIB
+        #: Keep the writer's cache at :data:`CACHE_KIB` whatever the file's size (a bulk load:
+        #: it appends rows and probes no index, so a large cache only holds memory).
+        self.writer_cache_held = False
         self.writes = 0  # writes run inside them
 
     # -- synchronous core (runs in a worker thread) ------------------------------------------
@@ -186,12 +189,20 @@ class SqliteDatabase:
                     write.result = failed
         return False
 
+    def hold_writer_cache(self, held: bool) -> None:
+        """Keep the writer's cache at its minimum (True) or let it follow the file again,
+        from the next look at the file's size (worker thread)."""
+        self.writer_cache_held = held
+        if held and self.writer_cache_kib != CACHE_KIB and not self.memory:
+            self.writer.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
+            self.writer_cache_kib = CACHE_KIB
+
     def _review_writer_cache(self) -> None:
         """Resize the writer's page cache to its share of the file (worker thread)."""
         conn = self.writer
         pages = int(next(iter(conn.execute("PRAGMA page_count")))[0])
         page_size = int(next(iter(conn.execute("PRAGMA page_size")))[0])
-        want = pages * page_size // 1024 // WRITER_CACHE_SHARE
+        want = 0 if self.writer_cache_held else pages * page_size // 1024 // WRITER_CACHE_SHARE
         kib = min(MAX_WRITER_CACHE_KIB, max(CACHE_KIB, want))
         if kib != self.writer_cache_kib:
             conn.execute(f"PRAGMA cache_size = -{kib}")

@@ -142,8 +142,10 @@ class SqlTaskStore:
         """Lock a parent's row before counting its unfinished children (if the database
         needs it)."""
 
-    def _end_bulk_loads(self, conn: Any) -> None:
-        """End the engine's bulk loads (SQLite: ``_bulk_load``), in ``conn``'s transaction."""
+    def _end_bulk_loads(self, conn: Any, seen: int | None = None) -> set[str]:
+        """End the engine's bulk loads (SQLite: ``_bulk_load``), in ``conn``'s transaction;
+        returns the entity types whose every row sync ``seen`` wrote (its own loads)."""
+        return set()
 
     def _catch_up(self, conn: Any) -> None:
         """Bring derived indexes up to date with the sync's rows (SQLite's full-text index),
@@ -355,8 +357,9 @@ class SqlTaskStore:
         d, tables = self.dialect, self.engine.tables_by_type
 
         def complete(conn: Any) -> int:
-            self._end_bulk_loads(conn)
-            removed = remove_unseen(d, conn, tables, sync_id, sync_number(d, conn, sync_id))
+            number = sync_number(d, conn, sync_id)
+            whole = self._end_bulk_loads(conn, number)
+            removed = remove_unseen(d, conn, tables, sync_id, number, whole)
             self._catch_up(conn)
             d.run(
                 conn,

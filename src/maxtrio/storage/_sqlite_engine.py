@@ -71,7 +71,7 @@ class SqliteEngine(SqlEngineBase):
         self._tables = table_specs(schema)
         self._indexed: set[str] = set()
         #: Tables a sync of this process is filling without their id index (``_bulk_load``).
-        self.bulk = BulkLoads()
+        self.bulk = BulkLoads(while_loading=database.hold_writer_cache)
         if database.write_sync(self._migrate) and not database.memory:
             # The old one-row-per-field table was folded and dropped: give its pages back.
             database.writer.execute("VACUUM")
@@ -123,11 +123,16 @@ class SqliteEngine(SqlEngineBase):
             else:
                 how.apply(conn, sql, rows)
 
-    def end_bulk_loads(self, conn: apsw.Connection) -> None:
+    def end_bulk_loads(self, conn: apsw.Connection, seen: int | None = None) -> set[str]:
         """End this process's bulk loads (the caller holds the write transaction): before
-        rows are updated or deleted by id, and when a sync completes."""
-        if self.bulk.active:
-            self.bulk.end_all(conn, self._tables.values())
+        rows are updated or deleted by id, and when a sync completes. Returns the entity types
+        whose every row sync ``seen`` wrote (its loads: nothing of theirs is unseen)."""
+        if not self.bulk.active:
+            return set()
+        tables = self._tables.values()
+        whole = {t.entity.name for t in self.bulk.loaded_by(conn, tables, seen)} if seen else set()
+        self.bulk.end_all(conn, tables)
+        return whole
 
     async def settle(self, table: TableSpec | None = None) -> None:
         """End the bulk load of ``table`` (None: every one) in a write of its own, if there

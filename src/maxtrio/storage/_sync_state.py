@@ -24,7 +24,7 @@ each).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from typing import Any
 
 import apsw
@@ -95,18 +95,25 @@ def sync_number(d: StoreDialect, conn: Any, sync_id: str) -> int:
 
 
 def remove_unseen(
-    d: StoreDialect, conn: Any, tables: dict[str, TableSpec], sync_id: str, seen: int
+    d: StoreDialect,
+    conn: Any,
+    tables: dict[str, TableSpec],
+    sync_id: str,
+    seen: int,
+    whole: Collection[str] = (),
 ) -> int:
     """Delete the rows that ``sync_id``'s complete listings covered but did not see.
 
-    Returns how many rows went. Listings of types no longer in the schema are skipped."""
+    Returns how many rows went. Listings of types no longer in the schema are skipped, and so
+    are the types in ``whole``: every row of theirs was written by this sync (a bulk load),
+    so none is unseen and their scan is saved."""
     groups = d.rows(
         conn, "SELECT DISTINCT entity_type, via FROM _max_listings WHERE sync_id = ?", (sync_id,)
     )
     removed = 0
     for entity_type, via in groups:
         table = tables.get(entity_type)
-        if table is None:
+        if table is None or entity_type in whole:
             continue
         unseen = f"({SEEN} IS NULL OR {SEEN} <> ?)"
         if via is None:

@@ -78,8 +78,9 @@ class SqliteTaskStore(SqlTaskStore):
         self._last_id = first + count - 1
         return list(range(first, first + count))
 
-    def _end_bulk_loads(self, conn: apsw.Connection) -> None:
-        self.engine.end_bulk_loads(conn)  # the sync's tables get their id index
+    def _end_bulk_loads(self, conn: apsw.Connection, seen: int | None = None) -> set[str]:
+        engine: SqliteEngine = self.engine
+        return engine.end_bulk_loads(conn, seen)  # the sync's tables get their id index
 
     def _catch_up(self, conn: apsw.Connection) -> None:
         self.engine.catch_up_text(conn)  # the full-text indexes take the sync's rows at once
