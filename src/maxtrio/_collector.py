@@ -45,7 +45,8 @@ def release() -> None:
 
 
 async def release_later(delay: float = RELEASE_AFTER) -> None:
-    """:func:`release` after ``delay`` seconds of the command (a task of its nursery)."""
+    """:func:`release` after ``delay`` seconds of the command (run as a trio system task, so
+    it never wraps what the command raises)."""
     if _held:
         import trio
 

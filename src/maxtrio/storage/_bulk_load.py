@@ -16,10 +16,10 @@ id index (``_max_id_<table>``) and the sync's rows go in with plain ``INSERT`` s
   crash, a ``kill -9``), so a resumed sync finds the index and upserts as usual.
 
 **An id written twice** in one load (a source listing it on two pages while it changes) is
-two rows until the load ends; ending it merges them exactly as the upserts would have, in
-write order: each field from the last write that wrote it — ``_synced_mask`` says which fields
-each write wrote, which is why only tables whose every field has a freshness bit are bulk
-loaded — and the sync time and mask folded as :meth:`TableSpec.upsert_sql` folds them.
+two rows until the load ends; ending it takes those rows out, builds the index and writes each
+of them again, in write order, through the table's own upsert (:meth:`TableSpec.upsert_sql`)
+— the fields its ``_synced_mask`` names (which is why only tables whose every field has a
+freshness bit are bulk loaded), with its time and sync — so the merge is the upserts' own.
 
 The loading state is this process's. Another connection writing the same file is caught by
 SQLite itself: an upsert on a table whose index another process dropped fails to prepare (no
@@ -31,14 +31,14 @@ rows as they are during a load: no index (slower lookups), and an id written twi
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import apsw
 import attrs
 
-from ._table import TableSpec
-from ._text_index import TextWriter
+from ._table import SEEN, SYNCED_AT, SYNCED_MASK, SyncStamp, TableSpec
+from ._text_index import TextWriter, run_write
 
 #: A sync's write starts a load only with at least this many rows for the empty table: a
 #: small table gains nothing and would only have its index built again later.
@@ -101,10 +101,10 @@ class BulkLoads:
         if self._loading.pop(table.name, None) is not None and not self._loading:
             self._while_loading(False)
 
-    def end(self, conn: apsw.Connection, table: TableSpec) -> int:
-        """End the load of ``table`` (the caller's transaction); returns the ids merged."""
+    def end(self, conn: apsw.Connection, table: TableSpec) -> None:
+        """End the load of ``table`` (the caller's transaction)."""
         self.forget(table)
-        return restore_id_index(conn, table)
+        restore_id_index(conn, table)
 
     def end_all(self, conn: apsw.Connection, tables: Iterable[TableSpec]) -> None:
         """End every load among ``tables``."""
@@ -137,9 +137,8 @@ def restore_missing_id_indexes(conn: apsw.Connection, tables: Iterable[TableSpec
             restore_id_index(conn, table)
 
 
-def restore_id_index(conn: apsw.Connection, table: TableSpec) -> int:
-    """Build ``table``'s id index, merging ids written twice first; returns how many ids were
-    merged."""
+def restore_id_index(conn: apsw.Connection, table: TableSpec) -> None:
+    """Build ``table``'s id index, merging the rows of ids written twice first."""
     # SQLite sorts the ids in memory up to the connection's cache size (the writer's grows
     # to 64 MiB) before it spills runs to temporary files: at 500k rows that held 26 MiB more
     # at once. A small cache for the build keeps the sort's memory small.
@@ -148,76 +147,37 @@ def restore_id_index(conn: apsw.Connection, table: TableSpec) -> int:
     try:
         try:
             conn.execute(table.id_index_sql())
-            return 0
         except apsw.ConstraintError:
-            merged = merge_duplicates(conn, table)
-            conn.execute(table.id_index_sql())
-            return merged
+            merge_duplicates(conn, table)
     finally:
         conn.execute(f"PRAGMA cache_size = {cache}")
 
 
-def merge_duplicates(conn: apsw.Connection, table: TableSpec) -> int:
-    """Fold every id with several rows into its first row, as the upserts would have."""
+def merge_duplicates(conn: apsw.Connection, table: TableSpec) -> None:
+    """Build the id index of a table holding ids written twice: their rows are taken out, the
+    index built, and each row written again, in write order, as the upsert it stood for — a
+    sync's write of the fields its ``_synced_mask`` names, with its time and sync; a row
+    without sync state (written outside a sync), every field as the row holds it. The
+    upserts keep the text index in step as any write does."""
     columns = table.columns
-    bits = [1 << table.positions[c.field] for c in columns]
-    names = ", ".join(["_id", *(c.quoted for c in columns), "_synced_at", "_synced_mask", "_seen"])
+    names = ", ".join(["_id", *(c.quoted for c in columns), SYNCED_AT, SYNCED_MASK, SEEN])
     t = table.quoted
     rows = conn.execute(
         f"SELECT rowid, {names} FROM {t} WHERE _id IN "
-        f"(SELECT _id FROM {t} GROUP BY _id HAVING count(*) > 1) ORDER BY _id, rowid"
+        f"(SELECT _id FROM {t} GROUP BY _id HAVING count(*) > 1) ORDER BY rowid"
     ).fetchall()
-    merged: list[tuple[Any, ...]] = []
-    gone: list[tuple[Any]] = []
-    width = len(columns)
-    current: list[Any] = []
-    for row in rows:
-        rowid, id_, values = row[0], row[1], row[2 : 2 + width]
-        at, mask, seen = row[2 + width :]
-        if not current or current[1] != id_:
-            if current:
-                merged.append(_merged_row(current))
-            current = [rowid, id_, list(values), at, int(mask or 0), seen]
-            continue
-        gone.append((rowid,))
-        mask = int(mask or 0)
-        for i, bit in enumerate(bits):
-            if mask & bit:
-                current[2][i] = values[i]
-        if mask:  # as ``_sync_upsert_sql``: a write of fewer fields keeps the older time
-            old_at, old_mask = current[3], current[4]
-            renews = old_mask & ~mask == 0 or old_at is None
-            current[3] = at if renews or at is None else min(old_at, at)
-            current[4] = old_mask | mask
-        current[5] = seen
-    if current:
-        merged.append(_merged_row(current))
-    sets = ", ".join([*(f"{c.quoted} = ?" for c in columns), "_synced_at = ?", "_synced_mask = ?"])
-    index = table.text_index
-    # A load keeps its table's text index empty (watermark 0), but an index missing for any
-    # other reason may leave kept rows under the watermark: their terms change with them.
-    mark = index.watermark(conn) if index is not None else 0
-    stale = [(row[-1],) for row in merged if row[-1] <= mark]
-    if index is not None and stale:
-        fts, cols = index.quoted, index.column_list()
-        conn.executemany(
-            f"INSERT INTO {fts}({fts}, rowid, {cols}) SELECT 'delete', rowid, {cols} FROM {t} "
-            "WHERE rowid = ?",
-            stale,
-        )
-    conn.executemany(f"UPDATE {t} SET {sets}, _seen = ? WHERE rowid = ?", merged)
-    conn.executemany(f"DELETE FROM {t} WHERE rowid = ?", gone)  # the delete trigger: terms
-    if index is not None and stale:
-        conn.executemany(
-            f"INSERT INTO {fts}(rowid, {cols}) SELECT rowid, {cols} FROM {t} WHERE rowid = ?",
-            stale,
-        )
-    return len(merged)
-
-
-def _merged_row(current: list[Any]) -> tuple[Any, ...]:
-    rowid, _, values, at, mask, seen = current
-    return (*values, at, mask, seen, rowid)
+    conn.executemany(f"DELETE FROM {t} WHERE rowid = ?", [row[:1] for row in rows])
+    conn.execute(table.id_index_sql())
+    bits = [table.mask_of((c.field,)) for c in columns]
+    for _, id_, *values, at, mask, seen in rows:
+        wrote: Sequence[int] = range(len(columns))
+        stamp = None
+        if at is not None:
+            wrote = [i for i, bit in enumerate(bits) if int(mask or 0) & bit]
+            stamp = SyncStamp(int(at), int(seen or 0))
+        fields = tuple(columns[i].field for i in wrote)
+        row = (id_, *(values[i] for i in wrote))
+        run_write(conn, (table.upsert_sql(fields, stamp), [row], table.text_writer(fields)))
 
 
 @attrs.frozen
@@ -253,7 +213,4 @@ class TableRun:
             self._run(conn, sql, rows)
 
     def _run(self, conn: apsw.Connection, sql: str, rows: list[tuple[Any, ...]]) -> None:
-        if self.text is None:
-            conn.executemany(sql, rows)
-        else:
-            self.text.apply(conn, sql, rows)
+        run_write(conn, (sql, rows, self.text))

@@ -193,9 +193,8 @@ class SqliteDatabase:
         """Keep the writer's cache at its minimum (True) or let it follow the file again,
         from the next look at the file's size (worker thread)."""
         self.writer_cache_held = held
-        if held and self.writer_cache_kib != CACHE_KIB and not self.memory:
-            self.writer.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
-            self.writer_cache_kib = CACHE_KIB
+        if held and not self.memory:
+            self._set_writer_cache(CACHE_KIB)
 
     def _review_writer_cache(self) -> None:
         """Resize the writer's page cache to its share of the file (worker thread)."""
@@ -203,9 +202,11 @@ class SqliteDatabase:
         pages = int(next(iter(conn.execute("PRAGMA page_count")))[0])
         page_size = int(next(iter(conn.execute("PRAGMA page_size")))[0])
         want = 0 if self.writer_cache_held else pages * page_size // 1024 // WRITER_CACHE_SHARE
-        kib = min(MAX_WRITER_CACHE_KIB, max(CACHE_KIB, want))
+        self._set_writer_cache(min(MAX_WRITER_CACHE_KIB, max(CACHE_KIB, want)))
+
+    def _set_writer_cache(self, kib: int) -> None:
         if kib != self.writer_cache_kib:
-            conn.execute(f"PRAGMA cache_size = -{kib}")
+            self.writer.execute(f"PRAGMA cache_size = -{kib}")
             self.writer_cache_kib = kib
 
     # -- async API ---------------------------------------------------------------------------

@@ -399,8 +399,7 @@ class SqlTaskStore:
             if upserts:
                 engine.apply_writes(conn, engine.prepare_writes(upserts, SyncStamp(at, number)))
             removed: int = engine.apply_deletes(conn, deletes)
-            self._end_bulk_loads(conn)
-            self._catch_up(conn)
+            self._catch_up(conn)  # ends the engine's bulk loads first
             d.run(
                 conn,
                 "UPDATE _max_sync SET removed = ?, requests = ? WHERE id = ?",

@@ -48,7 +48,7 @@ from ._sql import CompiledQuery, compile_query
 from ._sql_engine import SqlEngineBase
 from ._sync_state import fold_legacy_sync_meta
 from ._table import Column, SyncStamp, TableSpec, table_specs
-from ._text_index import WriteRun
+from ._text_index import WriteRun, run_write
 from ._values import (
     is_utf8_text,
     printable,
@@ -117,11 +117,8 @@ class SqliteEngine(SqlEngineBase):
     def apply_writes(conn: apsw.Connection, batches: list[WriteRun]) -> None:
         """Execute prepared runs on ``conn`` (the caller holds the transaction); a table's
         text index is kept in step in the same transaction."""
-        for sql, rows, how in batches:
-            if how is None:
-                conn.executemany(sql, rows)
-            else:
-                how.apply(conn, sql, rows)
+        for run in batches:
+            run_write(conn, run)
 
     def end_bulk_loads(self, conn: apsw.Connection, seen: int | None = None) -> set[str]:
         """End this process's bulk loads (the caller holds the write transaction): before
@@ -143,7 +140,7 @@ class SqliteEngine(SqlEngineBase):
             if bulk.active:
                 await self.database.write(self.end_bulk_loads)
         elif bulk.loading(table):
-            await self.database.write(lambda conn: bulk.end_all(conn, [table]))
+            await self.database.write(lambda conn: bulk.end(conn, table))
 
     def catch_up_text(self, conn: apsw.Connection) -> None:
         """Bring every full-text index up to date (the caller holds the write transaction):

@@ -208,9 +208,7 @@ class TableSpec:
     def _sync_upsert_sql(self, fields: tuple[str, ...], stamp: SyncStamp) -> str:
         cols = [self.by_field[f].quoted for f in fields]
         mask = self.mask_of(fields)
-        at, seen = int(stamp.synced_at), int(stamp.seen)
-        names = ", ".join(["_id", *cols, *SYNC_COLUMNS])
-        marks = ", ".join([self.mark] * (len(cols) + 1) + [str(at), str(mask), str(seen)])
+        at = int(stamp.synced_at)
         updates = [f"{c} = excluded.{c}" for c in cols]
         if mask:
             # Writing every field synced so far (or more) renews the time; writing fewer keeps
@@ -221,15 +219,13 @@ class TableSpec:
                 f"OR {at_} IS NULL THEN {at} ELSE {self.least}({at_}, {at}) END"
             )
             updates.append(f"{SYNCED_MASK} = coalesce({mask_}, 0) | {mask}")
-        updates.append(f"{SEEN} = {seen}")
-        return (
-            f"INSERT INTO {self.quoted} ({names}) VALUES ({marks}) "
-            f"ON CONFLICT(_id) DO UPDATE SET {', '.join(updates)}"
-        )
+        updates.append(f"{SEEN} = {int(stamp.seen)}")
+        conflict = f"ON CONFLICT(_id) DO UPDATE SET {', '.join(updates)}"
+        return f"{self.insert_sql(fields, stamp)} {conflict}"
 
     def insert_sql(self, fields: tuple[str, ...], stamp: SyncStamp) -> str:
-        """A sync's plain ``INSERT`` of ``_id`` plus these fields, with the sync state a new
-        row gets from :meth:`upsert_sql` — for a table being bulk loaded (no id index)."""
+        """A sync's plain ``INSERT`` of ``_id`` plus these fields and the row's sync state (the
+        head of :meth:`upsert_sql`'s statement; alone, what a bulk load appends)."""
         cols = [self.by_field[f].quoted for f in fields]
         literals = [str(int(stamp.synced_at)), str(self.mask_of(fields)), str(int(stamp.seen))]
         names = ", ".join(["_id", *cols, *SYNC_COLUMNS])

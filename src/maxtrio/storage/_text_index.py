@@ -288,3 +288,12 @@ class RunWriter(Protocol):
 #: A prepared write: an upsert or delete statement, its rows, and how the statement runs
 #: (None: ``executemany`` — a table without text index and bulk loads, or a delete).
 WriteRun = tuple[str, list[tuple[Any, ...]], RunWriter | None]
+
+
+def run_write(conn: apsw.Connection, run: WriteRun) -> None:
+    """Execute one prepared write on ``conn`` (the caller holds the transaction)."""
+    sql, rows, how = run
+    if how is None:
+        conn.executemany(sql, rows)
+    else:
+        how.apply(conn, sql, rows)
