@@ -15,6 +15,7 @@ import trio.testing
 
 from maxtrio.core import EntityInput
 from maxtrio.storage import SqliteDatabase, SqliteEngine
+from maxtrio.storage import _checkpointer as checkpointer_module
 from maxtrio.storage import _database as database_module
 
 from .entities import ACME, AcmeProject, AcmeTask, AcmeUser, all_ids, raises_max
@@ -439,5 +440,83 @@ class TestGroupCommit:
             ]
             # The writer is usable again and holds no transaction.
             assert not database.writer.in_transaction
+        finally:
+            database.close()
+
+
+class TestBackgroundCheckpoints:
+    """The WAL is copied into the file on a thread of its own once it passes a threshold (here
+    a few pages), while the writer goes on; the database's own checkpoint copies the rest."""
+
+    @pytest.fixture(autouse=True)
+    def small_threshold(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch.setattr(checkpointer_module, "BACKGROUND_PAGES", 16)
+
+    @staticmethod
+    def fill(database: SqliteDatabase, rows: range) -> None:
+        database.write_sync(
+            lambda conn: conn.executemany(
+                "INSERT INTO t VALUES (?, ?)", [(i, "x" * 500) for i in rows]
+            )
+        )
+
+    @staticmethod
+    def rows_in_the_file_alone(path: Path, tmp: Path) -> int:
+        """The rows a copy of ``data.db`` without its ``-wal`` holds."""
+        copy = tmp / "copy.db"
+        copy.write_bytes(path.read_bytes())
+        return count_rows(copy, "t")
+
+    def test_a_growing_wal_is_copied_into_the_file_while_writes_go_on(
+        self, db_path: Path, tmp_path: Path
+    ) -> None:
+        database = SqliteDatabase(db_path)
+        try:
+            assert database.checkpointer is not None
+            database.write_sync(lambda conn: conn.execute("CREATE TABLE t (i, v)"))
+            wal = Path(f"{db_path}-wal")
+            largest = 0
+            for start in range(0, 4000, 200):
+                self.fill(database, range(start, start + 200))  # ~25 pages a commit
+                assert database.checkpointer.wait_idle(timeout=30)
+                # Every row committed before the last pass is in the file itself.
+                assert self.rows_in_the_file_alone(db_path, tmp_path) == start + 200
+                largest = max(largest, wal.stat().st_size)
+            assert database.checkpointer.passes >= 20
+            # The writer restarts a WAL a pass copied whole: it never holds the 2 MB written.
+            assert largest < 100 * 4096
+        finally:
+            database.close()
+
+    async def test_the_final_checkpoint_waits_for_a_pass_instead_of_failing(
+        self, db_path: Path
+    ) -> None:
+        """SQLite answers a second checkpoint running at once with SQLITE_BUSY; ours waits for
+        the background pass and then copies and truncates everything."""
+        database = SqliteDatabase(db_path)
+        try:
+            database.write_sync(lambda conn: conn.execute("CREATE TABLE t (i, v)"))
+            for start in range(0, 3000, 100):
+                self.fill(database, range(start, start + 100))  # each commit asks for a pass
+                assert await database.checkpoint() == (0, 0, 0)  # never busy; WAL truncated
+                assert Path(f"{db_path}-wal").stat().st_size == 0
+        finally:
+            database.close()
+
+    def test_closing_stops_the_thread_and_leaves_no_wal(self, db_path: Path) -> None:
+        database = SqliteDatabase(db_path)
+        database.write_sync(lambda conn: conn.execute("CREATE TABLE t (i, v)"))
+        self.fill(database, range(1000))
+        assert any(t.name.startswith("maxtrio-checkpoint") for t in threading.enumerate())
+        database.close()
+        assert not any(t.name.startswith("maxtrio-checkpoint") for t in threading.enumerate())
+        assert not Path(f"{db_path}-wal").exists()  # the last connection copied and removed it
+        assert count_rows(db_path, "t") == 1000
+
+    def test_an_in_memory_database_has_none(self) -> None:
+        database = SqliteDatabase(":memory:")
+        try:
+            assert database.checkpointer is None
+            assert database.checkpoint_sync() == (0, 0, 0)
         finally:
             database.close()

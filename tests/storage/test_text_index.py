@@ -272,6 +272,43 @@ async def test_every_index_buffers_more_terms_than_fts5s_default(tmp_path: Path)
     assert hashsize() == [(8 * 1024 * 1024,)]
 
 
+async def test_a_large_catch_up_writes_its_segments_without_merging_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A first sync's catch-up indexes its rows with FTS5's automatic merging off (merging
+    segments it has just written is most of its extra cost); merging is on again after it,
+    and the index is whole and answers queries either way."""
+
+    async def segments_after_catch_up(name: str, large_from: int) -> int:
+        monkeypatch.setattr(text_index_module, "LARGE_CATCH_UP_ROWS", large_from)
+        engine = SqliteEngine.open(tmp_path / name, SCHEMA)
+        try:
+            conn = engine.database.writer
+            # A tiny buffer: many segments from a few hundred rows.
+            conn.execute("INSERT INTO _note_fts(_note_fts, rank) VALUES ('hashsize', 2048)")
+            notes = [
+                EntityInput(
+                    Note.ref(f"n{i}"), {"title": f"alpha w{i} x{i * 7}", "body": f"b{i} c{i % 13}"}
+                )
+                for i in range(600)
+            ]
+            await engine.store_many(notes)
+            await engine.index_text()
+            check_index(conn)
+            assert matches(conn, "w599") == {"n599"} and len(matches(conn, "alpha")) == 600
+            automerge = "SELECT v FROM _note_fts_config WHERE k = 'automerge'"
+            assert conn.execute(automerge).fetchall() in ([], [(4,)])  # FTS5's default
+            return int(
+                conn.execute("SELECT count(DISTINCT segid) FROM _note_fts_idx").fetchone()[0]
+            )
+        finally:
+            engine.close()
+
+    merged = await segments_after_catch_up("merged.db", large_from=10**9)
+    unmerged = await segments_after_catch_up("unmerged.db", large_from=600)
+    assert unmerged > merged >= 1
+
+
 # -- queries --------------------------------------------------------------------------------
 
 Bare = EntityDef.create("Bare", {"size": Field.number()})

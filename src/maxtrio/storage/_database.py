@@ -41,6 +41,7 @@ import attrs
 import outcome
 import trio
 
+from ._checkpointer import Checkpointer
 from ._errors import ErrOpenFailed, ErrWriteFailed
 
 T = TypeVar("T")
@@ -57,20 +58,19 @@ WRITER_CACHE_SHARE = 8
 MAX_WRITER_CACHE_KIB = 64 * 1024
 #: Write transactions between two looks at the file's size for the writer's cache.
 CACHE_REVIEW_EVERY = 16
-#: WAL pages (4 KiB) before SQLite checkpoints after a commit. The default (1,000) checkpoints
-#: every few transactions of a bulk sync — each one copying pages into the file and syncing
-#: it — which costs a sync of 50k rows about a third of its time; 20,000 pages (~80 MiB) keeps
-#: checkpoints rare while bounding the WAL. Closing the last connection checkpoints it all.
-WAL_AUTOCHECKPOINT_PAGES = 20_000
 
 
 def _configure(conn: apsw.Connection, *, memory: bool) -> None:
     conn.set_busy_timeout(BUSY_TIMEOUT_MS)
     if not memory:
         conn.execute("PRAGMA journal_mode = WAL")
-        conn.execute(f"PRAGMA wal_autocheckpoint = {WAL_AUTOCHECKPOINT_PAGES}")
     conn.execute("PRAGMA synchronous = NORMAL")
     conn.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
+
+
+def _configure_checkpointer(conn: apsw.Connection) -> None:
+    _configure(conn, memory=False)
+    conn.execute("PRAGMA cache_size = -64")  # it copies frames; nothing to keep cached
 
 
 @attrs.define(eq=False)
@@ -96,11 +96,14 @@ class SqliteDatabase:
                 _owner_only(self.path)
             self.writer = apsw.Connection(self.path)
             _configure(self.writer, memory=self.memory)
+            self.checkpointer: Checkpointer | None = None
             if self.memory:
                 self.reader = self.writer
             else:
                 self.reader = apsw.Connection(self.path)
                 _configure(self.reader, memory=False)
+                self.checkpointer = Checkpointer(self.path, _configure_checkpointer)
+                self.writer.set_wal_hook(self.checkpointer.wal_hook)
         except (apsw.Error, OSError) as exc:
             raise ErrOpenFailed(path=self.path, reason=_reason(exc)) from None
         self.write_limiter = trio.CapacityLimiter(1)
@@ -275,9 +278,10 @@ class SqliteDatabase:
 
         Returns SQLite's ``(busy, wal pages, pages checkpointed)``; ``busy`` is 1 when a reader
         of another connection kept part of the WAL alive past the busy timeout."""
-        if self.memory:
+        if self.checkpointer is None:
             return (0, 0, 0)
-        row = next(iter(self.writer.execute("PRAGMA wal_checkpoint(TRUNCATE)")))
+        with self.checkpointer.exclusive():  # a background pass would make it fail at once
+            row = next(iter(self.writer.execute("PRAGMA wal_checkpoint(TRUNCATE)")))
         return (int(row[0]), int(row[1]), int(row[2]))
 
     async def checkpoint(self) -> tuple[int, int, int]:
@@ -304,6 +308,8 @@ class SqliteDatabase:
         if self._closed:
             return
         self._closed = True
+        if self.checkpointer is not None:
+            self.checkpointer.close()
         if self.reader is not self.writer:
             self.reader.close()
         self.writer.close()
