@@ -62,10 +62,15 @@ class Checkpointer:
                 if self._stopping:
                     return apsw.SQLITE_OK
                 if self._thread is None:
-                    self._thread = threading.Thread(
+                    thread = threading.Thread(
                         target=self._run, name=f"maxtrio-checkpoint {self.path}", daemon=True
                     )
-                    self._thread.start()
+                    try:
+                        thread.start()
+                    except RuntimeError:  # no thread to be had: the final checkpoint copies all
+                        self._stopping = True
+                        return apsw.SQLITE_OK
+                    self._thread = thread
                 self._due = True
                 self._state.notify_all()
         return apsw.SQLITE_OK
