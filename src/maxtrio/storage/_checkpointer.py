@@ -13,8 +13,9 @@ SQLite's automatic checkpoint off for that connection): after a commit that leav
 checkpoint on its own connection — copying every frame no reader still needs, while writes
 and the event loop go on. The writer restarts the WAL from its beginning at its next
 transaction once a pass has copied everything, so the WAL stays near the threshold (a 500k
-sync: ~22 MiB at most) and ``data.db`` holds nearly every row at any time; the final
-``TRUNCATE`` checkpoint of a sync (:meth:`SqliteDatabase.checkpoint`) copies only the rest.
+first sync: ~40 MiB at most until its last transaction, which builds the indexes and adds some
+70 MiB at once) and ``data.db`` holds nearly every row at any time; the final ``TRUNCATE``
+checkpoint of a sync (:meth:`SqliteDatabase.checkpoint`) copies only the rest.
 
 One checkpoint runs at a time in a process (SQLite returns ``SQLITE_BUSY`` to a second):
 :meth:`Checkpointer.exclusive` is how the database's own full checkpoint waits for a pass
@@ -87,10 +88,13 @@ class Checkpointer:
             return self._state.wait_for(lambda: not (self._due or self._running), timeout)
 
     def _run(self) -> None:
+        conn = None
         try:
             conn = apsw.Connection(self.path)
             self._configure(conn)
         except apsw.Error:  # the file went away: the writer's next commits say so
+            if conn is not None:
+                conn.close()
             with self._state:
                 self._stopping, self._due = True, False
                 self._state.notify_all()
