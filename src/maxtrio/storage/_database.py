@@ -31,6 +31,7 @@ is withdrawn and never runs.
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -60,17 +61,18 @@ MAX_WRITER_CACHE_KIB = 64 * 1024
 CACHE_REVIEW_EVERY = 16
 
 
-def _configure(conn: apsw.Connection, *, memory: bool) -> None:
+#: The background checkpointer's page cache: it copies frames, nothing is worth keeping.
+CHECKPOINTER_CACHE_KIB = 64
+
+
+def _configure(
+    conn: apsw.Connection, *, memory: bool = False, cache_kib: int | None = None
+) -> None:
     conn.set_busy_timeout(BUSY_TIMEOUT_MS)
     if not memory:
         conn.execute("PRAGMA journal_mode = WAL")
     conn.execute("PRAGMA synchronous = NORMAL")
-    conn.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
-
-
-def _configure_checkpointer(conn: apsw.Connection) -> None:
-    _configure(conn, memory=False)
-    conn.execute("PRAGMA cache_size = -64")  # it copies frames; nothing to keep cached
+    conn.execute(f"PRAGMA cache_size = -{CACHE_KIB if cache_kib is None else cache_kib}")
 
 
 @attrs.define(eq=False)
@@ -102,7 +104,9 @@ class SqliteDatabase:
             else:
                 self.reader = apsw.Connection(self.path)
                 _configure(self.reader, memory=False)
-                self.checkpointer = Checkpointer(self.path, _configure_checkpointer)
+                self.checkpointer = Checkpointer(
+                    self.path, functools.partial(_configure, cache_kib=CHECKPOINTER_CACHE_KIB)
+                )
                 self.writer.set_wal_hook(self.checkpointer.wal_hook)
         except (apsw.Error, OSError) as exc:
             raise ErrOpenFailed(path=self.path, reason=_reason(exc)) from None
@@ -302,6 +306,7 @@ class SqliteDatabase:
             "transactions": self.transactions,
             "writes": self.writes,
             "writer_cache_kib": self.writer_cache_kib,
+            "checkpoint_passes": self.checkpointer.passes if self.checkpointer else 0,
         }
 
     def close(self) -> None:

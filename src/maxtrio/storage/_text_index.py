@@ -144,10 +144,11 @@ class TextIndex:
         config = quote(self.name + "_config")
         current = conn.execute(f"SELECT v FROM {config} WHERE k = 'hashsize'").fetchall()
         if current != [(PENDING_TERMS_BYTES,)]:
-            conn.execute(
-                f"INSERT INTO {self.quoted}({self.quoted}, rank) "
-                f"VALUES ('hashsize', {PENDING_TERMS_BYTES})"
-            )
+            self._set_option(conn, "hashsize", PENDING_TERMS_BYTES)
+
+    def _set_option(self, conn: apsw.Connection, name: str, value: int) -> None:
+        """Set one of FTS5's persistent options of the index (its ``<index>_config`` row)."""
+        conn.execute(f"INSERT INTO {self.quoted}({self.quoted}, rank) VALUES (?, ?)", (name, value))
 
     def _mark(self, conn: apsw.Connection) -> int | None:
         for (mark,) in conn.execute(
@@ -187,19 +188,17 @@ class TextIndex:
         transaction). Returns the table's largest rowid."""
         mark, top = self.watermark(conn), self.largest_rowid(conn)
         if top > mark:
-            cols, fts = self.column_list(), self.quoted
+            cols = self.column_list()
             large = top - mark >= LARGE_CATCH_UP_ROWS
             if large:
-                conn.execute(f"INSERT INTO {fts}({fts}, rank) VALUES ('automerge', 0)")
+                self._set_option(conn, "automerge", 0)
             conn.execute(
-                f"INSERT INTO {fts}(rowid, {cols}) "
+                f"INSERT INTO {self.quoted}(rowid, {cols}) "
                 f"SELECT rowid, {cols} FROM {quote(self.table)} WHERE rowid > ?",
                 (mark,),
             )
             if large:
-                conn.execute(
-                    f"INSERT INTO {fts}({fts}, rank) VALUES ('automerge', {AUTOMERGE_SEGMENTS})"
-                )
+                self._set_option(conn, "automerge", AUTOMERGE_SEGMENTS)
             self._set_mark(conn, top)
         return top
 
