@@ -11,9 +11,14 @@ Prints one JSON object per line:
   (the plan's lists: workspaces; users and projects; tasks and files), issued with the same
   concurrency (50) through the connector's own client and JSON-decoded, nothing stored: the
   physical limit the sync chases;
+* ``{"name": "store_floor", "rows", "seconds", "insert_seconds", "id_index_seconds",
+  "text_index_seconds"}`` — SQLite alone writing the rows of a finished sync into a new file
+  of the same layout (tuples in memory, 1,000-row transactions, then the ``_id`` indexes,
+  then the full-text indexes): the storage half's limit. A sync that overlapped the two
+  halves perfectly would take the larger of the two floors;
 * ``{"name": "sync", "transport", "store", "rows", "seconds", "checkpoint_seconds",
-  "rows_per_s", "peak_rss_mib", "requests", "x_io_floor"}`` per configuration (default:
-  http+disk, http+memory, inprocess+disk). ``seconds`` is the sync; ``checkpoint_seconds``
+  "rows_per_s", "peak_rss_mib", "requests", "x_io_floor", "x_store_floor"}`` per configuration
+  (default: http+disk, http+memory, inprocess+disk). ``seconds`` is the sync; ``checkpoint_seconds``
   the WAL checkpoint ``max sync`` runs after it so that ``data.db`` alone holds every row
   (nothing to do for the memory store);
 * with ``--latency-ms N``: ``{"name": "flow_control", "requests_per_s",
@@ -143,6 +148,89 @@ def db_size(path: Path) -> dict[str, int]:
     return {"total_bytes": path.stat().st_size, "entity_bytes": entity, "text_index_bytes": text}
 
 
+#: Rows per transaction in :func:`store_floor`: a listing page, what the sync commits at least.
+FLOOR_TRANSACTION_ROWS = 1_000
+#: The page cache of :func:`store_floor`'s connection, in KiB: the product writer's smallest
+#: (its largest, 64 MiB, gave the same figures at 50k and 500k rows).
+FLOOR_CACHE_KIB = 8 * 1024
+
+
+def store_floor(synced: Path, tmp: Path) -> dict[str, Any]:
+    """What SQLite alone needs to write the rows of ``synced`` (a ``data.db`` a sync just
+    wrote) into a new file of the same layout, as the sync's first load does: the entity rows,
+    already tuples in memory, by ``executemany`` in transactions of
+    :data:`FLOOR_TRANSACTION_ROWS`; then the ``_id`` indexes; then each full-text index in
+    one statement (with the index's own options, read from the synced file, and no merging
+    of segments, as the sync's large catch-ups). No Python per
+    row beyond apsw's own binding: the storage half's physical limit, as ``io_floor`` is the
+    network half's."""
+    import apsw
+
+    from maxtrio.storage import is_text_index_table
+
+    source = apsw.Connection(str(synced))
+    master = source.execute(
+        "SELECT type, name, tbl_name, sql FROM sqlite_master WHERE sql IS NOT NULL"
+    ).fetchall()
+    entity = [
+        (name, sql)
+        for kind, name, _, sql in master
+        if kind == "table" and not name.startswith(("_max_", "sqlite_"))
+        and not is_text_index_table(name)
+    ]  # fmt: skip
+    id_indexes = [sql for kind, name, _, sql in master if kind == "index" and "_max_id_" in name]
+    texts = [
+        (name, tbl, sql, source.execute(f'SELECT k, v FROM "{name}_config"').fetchall())
+        for kind, name, tbl, sql in master
+        if kind == "table" and sql.startswith("CREATE VIRTUAL TABLE")
+    ]
+    rows = {name: source.execute(f'SELECT * FROM "{name}"').fetchall() for name, _ in entity}
+    source.close()
+
+    conn = apsw.Connection(str(tmp / "floor.db"))
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA synchronous = NORMAL")
+    conn.execute(f"PRAGMA cache_size = -{FLOOR_CACHE_KIB}")
+    for _, sql in entity:
+        conn.execute(sql)
+    for name, _, sql, options in texts:
+        conn.execute(sql)
+        for key, value in options:
+            if key not in ("version", "automerge"):  # the catch-up writes without merging
+                conn.execute(f'INSERT INTO "{name}"("{name}", rank) VALUES (?, ?)', (key, value))
+        conn.execute(f'INSERT INTO "{name}"("{name}", rank) VALUES (\'automerge\', 0)')
+    start = time.perf_counter()
+    for name, _ in entity:
+        table = rows[name]
+        if not table:
+            continue
+        insert = f'INSERT INTO "{name}" VALUES ({", ".join("?" * len(table[0]))})'
+        for at in range(0, len(table), FLOOR_TRANSACTION_ROWS):
+            with conn:
+                conn.executemany(insert, table[at : at + FLOOR_TRANSACTION_ROWS])
+    inserted = time.perf_counter()
+    with conn:
+        for sql in id_indexes:
+            conn.execute(sql)
+    indexed = time.perf_counter()
+    with conn:
+        for name, table, sql, _ in texts:
+            columns = sql[sql.index("(") + 1 : sql.index("content=")].rstrip(", ")
+            conn.execute(
+                f'INSERT INTO "{name}"(rowid, {columns}) SELECT rowid, {columns} FROM "{table}"'
+            )
+    end = time.perf_counter()
+    conn.close()
+    return {
+        "name": "store_floor",
+        "rows": sum(len(table) for table in rows.values()),
+        "seconds": round(end - start, 3),
+        "insert_seconds": round(inserted - start, 3),
+        "id_index_seconds": round(indexed - inserted, 3),
+        "text_index_seconds": round(end - indexed, 3),
+    }
+
+
 async def _change_upstream(url: str, api_key: str, changes: int) -> None:
     """``changes`` upstream changes over HTTP: a third creates, a third updates (half of them
     clearing a description), a third deletes — all on tasks of the first projects."""
@@ -203,6 +291,9 @@ async def worker_sync(args: argparse.Namespace) -> None:
                     incremental_seconds = time.perf_counter() - again
                     assert second.status is SyncStatus.COMPLETED, second.to_json()
             nursery.cancel_scope.cancel()
+        if args.store_floor:
+            emit(**store_floor(tmp / "data.db", tmp))
+            return
         if args.incremental:
             emit(
                 name="incremental",
@@ -533,6 +624,12 @@ def main(args: argparse.Namespace) -> None:
         floors = [_worker("floor", server, args) for _ in range(args.repeat)]
         floor = min(floors, key=lambda f: f["seconds"])
         emit(**floor)
+        stores = [
+            _worker("sync", server, args, transport="http", store="disk", **{"store-floor": ""})
+            for _ in range(args.repeat)
+        ]
+        store_line = min(stores, key=lambda f: f["seconds"])
+        emit(**store_line)
         configs = [(t, s) for t in ("http", "inprocess") for s in ("disk", "memory")]
         wanted = [
             (t, s)
@@ -549,6 +646,7 @@ def main(args: argparse.Namespace) -> None:
             ]
             best = min(runs, key=lambda r: r["seconds"])
             best["x_io_floor"] = round(best["seconds"] / floor["seconds"], 2)
+            best["x_store_floor"] = round(best["seconds"] / store_line["seconds"], 2)
             if args.repeat > 1:
                 best["median_seconds"] = statistics.median(r["seconds"] for r in runs)
             best_of[(transport, store)] = best
@@ -608,6 +706,7 @@ def parse() -> argparse.Namespace:
     p.add_argument("--flow-jitter", type=float, default=0.1, help=argparse.SUPPRESS)
     p.add_argument("--incremental", type=int, default=0, help=argparse.SUPPRESS)
     p.add_argument("--no-text-index", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("--store-floor", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--url", help=argparse.SUPPRESS)
     p.add_argument("--api-key", help=argparse.SUPPRESS)
     p.add_argument("--tenant", help=argparse.SUPPRESS)
