@@ -35,6 +35,7 @@ import argparse
 import contextlib
 import json
 import os
+import re
 import resource
 import shutil
 import signal
@@ -179,9 +180,15 @@ def store_floor(synced: Path, tmp: Path) -> dict[str, Any]:
         and not is_text_index_table(name)
     ]  # fmt: skip
     id_indexes = [sql for kind, name, _, sql in master if kind == "index" and "_max_id_" in name]
-    texts = [
-        (name, tbl, sql, source.execute(f'SELECT k, v FROM "{name}_config"').fetchall())
-        for kind, name, tbl, sql in master
+    texts = [  # (index, its content table, its DDL, its columns, its persistent options)
+        (
+            name,
+            re.search(r'content="([^"]+)"', sql).group(1),  # type: ignore[union-attr]
+            sql,
+            ", ".join(f'"{c[1]}"' for c in source.execute(f'PRAGMA table_info("{name}")')),
+            source.execute(f'SELECT k, v FROM "{name}_config"').fetchall(),
+        )
+        for kind, name, _, sql in master
         if kind == "table" and sql.startswith("CREATE VIRTUAL TABLE")
     ]
     rows = {name: source.execute(f'SELECT * FROM "{name}"').fetchall() for name, _ in entity}
@@ -193,7 +200,7 @@ def store_floor(synced: Path, tmp: Path) -> dict[str, Any]:
     conn.execute(f"PRAGMA cache_size = -{FLOOR_CACHE_KIB}")
     for _, sql in entity:
         conn.execute(sql)
-    for name, _, sql, options in texts:
+    for name, _, sql, _, options in texts:
         conn.execute(sql)
         for key, value in options:
             if key not in ("version", "automerge"):  # the catch-up writes without merging
@@ -214,8 +221,7 @@ def store_floor(synced: Path, tmp: Path) -> dict[str, Any]:
             conn.execute(sql)
     indexed = time.perf_counter()
     with conn:
-        for name, table, sql, _ in texts:
-            columns = sql[sql.index("(") + 1 : sql.index("content=")].rstrip(", ")
+        for name, table, _, columns, _ in texts:
             conn.execute(
                 f'INSERT INTO "{name}"(rowid, {columns}) SELECT rowid, {columns} FROM "{table}"'
             )
