@@ -470,7 +470,8 @@ async def test_an_operation_that_stays_busy_fails_its_task(make_harness: MakeHar
 
 
 class InterruptedOnce:
-    """A runner whose first task is sent back to ``pending`` by "another process" mid-run."""
+    """A runner whose first task is sent back to ``pending`` by "another process" mid-run
+    (one that resumes the sync, believing its owner gone: the record stays ``running``)."""
 
     def __init__(self, store: TaskStore) -> None:
         self.store = store
@@ -486,7 +487,7 @@ class InterruptedOnce:
     async def run(self, task: Task) -> TaskOutcome:
         self.runs.append(task.id)
         if len(self.runs) == 1:
-            await self.store.interrupt(self.sync_id)  # like another executor's interrupt
+            await self.store.prepare_resume(self.sync_id)  # like another process's resume
         return TaskOutcome(progress=Progress("TUser", "load-fields", 0))
 
 

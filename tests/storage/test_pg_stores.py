@@ -105,6 +105,57 @@ async def test_a_lapsed_lease_returns_the_task_to_another_worker(
     assert await b.claim_many(SYNC, T0 + 10**9, 5) == []
 
 
+async def test_a_claim_racing_an_interrupt_takes_nothing_once_it_commits(
+    pair: tuple[Stores, Stores], pg_server: PgServer, schema_name: str
+) -> None:
+    """An interrupt on another connection has run both its statements (record, then running
+    tasks back to pending) but not committed: a claim arriving then waits on the record's row
+    and takes nothing once the interrupt commits. (Read without the lock, the record still
+    said ``running`` and the claim took the pending tasks behind the interrupt's back.)"""
+    import psycopg
+
+    first, second = pair
+    await first.syncs.create(SYNC, T0)
+    await first.tasks.enqueue_graph(SYNC, pending_graph(3))
+    await first.tasks.claim_many(SYNC, T0, 1)  # task 1 runs
+    claimed: list[list[str]] = []
+
+    async def claim() -> None:
+        tasks = await second.tasks.claim_many(SYNC, T0, 5, worker="w-j", lease_ms=1_000)  # type: ignore[call-arg]
+        claimed.append([t.id for t in tasks])
+
+    with psycopg.connect(pg_server.dsn()) as owner:  # the owner's interrupt, left open
+        owner.execute(f'SET search_path TO "{schema_name}"')
+        owner.execute("UPDATE _max_sync SET status = 'interrupted' WHERE id = %s", (SYNC,))
+        owner.execute(
+            "UPDATE _max_tasks SET state = 'pending' WHERE sync_id = %s AND state = 'running'",
+            (SYNC,),
+        )
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(claim)
+            await _until_a_backend_waits_on_a_lock(pg_server)
+            assert claimed == []
+            owner.commit()
+    assert claimed == [[]]
+    assert await states(first.tasks, SYNC) == {
+        "1": TaskState.PENDING,
+        "2": TaskState.PENDING,
+        "3": TaskState.PENDING,
+    }
+
+
+async def _until_a_backend_waits_on_a_lock(pg_server: PgServer) -> None:
+    """Return once some backend of the server is waiting for a lock (a condition, polled)."""
+    import psycopg
+
+    with psycopg.connect(pg_server.dsn(), autocommit=True) as conn:
+        with trio.fail_after(30):
+            while not conn.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+            ).fetchone()[0]:  # type: ignore[index]
+                await trio.sleep(0.01)
+
+
 #: A trigger that drops its own connection: the server ends the backend in the middle of the
 #: transaction that inserts a child task (the last statements of ``finish``).
 _DROP_CONNECTION = """

@@ -149,6 +149,8 @@ async def test_interrupt_and_resume_still_cover_leased_tasks(stores: Stores) -> 
     await store.claim_many(SYNC, T0, 2, worker="w-a", lease_ms=LEASE)
 
     assert await store.interrupt(SYNC) == 2
+    assert await store.claim_many(SYNC, T0 + 1, 2, worker="w-b", lease_ms=LEASE) == []
+    assert await store.prepare_resume(SYNC) == 0  # the interrupt left nothing running
     again = await store.claim_many(SYNC, T0 + 1, 2, worker="w-b", lease_ms=LEASE)
     assert [(t.id, t.worker) for t in again] == [("1", "w-b"), ("2", "w-b")]
     assert await store.prepare_resume(SYNC) == 2

@@ -562,7 +562,34 @@ async def test_interrupt_returns_running_tasks_to_pending(stores: Stores) -> Non
     record = await stores.syncs.get(SYNC)
     assert record is not None
     assert (record.status, record.completed_at) == (SyncStatus.INTERRUPTED, None)
+    assert await store.claim_many(SYNC, T0, 10) == []  # a stopped sync gives no work
+    await store.prepare_resume(SYNC)
     assert (await claim_one(store, SYNC)).id == second.id  # retried first, in creation order
+
+
+@pytest.mark.parametrize(
+    "status",
+    [SyncStatus.INTERRUPTED, SyncStatus.CANCELLED, SyncStatus.FAILED, SyncStatus.COMPLETED],
+)
+async def test_a_sync_whose_record_says_it_stopped_gives_no_claims(
+    stores: Stores, status: SyncStatus
+) -> None:
+    """A joined worker's claim that lands just after the owner stopped the sync takes nothing:
+    it would otherwise leave a task ``running`` in a stopped sync."""
+    store = stores.tasks
+    await stores.syncs.create(SYNC, T0)
+    await stores.syncs.create("sync-2", T0)
+    await store.enqueue_graph(SYNC, pending_graph(2))
+    await store.enqueue_graph("sync-2", pending_graph(1))
+    await stores.syncs.set_status(SYNC, status, T0)
+
+    assert await store.claim_many(SYNC, T0, 10, worker="w-j", lease_ms=1_000) == []
+    assert await store.claim(SYNC, T0) is None
+    assert await states(store, SYNC) == {"1": PENDING, "2": PENDING}
+    assert [t.id for t in await store.claim_many("sync-2", T0, 10)] == ["3"]  # others still run
+
+    await stores.syncs.set_status(SYNC, SyncStatus.PAUSED, T0)  # a paused sync's workers go on
+    assert [t.id for t in await store.claim_many(SYNC, T0, 10)] == ["1", "2"]
 
 
 async def test_resume_retries_failed_tasks_and_lets_the_rest_unblock(stores: Stores) -> None:

@@ -212,6 +212,12 @@ class InMemorySyncStore:
 
     # -- sync-record side of the task store's sync-wide transitions (no checkpoint) ----------
 
+    def takes_claims(self, sync_id: str) -> bool:
+        """Whether claims may take the sync's tasks: it runs or is paused (or has no record).
+        Once it is interrupted, cancelled or ended, a late claim takes nothing."""
+        record = self._records.get(sync_id)
+        return record is None or record.status in (SyncStatus.RUNNING, SyncStatus.PAUSED)
+
     def mark_interrupted(self, sync_id: str) -> None:
         record = self._records.get(sync_id)
         if record is not None and not record.status.is_terminal:
@@ -421,6 +427,8 @@ class InMemoryTaskStore:
         self, sync_id: str, now_ms: int, *, worker: str = "", lease_ms: int | None = None
     ) -> Task | None:
         """The oldest claimable task of the sync, now ``running`` (no checkpoint)."""
+        if self._sync_store is not None and not self._sync_store.takes_claims(sync_id):
+            return None
         tasks = self._tasks
         heap = self._ready.get(sync_id)
         best: str | None = None

@@ -150,7 +150,12 @@ class TaskStore(Protocol):
         tasks whose lease expired (``lease_until < now_ms``: their worker died or stalled).
         Each claimed task records ``worker`` (None for ``""``) and ``lease_until = now_ms +
         lease_ms`` (None without ``lease_ms``: such a task is never claimed again while it
-        runs — one process, today's behaviour)."""
+        runs — one process, today's behaviour).
+
+        Nothing is claimed once the sync's record says it stopped (interrupted, cancelled,
+        failed, completed): the check and the claim are one step, so a joined worker's claim
+        that lands just after the owner's :meth:`interrupt` takes nothing instead of leaving
+        a task ``running`` in a stopped sync. A sync without a record is claimable."""
         ...
 
     async def renew_leases(self, worker: str, task_ids: Sequence[str], until_ms: int) -> int:

@@ -7,7 +7,8 @@ many processes on many machines at once:
   LOCKED) RETURNING …``: workers claiming at once each get different tasks and never wait
   for one another. A claim may carry a **lease** (``worker``, ``lease_ms``): a ``running``
   task whose ``lease_until`` has passed is claimable again, so the tasks of a worker that died
-  return to the pool; :meth:`PgTaskStore.renew_leases` keeps a live worker's tasks.
+  return to the pool; :meth:`PgTaskStore.renew_leases` keeps a live worker's tasks. A claim
+  takes a share lock on the sync's record and nothing once it says the sync stopped.
 * Ids are decimal strings from the schema's sequence ``_max_task_ids`` (never handed out
   twice, whatever the number of processes; a rolled-back transaction leaves a gap).
 * Propagation locks the parent row (``FOR UPDATE``) before it counts the parent's children,
@@ -25,7 +26,7 @@ from ._pg_database import PgConnection
 from ._pg_engine import PgEngine
 from ._pg_execution_tables import ensure_pg_execution_tables
 from ._pg_store_dialect import POSTGRESQL_STORES
-from ._sql_task_store import COLUMNS, SqlTaskStore, task_from_row
+from ._sql_task_store import CLAIMABLE_SYNC_STATUSES, COLUMNS, SqlTaskStore, task_from_row
 
 _CLAIM = f"""
 UPDATE _max_tasks SET state = 'running', worker = %(worker)s, lease_until = %(lease)s
@@ -38,6 +39,8 @@ WHERE id IN (
   FOR UPDATE SKIP LOCKED)
 RETURNING {COLUMNS}
 """
+
+_SYNC_STATUS = "SELECT status FROM _max_sync WHERE id = %(sync)s FOR SHARE"
 
 
 class PgTaskStore(SqlTaskStore):
@@ -77,7 +80,17 @@ class PgTaskStore(SqlTaskStore):
             "worker": worker or None,
             "lease": now_ms + lease_ms if lease_ms is not None else None,
         }
-        rows = await self.database.write(lambda conn: conn.execute(_CLAIM, params).fetchall())
+
+        def claim(conn: PgConnection) -> list[tuple[object, ...]]:
+            # A share lock on the sync's record: an interrupt (which updates the record
+            # first) waits for this claim to commit, or this claim waits for the interrupt
+            # and then reads its status — never a task claimed behind an interrupt's back.
+            record = conn.execute(_SYNC_STATUS, params).fetchall()
+            if record and record[0][0] not in CLAIMABLE_SYNC_STATUSES:
+                return []
+            return conn.execute(_CLAIM, params).fetchall()
+
+        rows = await self.database.write(claim)
         return sorted(map(task_from_row, rows), key=lambda t: int(t.id))
 
     async def renew_leases(self, worker: str, task_ids: Sequence[str], until_ms: int) -> int:

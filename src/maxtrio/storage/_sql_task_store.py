@@ -84,6 +84,12 @@ _FAIL = (
     f"WHERE {_OWNED}"
 )
 _NON_TERMINAL = "('new', 'pending', 'running', 'awaiting_children', 'paused')"
+#: The statuses of a sync record under which claims take its tasks. Once the record says
+#: interrupted, cancelled, failed or completed, a claim takes nothing: a joined worker's claim
+#: that lands just after the owner's interrupt must not start tasks the interrupt has just put
+#: back (they would stay ``running`` in a stopped sync). A sync without a record (a task store
+#: used on its own) is claimable.
+CLAIMABLE_SYNC_STATUSES = ("running", "paused")
 # Where a cancelled task goes back to on a forced resume.
 _REVIVE_CANCELLED = """
 UPDATE _max_tasks AS t SET
@@ -304,13 +310,14 @@ class SqlTaskStore:
         d = self.dialect
 
         def update(conn: Any) -> int:
-            moved = d.run(
+            # The record first: PostgreSQL's claims wait on its row (see PgTaskStore), so no
+            # claim can take a task between the two statements.
+            mark_sync_interrupted(d, conn, sync_id)
+            return d.run(
                 conn,
                 "UPDATE _max_tasks SET state = 'pending' WHERE sync_id = ? AND state = 'running'",
                 (sync_id,),
             )
-            mark_sync_interrupted(d, conn, sync_id)
-            return moved
 
         return await self.database.write(update)  # type: ignore[no-any-return]
 

@@ -7,7 +7,8 @@ It lives in the same ``data.db`` as the entity tables and shares the ``SqliteEng
 transaction on the writer connection.
 
 Claims are atomic across connections and processes: one ``UPDATE … WHERE id = (SELECT …)
-RETURNING`` inside ``BEGIN IMMEDIATE``; the oldest claimable task (creation order) wins. A
+RETURNING`` inside ``BEGIN IMMEDIATE``; the oldest claimable task (creation order) wins, and
+none while the sync's record says it stopped (``CLAIMABLE_SYNC_STATUSES``). A
 claim stamps the claiming ``worker`` and its lease (``lease_until``); a ``running`` task whose
 lease ran out is claimable again (its worker died), and the late ``finish``/``fail`` of the
 worker that lost it matches no row (the guard names the worker) and writes nothing.
@@ -26,7 +27,7 @@ import apsw
 from maxtrio.execution import Clock, Task, wall_clock_ms
 
 from ._execution_tables import ensure_execution_tables, fetch_all
-from ._sql_task_store import COLUMNS, SqlTaskStore, task_from_row
+from ._sql_task_store import CLAIMABLE_SYNC_STATUSES, COLUMNS, SqlTaskStore, task_from_row
 from ._sqlite_engine import SqliteEngine
 
 # The oldest ?3 claimable tasks (creation order): pending ones, and running ones whose lease
@@ -52,7 +53,8 @@ SELECT id FROM (
 """
 _CLAIM_MANY = (
     "UPDATE _max_tasks SET state = 'running', worker = ?4, lease_until = ?5 "
-    f"WHERE id IN ({_CLAIMABLE}) RETURNING {COLUMNS}"
+    f"WHERE id IN ({_CLAIMABLE}) AND NOT EXISTS (SELECT 1 FROM _max_sync WHERE id = ?1 "
+    f"AND status NOT IN ({', '.join(map(repr, CLAIMABLE_SYNC_STATUSES))})) RETURNING {COLUMNS}"
 )
 
 
