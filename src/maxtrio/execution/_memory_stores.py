@@ -213,10 +213,10 @@ class InMemorySyncStore:
     # -- sync-record side of the task store's sync-wide transitions (no checkpoint) ----------
 
     def takes_claims(self, sync_id: str) -> bool:
-        """Whether claims may take the sync's tasks: it runs or is paused (or has no record).
-        Once it is interrupted, cancelled or ended, a late claim takes nothing."""
+        """Whether claims may take the sync's tasks (``SyncStatus.takes_claims``; a sync
+        without a record: yes)."""
         record = self._records.get(sync_id)
-        return record is None or record.status in (SyncStatus.RUNNING, SyncStatus.PAUSED)
+        return record is None or record.status.takes_claims
 
     def mark_interrupted(self, sync_id: str) -> None:
         record = self._records.get(sync_id)

@@ -20,3 +20,10 @@ class SyncStatus(enum.StrEnum):
     @property
     def is_terminal(self) -> bool:
         return self in (SyncStatus.COMPLETED, SyncStatus.FAILED, SyncStatus.CANCELLED)
+
+    @property
+    def takes_claims(self) -> bool:
+        """Whether task stores hand out the sync's tasks: while it runs or is paused (a
+        joined worker does not pause). Once it is interrupted, cancelled or ended, a late
+        claim takes nothing — it would leave a task ``running`` in a stopped sync."""
+        return self in (SyncStatus.RUNNING, SyncStatus.PAUSED)

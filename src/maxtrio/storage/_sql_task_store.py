@@ -33,6 +33,7 @@ from maxtrio.execution import (
     ErrTaskNotFound,
     FinishReport,
     SyncMode,
+    SyncStatus,
     Task,
     TaskOutcome,
     TaskState,
@@ -84,12 +85,10 @@ _FAIL = (
     f"WHERE {_OWNED}"
 )
 _NON_TERMINAL = "('new', 'pending', 'running', 'awaiting_children', 'paused')"
-#: The statuses of a sync record under which claims take its tasks. Once the record says
-#: interrupted, cancelled, failed or completed, a claim takes nothing: a joined worker's claim
-#: that lands just after the owner's interrupt must not start tasks the interrupt has just put
-#: back (they would stay ``running`` in a stopped sync). A sync without a record (a task store
-#: used on its own) is claimable.
-CLAIMABLE_SYNC_STATUSES = ("running", "paused")
+#: The statuses of a sync record under which claims take its tasks
+#: (``SyncStatus.takes_claims``). A sync without a record (a task store used on its own) is
+#: claimable.
+CLAIMABLE_SYNC_STATUSES = tuple(s.value for s in SyncStatus if s.takes_claims)
 # Where a cancelled task goes back to on a forced resume.
 _REVIVE_CANCELLED = """
 UPDATE _max_tasks AS t SET
