@@ -117,6 +117,16 @@ def _setup(store: Any, installation: Any) -> Any:
     )
 
 
+def _entity_tables(conn: Any) -> list[str]:
+    """The tables of a ``data.db`` that hold entities: the entity tables and their full-text
+    indexes (FTS5's shadow tables among them), not the product's ``_max_`` bookkeeping."""
+    return [
+        name
+        for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+        if not name.startswith(("_max_", "sqlite_"))
+    ]
+
+
 def db_size(path: Path) -> dict[str, int]:
     """The file's bytes and those of the entity tables and their indexes (``dbstat``) — the
     full-text indexes among them, also given apart (``text_index_bytes``)."""
@@ -126,11 +136,7 @@ def db_size(path: Path) -> dict[str, int]:
 
     conn = apsw.Connection(str(path))
     try:
-        tables = [
-            name
-            for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
-            if not name.startswith(("_max_", "sqlite_"))
-        ]
+        tables = _entity_tables(conn)
 
         def bytes_of(names: list[str]) -> int:
             marks = ", ".join("?" * len(names))
@@ -173,13 +179,10 @@ def store_floor(synced: Path, tmp: Path) -> dict[str, Any]:
     master = source.execute(
         "SELECT type, name, tbl_name, sql FROM sqlite_master WHERE sql IS NOT NULL"
     ).fetchall()
-    entity = [
-        (name, sql)
-        for kind, name, _, sql in master
-        if kind == "table" and not name.startswith(("_max_", "sqlite_"))
-        and not is_text_index_table(name)
-    ]  # fmt: skip
-    id_indexes = [sql for kind, name, _, sql in master if kind == "index" and "_max_id_" in name]
+    names = {name for name in _entity_tables(source) if not is_text_index_table(name)}
+    entity = [(name, sql) for kind, name, _, sql in master if kind == "table" and name in names]
+    # The entity tables' indexes: after a first sync, only their id indexes (``_max_id_…``).
+    id_indexes = [sql for kind, _, table, sql in master if kind == "index" and table in names]
     texts = [  # (index, its content table, its DDL, its columns, its persistent options)
         (
             name,

@@ -51,10 +51,11 @@ SELECT id FROM (
     ORDER BY rowid LIMIT ?3)
 ) ORDER BY seq LIMIT ?3
 """
+_TAKES_CLAIMS = "(" + ", ".join(f"'{status}'" for status in CLAIMABLE_SYNC_STATUSES) + ")"
 _CLAIM_MANY = (
     "UPDATE _max_tasks SET state = 'running', worker = ?4, lease_until = ?5 "
     f"WHERE id IN ({_CLAIMABLE}) AND NOT EXISTS (SELECT 1 FROM _max_sync WHERE id = ?1 "
-    f"AND status NOT IN ({', '.join(map(repr, CLAIMABLE_SYNC_STATUSES))})) RETURNING {COLUMNS}"
+    f"AND status NOT IN {_TAKES_CLAIMS}) RETURNING {COLUMNS}"
 )
 
 
